@@ -1,0 +1,62 @@
+package exec
+
+import (
+	"context"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/streamsql/streamsql/watermark"
+)
+
+// Ctx is what every kernel and operator call receives: cancellation, the allocator all Arrow
+// buffers come from, and the statement's clock reading (so now() is one value for a whole
+// statement, and tests can inject the time).
+type Ctx struct {
+	Context context.Context
+	Mem     memory.Allocator
+	Now     time.Time
+}
+
+// NewCtx returns a Ctx with the Go allocator.
+func NewCtx(ctx context.Context, now time.Time) *Ctx {
+	return &Ctx{Context: ctx, Mem: memory.DefaultAllocator, Now: now}
+}
+
+// Err reports cancellation of the statement.
+func (c *Ctx) Err() error {
+	if c.Context == nil {
+		return nil
+	}
+	return c.Context.Err()
+}
+
+// Delta is one batch of changes. Weights nil means every row is an insert (+1). When present,
+// Weights has one entry per row: an update is a retraction (-1) of the old row and an insert (+1) of
+// the new one. Batch queries only ever see nil weights.
+type Delta struct {
+	Rec     arrow.RecordBatch
+	Weights *array.Int64
+}
+
+// Emit hands a delta to the next operator. The callee borrows d for the duration of the call.
+type Emit func(d Delta) error
+
+// Operator is a push-based relational operator.
+//
+// Call order: any number of Push calls (per input, in any interleaving the operator's doc allows),
+// then Flush, then Close. A batch query is a single epoch: every input is pushed to its end and then
+// Flush is called once with watermark.MaxTime, which means "no more input": blocking operators
+// (aggregate, sort, the build side of a join) emit their results there. Streaming epochs call Flush
+// once per epoch with the current watermark.
+//
+// Ownership: Push borrows d.Rec; an operator keeping it Retains it. Records an operator emits are
+// released by the operator after emit returns.
+type Operator interface {
+	Schema() *arrow.Schema
+	Push(ctx *Ctx, input int, d Delta, emit Emit) error
+	Flush(ctx *Ctx, wm watermark.Time, emit Emit) error
+	Close() error
+}

@@ -1,0 +1,221 @@
+package exec
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// timestampLayouts are the textual timestamp forms accepted by CAST, TIMESTAMP '...' literals and
+// the file decoders, tried in order. A value without a zone is UTC.
+var timestampLayouts = []string{
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02T15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999Z0700",
+	"2006-01-02T15:04:05.999999999Z0700",
+	"2006-01-02 15:04:05.999999999 -07",
+	"2006-01-02 15:04",
+	"2006-01-02T15:04",
+	"2006-01-02",
+}
+
+// ParseTimestamp parses a timestamp in ISO-8601 / SQL form ("2024-01-02 03:04:05[.ffffff][zone]",
+// with 'T' or a space) into microseconds since the epoch, UTC.
+func ParseTimestamp(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if us, ok := parseTimestampFast(s); ok {
+		return us, nil
+	}
+	for _, l := range timestampLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UnixMicro(), nil
+		}
+	}
+	return 0, fmt.Errorf("invalid timestamp %q (expected e.g. '2024-01-31 13:45:00')", s)
+}
+
+// parseTimestampFast handles the common "YYYY-MM-DD[ T]HH:MM:SS[.ffffff]" form without time.Parse,
+// which dominates the cost of reading timestamp columns from files.
+func parseTimestampFast(s string) (int64, bool) {
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':' {
+		return 0, false
+	}
+	num := func(a, b int) (int, bool) {
+		v := 0
+		for i := a; i < b; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(5, 7)
+	d, ok3 := num(8, 10)
+	h, ok4 := num(11, 13)
+	mi, ok5 := num(14, 16)
+	se, ok6 := num(17, 19)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || h > 23 || mi > 59 || se > 59 {
+		return 0, false
+	}
+	frac := 0
+	rest := s[19:]
+	if len(rest) > 0 {
+		if rest[0] != '.' || len(rest) < 2 || len(rest) > 10 {
+			return 0, false
+		}
+		digits := rest[1:]
+		f, ok := num(20, 20+len(digits))
+		if !ok {
+			return 0, false
+		}
+		for i := len(digits); i < 6; i++ {
+			f *= 10
+		}
+		for i := len(digits); i > 6; i-- {
+			f /= 10
+		}
+		frac = f
+	}
+	days := daysFromCivil(y, mo, d)
+	return ((days*24+int64(h))*60+int64(mi))*60_000_000 + int64(se)*1_000_000 + int64(frac), true
+}
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil converts a proleptic Gregorian date to days since 1970-01-01 (H. Hinnant's algorithm).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// ParseDate parses "YYYY-MM-DD" into days since the epoch.
+func ParseDate(s string) (int32, error) {
+	t, err := time.Parse("2006-01-02", strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("invalid date %q (expected YYYY-MM-DD)", s)
+	}
+	return int32(t.Unix() / 86400), nil
+}
+
+var intervalUnits = map[string]int64{
+	"microsecond": 1, "microseconds": 1, "us": 1,
+	"millisecond": 1000, "milliseconds": 1000, "ms": 1000,
+	"second": 1e6, "seconds": 1e6, "sec": 1e6, "secs": 1e6, "s": 1e6,
+	"minute": 60e6, "minutes": 60e6, "min": 60e6, "mins": 60e6, "m": 60e6,
+	"hour": 3600e6, "hours": 3600e6, "h": 3600e6,
+	"day": 86400e6, "days": 86400e6, "d": 86400e6,
+	"week": 7 * 86400e6, "weeks": 7 * 86400e6,
+}
+
+// IntervalUnit returns the length of one unit ("minute", "hours", ...) in microseconds. Months and
+// years have no fixed length and are refused with an explanation.
+func IntervalUnit(unit string) (int64, error) {
+	u := strings.ToLower(strings.TrimSpace(unit))
+	if us, ok := intervalUnits[u]; ok {
+		return us, nil
+	}
+	switch u {
+	case "month", "months", "year", "years", "quarter", "quarters":
+		return 0, fmt.Errorf("interval unit %q has no fixed length; use days, hours, minutes or seconds", unit)
+	}
+	return 0, fmt.Errorf("unknown interval unit %q (expected microsecond, millisecond, second, minute, hour, day or week)", unit)
+}
+
+// ParseInterval parses '10 minutes', '1 hour 30 minutes', '1.5 hours', '90 s' or 'HH:MM:SS' into
+// microseconds. A bare number means seconds.
+func ParseInterval(s string) (int64, error) {
+	orig := s
+	s = strings.TrimSpace(strings.ToLower(s))
+	s = strings.TrimPrefix(s, "interval ")
+	if s == "" {
+		return 0, fmt.Errorf("invalid interval %q", orig)
+	}
+	if strings.Count(s, ":") == 2 && !strings.Contains(s, " ") {
+		parts := strings.Split(s, ":")
+		h, e1 := strconv.ParseInt(parts[0], 10, 64)
+		m, e2 := strconv.ParseInt(parts[1], 10, 64)
+		sec, e3 := strconv.ParseFloat(parts[2], 64)
+		if e1 != nil || e2 != nil || e3 != nil {
+			return 0, fmt.Errorf("invalid interval %q", orig)
+		}
+		return (h*3600+m*60)*1e6 + int64(sec*1e6+0.5), nil
+	}
+	// Split "10minutes" and "10 minutes" alike into number/unit tokens.
+	var toks []string
+	cur := strings.Builder{}
+	flush := func() {
+		if cur.Len() > 0 {
+			toks = append(toks, cur.String())
+			cur.Reset()
+		}
+	}
+	prevDigit := false
+	for _, r := range s {
+		isNum := (r >= '0' && r <= '9') || r == '.' || r == '-' || r == '+'
+		switch {
+		case r == ' ' || r == ',':
+			flush()
+		case cur.Len() > 0 && isNum != prevDigit:
+			flush()
+			cur.WriteRune(r)
+		default:
+			cur.WriteRune(r)
+		}
+		prevDigit = isNum
+	}
+	flush()
+	var total int64
+	for i := 0; i < len(toks); i++ {
+		n, err := strconv.ParseFloat(toks[i], 64)
+		if err != nil {
+			return 0, fmt.Errorf("invalid interval %q: expected a number before %q", orig, toks[i])
+		}
+		unit := int64(1e6)
+		if i+1 < len(toks) {
+			u, err := IntervalUnit(toks[i+1])
+			if err != nil {
+				return 0, fmt.Errorf("invalid interval %q: %v", orig, err)
+			}
+			unit = u
+			i++
+		} else if len(toks) > 1 {
+			return 0, fmt.Errorf("invalid interval %q: number %q has no unit", orig, toks[i])
+		}
+		total += int64(n*float64(unit) + 0.5*sign(n))
+	}
+	return total, nil
+}
+
+func sign(f float64) float64 {
+	if f < 0 {
+		return -1
+	}
+	return 1
+}
