@@ -1,0 +1,36 @@
+# Developer and CI entry points. `make test` is what .ci/run runs.
+
+GO        ?= go
+TIMEOUT   ?= 20m
+FUZZTIME  ?= 30s
+BENCHCOUNT ?= 5
+
+.PHONY: all test vet build bench fuzz clean
+
+all: build test
+
+vet:
+	$(GO) vet ./...
+
+test: vet
+	$(GO) test -count=1 -timeout $(TIMEOUT) ./...
+
+build:
+	$(GO) build -o bin/streamsql ./cmd/streamsql
+
+# Benchmarks only (no tests), BENCHCOUNT runs each so medians can be reported.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -timeout 60m ./...
+
+# Every fuzz target of every package, FUZZTIME each (go test -fuzz takes one target at a time).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		list=$$($(GO) test -list '^Fuzz' $$pkg) || { echo "$$list"; exit 1; }; \
+		for target in $$(echo "$$list" | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$target"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+clean:
+	rm -rf bin

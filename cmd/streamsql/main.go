@@ -1,0 +1,83 @@
+// Command streamsql is the command line of the streamsql engine: an interactive SQL shell on an
+// embedded engine (the default), a headless script runner and a version report.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+)
+
+// version is set at link time: go build -ldflags "-X main.version=v1.2.3". When empty, the
+// module version from the build info is used.
+var version = ""
+
+const usageText = `streamsql: a structured-streaming SQL engine.
+
+Usage:
+  streamsql [repl] [--history FILE]
+        Interactive SQL shell on an in-memory engine (the default). Statements end
+        with ';' and may span lines; \? lists the meta-commands. When standard input
+        is not a terminal, statements are read from it and their results printed.
+        --history FILE   where the command history is kept
+                         (default $XDG_STATE_HOME/streamsql/history or ~/.streamsql_history)
+
+  streamsql run -f FILE.sql [--output table|csv|json]
+        Run every statement of a script in order and print the results; stops at
+        the first failing statement with exit status 1. -f - reads standard input.
+
+  streamsql version
+        Print the version.
+
+  streamsql help
+        Print this help.
+`
+
+func main() {
+	os.Exit(realMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// realMain dispatches to a subcommand and returns the exit status: 0 success, 1 a failed
+// statement or runtime error, 2 a usage error.
+func realMain(args []string, stdin *os.File, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		return replCommand(nil, stdin, stdout, stderr)
+	}
+	switch cmd := args[0]; cmd {
+	case "repl":
+		return replCommand(args[1:], stdin, stdout, stderr)
+	case "run":
+		return runCommand(args[1:], stdin, stdout, stderr)
+	case "version":
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "streamsql version: unexpected argument %q\n", args[1])
+			return 2
+		}
+		fmt.Fprintln(stdout, versionString())
+		return 0
+	case "help", "-h", "-help", "--help":
+		io.WriteString(stdout, usageText)
+		return 0
+	default:
+		if strings.HasPrefix(cmd, "-") { // flags of the default subcommand: streamsql --history F
+			return replCommand(args, stdin, stdout, stderr)
+		}
+		fmt.Fprintf(stderr, "streamsql: unknown command %q\n\n%s", cmd, usageText)
+		return 2
+	}
+}
+
+// versionString is "streamsql <version> (<go version> <os>/<arch>)".
+func versionString() string {
+	v := version
+	if v == "" {
+		v = "(devel)"
+		if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+			v = info.Main.Version
+		}
+	}
+	return fmt.Sprintf("streamsql %s (%s %s/%s)", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}

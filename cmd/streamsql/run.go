@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	streamsql "github.com/streamsql/streamsql"
+	"github.com/streamsql/streamsql/sql"
+)
+
+// runCommand implements `streamsql run -f FILE [--output FORMAT]`: it executes the script's
+// statements one by one on a fresh in-memory engine, printing each result, and stops at the first
+// failure with exit status 1 and a message naming the statement and its line. Usage errors
+// (unknown flag or format, missing or unreadable file) exit with status 2.
+func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("f", "", "SQL script to run; - reads standard input")
+	output := fs.String("output", "table", "result format: table, csv or json")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: streamsql run -f FILE.sql [--output table|csv|json]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	usageErr := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "streamsql run: "+format+"\n", a...)
+		fs.Usage()
+		return 2
+	}
+	if fs.NArg() > 0 {
+		return usageErr("unexpected argument %q (the script is given with -f FILE)", fs.Arg(0))
+	}
+	if *file == "" {
+		return usageErr("missing -f FILE: the script to run")
+	}
+	format, err := parseOutputFormat(*output)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+
+	name := *file
+	var script []byte
+	if name == "-" {
+		name = "<stdin>"
+		script, err = io.ReadAll(stdin)
+	} else {
+		script, err = os.ReadFile(name)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "streamsql run: cannot read script: %v\n", err)
+		return 2
+	}
+
+	eng, err := streamsql.Open(streamsql.Options{})
+	if err != nil {
+		fmt.Fprintf(stderr, "streamsql run: cannot start the engine: %v\n", err)
+		return 1
+	}
+	defer eng.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	sess := &session{eng: eng, out: out, errOut: stderr, format: format}
+	text := string(script)
+	for i, st := range sql.SplitStatements(text) {
+		if err := sess.execStatement(ctx, text, st); err != nil {
+			out.Flush()
+			printError(stderr, err)
+			fmt.Fprintf(stderr, "(statement %d at %s:%d)\n", i+1, name, lineOf(text, st.Offset))
+			return 1
+		}
+	}
+	if err := out.Flush(); err != nil {
+		fmt.Fprintf(stderr, "streamsql run: writing results: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,290 @@
+package streamsql
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/sources"
+	"github.com/streamsql/streamsql/sql"
+)
+
+// Options configure an Engine. The zero value is a usable in-memory engine.
+type Options struct {
+	// Clock returns the current time; now() reads it once per statement. Default time.Now.
+	Clock func() time.Time
+	// Allocator for every Arrow buffer the engine creates. Default memory.DefaultAllocator.
+	Allocator memory.Allocator
+}
+
+// Engine is an embedded streamsql database. It is safe for concurrent use.
+type Engine struct {
+	opts    Options
+	catalog *catalog
+}
+
+// Open creates an engine.
+func Open(opts Options) (*Engine, error) {
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Allocator == nil {
+		opts.Allocator = memory.DefaultAllocator
+	}
+	return &Engine{opts: opts, catalog: newCatalog()}, nil
+}
+
+// Close releases the engine's tables.
+func (e *Engine) Close() error {
+	for _, n := range e.catalog.TableNames() {
+		_ = e.catalog.drop(n, true)
+	}
+	return nil
+}
+
+// TableNames lists the tables, sorted.
+func (e *Engine) TableNames() []string { return e.catalog.TableNames() }
+
+// ColumnNames lists a table's columns (nil for an unknown table).
+func (e *Engine) ColumnNames(table string) []string {
+	t, ok := e.catalog.get(table)
+	if !ok {
+		return nil
+	}
+	names := make([]string, t.schema.NumFields())
+	for i, f := range t.schema.Fields() {
+		names[i] = f.Name
+	}
+	return names
+}
+
+// Exec runs every ';'-separated statement of script in order and returns one Result per statement.
+// It stops at the first error, returning the results so far; error positions refer to script.
+func (e *Engine) Exec(ctx context.Context, script string) ([]*Result, error) {
+	var out []*Result
+	for _, st := range sql.SplitStatements(script) {
+		res, err := e.execOne(ctx, st.Text)
+		if err != nil {
+			if se, ok := err.(*sql.Error); ok && se.Pos >= 0 {
+				se.Pos += st.Offset
+				se.Source = script
+			}
+			return out, err
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// Query runs exactly one statement that returns rows.
+func (e *Engine) Query(ctx context.Context, query string) (*Result, error) {
+	stmts := sql.SplitStatements(query)
+	if len(stmts) != 1 {
+		return nil, fmt.Errorf("Query takes exactly one statement, got %d", len(stmts))
+	}
+	res, err := e.execOne(ctx, stmts[0].Text)
+	if err != nil {
+		return nil, err
+	}
+	if !res.HasRows() {
+		return nil, fmt.Errorf("statement returns no rows (%s); use Exec", res.Tag)
+	}
+	return res, nil
+}
+
+// execOne runs one statement. A panic below is a bug; it is turned into an error so one bad
+// statement cannot take the process (or a server's other clients) down.
+func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v (please report this with the statement)", r)
+			if os.Getenv("STREAMSQL_DEBUG") != "" {
+				err = fmt.Errorf("%w\n%s", err, debug.Stack())
+			}
+		}
+	}()
+	stmt, err := sql.Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	xctx := &exec.Ctx{Context: ctx, Mem: e.opts.Allocator, Now: e.opts.Clock()}
+	switch s := stmt.(type) {
+	case *sql.CreateTable:
+		return e.createTable(s)
+	case *sql.DropTable:
+		if err := e.catalog.drop(s.Name, s.IfExists); err != nil {
+			return nil, err
+		}
+		return &Result{Tag: "DROP TABLE"}, nil
+	case *sql.ShowTables:
+		names := e.catalog.TableNames()
+		rows := make([][]string, len(names))
+		for i, n := range names {
+			rows[i] = []string{n}
+		}
+		return textResult(xctx, "SHOW", []string{"name"}, rows), nil
+	case *sql.Describe:
+		t, ok := e.catalog.get(s.Name)
+		if !ok {
+			msg := fmt.Sprintf("table %q does not exist", s.Name)
+			if best := closestName(s.Name, e.catalog.TableNames()); best != "" {
+				msg += fmt.Sprintf("; did you mean %q?", best)
+			}
+			return nil, &sql.Error{Msg: msg, Source: text, Pos: s.Pos}
+		}
+		rows := make([][]string, t.schema.NumFields())
+		for i, f := range t.schema.Fields() {
+			rows[i] = []string{f.Name, exec.TypeName(f.Type)}
+		}
+		return textResult(xctx, "DESCRIBE", []string{"column_name", "type"}, rows), nil
+	case *sql.Explain:
+		plan, err := sql.BindQuery(e.catalog, s.Query)
+		if err != nil {
+			return nil, err
+		}
+		var rows [][]string
+		for _, line := range strings.Split(planner.Explain(plan), "\n") {
+			rows = append(rows, []string{line})
+		}
+		return textResult(xctx, "EXPLAIN", []string{"plan"}, rows), nil
+	case *sql.Query:
+		plan, err := sql.BindQuery(e.catalog, s)
+		if err != nil {
+			return nil, err
+		}
+		recs, err := (&planner.Lowering{Ctx: xctx}).Run(plan)
+		if err != nil {
+			return nil, err
+		}
+		r := &Result{Schema: planner.SchemaOf(plan), Records: recs}
+		r.RowsAffected = r.NumRows()
+		r.Tag = fmt.Sprintf("SELECT %d", r.RowsAffected)
+		return r, nil
+	case *sql.Insert:
+		t, ok := e.catalog.get(s.Table)
+		if !ok {
+			msg := fmt.Sprintf("table %q does not exist", s.Table)
+			if best := closestName(s.Table, e.catalog.TableNames()); best != "" {
+				msg += fmt.Sprintf("; did you mean %q?", best)
+			}
+			return nil, fmt.Errorf("%s", msg)
+		}
+		if t.file != nil {
+			return nil, fmt.Errorf("table %q is read-only: it reads files (connector 'file')", t.name)
+		}
+		plan, err := sql.BindInsert(e.catalog, s, t.schema, xctx.Now)
+		if err != nil {
+			return nil, err
+		}
+		recs, err := (&planner.Lowering{Ctx: xctx}).Run(plan)
+		if err != nil {
+			return nil, err
+		}
+		var n int64
+		for _, r := range recs {
+			n += r.NumRows()
+		}
+		err = t.append(recs)
+		for _, r := range recs {
+			r.Release()
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &Result{Tag: fmt.Sprintf("INSERT 0 %d", n), RowsAffected: n}, nil
+	}
+	return nil, fmt.Errorf("internal: unhandled statement %T", stmt)
+}
+
+var fileTableOptions = map[string]bool{"connector": true, "path": true, "format": true, "header": true, "delimiter": true, "batch_size": true}
+
+func (e *Engine) createTable(s *sql.CreateTable) (*Result, error) {
+	fields := make([]arrow.Field, len(s.Columns))
+	for i, c := range s.Columns {
+		fields[i] = arrow.Field{Name: c.Name, Type: c.Type, Nullable: true}
+	}
+	t := &table{name: s.Name, schema: arrow.NewSchema(fields, nil)}
+	if len(s.Options) > 0 {
+		connector, _ := s.Option("connector")
+		switch strings.ToLower(connector) {
+		case "file", "files":
+		case "":
+			return nil, fmt.Errorf("WITH options need connector = 'file' (the only table connector)")
+		default:
+			return nil, fmt.Errorf("unknown table connector %q (supported: 'file')", connector)
+		}
+		opts := map[string]string{}
+		var unknown []string
+		for _, o := range s.Options {
+			if !fileTableOptions[o.Key] {
+				unknown = append(unknown, o.Key)
+			}
+			opts[o.Key] = o.Value
+		}
+		if len(unknown) > 0 {
+			sort.Strings(unknown)
+			return nil, fmt.Errorf("unknown option(s) %s for connector 'file' (supported: connector, path, format, header, delimiter, batch_size)", strings.Join(unknown, ", "))
+		}
+		path, ok := s.Option("path")
+		if !ok || path == "" {
+			return nil, fmt.Errorf("connector 'file' needs a path option")
+		}
+		format, ok := s.Option("format")
+		if !ok {
+			return nil, fmt.Errorf("connector 'file' needs format = 'csv', 'json' or 'text'")
+		}
+		switch strings.ToLower(format) {
+		case "csv", "json", "text":
+		default:
+			return nil, fmt.Errorf("unknown format %q (supported: csv, json, text)", format)
+		}
+		if strings.ToLower(format) == "text" && (len(fields) != 1 || fields[0].Type.ID() != arrow.STRING) {
+			return nil, fmt.Errorf("format 'text' needs exactly one VARCHAR column (one line per row)")
+		}
+		if !strings.ContainsAny(path, "*?[") {
+			if _, err := os.Stat(path); err != nil {
+				return nil, fmt.Errorf("path %q: %v", path, err)
+			}
+		}
+		dopts, err := sources.ParseDecodeOptions(opts)
+		if err != nil {
+			return nil, err
+		}
+		t.file = &fileTable{path: path, format: strings.ToLower(format), opts: dopts}
+	}
+	if _, err := e.catalog.add(t, s.IfNotExists); err != nil {
+		return nil, err
+	}
+	return &Result{Tag: "CREATE TABLE"}, nil
+}
+
+// textResult builds a VARCHAR result set.
+func textResult(ctx *exec.Ctx, tag string, names []string, rows [][]string) *Result {
+	fields := make([]arrow.Field, len(names))
+	for i, n := range names {
+		fields[i] = arrow.Field{Name: n, Type: exec.String, Nullable: true}
+	}
+	schema := arrow.NewSchema(fields, nil)
+	b := array.NewRecordBuilder(ctx.Mem, schema)
+	defer b.Release()
+	for _, r := range rows {
+		for i, v := range r {
+			b.Field(i).(*array.StringBuilder).Append(v)
+		}
+	}
+	rec := b.NewRecordBatch()
+	res := &Result{Tag: fmt.Sprintf("%s %d", tag, len(rows)), Schema: schema, Records: []arrow.RecordBatch{rec}, RowsAffected: int64(len(rows))}
+	return res
+}
+
+func closestName(name string, names []string) string { return sql.Closest(name, names) }

@@ -1,0 +1,91 @@
+package exec
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+
+	"github.com/streamsql/streamsql/watermark"
+)
+
+// Filter emits the rows of its single input for which Pred is TRUE (NULL and FALSE drop the row).
+// It is stateless: Flush emits nothing.
+type Filter struct {
+	schema *arrow.Schema
+	pred   Expr
+}
+
+// NewFilter returns a filter over records of schema in. pred must be BOOLEAN.
+func NewFilter(in *arrow.Schema, pred Expr) (*Filter, error) {
+	if pred.Type().ID() != arrow.BOOL && pred.Type().ID() != arrow.NULL {
+		return nil, fmt.Errorf("filter condition must be BOOLEAN, not %s: %s", TypeName(pred.Type()), pred)
+	}
+	return &Filter{schema: in, pred: pred}, nil
+}
+
+func (f *Filter) Schema() *arrow.Schema { return f.schema }
+
+func (f *Filter) Push(ctx *Ctx, _ int, d Delta, emit Emit) error {
+	if d.Weights != nil {
+		return fmt.Errorf("internal: filter received weighted rows")
+	}
+	mask, err := f.pred.Eval(ctx, d.Rec)
+	if err != nil {
+		return err
+	}
+	defer mask.Release()
+	out, err := FilterRecord(ctx, d.Rec, mask)
+	if err != nil {
+		return err
+	}
+	defer out.Release()
+	if out.NumRows() == 0 {
+		return nil
+	}
+	return emit(Delta{Rec: out})
+}
+
+func (f *Filter) Flush(*Ctx, watermark.Time, Emit) error { return nil }
+func (f *Filter) Close() error                           { return nil }
+
+// FilterRecord keeps the rows of rec where mask is TRUE. mask may be BOOLEAN or NULL-typed (no row
+// passes). The result is owned by the caller; when every row passes it is rec itself, retained.
+func FilterRecord(ctx *Ctx, rec arrow.RecordBatch, mask arrow.Array) (arrow.RecordBatch, error) {
+	n := int(rec.NumRows())
+	if mask.DataType().ID() == arrow.NULL || mask.NullN() == n {
+		return array.NewRecordBatch(rec.Schema(), emptyColumns(ctx, rec.Schema()), 0), nil
+	}
+	b := mask.(*array.Boolean)
+	trues := 0
+	for i := 0; i < n; i++ {
+		if b.IsValid(i) && b.Value(i) {
+			trues++
+		}
+	}
+	if trues == n {
+		rec.Retain()
+		return rec, nil
+	}
+	if trues == 0 {
+		return array.NewRecordBatch(rec.Schema(), emptyColumns(ctx, rec.Schema()), 0), nil
+	}
+	opts := compute.FilterOptions{NullSelection: compute.SelectionDropNulls}
+	ectx := compute.WithAllocator(ctx.Context, ctx.Mem)
+	out, err := compute.FilterRecordBatch(ectx, rec, mask, &opts)
+	if err != nil {
+		return nil, fmt.Errorf("internal: filter: %w", err)
+	}
+	return out, nil
+}
+
+func emptyColumns(ctx *Ctx, s *arrow.Schema) []arrow.Array {
+	cols := make([]arrow.Array, s.NumFields())
+	for i, f := range s.Fields() {
+		b := array.NewBuilder(ctx.Mem, f.Type)
+		cols[i] = b.NewArray()
+		b.Release()
+	}
+	return cols
+}

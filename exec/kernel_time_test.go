@@ -1,0 +1,70 @@
+package exec
+
+import "testing"
+
+func TestTimeFunctions(t *testing.T) {
+	ts := lts("2024-02-29 13:45:10.123456") // a Thursday
+	runScalarCases(t, []scalarCase{
+		ok("trunc second", "2024-02-29 13:45:10", c1("date_trunc", ls("second"), ts)),
+		ok("trunc millisecond", "2024-02-29 13:45:10.123", c1("date_trunc", ls("milliseconds"), ts)),
+		ok("trunc minute", "2024-02-29 13:45:00", c1("date_trunc", ls("MINUTE"), ts)),
+		ok("trunc hour", "2024-02-29 13:00:00", c1("date_trunc", ls("hour"), ts)),
+		ok("trunc day", "2024-02-29 00:00:00", c1("date_trunc", ls("day"), ts)),
+		ok("trunc week", "2024-02-26 00:00:00", c1("date_trunc", ls("week"), ts)),
+		ok("trunc month", "2024-02-01 00:00:00", c1("date_trunc", ls("month"), ts)),
+		ok("trunc quarter", "2024-01-01 00:00:00", c1("date_trunc", ls("quarter"), ts)),
+		ok("trunc year", "2024-01-01 00:00:00", c1("date_trunc", ls("year"), ts)),
+		ok("trunc before epoch", "1969-12-31 23:00:00", c1("date_trunc", ls("hour"), lts("1969-12-31 23:59:59"))),
+		ok("trunc date arg", "2024-02-01 00:00:00", c1("date_trunc", ls("month"), ldate("2024-02-29"))),
+		fails("trunc bad unit", `date_trunc: unit "fortnight" not recognized (expected microsecond, millisecond, second, minute, hour, day, week, month, quarter, year, decade or century)`, c1("date_trunc", ls("fortnight"), ts)),
+		ok("extract year", "2024", c1("extract", ls("year"), ts)),
+		ok("extract quarter", "1", c1("extract", ls("quarter"), ts)),
+		ok("extract month", "2", c1("extract", ls("month"), ts)),
+		ok("extract week", "9", c1("extract", ls("week"), ts)),
+		ok("extract day", "29", c1("extract", ls("day"), ts)),
+		ok("extract dow", "4", c1("extract", ls("dow"), ts)),
+		ok("extract doy", "60", c1("extract", ls("doy"), ts)),
+		ok("extract hour", "13", c1("extract", ls("hour"), ts)),
+		ok("extract minute", "45", c1("extract", ls("minute"), ts)),
+		ok("extract second", "10", c1("extract", ls("second"), ts)),
+		ok("extract millisecond", "10123", c1("extract", ls("millisecond"), ts)),
+		ok("extract microsecond", "10123456", c1("extract", ls("microsecond"), ts)),
+		ok("extract epoch", "1709214310", c1("extract", ls("epoch"), ts)),
+		ok("extract from date", "29", c1("extract", ls("day"), ldate("2024-02-29"))),
+		ok("epoch double", "1709214310.123456", c1("epoch", ts)),
+		ok("hour", "13", c1("hour", ts)),
+		ok("minute", "45", c1("minute", ts)),
+		ok("second", "10", c1("second", ts)),
+		ok("day", "29", c1("day", ts)),
+		ok("dayofmonth", "29", c1("dayofmonth", ts)),
+		ok("month", "2", c1("month", ts)),
+		ok("year", "2024", c1("year", ts)),
+		ok("dayofweek spark", "5", c1("dayofweek", ts)),
+		ok("dayofweek sunday", "1", c1("dayofweek", lts("2024-03-03 00:00:00"))),
+		ok("to_timestamp text", "2024-01-02 03:04:05", c1("to_timestamp", ls("2024-01-02 03:04:05"))),
+		fails("to_timestamp bad", `invalid input syntax for type timestamp: "soon"`, c1("to_timestamp", ls("soon"))),
+		ok("to_timestamp pattern", "2024-01-02 03:04:05", c1("to_timestamp", ls("02/01/2024 03:04:05"), ls("dd/MM/yyyy HH:mm:ss"))),
+		ok("to_timestamp pattern millis", "2024-01-02 03:04:05.678", c1("to_timestamp", ls("2024-01-02 03:04:05.678"), ls("yyyy-MM-dd HH:mm:ss.SSS"))),
+		ok("to_timestamp pattern quoted", "2024-01-02 03:04:00", c1("to_timestamp", ls("2024-01-02T03:04"), ls("yyyy-MM-dd'T'HH:mm"))),
+		fails("to_timestamp pattern mismatch", `invalid value "2024/01/02" for datetime pattern "yyyy-MM-dd"`, c1("to_timestamp", ls("2024/01/02"), ls("yyyy-MM-dd"))),
+		ok("to_timestamp epoch double", "2009-02-13 23:31:30.5", c1("to_timestamp", lf(1234567890.5))),
+		ok("to_timestamp epoch bigint", "2009-02-13 23:31:30", c1("to_timestamp", li(1234567890))),
+		ok("from_unixtime", "1970-01-01 00:01:40", c1("from_unixtime", li(100))),
+		ok("unix_timestamp", "-1", c1("unix_timestamp", lts("1969-12-31 23:59:59.5"))),
+		ok("unix_timestamp now", "1710505845", c1("unix_timestamp")),
+		ok("unix_timestamp text", "100", c1("unix_timestamp", ls("1970-01-01 00:01:40"))),
+		ok("now", "2024-03-15 12:30:45", c1("now")),
+		ok("current_timestamp", "2024-03-15 12:30:45", c1("current_timestamp")),
+		ok("current_date", "2024-03-15", c1("current_date")),
+		ok("to_date", "2024-02-29", c1("to_date", ls("2024-02-29"))),
+		ok("to_date from ts text", "2024-02-29", c1("to_date", ls("2024-02-29 23:00:00"))),
+		ok("to_date pattern", "2024-02-29", c1("to_date", ls("29.02.2024"), ls("dd.MM.yyyy"))),
+		ok("to_date ts", "1969-12-31", c1("to_date", lts("1969-12-31 23:59:59"))),
+		ok("date_format", "2024/02/29 13h45 Thu", c1("date_format", ts, ls("yyyy/MM/dd HH'h'mm EEE"))),
+		ok("extract null", "NULL", c1("extract", ls("year"), lit(nil, Timestamp))),
+	})
+	b, err := BindCall("now", nil)
+	if err != nil || !b.Volatile {
+		t.Errorf("now() must bind as volatile: %v %v", b, err)
+	}
+}

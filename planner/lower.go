@@ -1,0 +1,351 @@
+package planner
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/streamsql/streamsql/exec"
+)
+
+// Lowering turns logical plans into exec operator trees for one statement. Uncorrelated subqueries
+// are run during lowering (once, before the query that uses them) with the same Ctx.
+type Lowering struct {
+	Ctx *exec.Ctx
+}
+
+// SchemaOf is the Arrow schema of a node's output.
+func SchemaOf(n Node) *arrow.Schema {
+	cols := n.Columns()
+	fields := make([]arrow.Field, len(cols))
+	for i, c := range cols {
+		fields[i] = arrow.Field{Name: c.Name, Type: c.Type, Nullable: true}
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+// Run lowers and runs n, returning its records (owned by the caller).
+func (l *Lowering) Run(n Node) ([]arrow.RecordBatch, error) {
+	t, err := l.Lower(n)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	return t.Collect(l.Ctx)
+}
+
+// Lower builds the operator tree of n.
+func (l *Lowering) Lower(n Node) (*exec.Tree, error) {
+	switch x := n.(type) {
+	case *Scan:
+		src, err := x.Source.Open(x.Proj)
+		if err != nil {
+			return nil, err
+		}
+		return &exec.Tree{Source: src}, nil
+	case *Values:
+		src, err := exec.NewValuesSource(SchemaOf(x), x.Rows)
+		if err != nil {
+			return nil, err
+		}
+		return &exec.Tree{Source: src}, nil
+	case *Filter:
+		in, err := l.Lower(x.Input)
+		if err != nil {
+			return nil, err
+		}
+		pred, err := l.Expr(x.Pred)
+		if err != nil {
+			return nil, err
+		}
+		op, err := exec.NewFilter(in.Schema(), pred)
+		if err != nil {
+			return nil, err
+		}
+		return &exec.Tree{Op: op, Inputs: []*exec.Tree{in}}, nil
+	case *Project:
+		in, err := l.Lower(x.Input)
+		if err != nil {
+			return nil, err
+		}
+		return l.project(in, x.Exprs, x.Cols)
+	case *Aggregate:
+		return l.aggregate(x)
+	case *Join:
+		return l.join(x)
+	case *Sort:
+		return l.sort(x)
+	case *Limit:
+		in, err := l.Lower(x.Input)
+		if err != nil {
+			return nil, err
+		}
+		return &exec.Tree{Op: exec.NewLimit(in.Schema(), x.Count, x.Offset), Inputs: []*exec.Tree{in}}, nil
+	case *Union:
+		t := &exec.Tree{Op: exec.NewUnion(SchemaOf(x))}
+		for _, c := range x.Inputs {
+			in, err := l.Lower(c)
+			if err != nil {
+				return nil, err
+			}
+			t.Inputs = append(t.Inputs, in)
+		}
+		return t, nil
+	case *Explode:
+		in, err := l.Lower(x.Input)
+		if err != nil {
+			return nil, err
+		}
+		op, err := exec.NewExplode(in.Schema(), x.Col, x.Cols[x.Col].Name)
+		if err != nil {
+			return nil, err
+		}
+		return &exec.Tree{Op: op, Inputs: []*exec.Tree{in}}, nil
+	}
+	return nil, fmt.Errorf("internal: cannot lower %T", n)
+}
+
+func (l *Lowering) project(in *exec.Tree, exprs []Expr, cols []Column) (*exec.Tree, error) {
+	ee := make([]exec.Expr, len(exprs))
+	names := make([]string, len(exprs))
+	for i, e := range exprs {
+		var err error
+		if ee[i], err = l.Expr(e); err != nil {
+			return nil, err
+		}
+		names[i] = cols[i].Name
+	}
+	op, err := exec.NewProject(ee, names)
+	if err != nil {
+		return nil, err
+	}
+	return &exec.Tree{Op: op, Inputs: []*exec.Tree{in}}, nil
+}
+
+// passThrough is a ColRef per input column, for projects that append computed columns.
+func passThrough(cols []Column) ([]Expr, []Column) {
+	exprs := make([]Expr, len(cols))
+	for i, c := range cols {
+		exprs[i] = &ColRef{Index: i, Name: c.Name, Typ: c.Type}
+	}
+	return exprs, append([]Column{}, cols...)
+}
+
+func (l *Lowering) aggregate(a *Aggregate) (*exec.Tree, error) {
+	in, err := l.Lower(a.Input)
+	if err != nil {
+		return nil, err
+	}
+	// Pre-project the group keys and the aggregate arguments into plain columns.
+	var exprs []Expr
+	var cols []Column
+	groupCols := make([]int, len(a.Groups))
+	for i, g := range a.Groups {
+		groupCols[i] = len(exprs)
+		exprs = append(exprs, g)
+		cols = append(cols, Column{Name: fmt.Sprintf("g%d", i), Type: g.Type()})
+	}
+	specs := make([]exec.AggSpec, len(a.Aggs))
+	for i, c := range a.Aggs {
+		specs[i] = exec.AggSpec{Kind: c.Kind, Distinct: c.Distinct, Col: -1}
+		if c.Arg != nil {
+			specs[i].Col = len(exprs)
+			exprs = append(exprs, c.Arg)
+			cols = append(cols, Column{Name: fmt.Sprintf("a%d", i), Type: c.Arg.Type()})
+		}
+	}
+	pre, err := l.project(in, exprs, cols)
+	if err != nil {
+		return nil, err
+	}
+	op, err := exec.NewHashAggregate(pre.Schema(), groupCols, specs, SchemaOf(a))
+	if err != nil {
+		return nil, err
+	}
+	return &exec.Tree{Op: op, Inputs: []*exec.Tree{pre}}, nil
+}
+
+func (l *Lowering) sort(s *Sort) (*exec.Tree, error) {
+	in, err := l.Lower(s.Input)
+	if err != nil {
+		return nil, err
+	}
+	inCols := s.Input.Columns()
+	exprs, cols := passThrough(inCols)
+	keys := make([]exec.SortKey, len(s.Keys))
+	for i, k := range s.Keys {
+		col := -1
+		if c, ok := k.Expr.(*ColRef); ok {
+			col = c.Index
+		} else {
+			col = len(exprs)
+			exprs = append(exprs, k.Expr)
+			cols = append(cols, Column{Name: fmt.Sprintf("sort%d", i), Type: k.Expr.Type()})
+		}
+		keys[i] = exec.SortKey{Col: col, Desc: k.Desc, NullsFirst: k.NullsFirst}
+	}
+	extra := len(exprs) > len(inCols)
+	if extra {
+		if in, err = l.project(in, exprs, cols); err != nil {
+			return nil, err
+		}
+	}
+	op, err := exec.NewSort(in.Schema(), keys)
+	if err != nil {
+		return nil, err
+	}
+	t := &exec.Tree{Op: op, Inputs: []*exec.Tree{in}}
+	if !extra {
+		return t, nil
+	}
+	drop, dcols := passThrough(inCols)
+	return l.project(t, drop, dcols)
+}
+
+func (l *Lowering) join(j *Join) (*exec.Tree, error) {
+	left, right, cond := j.Left, j.Right, j.Cond
+	nl, nr := len(left.Columns()), len(right.Columns())
+	kind := j.Kind
+	swapped := kind == RightJoin
+	if swapped {
+		left, right = right, left
+		cond = MapColumns(cond, func(c *ColRef) Expr {
+			if c.Index < nl {
+				return &ColRef{Index: c.Index + nr, Name: c.Name, Typ: c.Typ}
+			}
+			return &ColRef{Index: c.Index - nl, Name: c.Name, Typ: c.Typ}
+		})
+		nl, nr = nr, nl
+		kind = LeftJoin
+	}
+	// Split the condition into equi-join keys (left expr = right expr) and a residual.
+	var lk, rk []Expr
+	var residual []Expr
+	for _, c := range Conjuncts(cond) {
+		if f, ok := c.(*Func); ok && f.Name == "=" && !hasSubquery(c) {
+			a, b := f.Args[0], f.Args[1]
+			sa, sb := sideOf(a, nl), sideOf(b, nl)
+			if sa == 2 && sb == 1 {
+				a, b, sa, sb = b, a, sb, sa
+			}
+			if sa == 1 && sb == 2 {
+				lk = append(lk, a)
+				rk = append(rk, MapColumns(b, func(c *ColRef) Expr { return &ColRef{Index: c.Index - nl, Name: c.Name, Typ: c.Typ} }))
+				continue
+			}
+		}
+		residual = append(residual, c)
+	}
+	lt, err := l.Lower(left)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := l.Lower(right)
+	if err != nil {
+		return nil, err
+	}
+	lt, lkeys, lextra, err := l.keyColumns(lt, left.Columns(), lk)
+	if err != nil {
+		return nil, err
+	}
+	rt, rkeys, rextra, err := l.keyColumns(rt, right.Columns(), rk)
+	if err != nil {
+		return nil, err
+	}
+	var res exec.Expr
+	if len(residual) > 0 {
+		r, err := And(residual)
+		if err != nil {
+			return nil, err
+		}
+		// Right columns moved past the left key columns appended by keyColumns.
+		r = MapColumns(r, func(c *ColRef) Expr {
+			if c.Index >= nl {
+				return &ColRef{Index: c.Index + lextra, Name: c.Name, Typ: c.Typ}
+			}
+			return c
+		})
+		if res, err = l.Expr(r); err != nil {
+			return nil, err
+		}
+	}
+	ek := exec.JoinInner
+	if kind == LeftJoin {
+		ek = exec.JoinLeft
+	}
+	op, err := exec.NewHashJoin(ek, lt.Schema(), rt.Schema(), lkeys, rkeys, res)
+	if err != nil {
+		return nil, err
+	}
+	t := &exec.Tree{Op: op, Inputs: []*exec.Tree{lt, rt}, Order: []int{1, 0}}
+	if lextra == 0 && rextra == 0 && !swapped {
+		return t, nil
+	}
+	// Drop key columns and restore the original left/right order.
+	out := j.Columns()
+	exprs := make([]Expr, 0, len(out))
+	leftPos := func(i int) int { return i }
+	rightPos := func(i int) int { return nl + lextra + i }
+	if swapped {
+		for i := 0; i < nr; i++ { // the original left side is now on the right
+			exprs = append(exprs, &ColRef{Index: rightPos(i), Name: out[len(exprs)].Name, Typ: out[len(exprs)].Type})
+		}
+		for i := 0; i < nl; i++ {
+			exprs = append(exprs, &ColRef{Index: leftPos(i), Name: out[len(exprs)].Name, Typ: out[len(exprs)].Type})
+		}
+	} else {
+		for i := 0; i < nl; i++ {
+			exprs = append(exprs, &ColRef{Index: leftPos(i), Name: out[len(exprs)].Name, Typ: out[len(exprs)].Type})
+		}
+		for i := 0; i < nr; i++ {
+			exprs = append(exprs, &ColRef{Index: rightPos(i), Name: out[len(exprs)].Name, Typ: out[len(exprs)].Type})
+		}
+	}
+	_ = rextra
+	return l.project(t, exprs, out)
+}
+
+// keyColumns makes every join key a column of the side's output: plain column references are used
+// as they are; other expressions are appended by a projection. Keys of both sides have equal types
+// (the binder cast them).
+func (l *Lowering) keyColumns(t *exec.Tree, cols []Column, keys []Expr) (*exec.Tree, []int, int, error) {
+	idx := make([]int, len(keys))
+	exprs, pcols := passThrough(cols)
+	for i, k := range keys {
+		if c, ok := k.(*ColRef); ok {
+			idx[i] = c.Index
+			continue
+		}
+		idx[i] = len(exprs)
+		exprs = append(exprs, k)
+		pcols = append(pcols, Column{Name: fmt.Sprintf("key%d", i), Type: k.Type()})
+	}
+	extra := len(exprs) - len(cols)
+	if extra == 0 {
+		return t, idx, 0, nil
+	}
+	p, err := l.project(t, exprs, pcols)
+	return p, idx, extra, err
+}
+
+func sideOf(e Expr, nl int) int {
+	used := ColumnsUsed(e)
+	if len(used) == 0 {
+		return 0
+	}
+	l, r := false, false
+	for c := range used {
+		if c < nl {
+			l = true
+		} else {
+			r = true
+		}
+	}
+	switch {
+	case l && !r:
+		return 1
+	case r && !l:
+		return 2
+	}
+	return 0
+}

@@ -1,0 +1,60 @@
+// Package sources holds the source connectors and the record decoders that turn external bytes
+// (CSV, JSON lines, plain text files) into Arrow record batches of a declared schema.
+//
+// It imports only exec (for the SQL types and the textual time parsers) and watermark.
+//
+// # Decoders
+//
+// A Decoder reads one input and returns record batches of at most DecodeOptions.BatchSize rows; the
+// caller owns (and must Release) every record Next returns. Next returns io.EOF after the last
+// record. Decoders read ahead up to their buffer size (1 MiB) and are not safe for concurrent use.
+//
+// # Value conversion
+//
+// Text values (CSV fields, JSON strings) convert to the column type as follows:
+//
+//	BOOLEAN    true/false/t/f/1/0, case-insensitive
+//	BIGINT     optional sign and decimal digits; out-of-range values are errors
+//	DOUBLE     strconv.ParseFloat syntax (also NaN, Inf)
+//	DECIMAL    exact: [sign]digits[.digits][e[sign]digits], rounded half away from zero to the
+//	           column's scale; an error when the result needs more than the precision's digits
+//	VARCHAR    the bytes as they are; they must be valid UTF-8
+//	TIMESTAMP  exec.ParseTimestamp ('2024-01-31 13:45:00[.ffffff][zone]', 'T' accepted), UTC
+//	DATE       exec.ParseDate (YYYY-MM-DD)
+//	INTERVAL   exec.ParseInterval ('10 minutes', 'HH:MM:SS', a bare number of seconds)
+//
+// Surrounding spaces and tabs are ignored for every type but VARCHAR. An empty value is NULL for
+// every type but VARCHAR, where only an empty unquoted CSV field is NULL.
+//
+// CSV (RFC 4180): fields are separated by DecodeOptions.Delimiter, records end with \n or \r\n, a
+// field may be quoted with '"' (a doubled quote inside stands for one quote; delimiters and line
+// breaks inside quotes are data, kept byte for byte). A quote inside an unquoted field is an ordinary
+// character. An empty unquoted field is NULL for every type (Spark's default); a quoted empty field
+// "" is the empty string for VARCHAR and NULL for other types. Blank lines are skipped. A UTF-8 byte
+// order mark at the start of a file is skipped. Without a header, fields map to columns by position
+// and every record must have exactly one field per column. With a header (the first line of each
+// file), header names map to columns case-insensitively, header fields naming no column are
+// ignored, a column missing from the header is an error, and every record must have exactly as many
+// fields as the header.
+//
+// JSON lines: one object per line; blank lines are skipped. Keys map to columns case-insensitively;
+// a missing key or a JSON null is NULL, keys naming no column are ignored (but must still be valid
+// JSON), and a key given twice is an error. JSON values convert as follows: strings by the text rules
+// above; numbers for BIGINT must be integral (1e3 and 2.0 are accepted, 2.5 is not), for DOUBLE and
+// DECIMAL they are read from their exact text; booleans for BOOLEAN; for VARCHAR columns, numbers,
+// booleans, objects and arrays are kept as their raw JSON text. A JSON number for a TIMESTAMP column
+// is seconds since the Unix epoch (fractions allowed, rounded half away from zero to microseconds);
+// a JSON number for an INTERVAL column is a number of seconds. Any other combination of JSON type
+// and column type is an error.
+//
+// Text: every line is one row of a single VARCHAR column "value", without its \n or \r\n; empty
+// lines are rows holding the empty string.
+//
+// # Errors
+//
+// A record that cannot be read or does not fit the schema yields a *RecordError naming the file, the
+// 1-based physical line where the record starts, the column and the offending text. The decoder
+// then stops: Next returns the same error on every later call. Rows of the failing record that were
+// already converted are rolled back, so a future on_error policy (skip, dead letter) can continue
+// with the next record from a consistent state.
+package sources

@@ -1,0 +1,69 @@
+package sql
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Error is a user-facing error tied to a position in the SQL text. Its message shows the line and
+// column and, when the source is known, the line with a caret under the offending token.
+type Error struct {
+	Msg    string
+	Source string // the whole text the position refers to; may be empty
+	Pos    int    // byte offset into Source; -1 when unknown
+	Kind   string // "syntax error", "error"
+}
+
+func (e *Error) Error() string {
+	kind := e.Kind
+	if kind == "" {
+		kind = "error"
+	}
+	if e.Pos < 0 || e.Source == "" {
+		return kind + ": " + e.Msg
+	}
+	line, col, text := e.Location()
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s at line %d, column %d: %s\n  %s\n  %s^", kind, line, col, e.Msg, text, caretPad(text, col-1))
+	return sb.String()
+}
+
+// Location returns the 1-based line and column of Pos and the text of that line.
+func (e *Error) Location() (line, col int, text string) {
+	pos := min(max(e.Pos, 0), len(e.Source))
+	line = 1 + strings.Count(e.Source[:pos], "\n")
+	start := strings.LastIndexByte(e.Source[:pos], '\n') + 1
+	end := strings.IndexByte(e.Source[pos:], '\n')
+	if end < 0 {
+		end = len(e.Source)
+	} else {
+		end += pos
+	}
+	col = 1 + len([]rune(e.Source[start:pos]))
+	return line, col, strings.TrimRight(e.Source[start:end], "\r")
+}
+
+// caretPad keeps tabs so the caret lines up under the token in a terminal.
+func caretPad(line string, n int) string {
+	var sb strings.Builder
+	for i, r := range []rune(line) {
+		if i >= n {
+			break
+		}
+		if r == '\t' {
+			sb.WriteByte('\t')
+		} else {
+			sb.WriteByte(' ')
+		}
+	}
+	return sb.String()
+}
+
+// errorf builds a positioned error.
+func errorf(src string, pos int, format string, args ...any) *Error {
+	return &Error{Msg: fmt.Sprintf(format, args...), Source: src, Pos: pos}
+}
+
+func syntaxErrorf(src string, pos int, format string, args ...any) *Error {
+	return &Error{Msg: fmt.Sprintf(format, args...), Source: src, Pos: pos, Kind: "syntax error"}
+}

@@ -1,0 +1,458 @@
+package sql
+
+import (
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"strings"
+
+	"github.com/xwb1989/sqlparser"
+
+	"github.com/streamsql/streamsql/exec"
+)
+
+// Parse parses one statement (without the trailing ';'). Errors are *Error with positions in src.
+func Parse(src string) (Stmt, error) {
+	p := &parser{src: src, toks: Lex(src)}
+	return p.statement()
+}
+
+type parser struct {
+	src  string
+	toks []Token
+	i    int
+}
+
+func (p *parser) peek() Token { return p.toks[p.i] }
+func (p *parser) peekAt(k int) Token {
+	return p.toks[min(p.i+k, len(p.toks)-1)]
+}
+func (p *parser) next() Token {
+	t := p.toks[p.i]
+	if p.i < len(p.toks)-1 {
+		p.i++
+	}
+	return t
+}
+
+func (p *parser) accept(word string) bool {
+	if p.peek().Is(word) {
+		p.next()
+		return true
+	}
+	return false
+}
+
+func (p *parser) expectWord(word string) error {
+	if !p.accept(word) {
+		return p.unexpected("expected " + strings.ToUpper(word))
+	}
+	return nil
+}
+
+func (p *parser) expectOp(op string) error {
+	if !p.peek().IsOp(op) {
+		return p.unexpected("expected '" + op + "'")
+	}
+	p.next()
+	return nil
+}
+
+func (p *parser) unexpected(what string) error {
+	t := p.peek()
+	if t.Kind == TokEOF {
+		return syntaxErrorf(p.src, t.Pos, "%s, found end of statement", what)
+	}
+	if t.Kind == TokError {
+		return syntaxErrorf(p.src, t.Pos, "%s", t.Val)
+	}
+	return syntaxErrorf(p.src, t.Pos, "%s, found %q", what, t.Text)
+}
+
+// name reads an identifier (bare words are folded to lower case; quoted ones keep their case).
+func (p *parser) name(what string) (string, int, error) {
+	t := p.peek()
+	switch t.Kind {
+	case TokIdent:
+		p.next()
+		return strings.ToLower(t.Text), t.Pos, nil
+	case TokQIdent:
+		p.next()
+		return t.Val, t.Pos, nil
+	}
+	return "", 0, p.unexpected("expected " + what)
+}
+
+func (p *parser) end() error {
+	if p.peek().Kind != TokEOF {
+		return p.unexpected("expected end of statement")
+	}
+	return nil
+}
+
+func (p *parser) statement() (Stmt, error) {
+	t := p.peek()
+	switch {
+	case t.Kind == TokEOF:
+		return nil, syntaxErrorf(p.src, 0, "empty statement")
+	case t.Is("create"):
+		return p.create()
+	case t.Is("drop"):
+		return p.drop()
+	case t.Is("show"):
+		p.next()
+		if p.accept("tables") {
+			return &ShowTables{}, p.end()
+		}
+		if p.accept("columns") {
+			if !p.accept("from") && !p.accept("in") {
+				return nil, p.unexpected("expected FROM")
+			}
+			n, pos, err := p.name("a table name")
+			if err != nil {
+				return nil, err
+			}
+			return &Describe{Name: n, Pos: pos}, p.end()
+		}
+		return nil, p.unexpected("expected TABLES or COLUMNS after SHOW")
+	case t.Is("describe") || (t.Is("desc") && p.peekAt(1).Kind != TokEOF):
+		p.next()
+		p.accept("table")
+		n, pos, err := p.name("a table name")
+		if err != nil {
+			return nil, err
+		}
+		return &Describe{Name: n, Pos: pos}, p.end()
+	case t.Is("explain"):
+		p.next()
+		q, err := p.query(p.peek().Pos)
+		if err != nil {
+			return nil, err
+		}
+		return &Explain{Query: q}, nil
+	case t.Is("select") || t.Is("with") || t.IsOp("("):
+		return p.query(t.Pos)
+	case t.Is("insert"):
+		return p.insert()
+	case t.Is("update") || t.Is("delete"):
+		return nil, errorf(p.src, t.Pos, "%s is not supported: tables are append-only (use INSERT, or DROP and re-create the table)", strings.ToUpper(t.Text))
+	}
+	return nil, syntaxErrorf(p.src, t.Pos, "unknown statement %q (expected SELECT, INSERT, CREATE TABLE, DROP TABLE, SHOW TABLES, DESCRIBE or EXPLAIN)", t.Text)
+}
+
+func (p *parser) create() (Stmt, error) {
+	p.next() // CREATE
+	if !p.accept("table") {
+		return nil, p.unexpected("expected TABLE after CREATE")
+	}
+	ct := &CreateTable{}
+	if p.accept("if") {
+		if err := p.expectWord("not"); err != nil {
+			return nil, err
+		}
+		if err := p.expectWord("exists"); err != nil {
+			return nil, err
+		}
+		ct.IfNotExists = true
+	}
+	var err error
+	if ct.Name, _, err = p.name("a table name"); err != nil {
+		return nil, err
+	}
+	if err := p.expectOp("("); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for {
+		name, pos, err := p.name("a column name")
+		if err != nil {
+			return nil, err
+		}
+		if seen[strings.ToLower(name)] {
+			return nil, errorf(p.src, pos, "column %q specified more than once", name)
+		}
+		seen[strings.ToLower(name)] = true
+		typ, err := p.typeName()
+		if err != nil {
+			return nil, err
+		}
+		// Column constraints are accepted for compatibility and not enforced.
+		for {
+			switch {
+			case p.accept("not"):
+				if err := p.expectWord("null"); err != nil {
+					return nil, err
+				}
+				continue
+			case p.accept("null"):
+				continue
+			case p.accept("primary"):
+				if err := p.expectWord("key"); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			break
+		}
+		ct.Columns = append(ct.Columns, ColumnDef{Name: name, Type: typ, Pos: pos})
+		if p.peek().IsOp(",") {
+			p.next()
+			continue
+		}
+		if err := p.expectOp(")"); err != nil {
+			return nil, err
+		}
+		break
+	}
+	if p.accept("with") {
+		opts, err := p.options()
+		if err != nil {
+			return nil, err
+		}
+		ct.Options = opts
+	}
+	return ct, p.end()
+}
+
+// typeName reads a SQL type such as BIGINT, DOUBLE PRECISION, DECIMAL(10, 2) or VARCHAR(20).
+func (p *parser) typeName() (typ arrow.DataType, err error) {
+	t := p.peek()
+	if t.Kind != TokIdent {
+		return nil, p.unexpected("expected a type name")
+	}
+	p.next()
+	name := t.Text
+	if (t.Is("double") && p.peek().Is("precision")) || (t.Is("character") && p.peek().Is("varying")) {
+		name += " " + p.next().Text
+	}
+	var params []int
+	if p.peek().IsOp("(") {
+		p.next()
+		for {
+			n := p.peek()
+			if n.Kind != TokNumber {
+				return nil, p.unexpected("expected a number in the type's parameters")
+			}
+			v, err := strconv.Atoi(n.Text)
+			if err != nil {
+				return nil, syntaxErrorf(p.src, n.Pos, "invalid type parameter %q", n.Text)
+			}
+			params = append(params, v)
+			p.next()
+			if p.peek().IsOp(",") {
+				p.next()
+				continue
+			}
+			if err := p.expectOp(")"); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
+	typ, err = exec.ParseType(name, params)
+	if err != nil {
+		return nil, errorf(p.src, t.Pos, "%v", err)
+	}
+	return typ, nil
+}
+
+// options reads ( key = 'value' [, ...] ).
+func (p *parser) options() ([]Option, error) {
+	if err := p.expectOp("("); err != nil {
+		return nil, err
+	}
+	var opts []Option
+	seen := map[string]bool{}
+	for {
+		kt := p.peek()
+		var key string
+		switch kt.Kind {
+		case TokIdent, TokQIdent, TokString:
+			key = strings.ToLower(kt.Text)
+			if kt.Kind != TokIdent {
+				key = strings.ToLower(kt.Val)
+			}
+			p.next()
+		default:
+			return nil, p.unexpected("expected an option name")
+		}
+		// Dotted keys such as kafka.bootstrap.servers.
+		for p.peek().IsOp(".") && p.peekAt(1).Kind == TokIdent {
+			p.next()
+			key += "." + strings.ToLower(p.next().Text)
+		}
+		if seen[key] {
+			return nil, errorf(p.src, kt.Pos, "option %q given twice", key)
+		}
+		seen[key] = true
+		if err := p.expectOp("="); err != nil {
+			return nil, err
+		}
+		vt := p.peek()
+		var val string
+		switch vt.Kind {
+		case TokString:
+			val = vt.Val
+		case TokNumber, TokIdent:
+			val = vt.Text
+		default:
+			return nil, p.unexpected("expected a quoted option value")
+		}
+		p.next()
+		opts = append(opts, Option{Key: key, Value: val, Pos: kt.Pos})
+		if p.peek().IsOp(",") {
+			p.next()
+			continue
+		}
+		if err := p.expectOp(")"); err != nil {
+			return nil, err
+		}
+		return opts, nil
+	}
+}
+
+func (p *parser) drop() (Stmt, error) {
+	p.next() // DROP
+	if !p.accept("table") {
+		return nil, p.unexpected("expected TABLE after DROP")
+	}
+	d := &DropTable{}
+	if p.accept("if") {
+		if err := p.expectWord("exists"); err != nil {
+			return nil, err
+		}
+		d.IfExists = true
+	}
+	var err error
+	if d.Name, _, err = p.name("a table name"); err != nil {
+		return nil, err
+	}
+	return d, p.end()
+}
+
+// query parses [WITH name AS (...), ...] select-statement from the current token to the end.
+func (p *parser) query(start int) (*Query, error) {
+	q := &Query{src: p.src, toks: p.toks}
+	if p.accept("with") {
+		if p.peek().Is("recursive") {
+			return nil, errorf(p.src, p.peek().Pos, "WITH RECURSIVE is not supported")
+		}
+		for {
+			name, _, err := p.name("a name for the WITH query")
+			if err != nil {
+				return nil, err
+			}
+			cte := CTE{Name: name}
+			if p.peek().IsOp("(") {
+				p.next()
+				for {
+					c, _, err := p.name("a column name")
+					if err != nil {
+						return nil, err
+					}
+					cte.Columns = append(cte.Columns, c)
+					if p.peek().IsOp(",") {
+						p.next()
+						continue
+					}
+					if err := p.expectOp(")"); err != nil {
+						return nil, err
+					}
+					break
+				}
+			}
+			if err := p.expectWord("as"); err != nil {
+				return nil, err
+			}
+			open := p.i
+			if err := p.expectOp("("); err != nil {
+				return nil, err
+			}
+			depth := 1
+			for depth > 0 {
+				t := p.next()
+				switch {
+				case t.Kind == TokEOF:
+					return nil, syntaxErrorf(p.src, p.toks[open].Pos, "unclosed parenthesis in WITH %s", name)
+				case t.IsOp("("):
+					depth++
+				case t.IsOp(")"):
+					depth--
+				}
+			}
+			closePos := p.toks[p.i-1].Pos
+			body, err := subQuery(p.src, p.toks[open].End, closePos)
+			if err != nil {
+				return nil, err
+			}
+			cte.Body = body
+			q.With = append(q.With, cte)
+			if p.peek().IsOp(",") {
+				p.next()
+				continue
+			}
+			break
+		}
+		start = p.peek().Pos
+	}
+	body, err := parseSelectText(p.src, start, len(p.src))
+	if err != nil {
+		return nil, err
+	}
+	q.body = body
+	return q, nil
+}
+
+// subQuery parses src[from:to] as a query whose errors point into src.
+func subQuery(src string, from, to int) (*Query, error) {
+	p := &parser{src: src[:to], toks: Lex(src[:to])}
+	for p.peek().Kind != TokEOF && p.peek().Pos < from {
+		p.next()
+	}
+	return p.query(p.peek().Pos)
+}
+
+// parseSelectText parses src[from:to] with the library; error positions refer to src.
+func parseSelectText(src string, from, to int) (sqlparser.SelectStatement, error) {
+	part := src[from:to]
+	stmt, err := parseRewritten(part)
+	if err != nil {
+		if e, ok := err.(*Error); ok && e.Pos >= 0 {
+			e.Pos += from
+			e.Source = src
+		}
+		return nil, err
+	}
+	sel, ok := stmt.(sqlparser.SelectStatement)
+	if !ok {
+		return nil, syntaxErrorf(src, from, "expected a SELECT query")
+	}
+	return sel, nil
+}
+
+func (p *parser) insert() (Stmt, error) {
+	stmt, err := parseRewritten(p.src)
+	if err != nil {
+		return nil, err
+	}
+	ins, ok := stmt.(*sqlparser.Insert)
+	if !ok || ins.Action != sqlparser.InsertStr {
+		return nil, syntaxErrorf(p.src, 0, "only INSERT INTO ... VALUES and INSERT INTO ... SELECT are supported")
+	}
+	if len(ins.OnDup) > 0 {
+		return nil, errorf(p.src, 0, "ON DUPLICATE KEY UPDATE is not supported")
+	}
+	out := &Insert{Table: strings.ToLower(ins.Table.Name.String()), src: p.src, toks: p.toks}
+	for _, c := range ins.Columns {
+		out.Columns = append(out.Columns, c.String())
+	}
+	switch rows := ins.Rows.(type) {
+	case sqlparser.Values:
+		out.rows = rows
+	case sqlparser.SelectStatement:
+		out.Query = &Query{body: rows, src: p.src, toks: p.toks}
+	default:
+		return nil, errorf(p.src, 0, "unsupported INSERT source")
+	}
+	return out, nil
+}
