@@ -21,7 +21,7 @@ import (
 // records, so a query scanning a snapshot of the list never sees half of an insert.
 type catalog struct {
 	mu     sync.RWMutex
-	tables map[string]*table // by lower-case name
+	tables map[string]*table // by exact name (unquoted names arrive folded to lower case)
 }
 
 type table struct {
@@ -52,7 +52,7 @@ func (c *catalog) LookupTable(name string) (planner.TableSource, bool) {
 func (c *catalog) get(name string) (*table, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	t, ok := c.tables[strings.ToLower(name)]
+	t, ok := c.tables[name]
 	return t, ok
 }
 
@@ -70,7 +70,7 @@ func (c *catalog) TableNames() []string {
 func (c *catalog) add(t *table, ifNotExists bool) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	key := strings.ToLower(t.name)
+	key := t.name
 	if _, dup := c.tables[key]; dup {
 		if ifNotExists {
 			return false, nil
@@ -84,7 +84,7 @@ func (c *catalog) add(t *table, ifNotExists bool) (bool, error) {
 func (c *catalog) drop(name string, ifExists bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	key := strings.ToLower(name)
+	key := name
 	t, ok := c.tables[key]
 	if !ok {
 		if ifExists {

@@ -137,7 +137,8 @@ func aggKeyTypeSupported(t arrow.DataType) bool {
 func (h *HashAggregate) Schema() *arrow.Schema { return h.out }
 
 // Push folds the rows of d.Rec into the groups. Only input 0 exists and only inserts (nil Weights)
-// are supported.
+// are supported. After an error (a DECIMAL sum beyond 128 bits) the state is unspecified and the
+// operator must only be closed.
 func (h *HashAggregate) Push(ctx *Ctx, input int, d Delta, _ Emit) error {
 	if input != 0 {
 		return fmt.Errorf("hash aggregate: has one input, got input %d", input)

@@ -11,8 +11,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// Byte-string keys: a single VARCHAR group column (hashed straight from the Arrow offsets and data
-// buffers) and, through serialTable, every other key shape.
+// Byte-string keys: a single VARCHAR group column (stringTable) and the serialized keys of every
+// other key shape (bytesTable, used by serialTable and the DISTINCT sets).
 
 // bytesTable maps byte strings to dense entry numbers 0, 1, 2, ... in order of insertion. Entry
 // bytes are copied into one arena; the caller's slices are never retained.
@@ -21,7 +21,6 @@ type bytesTable struct {
 	arena  []byte
 	offs   []int    // entry e is arena[offs[e]:offs[e+1]]
 	hashes []uint64 // hash of each entry, for rehashing
-	hidden int64    // the entry added by addUnindexed, -1 if none
 }
 
 type bytesSlot struct {
@@ -30,7 +29,7 @@ type bytesSlot struct {
 }
 
 func newBytesTable() *bytesTable {
-	return &bytesTable{slots: make([]bytesSlot, 1024), offs: []int{0}, hidden: -1}
+	return &bytesTable{slots: make([]bytesSlot, 1024), offs: []int{0}}
 }
 
 func (t *bytesTable) len() int { return len(t.hashes) }
@@ -71,14 +70,6 @@ func (t *bytesTable) insertAt(b []byte, h uint64, slot uint64) uint32 {
 	return e
 }
 
-// addUnindexed appends an empty entry that lookups never find (the NULL group of a single VARCHAR
-// key) and returns its number. A table has at most one.
-func (t *bytesTable) addUnindexed() uint32 {
-	e := t.appendEntry(nil, 0)
-	t.hidden = int64(e)
-	return e
-}
-
 func (t *bytesTable) appendEntry(b []byte, h uint64) uint32 {
 	e := uint32(len(t.hashes))
 	t.arena = append(t.arena, b...)
@@ -92,9 +83,6 @@ func (t *bytesTable) rehash(size int) {
 	t.slots = make([]bytesSlot, size)
 	mask := uint64(size - 1)
 	for e, h := range t.hashes {
-		if int64(e) == t.hidden {
-			continue
-		}
 		i := h & mask
 		for t.slots[i].eid1 != 0 {
 			i = (i + 1) & mask
@@ -133,63 +121,135 @@ func aggMix(a, b uint64) uint64 {
 	return hi ^ lo
 }
 
-// stringTable is the group table of a single VARCHAR key. Group ids are the entries of a
-// bytesTable; the NULL group is an unindexed empty entry.
+// stringTable is the group table of a single VARCHAR key, read straight from the Arrow offsets and
+// data buffers. A slot holds the key's first 8 bytes and, for keys of at most 8 bytes, their
+// length: such keys (the common case of codes and names) are found without touching the arena.
+// Longer keys also carry half their hash and are confirmed against the arena.
 type stringTable struct {
-	t       *bytesTable
-	nullGid int64
+	slots   []strSlot // power-of-two length, at most a quarter full
+	arena   []byte
+	offs    []int // group g's key is arena[offs[g]:offs[g+1]]
+	nullGid int64 // group id of the NULL key, -1 until a NULL is seen
 }
 
-func newStringTable() *stringTable { return &stringTable{t: newBytesTable(), nullGid: -1} }
+type strSlot struct {
+	prefix uint64 // first 8 bytes of the key, zero padded
+	meta   uint32 // key length if at most 8, else 1<<31 | hash>>33
+	gid1   uint32 // group id + 1; 0 marks an empty slot
+}
 
-func (s *stringTable) numGroups() int { return s.t.len() }
-func (s *stringTable) bytes() int64   { return s.t.bytes() }
+func newStringTable() *stringTable {
+	return &stringTable{slots: make([]strSlot, 1024), offs: []int{0}, nullGid: -1}
+}
+
+func (s *stringTable) numGroups() int { return len(s.offs) - 1 }
+
+func (s *stringTable) bytes() int64 {
+	return int64(cap(s.slots))*16 + int64(cap(s.arena)) + int64(cap(s.offs))*8
+}
+
+// aggStrPrefix returns data[start:end]'s first (up to 8) bytes as a little-endian uint64.
+func aggStrPrefix(data []byte, start, end int) uint64 {
+	n := end - start
+	if start+8 <= len(data) {
+		v := binary.LittleEndian.Uint64(data[start:])
+		if n < 8 {
+			v &= ^uint64(0) >> (64 - 8*uint(n))
+		}
+		return v
+	}
+	var v uint64
+	for k := min(n, 8) - 1; k >= 0; k-- {
+		v = v<<8 | uint64(data[start+k])
+	}
+	return v
+}
+
+// aggStrHash hashes a key from its prefix, or all its bytes when longer than 8, and returns it
+// with the slot meta.
+func aggStrHash(b []byte, prefix uint64) (uint64, uint32) {
+	if len(b) <= 8 {
+		return aggMix(prefix^0xe7037ed1a0b428db, uint64(len(b))^0xa0761d6478bd642f), uint32(len(b))
+	}
+	h := aggHashBytes(b)
+	return h, 1<<31 | uint32(h>>33)
+}
 
 func (s *stringTable) assign(keys []arrow.Array, n int, ids []uint32) {
 	col := keys[0]
-	d := col.Data()
-	offs := arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset() : d.Offset()+n+1]
+	offs := col.(*array.String).ValueOffsets()
 	var data []byte
-	if buf := d.Buffers()[2]; buf != nil {
+	if buf := col.Data().Buffers()[2]; buf != nil {
 		data = buf.Bytes()
 	}
 	vb, off := aggValidity(col)
-	t := s.t
-	// The probe loop of bytesTable.getOrInsert, inlined with the table in locals (reloaded after
-	// an insert, which may grow the slots and the arena).
-	slots, arena, eoffs := t.slots, t.arena, t.offs
+	slots, arena, eoffs := s.slots, s.arena, s.offs
 	mask := uint64(len(slots) - 1)
 	ids = ids[:n]
 	for i := range ids {
 		if vb != nil && !bitutil.BitIsSet(vb, off+i) {
 			if s.nullGid < 0 {
-				s.nullGid = int64(t.addUnindexed())
-				slots, arena, eoffs = t.slots, t.arena, t.offs
+				s.nullGid = int64(s.numGroups())
+				s.offs = append(s.offs, len(s.arena))
+				eoffs = s.offs
 			}
 			ids[i] = uint32(s.nullGid)
 			continue
 		}
-		b := data[offs[i]:offs[i+1]]
-		h := aggHashBytes(b)
-		tag := uint32(h >> 32)
+		start, end := int(offs[i]), int(offs[i+1])
+		b := data[start:end]
+		p := aggStrPrefix(data, start, end)
+		h, meta := aggStrHash(b, p)
 		j := h & mask
 		for {
-			sl := slots[j]
-			if sl.eid1 == 0 {
-				ids[i] = t.insertAt(b, h, j)
-				slots, arena, eoffs = t.slots, t.arena, t.offs
-				mask = uint64(len(slots) - 1)
-				break
-			}
-			if sl.tag == tag {
-				e := sl.eid1 - 1
-				if string(arena[eoffs[e]:eoffs[e+1]]) == string(b) {
-					ids[i] = e
+			sl := &slots[j]
+			if sl.prefix == p && sl.meta == meta && sl.gid1 != 0 {
+				g := sl.gid1 - 1
+				if meta <= 8 || string(arena[eoffs[g]:eoffs[g+1]]) == string(b) {
+					ids[i] = g
 					break
 				}
 			}
+			if sl.gid1 == 0 {
+				ids[i] = s.insert(b, p, meta, j)
+				slots, arena, eoffs = s.slots, s.arena, s.offs
+				mask = uint64(len(slots) - 1)
+				break
+			}
 			j = (j + 1) & mask
 		}
+	}
+}
+
+// insert creates the group of key b, whose probe ended at the empty slot j.
+func (s *stringTable) insert(b []byte, prefix uint64, meta uint32, j uint64) uint32 {
+	g := uint32(s.numGroups())
+	s.arena = append(s.arena, b...)
+	s.offs = append(s.offs, len(s.arena))
+	if 4*s.numGroups() > len(s.slots) {
+		s.rehash(2 * len(s.slots))
+	} else {
+		s.slots[j] = strSlot{prefix: prefix, meta: meta, gid1: g + 1}
+	}
+	return g
+}
+
+// rehash rebuilds the slot array with size slots from the group keys.
+func (s *stringTable) rehash(size int) {
+	s.slots = make([]strSlot, size)
+	mask := uint64(size - 1)
+	for g := 0; g < s.numGroups(); g++ {
+		if int64(g) == s.nullGid {
+			continue
+		}
+		b := s.arena[s.offs[g]:s.offs[g+1]]
+		p := aggStrPrefix(s.arena, s.offs[g], s.offs[g+1])
+		h, meta := aggStrHash(b, p)
+		j := h & mask
+		for s.slots[j].gid1 != 0 {
+			j = (j + 1) & mask
+		}
+		s.slots[j] = strSlot{prefix: p, meta: meta, gid1: uint32(g) + 1}
 	}
 }
 
@@ -202,7 +262,7 @@ func (s *stringTable) keyColumns(mem memory.Allocator, gids []uint32) []arrow.Ar
 			b.AppendNull()
 			continue
 		}
-		b.BinaryBuilder.Append(s.t.entry(g))
+		b.BinaryBuilder.Append(s.arena[s.offs[g]:s.offs[g+1]])
 	}
 	return []arrow.Array{b.NewArray()}
 }

@@ -165,8 +165,19 @@ func FormatDatum(t arrow.DataType, v Datum) string {
 	return fmt.Sprint(v)
 }
 
-// FormatValue renders row i of arr with FormatDatum.
-func FormatValue(arr arrow.Array, i int) string { return FormatDatum(arr.DataType(), ValueAt(arr, i)) }
+// FormatValue renders row i of arr with FormatDatum; a list renders like Spark: [a, b, c].
+func FormatValue(arr arrow.Array, i int) string {
+	if l, ok := arr.(*array.List); ok && l.IsValid(i) {
+		start, end := l.ValueOffsets(i)
+		vals := l.ListValues()
+		parts := make([]string, 0, end-start)
+		for k := start; k < end; k++ {
+			parts = append(parts, FormatValue(vals, int(k)))
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	return FormatDatum(arr.DataType(), ValueAt(arr, i))
+}
 
 // FormatFloat prints the shortest representation that round-trips, without an exponent for
 // ordinary magnitudes (PostgreSQL style: 2.5, 1e+20, NaN, Infinity).

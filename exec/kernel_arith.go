@@ -16,7 +16,7 @@ import (
 // Numeric operands are promoted to their CommonType. BIGINT arithmetic is checked ("bigint out of
 // range"); "/" on BIGINT truncates toward zero. Division or modulo by zero is an error for every
 // type, as in PostgreSQL; otherwise DOUBLE follows IEEE 754. DECIMAL +, -, * and % are exact;
-// DECIMAL / DECIMAL is exact division rounded half away from zero to scale max(6, s1, s2) with
+// DECIMAL / DECIMAL is exact division rounded half away from zero to scale max(16, s1, s2) with
 // precision 38 (PostgreSQL keeps more digits: 1.0/3 is 0.333333 here). DECIMAL mixed with DOUBLE
 // is DOUBLE, DECIMAL mixed with BIGINT is DECIMAL.
 //
@@ -177,7 +177,7 @@ func bindNumericArith(op string, a, b arrow.DataType) (*Bound, error) {
 		}
 		rp = min(38, p1+p2+1)
 	case "/":
-		rs = max(6, s1, s2)
+		rs = max(16, s1, s2) // PostgreSQL keeps at least 16 significant digits
 		rp = 38
 	}
 	ret := Decimal(rp, rs)

@@ -192,7 +192,9 @@ func init() {
 	}})
 	extract := func(ctx *Ctx, a []arrow.Array, n int) (arrow.Array, error) {
 		return regexKernel(ctx, a, n, String, func(re *regexp.Regexp, s string, i int) (Datum, error) {
-			g := int64(1)
+			// Without an explicit group, take group 1 as Spark does, or the whole match when the
+			// pattern has no groups.
+			g := int64(min(1, re.NumSubexp()))
 			if len(a) > 2 {
 				g = a[2].(*array.Int64).Value(i)
 			}

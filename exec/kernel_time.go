@@ -26,10 +26,23 @@ func init() {
 			u, ts := a[0].(*array.String), fixedValues[int64](a[1])
 			return int64sTo(ctx, Timestamp, a, n, func(i int) (int64, error) { return truncTimestamp(u.Value(i), ts[i]) })
 		}})
-	registerOverloads("extract", "extract(unit VARCHAR, ts TIMESTAMP|DATE) -> BIGINT; units: year, quarter, month, week, day, dow, isodow, doy, hour, minute, second, millisecond, microsecond, epoch",
-		overload{args: types(String, Timestamp), ret: Int64, k: func(ctx *Ctx, a []arrow.Array, n int) (arrow.Array, error) {
+	// extract returns DOUBLE like PostgreSQL's numeric result: seconds keep their fraction and epoch
+	// its microseconds; every other field is a whole number.
+	registerOverloads("extract", "extract(unit VARCHAR, ts TIMESTAMP|DATE) -> DOUBLE; units: year, quarter, month, week, day, dow, isodow, doy, hour, minute, second, millisecond, microsecond, epoch",
+		overload{args: types(String, Timestamp), ret: Float64, k: func(ctx *Ctx, a []arrow.Array, n int) (arrow.Array, error) {
 			u, ts := a[0].(*array.String), fixedValues[int64](a[1])
-			return int64sTo(ctx, Int64, a, n, func(i int) (int64, error) { return extractField(u.Value(i), ts[i]) })
+			return float64sTo(ctx, a, n, func(i int) (float64, error) {
+				switch strings.ToLower(u.Value(i)) {
+				case "second", "seconds":
+					return float64(((ts[i]%60_000_000)+60_000_000)%60_000_000) / 1e6, nil
+				case "millisecond", "milliseconds":
+					return float64(((ts[i]%60_000_000)+60_000_000)%60_000_000) / 1e3, nil
+				case "epoch":
+					return float64(ts[i]) / 1e6, nil
+				}
+				v, err := extractField(u.Value(i), ts[i])
+				return float64(v), err
+			})
 		}})
 	register(&Function{Name: "date_part", Bind: func(args []arrow.DataType) (*Bound, error) { return BindCall("extract", args) }})
 	field := func(name, unit string) {

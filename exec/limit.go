@@ -28,8 +28,8 @@ func (l *Limit) Push(_ *Ctx, _ int, d Delta, emit Emit) error {
 	}
 	l.seen += n
 	end := n
-	if l.count >= 0 {
-		end = min(n, start+(l.count-l.emitted))
+	if remaining := l.count - l.emitted; l.count >= 0 && remaining < n-start {
+		end = start + remaining // written this way so a huge count cannot overflow
 	}
 	if end <= start {
 		return nil

@@ -65,6 +65,8 @@ func (b *binder) funcExpr(x *sqlparser.FuncExpr, sc *scope, agg *aggContext) (pl
 		return nil, b.errorf(name, "explode() is only allowed as a top-level item of the select list")
 	case "window", "session_window":
 		return nil, b.errorf(name, "%s() is only supported in GROUP BY of a streaming query", name)
+	case "__substring":
+		name = "substring"
 	case "current_timestamp", "localtimestamp", "localtime":
 		name = "now"
 	case "utc_date":

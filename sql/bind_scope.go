@@ -43,10 +43,10 @@ func scopeOf(n planner.Node) *scope {
 func (s *scope) resolve(table, name string) (int, error) {
 	found := -1
 	for i, c := range s.cols {
-		if !strings.EqualFold(c.name, name) {
+		if c.name != name {
 			continue
 		}
-		if table != "" && !strings.EqualFold(c.table, table) {
+		if table != "" && c.table != table {
 			continue
 		}
 		if found >= 0 {
@@ -67,7 +67,7 @@ func (s *scope) resolve(table, name string) (int, error) {
 	}
 	var names []string
 	for _, c := range s.cols {
-		if table == "" || strings.EqualFold(c.table, table) {
+		if table == "" || c.table == table {
 			names = append(names, c.name)
 		}
 	}
@@ -80,7 +80,7 @@ func (s *scope) resolve(table, name string) (int, error) {
 
 func (s *scope) hasTable(t string) bool {
 	for _, c := range s.cols {
-		if strings.EqualFold(c.table, t) {
+		if c.table == t {
 			return true
 		}
 	}

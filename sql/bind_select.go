@@ -250,7 +250,7 @@ func (b *binder) selectItems(exprs sqlparser.SelectExprs, sc *scope, agg *aggCon
 				return nil, b.errorf(table, "missing FROM-clause entry for table %q", table)
 			}
 			for i, c := range sc.cols {
-				if table == "" || strings.EqualFold(c.table, table) {
+				if table == "" || c.table == table {
 					items = append(items, selectItem{expr: &planner.ColRef{Index: i, Name: c.name, Typ: c.typ}, name: c.name})
 				}
 			}
@@ -313,6 +313,8 @@ func outputName(e sqlparser.Expr) string {
 					}
 				}
 			}
+		case "__substring":
+			return "substring"
 		case "__timestamp":
 			return "timestamp"
 		case "__date":

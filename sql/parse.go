@@ -168,10 +168,10 @@ func (p *parser) create() (Stmt, error) {
 		if err != nil {
 			return nil, err
 		}
-		if seen[strings.ToLower(name)] {
+		if seen[name] {
 			return nil, errorf(p.src, pos, "column %q specified more than once", name)
 		}
-		seen[strings.ToLower(name)] = true
+		seen[name] = true
 		typ, err := p.typeName()
 		if err != nil {
 			return nil, err
@@ -442,7 +442,7 @@ func (p *parser) insert() (Stmt, error) {
 	if len(ins.OnDup) > 0 {
 		return nil, errorf(p.src, 0, "ON DUPLICATE KEY UPDATE is not supported")
 	}
-	out := &Insert{Table: strings.ToLower(ins.Table.Name.String()), src: p.src, toks: p.toks}
+	out := &Insert{Table: ins.Table.Name.String(), src: p.src, toks: p.toks}
 	for _, c := range ins.Columns {
 		out.Columns = append(out.Columns, c.String())
 	}

@@ -118,6 +118,18 @@ func (r *rewriter) run(from, to int) error {
 		switch {
 		case t.Kind == TokError:
 			return syntaxErrorf(r.src, t.Pos, "%s", t.Val)
+		case (t.Kind == TokNumber || t.Kind == TokString || t.Kind == TokQIdent) && i+1 < to && next.IsOp("::"):
+			end, err := r.castSuffix(i, i, to)
+			if err != nil {
+				return err
+			}
+			i = end
+		case (t.Is("substring") || t.Is("substr")) && next.IsOp("("):
+			// The library only parses SUBSTRING(column, ...); a function call takes any argument.
+			r.emit("__substring", t.Pos)
+		case t.Is("offset") && !(i >= 2 && toks[i-2].Is("limit")):
+			// OFFSET without LIMIT, which the library's grammar lacks.
+			r.emit("limit 9223372036854775807 offset", t.Pos)
 		case t.Kind == TokString:
 			r.emit(quoteString(t.Val), t.Pos)
 		case t.Kind == TokQIdent:
@@ -138,7 +150,7 @@ func (r *rewriter) run(from, to int) error {
 				return err
 			}
 			i = end
-		case (t.Kind == TokNumber || t.Kind == TokString) && next.IsOp("::"):
+		case (t.Kind == TokNumber || t.Kind == TokString) && i+1 < to && next.IsOp("::"):
 			end, err := r.castSuffix(i, i, to)
 			if err != nil {
 				return err
@@ -189,7 +201,11 @@ func (r *rewriter) run(from, to int) error {
 		case t.Is("ilike"):
 			return errorf(r.src, t.Pos, "ILIKE is not supported as an operator; use ilike(a, pattern) or lower(a) LIKE lower(pattern)")
 		case t.Kind == TokIdent && reservedAsIdent[strings.ToLower(t.Text)] && !next.IsOp("("):
-			r.emit("`"+t.Text+"`", t.Pos)
+			r.emit("`"+strings.ToLower(t.Text)+"`", t.Pos)
+		case t.Kind == TokIdent:
+			// Unquoted identifiers are case-insensitive: fold them here, so the binder can match
+			// names exactly and "Quoted" names keep their case.
+			r.emit(strings.ToLower(t.Text), t.Pos)
 		default:
 			r.emit(t.Text, t.Pos)
 		}

@@ -60,9 +60,9 @@ func TestCompleteCatalogAndKeywords(t *testing.T) {
 
 func TestNewCompleterHasKeywordsAndFunctions(t *testing.T) {
 	c := newCompleter(func() []string { return nil }, func(string) []string { return nil })
-	_, got := c.complete([]rune("SELECT * FRO"), 12)
-	if !slices.Equal(got, []string{"FROM"}) {
-		t.Errorf("FRO completes to %q, want [FROM]", got)
+	_, got := c.complete([]rune("SELECT * FROM t WHER"), 20)
+	if !slices.Equal(got, []string{"WHERE"}) {
+		t.Errorf("WHER completes to %q, want [WHERE]", got)
 	}
 	_, got = c.complete([]rune("gro"), 3)
 	if !slices.Contains(got, "group by") {

@@ -129,7 +129,7 @@ func TestREPLInTmux(t *testing.T) {
 	// A statement over two lines runs once the ';' ends it.
 	tt.typeText("CREATE TABLE clicks_demo (")
 	tt.keys("Enter")
-	tt.waitFor("the continuation prompt", func(s string) bool { return strings.Contains(s, continuationPrompt) })
+	tt.waitFor("the continuation prompt", func(s string) bool { return lastLines(s, strings.TrimRight(continuationPrompt, " ")) })
 	tt.typeText("url VARCHAR, hits BIGINT);")
 	tt.keys("Enter")
 	tt.waitFor("the CREATE TABLE tag", func(s string) bool { return hasLine(s, "CREATE TABLE") })
@@ -184,6 +184,7 @@ func TestREPLInTmux(t *testing.T) {
 		return lastLines(s, "streamsql> SELECT hits FROM clicks_demo WHERE hits > 5;")
 	})
 	tt.keys("C-c")
+	tt.waitFor("a fresh prompt after Ctrl-C", func(s string) bool { return lastLines(s, "streamsql>") })
 	tt.keys("C-d")
 	deadline = time.Now().Add(5 * time.Second)
 	for osexec.Command(tmux, "-S", sock, "has-session", "-t", "repl").Run() == nil {
