@@ -122,7 +122,11 @@ func TestREPLInTmux(t *testing.T) {
 	sock := filepath.Join(dir, "tmux.sock")
 	hist := filepath.Join(dir, "state", "history")
 	tt := startTmux(t, tmux, sock, dir, hist)
-	t.Cleanup(func() { osexec.Command(tmux, "-S", sock, "kill-server").Run() })
+	t.Cleanup(func() {
+		for _, s := range []string{"tmux.sock", "tmux2.sock"} {
+			osexec.Command(tmux, "-S", filepath.Join(dir, s), "kill-server").Run()
+		}
+	})
 
 	tt.waitFor("the prompt", func(s string) bool { return lastLines(s, "streamsql>") })
 
@@ -177,6 +181,8 @@ func TestREPLInTmux(t *testing.T) {
 	}
 
 	// A new session reads the history file: Up recalls the last statement (\q is not recorded).
+	// A fresh server socket: the old server may still be shutting down on the first one.
+	sock = filepath.Join(dir, "tmux2.sock")
 	tt = startTmux(t, tmux, sock, dir, hist)
 	tt.waitFor("the prompt", func(s string) bool { return lastLines(s, "streamsql>") })
 	tt.keys("Up")
