@@ -17,3 +17,11 @@ SELECT client, SUM(qty * price) AS amount FROM orders GROUP BY client ORDER BY a
 -- Shares per stock per hour.
 SELECT symbol, date_trunc('hour', ts) AS hour, SUM(qty) AS shares
 FROM orders GROUP BY 1, 2 ORDER BY hour, symbol;
+
+-- A join with a second table: orders and shares per client country.
+CREATE TABLE clients (name VARCHAR, country VARCHAR);
+INSERT INTO clients VALUES ('alice', 'UK'), ('bob', 'US'), ('carol', 'FR');
+SELECT c.country, COUNT(*) AS orders, SUM(o.qty) AS shares
+FROM orders o JOIN clients c ON o.client = c.name
+GROUP BY c.country
+ORDER BY shares DESC;

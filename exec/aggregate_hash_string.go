@@ -17,7 +17,7 @@ import (
 // bytesTable maps byte strings to dense entry numbers 0, 1, 2, ... in order of insertion. Entry
 // bytes are copied into one arena; the caller's slices are never retained.
 type bytesTable struct {
-	slots  []bytesSlot // power-of-two length, at most a quarter full
+	slots  []bytesSlot // power-of-two length, see aggTableFull
 	arena  []byte
 	offs   []int    // entry e is arena[offs[e]:offs[e+1]]
 	hashes []uint64 // hash of each entry, for rehashing
@@ -62,7 +62,7 @@ func (t *bytesTable) getOrInsert(b []byte, h uint64) (e uint32, inserted bool) {
 
 func (t *bytesTable) insertAt(b []byte, h uint64, slot uint64) uint32 {
 	e := t.appendEntry(b, h)
-	if 4*len(t.hashes) > len(t.slots) {
+	if aggTableFull(len(t.hashes), len(t.slots)) {
 		t.rehash(2 * len(t.slots))
 	} else {
 		t.slots[slot] = bytesSlot{tag: uint32(h >> 32), eid1: e + 1}
@@ -126,7 +126,7 @@ func aggMix(a, b uint64) uint64 {
 // length: such keys (the common case of codes and names) are found without touching the arena.
 // Longer keys also carry half their hash and are confirmed against the arena.
 type stringTable struct {
-	slots   []strSlot // power-of-two length, at most a quarter full
+	slots   []strSlot // power-of-two length, see aggTableFull
 	arena   []byte
 	offs    []int // group g's key is arena[offs[g]:offs[g+1]]
 	nullGid int64 // group id of the NULL key, -1 until a NULL is seen
@@ -226,7 +226,7 @@ func (s *stringTable) insert(b []byte, prefix uint64, meta uint32, j uint64) uin
 	g := uint32(s.numGroups())
 	s.arena = append(s.arena, b...)
 	s.offs = append(s.offs, len(s.arena))
-	if 4*s.numGroups() > len(s.slots) {
+	if aggTableFull(s.numGroups(), len(s.slots)) {
 		s.rehash(2 * len(s.slots))
 	} else {
 		s.slots[j] = strSlot{prefix: prefix, meta: meta, gid1: g + 1}

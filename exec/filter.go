@@ -55,7 +55,7 @@ func (f *Filter) Close() error                           { return nil }
 func FilterRecord(ctx *Ctx, rec arrow.RecordBatch, mask arrow.Array) (arrow.RecordBatch, error) {
 	n := int(rec.NumRows())
 	if mask.DataType().ID() == arrow.NULL || mask.NullN() == n {
-		return array.NewRecordBatch(rec.Schema(), emptyColumns(ctx, rec.Schema()), 0), nil
+		return emptyRecord(ctx, rec.Schema()), nil
 	}
 	b := mask.(*array.Boolean)
 	trues := 0
@@ -69,7 +69,7 @@ func FilterRecord(ctx *Ctx, rec arrow.RecordBatch, mask arrow.Array) (arrow.Reco
 		return rec, nil
 	}
 	if trues == 0 {
-		return array.NewRecordBatch(rec.Schema(), emptyColumns(ctx, rec.Schema()), 0), nil
+		return emptyRecord(ctx, rec.Schema()), nil
 	}
 	opts := compute.FilterOptions{NullSelection: compute.SelectionDropNulls}
 	ectx := compute.WithAllocator(ctx.Context, ctx.Mem)
@@ -80,12 +80,19 @@ func FilterRecord(ctx *Ctx, rec arrow.RecordBatch, mask arrow.Array) (arrow.Reco
 	return out, nil
 }
 
-func emptyColumns(ctx *Ctx, s *arrow.Schema) []arrow.Array {
+// emptyRecord returns a record of schema s without rows, owned by the caller. (The column arrays
+// are released here: array.NewRecordBatch retains what it is given, so handing it fresh arrays
+// without releasing them leaked their buffers.)
+func emptyRecord(ctx *Ctx, s *arrow.Schema) arrow.RecordBatch {
 	cols := make([]arrow.Array, s.NumFields())
 	for i, f := range s.Fields() {
 		b := array.NewBuilder(ctx.Mem, f.Type)
 		cols[i] = b.NewArray()
 		b.Release()
 	}
-	return cols
+	rec := array.NewRecordBatch(s, cols, 0)
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec
 }

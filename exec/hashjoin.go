@@ -154,9 +154,15 @@ func appendKeyValue(buf []byte, c arrow.Array, r int) []byte {
 	case *array.Int64:
 		return binary.LittleEndian.AppendUint64(buf, uint64(a.Value(r)))
 	case *array.Float64:
+		// -0.0 joins 0.0, and every NaN joins every NaN whatever its bits (PostgreSQL's float8
+		// equality, and the rule the hash aggregate groups by); without the NaN case a NaN computed
+		// as 0/0 (sign bit set) missed a NaN from math.NaN().
 		f := a.Value(r)
-		if f == 0 {
-			f = 0 // -0.0 joins 0.0
+		switch {
+		case f == 0:
+			f = 0
+		case f != f:
+			f = math.NaN()
 		}
 		return binary.LittleEndian.AppendUint64(buf, math.Float64bits(f))
 	case *array.String:

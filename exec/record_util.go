@@ -21,7 +21,7 @@ func ConcatRecords(ctx *Ctx, s *arrow.Schema, recs []arrow.RecordBatch) (arrow.R
 		return recs[0], nil
 	}
 	if len(recs) == 0 {
-		return array.NewRecordBatch(s, emptyColumns(ctx, s), 0), nil
+		return emptyRecord(ctx, s), nil
 	}
 	cols := make([]arrow.Array, s.NumFields())
 	var rows int64

@@ -76,7 +76,10 @@ func (s *Sort) Flush(ctx *Ctx, _ watermark.Time, emit Emit) error {
 		}
 		return 0
 	})
-	idx := array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, n, []*memoryBuffer{nil, int64Buffer(perm)}, nil, 0, 0))
+	// NewInt64Data retains the data, so the data's own reference is dropped once the array holds it.
+	data := array.NewData(arrow.PrimitiveTypes.Int64, n, []*memoryBuffer{nil, int64Buffer(perm)}, nil, 0, 0)
+	idx := array.NewInt64Data(data)
+	data.Release()
 	defer idx.Release()
 	rec, err := TakeRecord(ctx, all, s.schema, idx)
 	if err != nil {
@@ -103,7 +106,7 @@ func columnComparator(col arrow.Array, desc, nullsFirst bool) func(i, j int) int
 	case *array.Int64:
 		cmpValid = func(i, j int) int { return cmp.Compare(a.Value(i), a.Value(j)) }
 	case *array.Float64:
-		cmpValid = func(i, j int) int { return cmp.Compare(a.Value(i), a.Value(j)) } // NaN sorts first, then -Inf..+Inf
+		cmpValid = func(i, j int) int { return floatOrder(a.Value(i), a.Value(j)) }
 	case *array.String:
 		cmpValid = func(i, j int) int { return strings.Compare(a.Value(i), a.Value(j)) }
 	case *array.Boolean:
@@ -141,4 +144,20 @@ func columnComparator(col arrow.Array, desc, nullsFirst bool) func(i, j int) int
 		}
 		return r
 	}
+}
+
+// floatOrder orders DOUBLE values as PostgreSQL does: NaN equals NaN and sorts above every other
+// value (+Inf included), -0.0 equals 0.0. (cmp.Compare would put NaN below -Inf, so ORDER BY and
+// greatest()/least() would disagree.)
+func floatOrder(x, y float64) int {
+	xn, yn := x != x, y != y
+	switch {
+	case xn && yn:
+		return 0
+	case xn:
+		return 1
+	case yn:
+		return -1
+	}
+	return cmp.Compare(x, y)
 }

@@ -314,7 +314,10 @@ func (d *csvDecoder) convert(next int) error {
 			c.appendNull()
 			continue
 		}
-		b := d.fieldBytes(f)
+		b := d.in.buf[f.start:f.end]
+		if f.escaped {
+			b = d.fieldBytes(f)
+		}
 		if reason := c.appendText(b); reason != "" {
 			return d.fail(c.name, b, reason)
 		}

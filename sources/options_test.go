@@ -1,7 +1,10 @@
 package sources
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
 )
 
 func TestParseDecodeOptions(t *testing.T) {
@@ -45,5 +48,13 @@ func TestDecoderConstructionErrors(t *testing.T) {
 	}
 	if _, err := NewJSONDecoder(nil, schemaOf(t, "a BIGINT"), DecodeOptions{BatchSize: -1}); err == nil || err.Error() != "invalid batch size -1 (must be 1..16777216)" {
 		t.Errorf("negative batch size: %v", err)
+	}
+}
+
+func TestUnsupportedColumnType(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "l", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64)}}, nil)
+	_, err := NewCSVDecoder(strings.NewReader(""), schema, DecodeOptions{})
+	if err == nil || !strings.HasPrefix(err.Error(), `column "l": type BIGINT[] cannot be read from files`) {
+		t.Fatalf("got %v", err)
 	}
 }

@@ -43,7 +43,8 @@ func (b *binder) errAt(word string, err error) error {
 	}
 	pos := -1
 	for _, t := range b.toks {
-		if (t.Kind == TokIdent && strings.EqualFold(t.Text, word)) || (t.Kind == TokQIdent && strings.EqualFold(t.Val, word)) {
+		// fix: numbers too, so "ORDER BY position 3 is not in select list" gets a caret.
+		if ((t.Kind == TokIdent || t.Kind == TokNumber) && strings.EqualFold(t.Text, word)) || (t.Kind == TokQIdent && strings.EqualFold(t.Val, word)) {
 			pos = t.Pos
 			break
 		}
@@ -261,6 +262,18 @@ func requireBool(e planner.Expr, clause string) error {
 
 // constInt evaluates a LIMIT/OFFSET value.
 func (b *binder) constInt(e sqlparser.Expr, what string) (int64, error) {
+	// fix: a column here is not "unknown" (binding against the empty scope said it does not
+	// exist); say that the clause takes a constant, like PostgreSQL.
+	hasColumn := false
+	_ = sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
+		if _, ok := n.(*sqlparser.ColName); ok {
+			hasColumn = true
+		}
+		return true, nil
+	}, e)
+	if hasColumn {
+		return 0, b.errorf(strings.ToLower(what), "%s must be an integer constant and must not contain column references: %s", what, sqlparser.String(e))
+	}
 	v, err := b.expr(e, &scope{}, nil)
 	if err != nil {
 		return 0, err

@@ -71,9 +71,16 @@ func BindInsert(cat Catalog, ins *Insert, target *arrow.Schema, now time.Time) (
 					return nil, err
 				}
 				typ := target.Field(positions[i]).Type
-				if v, err = b.cast(v, typ); err != nil {
+				// fix: keep v on error (it was overwritten with nil and dereferenced), and report a
+				// value that does not convert ('abc' into BIGINT) as such, not as a type mismatch.
+				cv, err := b.cast(v, typ)
+				if err != nil {
+					if _, cerr := exec.NewCast(&exec.Literal{Value: nil, Typ: v.Type()}, typ); cerr == nil {
+						return nil, b.errAt(target.Field(positions[i]).Name, fmt.Errorf("column %q: %v", target.Field(positions[i]).Name, err))
+					}
 					return nil, b.errAt(target.Field(positions[i]).Name, fmt.Errorf("column %q is of type %s but expression is of type %s", target.Field(positions[i]).Name, exec.TypeName(typ), exec.TypeName(v.Type())))
 				}
+				v = cv
 				c, err := evalConstAt(v, now)
 				if err != nil {
 					return nil, err

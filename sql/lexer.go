@@ -59,7 +59,9 @@ func Lex(src string) []Token {
 			}
 		case c == '\'':
 			t := lexQuoted(src, i, '\'')
-			t.Kind = TokString
+			if t.Kind != TokError { // fix: an unterminated string must stay a TokError
+				t.Kind = TokString
+			}
 			toks = append(toks, t)
 			i = t.End
 		case c == '"' || c == '`':

@@ -415,6 +415,24 @@ func subQuery(src string, from, to int) (*Query, error) {
 // parseSelectText parses src[from:to] with the library; error positions refer to src.
 func parseSelectText(src string, from, to int) (sqlparser.SelectStatement, error) {
 	part := src[from:to]
+	// fix: the library rejects a query wrapped whole in parentheses, "(SELECT 1)", which the
+	// statement dispatcher accepts; parse what is inside.
+	if toks := Lex(part); len(toks) > 2 && toks[0].IsOp("(") {
+		depth := 0
+		for i, t := range toks {
+			if t.IsOp("(") {
+				depth++
+			} else if t.IsOp(")") {
+				depth--
+			}
+			if depth == 0 {
+				if i == len(toks)-2 {
+					return parseSelectText(src, from+toks[0].End, from+t.Pos)
+				}
+				break
+			}
+		}
+	}
 	stmt, err := parseRewritten(part)
 	if err != nil {
 		if e, ok := err.(*Error); ok && e.Pos >= 0 {

@@ -261,7 +261,8 @@ func (r *rewriter) castSuffix(start, i, to int) (int, error) {
 	typEnd := colon + 1
 	for typEnd < to && r.toks[typEnd].Kind == TokIdent {
 		typEnd++
-		if strings.EqualFold(r.toks[typEnd-1].Text, "double") && r.toks[typEnd].Is("precision") {
+		if (strings.EqualFold(r.toks[typEnd-1].Text, "double") && r.toks[typEnd].Is("precision")) ||
+			(strings.EqualFold(r.toks[typEnd-1].Text, "character") && r.toks[typEnd].Is("varying")) {
 			typEnd++
 		}
 		break
@@ -274,6 +275,14 @@ func (r *rewriter) castSuffix(start, i, to int) (int, error) {
 	typ := r.typeText(colon+1, typEnd)
 	if typ == "" {
 		return start, syntaxErrorf(r.src, r.toks[colon].Pos, "'::' needs a type name")
+	}
+	// fix: validate the type here, so a missing type (a::  FROM t) is not taken to be a type
+	// named FROM and the rest of the statement silently reinterpreted.
+	if _, err := parseTypeText(typ); err != nil {
+		if operandKeywords[strings.ToLower(typ)] {
+			return start, syntaxErrorf(r.src, r.toks[colon+1].Pos, "'::' needs a type name, found %s", typ)
+		}
+		return start, syntaxErrorf(r.src, r.toks[colon+1].Pos, "%v", err)
 	}
 	r.emit("__cast(", r.toks[start].Pos)
 	if err := r.run(start, colon); err != nil {
@@ -315,12 +324,29 @@ func parseRewritten(src string) (sqlparser.Statement, error) {
 		p, _ := strconv.Atoi(m[1])
 		near := m[2]
 		pos := mapPos(max(p-1-len(near), 0))
+		if near == "" && p-1 < len(text) {
+			// fix: the library names no token when the offending one is an operator (a = = 1);
+			// that is not the end of the statement. Its position ends just before p-1.
+			pos = mapPos(max(p-2, 0))
+			if toks := Lex(src[pos:]); toks[0].Kind != TokEOF {
+				return nil, syntaxErrorf(src, pos, "unexpected %q", toks[0].Text)
+			}
+		}
 		if near == "" {
 			return nil, syntaxErrorf(src, len(strings.TrimRight(src, " \t\r\n;")), "unexpected end of statement")
 		}
 		return nil, syntaxErrorf(src, pos, "unexpected %q", strings.Trim(near, "`"))
 	}
 	return nil, &Error{Msg: msg, Pos: -1, Kind: "syntax error"}
+}
+
+// operandKeywords are words that may be followed by '(' without being a function name.
+var operandKeywords = map[string]bool{
+	"select": true, "where": true, "and": true, "or": true, "not": true, "in": true, "exists": true,
+	"on": true, "when": true, "then": true, "else": true, "from": true, "by": true, "having": true,
+	"as": true, "case": true, "distinct": true, "all": true, "any": true, "union": true, "values": true,
+	"join": true, "between": true, "like": true, "is": true, "limit": true, "offset": true,
+	"using": true, "with": true, "into": true, "end": true, "asc": true, "desc": true, "regexp": true,
 }
 
 // operandEnd returns the last token of the operand starting at start: a parenthesized expression,
@@ -330,6 +356,10 @@ func (r *rewriter) operandEnd(start, to int) int {
 	switch t := r.toks[start]; {
 	case t.IsOp("("):
 		end = r.matching(start)
+	case t.Kind == TokIdent && operandKeywords[strings.ToLower(t.Text)]:
+		// fix: a keyword before '(' (SELECT (1+2)::text, WHERE (a)::bool) is not a function
+		// call; it is no operand at all.
+		return -1
 	case t.Kind == TokIdent || t.Kind == TokQIdent:
 		for end+2 < to && r.toks[end+1].IsOp(".") && (r.toks[end+2].Kind == TokIdent || r.toks[end+2].Kind == TokQIdent) {
 			end += 2

@@ -284,3 +284,49 @@ func TestPipedREPL(t *testing.T) {
 		}
 	}
 }
+
+// TestQuickstartExample pins the output of examples/quickstart.sql (quoted in the README); the
+// figures are checked by hand: buys are alice 10 + 2 and bob 8, carol's amount is 20 × 188.00, bob's
+// 5 × 410.10 + 8 × 187.75, and the join groups bob (US) 5 + 8, alice (UK) 10 + 2, carol (FR) 20.
+func TestQuickstartExample(t *testing.T) {
+	res := runCLI(t, "", "run", "-f", filepath.Join("..", "..", "examples", "quickstart.sql"))
+	if res.code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", res.code, res.stderr)
+	}
+	want := `CREATE TABLE
+INSERT 0 5
+ side | orders | shares
+------+--------+--------
+ buy  |      3 |     20
+ sell |      2 |     25
+(2 rows)
+
+ client | amount
+--------+---------
+ carol  | 3760.00
+ bob    | 3552.50
+ alice  | 2694.80
+(3 rows)
+
+ symbol |        hour         | shares
+--------+---------------------+--------
+ AAPL   | 2024-05-01 09:00:00 |     10
+ MSFT   | 2024-05-01 09:00:00 |      5
+ AAPL   | 2024-05-01 10:00:00 |     28
+ MSFT   | 2024-05-01 10:00:00 |      2
+(4 rows)
+
+CREATE TABLE
+INSERT 0 3
+ country | orders | shares
+---------+--------+--------
+ FR      |      1 |     20
+ US      |      2 |     13
+ UK      |      2 |     12
+(3 rows)
+
+`
+	if res.stdout != want {
+		t.Errorf("stdout\n got:\n%s\nwant:\n%s", res.stdout, want)
+	}
+}

@@ -139,6 +139,7 @@ func interactive(sess *session, historyPath string) int {
 		for range sigs {
 			mu.Lock()
 			if cancelRunning != nil {
+				fmt.Fprintln(sess.errOut) // end the line the terminal echoed ^C on, before the error
 				cancelRunning()
 			}
 			mu.Unlock()
@@ -234,7 +235,6 @@ func (s *session) handleInput(ctx context.Context, text string) (quit, ok bool) 
 	ok = true
 	for _, st := range sql.SplitStatements(text) {
 		if err := s.execStatement(ctx, text, st); err != nil {
-			printError(s.errOut, err)
 			ok = false
 			if ctx.Err() != nil {
 				break

@@ -78,7 +78,6 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	for i, st := range sql.SplitStatements(text) {
 		if err := sess.execStatement(ctx, text, st); err != nil {
 			out.Flush()
-			printError(stderr, err)
 			fmt.Fprintf(stderr, "(statement %d at %s:%d)\n", i+1, name, lineOf(text, st.Offset))
 			return 1
 		}

@@ -32,10 +32,10 @@ type session struct {
 	wroteSet bool
 }
 
-// execStatement runs st, one statement split from script, and prints its results. The text sent
-// to the engine is preceded by whitespace standing for everything before st in script, so the
-// line and column in an engine error point into script. It returns the engine's error (after
-// printing the results of any statements that completed) without printing it.
+// execStatement runs st, one statement split from script, and prints its results, then its
+// error (to errOut, see printError), then the elapsed time when timing is on. The text sent to the
+// engine is preceded by whitespace standing for everything before st in script, so the line and
+// column in an engine error point into script. It returns the error, already printed.
 func (s *session) execStatement(ctx context.Context, script string, st sql.Statement) error {
 	text := positionPad(script, st.Offset) + st.Text
 	start := time.Now()
@@ -47,6 +47,12 @@ func (s *session) execStatement(ctx context.Context, script string, st sql.State
 		if perr != nil && err == nil {
 			err = perr
 		}
+	}
+	if err != nil {
+		if f, ok := s.out.(interface{ Flush() error }); ok {
+			f.Flush() // results before the error, when both streams share a terminal
+		}
+		printError(s.errOut, err)
 	}
 	if s.timing {
 		fmt.Fprintf(s.out, "Time: %.3f ms\n", float64(elapsed.Nanoseconds())/1e6)
