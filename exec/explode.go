@@ -36,15 +36,17 @@ func (e *Explode) Push(ctx *Ctx, _ int, d Delta, emit Emit) error {
 		return fmt.Errorf("internal: explode received weighted rows")
 	}
 	list := d.Rec.Column(e.listCol).(*array.List)
-	offsets := list.Offsets()
 	var parent, child []int64
 	for i := 0; i < list.Len(); i++ {
 		if list.IsNull(i) {
 			continue
 		}
-		for k := offsets[i]; k < offsets[i+1]; k++ {
+		// ValueOffsets honours the array's offset: a sliced record (Limit, a split input) has a
+		// list whose row i is entry offset+i of Offsets(), which indexing Offsets() directly missed.
+		start, end := list.ValueOffsets(i)
+		for k := start; k < end; k++ {
 			parent = append(parent, int64(i))
-			child = append(child, int64(k))
+			child = append(child, k)
 		}
 	}
 	if len(parent) == 0 {

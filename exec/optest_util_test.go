@@ -84,12 +84,36 @@ func opRecord(t testing.TB, mem memory.Allocator, s *arrow.Schema, rows [][]exec
 			t.Fatalf("test row has %d values, schema has %d fields", len(row), s.NumFields())
 		}
 		for c, v := range row {
-			if err := exec.AppendDatum(b.Field(c), v); err != nil {
+			if err := opAppend(b.Field(c), v); err != nil {
 				t.Fatalf("append %v to column %d: %v", v, c, err)
 			}
 		}
 	}
 	return b.NewRecordBatch()
+}
+
+// opAppend is exec.AppendDatum extended to LIST columns, whose test Datum is a []exec.Datum
+// (nil: a NULL list).
+func opAppend(b array.Builder, v exec.Datum) error {
+	lb, ok := b.(*array.ListBuilder)
+	if !ok {
+		return exec.AppendDatum(b, v)
+	}
+	if v == nil {
+		lb.AppendNull()
+		return nil
+	}
+	elems, ok := v.([]exec.Datum)
+	if !ok {
+		return fmt.Errorf("list value %v is %T, not []exec.Datum", v, v)
+	}
+	lb.Append(true)
+	for _, e := range elems {
+		if err := exec.AppendDatum(lb.ValueBuilder(), e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func opRelease(recs []arrow.RecordBatch) {
