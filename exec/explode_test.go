@@ -66,7 +66,7 @@ func TestExplodeAgainstOracle(t *testing.T) {
 }
 
 // TestExplodeSplit explodes split(s, ' ') computed by a projection, the way the planner lowers
-// SELECT explode(split(s, ' ')): NULL strings give no row, '' gives one empty word (split is
+// SELECT explode(split(s, ' ')): NULL strings give no row, ” gives one empty word (split is
 // strings.Split).
 func TestExplodeSplit(t *testing.T) {
 	in := opSchema(exec.Int64, exec.String)

@@ -2,11 +2,17 @@ package planner_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"sort"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/streamsql/streamsql"
 	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/internal/testdb"
 )
 
 // The planner's rules as the engine applies them to bound SQL: the EXPLAIN shape, and the rows of
@@ -58,102 +64,15 @@ func result(t *testing.T, eng *streamsql.Engine, q string) []string {
 	return out
 }
 
+type pushdownCase struct {
+	name, q string
+	plan    string
+	rows    []string
+}
+
 func TestPushdownShapesAndResults(t *testing.T) {
 	eng := openEngine(t)
-	cases := []struct {
-		name, q string
-		plan    string
-		rows    []string
-	}{
-		{
-			name: "comma join with WHERE becomes an equi-join with the filter under the left scan",
-			q:    `SELECT a.x, a.z, b.w FROM a, b WHERE a.x = b.y AND a.z > 1 ORDER BY b.w`,
-			plan: `Sort w
-  Project a.x AS x, a.z AS z, b.w AS w
-    InnerJoin on (a.x = b.y)
-      Filter (a.z > 1)
-        Scan a [x, z]
-      Scan b [y, w]`,
-			rows: []string{"2|5|p", "3|7|q", "3|7|r"},
-		},
-		{
-			name: "WHERE on the right side of a LEFT JOIN stays above the join",
-			q:    `SELECT a.x, b.w FROM a LEFT JOIN b ON a.x = b.y WHERE b.w = 'q' ORDER BY a.x`,
-			plan: `Sort x
-  Project a.x AS x, b.w AS w
-    Filter (b.w = 'q')
-      LeftJoin on (a.x = b.y)
-        Scan a [x, z]
-        Scan b [y, w]`,
-			rows: []string{"3|q"},
-		},
-		{
-			name: "WHERE b IS NULL above a LEFT JOIN finds the unmatched rows",
-			q:    `SELECT a.x FROM a LEFT JOIN b ON a.x = b.y WHERE b.y IS NULL ORDER BY a.x`,
-			plan: `Sort x
-  Project a.x AS x
-    Filter is_null(b.y)
-      LeftJoin on (a.x = b.y)
-        Scan a [x, z]
-        Scan b [y, w]`,
-			rows: []string{"1", "NULL"},
-		},
-		{
-			name: "ON conjunct on the right side of a LEFT JOIN filters the right input",
-			q:    `SELECT a.x, b.w FROM a LEFT JOIN b ON a.x = b.y AND b.w = 'q' ORDER BY a.x`,
-			plan: `Sort x
-  Project a.x AS x, b.w AS w
-    LeftJoin on (a.x = b.y)
-      Scan a [x, z]
-      Filter (b.w = 'q')
-        Scan b [y, w]`,
-			rows: []string{"1|NULL", "2|NULL", "3|q", "NULL|NULL"},
-		},
-		{
-			name: "ON conjunct on the left side of a LEFT JOIN stays in the condition",
-			q:    `SELECT a.x, b.w FROM a LEFT JOIN b ON a.x = b.y AND a.z > 6 ORDER BY a.x, b.w`,
-			plan: `Sort x, w
-  Project a.x AS x, b.w AS w
-    LeftJoin on ((a.x = b.y) AND (a.z > 6))
-      Scan a [x, z]
-      Scan b [y, w]`,
-			rows: []string{"1|NULL", "2|NULL", "3|q", "3|r", "NULL|NULL"},
-		},
-		{
-			name: "WHERE on the left side of a LEFT JOIN filters the left input",
-			q:    `SELECT a.x, b.w FROM a LEFT JOIN b ON a.x = b.y WHERE a.z >= 5 ORDER BY a.x, b.w`,
-			plan: `Sort x, w
-  Project a.x AS x, b.w AS w
-    LeftJoin on (a.x = b.y)
-      Filter (a.z >= 5)
-        Scan a [x, z]
-      Scan b [y, w]`,
-			rows: []string{"2|p", "3|q", "3|r", "NULL|NULL"},
-		},
-		{
-			name: "three-way comma join: each equality on the lowest join that has both sides",
-			q:    `SELECT a.x, b.w, c.k FROM a, b, c WHERE a.x = b.y AND b.y = c.k AND c.k > 2 ORDER BY b.w`,
-			plan: `Sort w
-  Project a.x AS x, b.w AS w, c.k AS k
-    InnerJoin on (b.y = c.k)
-      InnerJoin on (a.x = b.y)
-        Scan a [x, z]
-        Scan b [y, w]
-      Filter (c.k > 2)
-        Scan c [k]`,
-			rows: []string{"3|q|3", "3|r|3"},
-		},
-		{
-			name: "OR across both sides is a join condition, not pushed",
-			q:    `SELECT a.x, b.y FROM a JOIN b ON a.x = b.y WHERE a.z = 5 OR b.w = 'r'`,
-			plan: `Project a.x AS x, b.y AS y
-  InnerJoin on (((a.z = 5) OR (b.w = 'r')) AND (a.x = b.y))
-    Scan a [x, z]
-    Scan b [y, w]`,
-			rows: []string{"2|2", "3|3"},
-		},
-	}
-	for _, c := range cases {
+	for _, c := range pushdownCases {
 		t.Run(c.name, func(t *testing.T) {
 			plan := strings.Join(result(t, eng, "EXPLAIN "+c.q), "\n")
 			if plan != c.plan {
@@ -165,6 +84,150 @@ func TestPushdownShapesAndResults(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPushdownExpectationsMatchPostgres checks the hand-computed rows of the pushdown cases
+// against PostgreSQL on the same data (skipped when no server is available).
+func TestPushdownExpectationsMatchPostgres(t *testing.T) {
+	url := testdb.Postgres(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Skipf("postgres: %v", err)
+	}
+	defer conn.Close(ctx)
+	schema := fmt.Sprintf("planner_pushdown_%d", os.Getpid())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema+"; SET search_path = "+schema); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
+	setup := strings.ReplaceAll(strings.ReplaceAll(joinFixture, "BIGINT", "bigint"), "VARCHAR", "text")
+	if _, err := conn.Exec(ctx, setup); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range pushdownCases {
+		pgRows, err := conn.Query(ctx, c.q)
+		if err != nil {
+			t.Fatalf("postgres %s: %v", c.q, err)
+		}
+		got := []string{}
+		for pgRows.Next() {
+			vals, err := pgRows.Values()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cells := make([]string, len(vals))
+			for i, v := range vals {
+				if v == nil {
+					cells[i] = "NULL"
+				} else {
+					cells[i] = fmt.Sprint(v)
+				}
+			}
+			got = append(got, strings.Join(cells, "|"))
+		}
+		if err := pgRows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		want := append([]string{}, c.rows...)
+		if !strings.Contains(c.q, "ORDER BY") {
+			sort.Strings(got)
+			sort.Strings(want)
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: PostgreSQL gives %q, the test expects %q", c.q, got, want)
+		}
+	}
+}
+
+var pushdownCases = []pushdownCase{
+	{
+		name: "comma join with WHERE becomes an equi-join with the filter under the left scan",
+		q:    `SELECT a.x, a.z, b.w FROM a, b WHERE a.x = b.y AND a.z > 1 ORDER BY b.w`,
+		plan: `Sort w
+  Project a.x AS x, a.z AS z, b.w AS w
+    InnerJoin on (a.x = b.y)
+      Filter (a.z > 1)
+        Scan a [x, z]
+      Scan b [y, w]`,
+		rows: []string{"2|5|p", "3|7|q", "3|7|r"},
+	},
+	{
+		name: "WHERE on the right side of a LEFT JOIN stays above the join",
+		q:    `SELECT a.x, b.w FROM a LEFT JOIN b ON a.x = b.y WHERE b.w = 'q' ORDER BY a.x`,
+		plan: `Sort x
+  Project a.x AS x, b.w AS w
+    Filter (b.w = 'q')
+      LeftJoin on (a.x = b.y)
+        Scan a [x, z]
+        Scan b [y, w]`,
+		rows: []string{"3|q"},
+	},
+	{
+		name: "WHERE b IS NULL above a LEFT JOIN finds the unmatched rows",
+		q:    `SELECT a.x FROM a LEFT JOIN b ON a.x = b.y WHERE b.y IS NULL ORDER BY a.x`,
+		plan: `Sort x
+  Project a.x AS x
+    Filter is_null(b.y)
+      LeftJoin on (a.x = b.y)
+        Scan a [x, z]
+        Scan b [y, w]`,
+		rows: []string{"1", "NULL"},
+	},
+	{
+		name: "ON conjunct on the right side of a LEFT JOIN filters the right input",
+		q:    `SELECT a.x, b.w FROM a LEFT JOIN b ON a.x = b.y AND b.w = 'q' ORDER BY a.x`,
+		plan: `Sort x
+  Project a.x AS x, b.w AS w
+    LeftJoin on (a.x = b.y)
+      Scan a [x, z]
+      Filter (b.w = 'q')
+        Scan b [y, w]`,
+		rows: []string{"1|NULL", "2|NULL", "3|q", "NULL|NULL"},
+	},
+	{
+		name: "ON conjunct on the left side of a LEFT JOIN stays in the condition",
+		q:    `SELECT a.x, b.w FROM a LEFT JOIN b ON a.x = b.y AND a.z > 6 ORDER BY a.x, b.w`,
+		plan: `Sort x, w
+  Project a.x AS x, b.w AS w
+    LeftJoin on ((a.x = b.y) AND (a.z > 6))
+      Scan a [x, z]
+      Scan b [y, w]`,
+		rows: []string{"1|NULL", "2|NULL", "3|q", "3|r", "NULL|NULL"},
+	},
+	{
+		name: "WHERE on the left side of a LEFT JOIN filters the left input",
+		q:    `SELECT a.x, b.w FROM a LEFT JOIN b ON a.x = b.y WHERE a.z >= 5 ORDER BY a.x, b.w`,
+		plan: `Sort x, w
+  Project a.x AS x, b.w AS w
+    LeftJoin on (a.x = b.y)
+      Filter (a.z >= 5)
+        Scan a [x, z]
+      Scan b [y, w]`,
+		rows: []string{"2|p", "3|q", "3|r", "NULL|NULL"},
+	},
+	{
+		name: "three-way comma join: each equality on the lowest join that has both sides",
+		q:    `SELECT a.x, b.w, c.k FROM a, b, c WHERE a.x = b.y AND b.y = c.k AND c.k > 2 ORDER BY b.w`,
+		plan: `Sort w
+  Project a.x AS x, b.w AS w, c.k AS k
+    InnerJoin on (b.y = c.k)
+      InnerJoin on (a.x = b.y)
+        Scan a [x, z]
+        Scan b [y, w]
+      Filter (c.k > 2)
+        Scan c [k]`,
+		rows: []string{"3|q|3", "3|r|3"},
+	},
+	{
+		name: "OR across both sides is a join condition, not pushed",
+		q:    `SELECT a.x, b.y FROM a JOIN b ON a.x = b.y WHERE a.z = 5 OR b.w = 'r'`,
+		plan: `Project a.x AS x, b.y AS y
+  InnerJoin on (((a.z = 5) OR (b.w = 'r')) AND (a.x = b.y))
+    Scan a [x, z]
+    Scan b [y, w]`,
+		rows: []string{"2|2", "3|3"},
+	},
 }
 
 // TestExplainNodes checks the one-line text of every node kind EXPLAIN can show.

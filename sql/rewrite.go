@@ -33,9 +33,10 @@ type outTok struct {
 }
 
 type rewriter struct {
-	src  string
-	toks []Token
-	out  []outTok
+	src   string
+	toks  []Token
+	out   []outTok
+	match []int // match[i]: index of the ')' closing the '(' at i, or -1; see pairParens
 }
 
 // reservedAsIdent are MySQL reserved words that have no meaning in our SELECT grammar but are
@@ -59,6 +60,7 @@ var intervalUnitWords = map[string]bool{
 // the original text.
 func rewriteForParser(src string) (string, func(int) int, error) {
 	r := &rewriter{src: src, toks: Lex(src)}
+	r.match = pairParens(r.toks)
 	if err := r.run(0, len(r.toks)-1); err != nil {
 		return "", nil, err
 	}
@@ -90,19 +92,28 @@ func (r *rewriter) emit(text string, pos int) { r.out = append(r.out, outTok{tex
 
 // matching returns the index of the ')' closing the '(' at i, or -1.
 func (r *rewriter) matching(i int) int {
-	depth := 0
-	for j := i; j < len(r.toks); j++ {
+	if i < 0 || i >= len(r.match) {
+		return -1
+	}
+	return r.match[i]
+}
+
+// pairParens pairs every '(' with its ')' in one pass. (fix: matching used to scan forward on
+// every call, and run calls it for every '(', so deeply nested input took quadratic time.)
+func pairParens(toks []Token) []int {
+	match := make([]int, len(toks))
+	var open []int
+	for i, t := range toks {
+		match[i] = -1
 		switch {
-		case r.toks[j].IsOp("("):
-			depth++
-		case r.toks[j].IsOp(")"):
-			depth--
-			if depth == 0 {
-				return j
-			}
+		case t.IsOp("("):
+			open = append(open, i)
+		case t.IsOp(")") && len(open) > 0:
+			match[open[len(open)-1]] = i
+			open = open[:len(open)-1]
 		}
 	}
-	return -1
+	return match
 }
 
 func quoteString(s string) string {

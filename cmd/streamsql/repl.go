@@ -17,6 +17,7 @@ import (
 	"github.com/reeflective/readline"
 
 	streamsql "github.com/streamsql/streamsql"
+	"github.com/streamsql/streamsql/sinks"
 	"github.com/streamsql/streamsql/sql"
 )
 
@@ -73,7 +74,7 @@ func replCommand(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer eng.Close()
-	sess := &session{eng: eng, out: stdout, errOut: stderr, format: formatTable}
+	sess := &session{eng: eng, out: stdout, errOut: stderr, format: sinks.FormatTable}
 	if isatty.IsTerminal(stdin.Fd()) || isatty.IsCygwinTerminal(stdin.Fd()) {
 		return interactive(sess, *history)
 	}
@@ -292,7 +293,7 @@ func (s *session) listTables() bool {
 	for i, n := range names {
 		rows[i] = []string{n}
 	}
-	if err := renderTable(s.out, []string{"table"}, []bool{false}, rows); err != nil {
+	if err := sinks.RenderTable(s.out, []string{"table"}, []bool{false}, rows); err != nil {
 		printError(s.errOut, err)
 		return false
 	}

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 
 	streamsql "github.com/streamsql/streamsql"
+	"github.com/streamsql/streamsql/sinks"
 	"github.com/streamsql/streamsql/sql"
 )
 
@@ -44,7 +45,7 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *file == "" {
 		return usageErr("missing -f FILE: the script to run")
 	}
-	format, err := parseOutputFormat(*output)
+	format, err := sinks.ParseOutputFormat(*output)
 	if err != nil {
 		return usageErr("%v", err)
 	}

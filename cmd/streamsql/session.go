@@ -9,6 +9,7 @@ import (
 	"time"
 
 	streamsql "github.com/streamsql/streamsql"
+	"github.com/streamsql/streamsql/sinks"
 	"github.com/streamsql/streamsql/sql"
 )
 
@@ -25,7 +26,7 @@ type session struct {
 	eng    engine
 	out    io.Writer // results, tags and timings
 	errOut io.Writer // error messages
-	format outputFormat
+	format sinks.OutputFormat
 	timing bool
 	// wroteSet records that a result set was written, so the next CSV set is separated from it
 	// by a blank line.
@@ -64,22 +65,22 @@ func (s *session) execStatement(ctx context.Context, script string, st sql.State
 // line, like psql), CSV or JSON; a command prints its tag in table format and nothing otherwise.
 func (s *session) printResult(r *streamsql.Result) error {
 	if !r.HasRows() {
-		if s.format == formatTable && r.Tag != "" {
+		if s.format == sinks.FormatTable && r.Tag != "" {
 			_, err := fmt.Fprintln(s.out, r.Tag)
 			return err
 		}
 		return nil
 	}
-	if s.format == formatCSV && s.wroteSet {
+	if s.format == sinks.FormatCSV && s.wroteSet {
 		if _, err := io.WriteString(s.out, "\n"); err != nil {
 			return err
 		}
 	}
 	s.wroteSet = true
-	if err := writeResultSet(s.out, s.format, r.Schema, r.Records); err != nil {
+	if err := sinks.WriteResultSet(s.out, s.format, r.Schema, r.Records); err != nil {
 		return err
 	}
-	if s.format == formatTable {
+	if s.format == sinks.FormatTable {
 		_, err := io.WriteString(s.out, "\n")
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package sinks
 
 import (
 	"bytes"
@@ -21,39 +21,39 @@ import (
 // them retains or releases the batches (the caller owns them). Cell text comes from
 // exec.FormatValue, so every front end shows the same values.
 
-// outputFormat names a writer, as given to `run --output`.
-type outputFormat string
+// OutputFormat names a writer, as given to `run --output`.
+type OutputFormat string
 
 const (
-	formatTable outputFormat = "table"
-	formatCSV   outputFormat = "csv"
-	formatJSON  outputFormat = "json"
+	FormatTable OutputFormat = "table"
+	FormatCSV   OutputFormat = "csv"
+	FormatJSON  OutputFormat = "json"
 )
 
-func parseOutputFormat(s string) (outputFormat, error) {
-	switch f := outputFormat(strings.ToLower(s)); f {
-	case formatTable, formatCSV, formatJSON:
+func ParseOutputFormat(s string) (OutputFormat, error) {
+	switch f := OutputFormat(strings.ToLower(s)); f {
+	case FormatTable, FormatCSV, FormatJSON:
 		return f, nil
 	}
 	return "", fmt.Errorf("unknown output format %q (want table, csv or json)", s)
 }
 
-// writeResultSet writes one result set in format f.
-func writeResultSet(w io.Writer, f outputFormat, schema *arrow.Schema, recs []arrow.RecordBatch) error {
+// WriteResultSet writes one result set in format f.
+func WriteResultSet(w io.Writer, f OutputFormat, schema *arrow.Schema, recs []arrow.RecordBatch) error {
 	switch f {
-	case formatCSV:
-		return writeCSV(w, schema, recs)
-	case formatJSON:
-		return writeJSON(w, schema, recs)
+	case FormatCSV:
+		return WriteCSV(w, schema, recs)
+	case FormatJSON:
+		return WriteJSON(w, schema, recs)
 	}
-	return writeTable(w, schema, recs)
+	return WriteTable(w, schema, recs)
 }
 
-// writeTable prints the result set aligned like psql: a centred header, a separator of '-' and
+// WriteTable prints the result set aligned like psql: a centred header, a separator of '-' and
 // '+', numeric columns right-aligned, other columns left-aligned, and a "(N rows)" footer. A cell
 // containing newlines spans several lines, each but the last marked with '+' after the cell (as
 // psql does). Trailing spaces are trimmed from every line.
-func writeTable(w io.Writer, schema *arrow.Schema, recs []arrow.RecordBatch) error {
+func WriteTable(w io.Writer, schema *arrow.Schema, recs []arrow.RecordBatch) error {
 	headers := make([]string, schema.NumFields())
 	right := make([]bool, schema.NumFields())
 	for j, f := range schema.Fields() {
@@ -70,12 +70,12 @@ func writeTable(w io.Writer, schema *arrow.Schema, recs []arrow.RecordBatch) err
 			rows = append(rows, row)
 		}
 	}
-	return renderTable(w, headers, right, rows)
+	return RenderTable(w, headers, right, rows)
 }
 
-// renderTable is the layout behind writeTable, for callers that have strings rather than Arrow
+// RenderTable is the layout behind WriteTable, for callers that have strings rather than Arrow
 // records (the \d listing). right[j] right-aligns column j.
-func renderTable(w io.Writer, headers []string, right []bool, rows [][]string) error {
+func RenderTable(w io.Writer, headers []string, right []bool, rows [][]string) error {
 	widths := make([]int, len(headers))
 	for j, h := range headers {
 		widths[j] = uniseg.StringWidth(h)
@@ -141,9 +141,9 @@ func renderTable(w io.Writer, headers []string, right []bool, rows [][]string) e
 	return err
 }
 
-// writeCSV writes a header line with the column names and one RFC 4180 record per row. NULL is
+// WriteCSV writes a header line with the column names and one RFC 4180 record per row. NULL is
 // an empty field; every other value is its exec.FormatValue text.
-func writeCSV(w io.Writer, schema *arrow.Schema, recs []arrow.RecordBatch) error {
+func WriteCSV(w io.Writer, schema *arrow.Schema, recs []arrow.RecordBatch) error {
 	cw := csv.NewWriter(w)
 	row := make([]string, schema.NumFields())
 	for j, f := range schema.Fields() {
@@ -171,12 +171,12 @@ func writeCSV(w io.Writer, schema *arrow.Schema, recs []arrow.RecordBatch) error
 	return cw.Error()
 }
 
-// writeJSON writes one JSON object per row and line (JSON Lines), keys in column order. BIGINT
+// WriteJSON writes one JSON object per row and line (JSON Lines), keys in column order. BIGINT
 // and DOUBLE are JSON numbers (DOUBLE NaN and ±Infinity, which JSON cannot represent, are the
 // strings "NaN", "Infinity", "-Infinity"), BOOLEAN is true/false, NULL is null, and every other
 // type (VARCHAR, DECIMAL, TIMESTAMP, DATE, INTERVAL, ...) is a string holding its
 // exec.FormatValue text, so DECIMAL keeps all its digits.
-func writeJSON(w io.Writer, schema *arrow.Schema, recs []arrow.RecordBatch) error {
+func WriteJSON(w io.Writer, schema *arrow.Schema, recs []arrow.RecordBatch) error {
 	keys := make([][]byte, schema.NumFields())
 	for j, f := range schema.Fields() {
 		k, err := jsonString(f.Name)
@@ -196,7 +196,7 @@ func writeJSON(w io.Writer, schema *arrow.Schema, recs []arrow.RecordBatch) erro
 				}
 				buf.Write(keys[j])
 				buf.WriteByte(':')
-				if err := appendJSONValue(&buf, rec.Column(j), i); err != nil {
+				if err := AppendJSONValue(&buf, rec.Column(j), i); err != nil {
 					return fmt.Errorf("column %q: %w", schema.Field(j).Name, err)
 				}
 			}
@@ -209,7 +209,7 @@ func writeJSON(w io.Writer, schema *arrow.Schema, recs []arrow.RecordBatch) erro
 	return nil
 }
 
-func appendJSONValue(buf *bytes.Buffer, col arrow.Array, i int) error {
+func AppendJSONValue(buf *bytes.Buffer, col arrow.Array, i int) error {
 	if col.IsNull(i) {
 		buf.WriteString("null")
 		return nil

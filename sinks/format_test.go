@@ -1,4 +1,4 @@
-package main
+package sinks
 
 import (
 	"bytes"
@@ -56,7 +56,7 @@ func TestWriteTable(t *testing.T) {
 	schema, recs := sampleBatches(t, mem)
 	defer releaseAll(recs)
 	var buf bytes.Buffer
-	if err := writeTable(&buf, schema, recs); err != nil {
+	if err := WriteTable(&buf, schema, recs); err != nil {
 		t.Fatal(err)
 	}
 	// Widths: k = len(`lines, "quoted" <&>`) = 19, n = 4 ("NULL"), x = 8 ("Infinity"), ok = 5,
@@ -77,7 +77,7 @@ func TestWriteTable(t *testing.T) {
 func TestRenderTableSingleRowAndWide(t *testing.T) {
 	var buf bytes.Buffer
 	// "日本" is two wide characters: display width 4.
-	if err := renderTable(&buf, []string{"?column?", "name"}, []bool{true, false}, [][]string{{"1", "日本"}}); err != nil {
+	if err := RenderTable(&buf, []string{"?column?", "name"}, []bool{true, false}, [][]string{{"1", "日本"}}); err != nil {
 		t.Fatal(err)
 	}
 	want := "" +
@@ -89,7 +89,7 @@ func TestRenderTableSingleRowAndWide(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 	buf.Reset()
-	if err := renderTable(&buf, []string{"a"}, []bool{false}, nil); err != nil {
+	if err := RenderTable(&buf, []string{"a"}, []bool{false}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if want := " a\n---\n(0 rows)\n"; buf.String() != want {
@@ -103,7 +103,7 @@ func TestWriteCSV(t *testing.T) {
 	schema, recs := sampleBatches(t, mem)
 	defer releaseAll(recs)
 	var buf bytes.Buffer
-	if err := writeCSV(&buf, schema, recs); err != nil {
+	if err := WriteCSV(&buf, schema, recs); err != nil {
 		t.Fatal(err)
 	}
 	want := "" +
@@ -135,7 +135,7 @@ func TestWriteJSON(t *testing.T) {
 	schema, recs := sampleBatches(t, mem)
 	defer releaseAll(recs)
 	var buf bytes.Buffer
-	if err := writeJSON(&buf, schema, recs); err != nil {
+	if err := WriteJSON(&buf, schema, recs); err != nil {
 		t.Fatal(err)
 	}
 	want := "" +
@@ -166,13 +166,13 @@ func TestWriteJSON(t *testing.T) {
 }
 
 func TestParseOutputFormat(t *testing.T) {
-	for in, want := range map[string]outputFormat{"table": formatTable, "CSV": formatCSV, "json": formatJSON} {
-		if got, err := parseOutputFormat(in); err != nil || got != want {
-			t.Errorf("parseOutputFormat(%q) = %q, %v; want %q", in, got, err, want)
+	for in, want := range map[string]OutputFormat{"table": FormatTable, "CSV": FormatCSV, "json": FormatJSON} {
+		if got, err := ParseOutputFormat(in); err != nil || got != want {
+			t.Errorf("ParseOutputFormat(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	if _, err := parseOutputFormat("xml"); err == nil || !strings.Contains(err.Error(), `"xml"`) {
-		t.Errorf("parseOutputFormat(xml) error = %v, want one naming the format", err)
+	if _, err := ParseOutputFormat("xml"); err == nil || !strings.Contains(err.Error(), `"xml"`) {
+		t.Errorf("ParseOutputFormat(xml) error = %v, want one naming the format", err)
 	}
 }
 
