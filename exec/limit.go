@@ -43,11 +43,17 @@ func (l *Limit) Push(_ *Ctx, _ int, d Delta, emit Emit) error {
 	return emit(Delta{Rec: out})
 }
 
-// Done reports whether no further row can pass, so a driver may stop feeding input.
+// Done reports whether no further row of the current epoch can pass, so a driver may stop
+// feeding input early.
 func (l *Limit) Done() bool { return l.count >= 0 && l.emitted >= l.count }
 
-func (l *Limit) Flush(*Ctx, watermark.Time, Emit) error { return nil }
-func (l *Limit) Close() error                           { return nil }
+// Flush ends the epoch. A limit only runs over whole result tables (batch queries, complete
+// mode), so each epoch starts counting afresh.
+func (l *Limit) Flush(*Ctx, watermark.Time, Emit) error {
+	l.seen, l.emitted = 0, 0
+	return nil
+}
+func (l *Limit) Close() error { return nil }
 
 // Union passes through the records of all its inputs, which have identical schemas (the planner
 // casts them), relabelled with the union's schema.

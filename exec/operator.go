@@ -18,11 +18,15 @@ type Ctx struct {
 	Context context.Context
 	Mem     memory.Allocator
 	Now     time.Time
+	// Watermark is the event-time watermark in force for the running epoch: stateful operators
+	// drop (and count) rows older than it. MinTime (the zero for batch queries made by NewCtx)
+	// means nothing is late.
+	Watermark watermark.Time
 }
 
 // NewCtx returns a Ctx with the Go allocator.
 func NewCtx(ctx context.Context, now time.Time) *Ctx {
-	return &Ctx{Context: ctx, Mem: memory.DefaultAllocator, Now: now}
+	return &Ctx{Context: ctx, Mem: memory.DefaultAllocator, Now: now, Watermark: watermark.MinTime}
 }
 
 // Err reports cancellation of the statement.

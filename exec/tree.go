@@ -33,7 +33,12 @@ func (t *Tree) Schema() *arrow.Schema {
 
 // Run executes the tree as one batch epoch: every input runs to its end, then the operator is
 // flushed with watermark.MaxTime. Records reach emit in the borrowed form described on Operator.
-func (t *Tree) Run(ctx *Ctx, emit Emit) error {
+func (t *Tree) Run(ctx *Ctx, emit Emit) error { return t.RunEpoch(ctx, watermark.MaxTime, emit) }
+
+// RunEpoch runs one epoch of a streaming query: the leaves emit the epoch's input, and every
+// operator is flushed with wm once its inputs are done. Stateful operators keep their state for
+// the next epoch.
+func (t *Tree) RunEpoch(ctx *Ctx, wm watermark.Time, emit Emit) error {
 	if t.Source != nil {
 		return t.Source.Scan(ctx, emit)
 	}
@@ -46,7 +51,7 @@ func (t *Tree) Run(ctx *Ctx, emit Emit) error {
 	}
 	for _, i := range order {
 		input := i
-		err := t.Inputs[i].Run(ctx, func(d Delta) error {
+		err := t.Inputs[i].RunEpoch(ctx, wm, func(d Delta) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -56,7 +61,7 @@ func (t *Tree) Run(ctx *Ctx, emit Emit) error {
 			return err
 		}
 	}
-	return t.Op.Flush(ctx, watermark.MaxTime, emit)
+	return t.Op.Flush(ctx, wm, emit)
 }
 
 // Close releases every operator of the tree.
