@@ -215,8 +215,12 @@ func (d *csvDecoder) scan() (next, lines int, st scanStatus, reason string) {
 			case c == '\r' && i+1 < len(buf) && buf[i+1] == '\n':
 				d.fields = fields
 				return i + 2, lines, scanOK, ""
-			case c == '\r' && i+1 == len(buf) && !eof:
-				return 0, 0, scanMore, ""
+			case c == '\r' && i+1 == len(buf):
+				if !eof {
+					return 0, 0, scanMore, ""
+				}
+				d.fields = fields
+				return i + 1, lines, scanOK, ""
 			}
 			d.fields = fields
 			return i + 1, 0, scanErr, fmt.Sprintf("unexpected %q after the closing quote of field %d", buf[i], len(fields))

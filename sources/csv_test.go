@@ -252,6 +252,10 @@ func TestCSVDelimiterAndEmpty(t *testing.T) {
 	if g := formatRows(schema, got.rows); got.err != nil || !reflect.DeepEqual(g, []string{"x,y|1", "NULL|NULL"}) {
 		t.Fatalf("rows %q err %v", g, got.err)
 	}
+	got = decodeString(t, "csv", "\"q\"\t\"2\"\r", schema, DecodeOptions{Delimiter: '\t'})
+	if g := formatRows(schema, got.rows); got.err != nil || !reflect.DeepEqual(g, []string{"q|2"}) {
+		t.Fatalf("quoted fields ending in \\r at EOF: rows %q err %v", g, got.err)
+	}
 	for _, in := range []string{"", "\n\n", "\xEF\xBB\xBF", "\r\n"} {
 		got = decodeString(t, "csv", in, schema, DecodeOptions{})
 		if got.err != nil || len(got.rows) != 0 {

@@ -139,7 +139,16 @@ func (b *binder) expr(e sqlparser.Expr, sc *scope, agg *aggContext) (planner.Exp
 		default:
 			return nil, fmt.Errorf("operator %s is not supported", op)
 		}
-		return b.callExprs(op, sc, agg, x.Left, x.Right)
+		l, err := b.expr(x.Left, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		r, err := b.expr(x.Right, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		e, err := b.call(op, []planner.Expr{l, r})
+		return e, b.errAtOp(op, err)
 	case *sqlparser.UnaryExpr:
 		switch x.Operator {
 		case sqlparser.UMinusStr:
@@ -474,7 +483,7 @@ func (b *binder) comparison(x *sqlparser.ComparisonExpr, sc *scope, agg *aggCont
 	}
 	e, err := b.call(op, []planner.Expr{l, r})
 	if err != nil {
-		return nil, fmt.Errorf("%v: %s", err, sqlparser.String(x))
+		return nil, b.errAtOp(x.Operator, fmt.Errorf("%v: %s", err, sqlparser.String(x)))
 	}
 	return e, nil
 }
@@ -540,4 +549,30 @@ func (b *binder) caseExpr(x *sqlparser.CaseExpr, sc *scope, agg *aggContext) (pl
 	}
 	c.Typ = t
 	return c, nil
+}
+
+// errAtOp attaches the position of operator op to a type error of an operator call, when op occurs
+// exactly once in the statement (with several, the AST cannot tell which one failed, and no caret
+// is better than a wrong one).
+func (b *binder) errAtOp(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(*Error); ok {
+		return err
+	}
+	pos := -1
+	for _, t := range b.toks {
+		ne := func(o string) bool { return o == "<>" || o == "!=" }
+		if t.Kind == TokOp && (t.Text == op || (ne(op) && ne(t.Text))) {
+			if pos >= 0 {
+				return err
+			}
+			pos = t.Pos
+		}
+	}
+	if pos < 0 {
+		return err
+	}
+	return &Error{Msg: err.Error(), Source: b.src, Pos: pos}
 }

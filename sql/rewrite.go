@@ -346,6 +346,11 @@ func parseRewritten(src string) (sqlparser.Statement, error) {
 		if near == "" {
 			return nil, syntaxErrorf(src, len(strings.TrimRight(src, " \t\r\n;")), "unexpected end of statement")
 		}
+		// fix: name the token as the user wrote it, not as rewritten (OFFSET without LIMIT is
+		// rewritten to "limit ... offset", CAST to __cast, ...).
+		if toks := Lex(src[pos:]); toks[0].Kind != TokEOF {
+			near = toks[0].Text
+		}
 		return nil, syntaxErrorf(src, pos, "unexpected %q", strings.Trim(near, "`"))
 	}
 	return nil, &Error{Msg: msg, Pos: -1, Kind: "syntax error"}

@@ -136,6 +136,9 @@ func TestRewriteMeaning(t *testing.T) {
 		{`SELECT key, boolean, index, status, value, "timestamp", "date", text FROM kw`,
 			[]string{"k1|true|7|ok|1.5|2024-01-01 00:00:00|2024-01-02|hello"}},
 		{`SELECT kw.key, kw.index + 1 FROM kw WHERE key = 'k1' AND boolean`, []string{"k1|8"}},
+		{`SELECT timestamp, date + 1, kw.timestamp FROM kw WHERE timestamp < TIMESTAMP '2025-01-01 00:00:00'`,
+			[]string{"2024-01-01 00:00:00|2024-01-03|2024-01-01 00:00:00"}},
+		{`SELECT max(date), count(status) FROM kw GROUP BY text`, []string{"2024-01-02|1"}},
 		{`SELECT value * 2 AS value FROM kw ORDER BY value`, []string{"3"}},
 		{`SELECT key FROM kw GROUP BY key`, []string{"k1"}},
 		// strings: backslash is an ordinary character, '' is one quote
@@ -213,6 +216,8 @@ func TestRewriteRefusals(t *testing.T) {
 		{`SELECT CAST(a AS BIGINT FROM t`, "unclosed parenthesis in CAST"},
 		{`SELECT CAST(a AS NOSUCHTYPE) FROM t`, "NOSUCHTYPE"},
 		{`SELECT INTERVAL 10`, "INTERVAL 10 needs a unit"},
+		{`SELECT offset FROM t`, `unexpected "offset"`},                  // not the "limit" the rewrite inserts
+		{`SELECT CAST(1 AS BIGINT) CAST(2 AS BIGINT)`, `unexpected "("`}, // the second CAST is taken as an alias
 		{`SELECT INTERVAL '10 lightyears'`, "lightyears"},
 		{`SELECT TIMESTAMP 'yesterday-ish'`, "yesterday-ish"},
 	}

@@ -53,3 +53,33 @@ func TestErrorCaret(t *testing.T) {
 		t.Fatalf("got\n%s\nwant\n%s", e.Error(), want)
 	}
 }
+
+// TestSplitEdgeCases: a ';' inside an unterminated string or comment does not split (the rest of
+// the script is one statement, whose error then points at the unterminated token), and offsets
+// survive CRLF line ends and leading comments.
+func TestSplitEdgeCases(t *testing.T) {
+	cases := []struct {
+		script string
+		want   []string
+	}{
+		{"SELECT 1; SELECT 'a;b", []string{"SELECT 1", "SELECT 'a;b"}},
+		{"SELECT 1 /* ; */; SELECT 2 /* ;", []string{"SELECT 1 /* ; */", "SELECT 2 /* ;"}},
+		{"SELECT \"x;y\" FROM t;", []string{"SELECT \"x;y\" FROM t"}},
+		{"\r\n  SELECT 1;\r\nSELECT 2\r\n", []string{"SELECT 1", "SELECT 2"}},
+		{"-- only a comment;\n", nil},
+		{";;  ;", nil},
+	}
+	for _, c := range cases {
+		got := SplitStatements(c.script)
+		var texts []string
+		for _, st := range got {
+			texts = append(texts, st.Text)
+			if !strings.HasPrefix(c.script[st.Offset:], st.Text) {
+				t.Errorf("%q: offset %d does not point at %q", c.script, st.Offset, st.Text)
+			}
+		}
+		if strings.Join(texts, "\x00") != strings.Join(c.want, "\x00") {
+			t.Errorf("SplitStatements(%q) = %q, want %q", c.script, texts, c.want)
+		}
+	}
+}
