@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/internal/benchutil"
 )
 
 // benchRows is the size of the generated event files; STREAMSQL_BENCH_ROWS overrides it.
@@ -70,6 +71,7 @@ func benchmarkFileGroupBy(b *testing.B, format string) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
+	cpu0 := benchutil.ProcessCPUTime()
 	for i := 0; i < b.N; i++ {
 		res, err := eng.Query(ctx, "SELECT k, COUNT(*), SUM(v) FROM events GROUP BY k")
 		if err != nil {
@@ -91,6 +93,9 @@ func benchmarkFileGroupBy(b *testing.B, format string) {
 		res.Release()
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	if cpu := benchutil.ProcessCPUTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(n)*float64(b.N)/cpu.Seconds(), "rows/cpu-s")
+	}
 }
 
 // BenchmarkCSVFileGroupBy: a CSV file table scanned and grouped by a 1,000-value key (issue 2:

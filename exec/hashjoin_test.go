@@ -126,6 +126,7 @@ func TestHashJoinAgainstOracle(t *testing.T) {
 		"boolean":             {exec.Bool},
 		"timestamp,decimal":   {exec.Timestamp, opDecimal},
 		"bigint,varchar,bool": {exec.Int64, exec.String, exec.Bool},
+		"date,interval":       {exec.Date, exec.Interval},
 		"cross":               nil,
 	}
 	r := rand.New(rand.NewPCG(11, 12))

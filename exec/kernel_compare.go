@@ -73,7 +73,14 @@ func compareArrays(ctx *Ctx, op cmpOp, a, b arrow.Array, n int) (arrow.Array, er
 		return compareFixed(ctx, op, x, y, n, validity, nulls), nil
 	case arrow.FLOAT64:
 		x, y := fixedValues[float64](a), fixedValues[float64](b)
-		return compareFixed(ctx, op, x, y, n, validity, nulls), nil
+		if !hasNaN(x) && !hasNaN(y) {
+			return compareFixed(ctx, op, x, y, n, validity, nulls), nil
+		}
+		// PostgreSQL orders NaN above every number and equal to itself; the join, the aggregate and
+		// ORDER BY agree, so comparisons must too.
+		return boolResult(ctx.Mem, n, validity, nulls, func(i int) bool {
+			return test(op, floatTotalCmp(x[i], y[i]))
+		}), nil
 	case arrow.DATE32:
 		x, y := fixedValues[int32](a), fixedValues[int32](b)
 		return compareFixed(ctx, op, x, y, n, validity, nulls), nil
@@ -158,4 +165,31 @@ func compareFixed[T int64 | float64 | int32](ctx *Ctx, op cmpOp, x, y []T, n int
 		}
 	}
 	return newFixedArray(Bool, n, validity, buf, nulls)
+}
+
+func hasNaN(v []float64) bool {
+	for _, f := range v {
+		if f != f {
+			return true
+		}
+	}
+	return false
+}
+
+// floatTotalCmp compares like PostgreSQL: NaN equals NaN and is greater than every other value.
+func floatTotalCmp(x, y float64) int {
+	xn, yn := x != x, y != y
+	switch {
+	case xn && yn:
+		return 0
+	case xn:
+		return 1
+	case yn:
+		return -1
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
 }

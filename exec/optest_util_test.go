@@ -259,6 +259,10 @@ func opRandDatum(r *rand.Rand, ty arrow.DataType, nullPct int) exec.Datum {
 		return int64(1_700_000_000_000_000 + r.IntN(5)*1_000_000)
 	case arrow.DECIMAL128:
 		return decimal128.FromI64(int64(r.IntN(7)-3) * 25)
+	case arrow.DATE32:
+		return int32(19_000 + r.IntN(5) - 2)
+	case arrow.DURATION:
+		return int64(r.IntN(5)-2) * 3_600_000_000
 	}
 	panic("opRandDatum: unsupported type " + ty.String())
 }

@@ -14,6 +14,7 @@ import (
 
 // SortKey orders by input column Col. NULLs sort after every value unless NullsFirst
 // (PostgreSQL's default is NULLS LAST for ASC and NULLS FIRST for DESC; the planner sets it).
+// DOUBLE values order as in PostgreSQL: NaN above +Infinity, -0.0 equal to 0.0.
 type SortKey struct {
 	Col        int
 	Desc       bool

@@ -52,7 +52,7 @@ func sortOracle(rows [][]exec.Datum, keys []exec.SortKey) [][]exec.Datum {
 func TestSortAgainstOracle(t *testing.T) {
 	// Column 0 is the row's input position, so stability is checked exactly; keys are drawn from
 	// the other columns.
-	types := []arrow.DataType{exec.Int64, exec.Int64, exec.Float64, exec.String, exec.Bool, exec.Timestamp, opDecimal}
+	types := []arrow.DataType{exec.Int64, exec.Int64, exec.Float64, exec.String, exec.Bool, exec.Timestamp, opDecimal, exec.Date, exec.Interval}
 	in := opSchema(types...)
 	r := rand.New(rand.NewPCG(9, 10))
 	rows := opRandRows(r, 300, 20, types...)
@@ -70,6 +70,7 @@ func TestSortAgainstOracle(t *testing.T) {
 		{{Col: 6}, {Col: 1, Desc: true}},
 		{{Col: 3}, {Col: 4, Desc: true, NullsFirst: true}, {Col: 2}},
 		{{Col: 0, Desc: true}},
+		{{Col: 7, Desc: true}, {Col: 8, NullsFirst: true}},
 		{}, // no keys: input order
 	}
 	for i := 0; i < 6; i++ { // random multi-key orders
