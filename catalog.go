@@ -13,15 +13,39 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/incremental"
 	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/sinks"
 	"github.com/streamsql/streamsql/sources"
+	"github.com/streamsql/streamsql/sql"
 )
 
 // catalog holds the engine's tables. Table contents are immutable records: an INSERT appends new
 // records, so a query scanning a snapshot of the list never sees half of an insert.
 type catalog struct {
-	mu     sync.RWMutex
-	tables map[string]*table // by exact name (unquoted names arrive folded to lower case)
+	mu      sync.RWMutex
+	tables  map[string]*table  // by exact name (unquoted names arrive folded to lower case)
+	sources map[string]*source // CREATE SOURCE
+	views   map[string]*view   // CREATE MATERIALIZED VIEW result tables
+}
+
+// view is a materialized view's result table, readable by batch queries.
+type view struct {
+	name  string
+	table *sinks.MemoryTable
+	query *incremental.Query
+}
+
+func (v *view) Schema() *arrow.Schema { return v.table.Schema() }
+
+// Open scans the view's latest complete epoch.
+func (v *view) Open(proj []int) (exec.Source, error) {
+	recs, _ := v.table.Snapshot()
+	src := exec.NewMemorySource(v.table.Schema(), recs, proj)
+	for _, r := range recs {
+		r.Release() // the source holds its own references
+	}
+	return src, nil
 }
 
 type table struct {
@@ -39,14 +63,122 @@ type fileTable struct {
 	opts         sources.DecodeOptions
 }
 
-func newCatalog() *catalog { return &catalog{tables: map[string]*table{}} }
+func newCatalog() *catalog {
+	return &catalog{tables: map[string]*table{}, sources: map[string]*source{}, views: map[string]*view{}}
+}
 
+// LookupTable finds anything a FROM clause can name: a table, a materialized view or a source.
 func (c *catalog) LookupTable(name string) (planner.TableSource, bool) {
-	t, ok := c.get(name)
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if t, ok := c.tables[name]; ok {
+		return t, true
+	}
+	if v, ok := c.views[name]; ok {
+		return v, true
+	}
+	if s, ok := c.sources[name]; ok {
+		return s, true
+	}
+	return nil, false
+}
+
+// exists reports whether name is taken by a table, view or source (they share one namespace).
+func (c *catalog) exists(name string) bool {
+	_, ok := c.LookupTable(name)
+	return ok
+}
+
+func (c *catalog) source(name string) (*source, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	s, ok := c.sources[name]
+	return s, ok
+}
+
+func (c *catalog) addSource(s *source, ifNotExists bool) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.takenLocked(s.name) {
+		if ifNotExists {
+			return false, nil
+		}
+		return false, fmt.Errorf("%q already exists", s.name)
+	}
+	c.sources[s.name] = s
+	return true, nil
+}
+
+func (c *catalog) dropSource(name string, ifExists bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.sources[name]
+	if !ok {
+		if ifExists {
+			return nil
+		}
+		return fmt.Errorf("source %q does not exist", name)
+	}
+	delete(c.sources, name)
+	if s.push != nil {
+		return s.push.Close()
+	}
+	return nil
+}
+
+func (c *catalog) addView(name string, t *sinks.MemoryTable, q *incremental.Query) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.takenLocked(name) {
+		return fmt.Errorf("%q already exists", name)
+	}
+	c.views[name] = &view{name: name, table: t, query: q}
+	return nil
+}
+
+func (c *catalog) removeView(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.views, name)
+}
+
+func (c *catalog) takenLocked(name string) bool {
+	_, t := c.tables[name]
+	_, s := c.sources[name]
+	_, v := c.views[name]
+	return t || s || v
+}
+
+// names lists the objects of one kind, sorted.
+func (c *catalog) names(kind sql.ObjectKind) []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []string
+	switch kind {
+	case sql.KindTable:
+		for n := range c.tables {
+			out = append(out, n)
+		}
+	case sql.KindSource:
+		for n := range c.sources {
+			out = append(out, n)
+		}
+	case sql.KindMaterializedView:
+		for n := range c.views {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// schemaOf returns the columns of any FROM-able object.
+func (c *catalog) schemaOf(name string) (*arrow.Schema, bool) {
+	ts, ok := c.LookupTable(name)
 	if !ok {
 		return nil, false
 	}
-	return t, true
+	return ts.Schema(), ts.Schema() != nil
 }
 
 func (c *catalog) get(name string) (*table, bool) {
@@ -56,12 +188,19 @@ func (c *catalog) get(name string) (*table, bool) {
 	return t, ok
 }
 
+// TableNames lists every name a FROM clause can use (tables, views, sources), sorted.
 func (c *catalog) TableNames() []string {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	names := make([]string, 0, len(c.tables))
-	for _, t := range c.tables {
-		names = append(names, t.name)
+	names := make([]string, 0, len(c.tables)+len(c.views)+len(c.sources))
+	for n := range c.tables {
+		names = append(names, n)
+	}
+	for n := range c.views {
+		names = append(names, n)
+	}
+	for n := range c.sources {
+		names = append(names, n)
 	}
 	sort.Strings(names)
 	return names
@@ -71,7 +210,7 @@ func (c *catalog) add(t *table, ifNotExists bool) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	key := t.name
-	if _, dup := c.tables[key]; dup {
+	if c.takenLocked(key) {
 		if ifNotExists {
 			return false, nil
 		}

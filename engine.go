@@ -2,7 +2,10 @@ package streamsql
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"sort"
@@ -25,12 +28,17 @@ type Options struct {
 	Clock func() time.Time
 	// Allocator for every Arrow buffer the engine creates. Default memory.DefaultAllocator.
 	Allocator memory.Allocator
+	// Stdout receives console sinks' output. Default os.Stdout.
+	Stdout io.Writer
+	// Logger receives structured logs (query start, stop, failure). Default: discarded.
+	Logger *slog.Logger
 }
 
 // Engine is an embedded streamsql database. It is safe for concurrent use.
 type Engine struct {
 	opts    Options
 	catalog *catalog
+	queries *queries
 }
 
 // Open creates an engine.
@@ -41,28 +49,42 @@ func Open(opts Options) (*Engine, error) {
 	if opts.Allocator == nil {
 		opts.Allocator = memory.DefaultAllocator
 	}
-	return &Engine{opts: opts, catalog: newCatalog()}, nil
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{opts: opts, catalog: newCatalog(), queries: &queries{m: map[string]*runningQuery{}}}, nil
 }
 
-// Close releases the engine's tables.
+// Close stops every continuous query and releases the engine's tables.
 func (e *Engine) Close() error {
-	for _, n := range e.catalog.TableNames() {
+	var errs []error
+	for _, rq := range e.queries.list() {
+		e.queries.remove(rq.name)
+		errs = append(errs, rq.q.Stop())
+	}
+	for _, n := range e.catalog.names(sql.KindTable) {
 		_ = e.catalog.drop(n, true)
 	}
-	return nil
+	for _, n := range e.catalog.names(sql.KindSource) {
+		_ = e.catalog.dropSource(n, true)
+	}
+	return errors.Join(errs...)
 }
 
 // TableNames lists the tables, sorted.
 func (e *Engine) TableNames() []string { return e.catalog.TableNames() }
 
-// ColumnNames lists a table's columns (nil for an unknown table).
+// ColumnNames lists the columns of a table, view or source (nil for an unknown name).
 func (e *Engine) ColumnNames(table string) []string {
-	t, ok := e.catalog.get(table)
+	schema, ok := e.catalog.schemaOf(table)
 	if !ok {
 		return nil
 	}
-	names := make([]string, t.schema.NumFields())
-	for i, f := range t.schema.Fields() {
+	names := make([]string, schema.NumFields())
+	for i, f := range schema.Fields() {
 		names[i] = f.Name
 	}
 	return names
@@ -121,20 +143,47 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 	switch s := stmt.(type) {
 	case *sql.CreateTable:
 		return e.createTable(s)
-	case *sql.DropTable:
+	case *sql.CreateSource:
+		return e.createSource(s)
+	case *sql.CreateSink:
+		return e.createSink(ctx, s)
+	case *sql.Drop:
+		switch s.Kind {
+		case sql.KindSource:
+			return e.dropSource(s)
+		case sql.KindSink, sql.KindMaterializedView:
+			return e.dropQuery(s)
+		}
+		if _, isTable := e.catalog.get(s.Name); !isTable && e.catalog.exists(s.Name) {
+			return nil, fmt.Errorf("%q is not a table (use DROP SOURCE or DROP MATERIALIZED VIEW)", s.Name)
+		}
 		if err := e.catalog.drop(s.Name, s.IfExists); err != nil {
 			return nil, err
 		}
 		return &Result{Tag: "DROP TABLE"}, nil
-	case *sql.ShowTables:
-		names := e.catalog.TableNames()
+	case *sql.Show:
+		if s.Kind == sql.KindQuery {
+			return e.showQueries(xctx), nil
+		}
+		if s.Kind == sql.KindSink {
+			var rows [][]string
+			for _, rq := range e.queries.list() {
+				if !rq.view {
+					rows = append(rows, []string{rq.name, rq.sink})
+				}
+			}
+			return textResult(xctx, "SHOW", []string{"name", "connector"}, rows), nil
+		}
+		names := e.catalog.names(s.Kind)
 		rows := make([][]string, len(names))
 		for i, n := range names {
 			rows[i] = []string{n}
 		}
 		return textResult(xctx, "SHOW", []string{"name"}, rows), nil
+	case *sql.DescribeQuery:
+		return e.describeQuery(xctx, s, text)
 	case *sql.Describe:
-		t, ok := e.catalog.get(s.Name)
+		schema, ok := e.catalog.schemaOf(s.Name)
 		if !ok {
 			msg := fmt.Sprintf("table %q does not exist", s.Name)
 			if best := closestName(s.Name, e.catalog.TableNames()); best != "" {
@@ -142,8 +191,8 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 			}
 			return nil, &sql.Error{Msg: msg, Source: text, Pos: s.Pos}
 		}
-		rows := make([][]string, t.schema.NumFields())
-		for i, f := range t.schema.Fields() {
+		rows := make([][]string, schema.NumFields())
+		for i, f := range schema.Fields() {
 			rows[i] = []string{f.Name, exec.TypeName(f.Type)}
 		}
 		return textResult(xctx, "DESCRIBE", []string{"column_name", "type"}, rows), nil
@@ -152,8 +201,14 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 		if err != nil {
 			return nil, err
 		}
+		text := planner.Explain(plan)
+		if s.Sink != nil {
+			if text, err = e.explainSink(s.Sink, plan); err != nil {
+				return nil, err
+			}
+		}
 		var rows [][]string
-		for _, line := range strings.Split(planner.Explain(plan), "\n") {
+		for _, line := range strings.Split(text, "\n") {
 			rows = append(rows, []string{line})
 		}
 		return textResult(xctx, "EXPLAIN", []string{"plan"}, rows), nil
@@ -161,6 +216,9 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 		plan, err := sql.BindQuery(e.catalog, s)
 		if err != nil {
 			return nil, err
+		}
+		if scans := planner.StreamingScans(plan); len(scans) > 0 {
+			return nil, scans[0].Source.(*source).streamError()
 		}
 		recs, err := (&planner.Lowering{Ctx: xctx}).Run(plan)
 		if err != nil {

@@ -38,6 +38,14 @@ type HashAggregate struct {
 	ids     []uint32      // group ids of the batch being pushed, reused
 	keyCols []arrow.Array // group columns of the batch being pushed, reused
 	gids    []uint32      // group ids of the batch being emitted, reused
+
+	// Streaming state (aggregate_stream.go). evt[g] is group g's event-time key (math.MaxInt64
+	// for a NULL one), kept when opts.EventTimeCol >= 0; changed[g] marks groups updated since
+	// the last Flush, kept for AggEmitChanged.
+	opts        AggStreamOptions
+	evt         []int64
+	changed     []bool
+	droppedLate int64
 }
 
 // groupTable maps group keys to dense group ids.
@@ -52,12 +60,24 @@ type groupTable interface {
 	keyColumns(mem memory.Allocator, gids []uint32) []arrow.Array
 	// bytes is the memory held by the table.
 	bytes() int64
+	// compact keeps groups keep (ascending old ids) as groups 0..len(keep)-1 and forgets the
+	// others; remap[old] is the new id of an old group or -1. The slot array is resized to the
+	// surviving groups, so the table's memory follows the live groups.
+	compact(keep []uint32, remap []int32)
 }
 
 // NewHashAggregate returns the operator grouping input rows of schema in by groupCols and computing
 // aggs. out is the output schema: the group columns (same types, in order) followed by one column per
 // aggregate with the type AggResultType gives; field names are the caller's choice.
 func NewHashAggregate(in *arrow.Schema, groupCols []int, aggs []AggSpec, out *arrow.Schema) (Operator, error) {
+	op, err := newHashAggregate(in, groupCols, aggs, out, AggStreamOptions{Emit: AggEmitAll, EventTimeCol: -1})
+	if err != nil {
+		return nil, err
+	}
+	return op, nil
+}
+
+func newHashAggregate(in *arrow.Schema, groupCols []int, aggs []AggSpec, out *arrow.Schema, opts AggStreamOptions) (*HashAggregate, error) {
 	if in == nil || out == nil {
 		return nil, fmt.Errorf("hash aggregate: input and output schemas are required")
 	}
@@ -80,7 +100,7 @@ func NewHashAggregate(in *arrow.Schema, groupCols []int, aggs []AggSpec, out *ar
 		}
 		keyTypes[i] = t
 	}
-	op := &HashAggregate{in: in, out: out, groupCols: append([]int(nil), groupCols...), aggs: append([]AggSpec(nil), aggs...)}
+	op := &HashAggregate{in: in, out: out, groupCols: append([]int(nil), groupCols...), aggs: append([]AggSpec(nil), aggs...), opts: opts}
 	for i, a := range aggs {
 		var arg arrow.DataType
 		if a.Kind != AggCountStar {
@@ -103,6 +123,9 @@ func NewHashAggregate(in *arrow.Schema, groupCols []int, aggs []AggSpec, out *ar
 			return nil, fmt.Errorf("hash aggregate: %w", err)
 		}
 		op.accs = append(op.accs, acc)
+	}
+	if err := op.checkStreamOptions(); err != nil {
+		return nil, err
 	}
 	op.table = newGroupTable(keyTypes)
 	op.keyCols = make([]arrow.Array, len(groupCols))
@@ -137,7 +160,8 @@ func aggKeyTypeSupported(t arrow.DataType) bool {
 func (h *HashAggregate) Schema() *arrow.Schema { return h.out }
 
 // Push folds the rows of d.Rec into the groups. Only input 0 exists and only inserts (nil Weights)
-// are supported. After an error (a DECIMAL sum beyond 128 bits) the state is unspecified and the
+// are supported. With an event-time group column, rows whose event time is at or below
+// ctx.Watermark are dropped first and counted (DroppedLate). After an error (a DECIMAL sum beyond 128 bits) the state is unspecified and the
 // operator must only be closed.
 func (h *HashAggregate) Push(ctx *Ctx, input int, d Delta, _ Emit) error {
 	if input != 0 {
@@ -160,12 +184,10 @@ func (h *HashAggregate) Push(ctx *Ctx, input int, d Delta, _ Emit) error {
 	if n == 0 {
 		return nil
 	}
-	for i, c := range h.groupCols {
-		col := rec.Column(c)
-		if err := h.checkColumn(c, col); err != nil {
+	for _, c := range h.groupCols {
+		if err := h.checkColumn(c, rec.Column(c)); err != nil {
 			return err
 		}
-		h.keyCols[i] = col
 	}
 	for _, a := range h.aggs {
 		if a.Kind != AggCountStar {
@@ -174,13 +196,32 @@ func (h *HashAggregate) Push(ctx *Ctx, input int, d Delta, _ Emit) error {
 			}
 		}
 	}
+	if h.opts.EventTimeCol >= 0 {
+		kept, err := h.dropLate(ctx, rec)
+		if err != nil {
+			return err
+		}
+		if kept != rec {
+			defer kept.Release()
+			rec = kept
+			n = int(rec.NumRows())
+			if n == 0 {
+				return nil
+			}
+		}
+	}
+	for i, c := range h.groupCols {
+		h.keyCols[i] = rec.Column(c)
+	}
 	if cap(h.ids) < n {
 		h.ids = make([]uint32, n)
 	}
 	ids := h.ids[:n]
 	h.table.assign(h.keyCols, n, ids)
 	clear(h.keyCols)
+	oldGroups := len(h.rows)
 	h.growGroups()
+	h.trackGroups(rec, ids, oldGroups)
 	rows := h.rows
 	for _, g := range ids {
 		rows[g]++
@@ -212,15 +253,26 @@ func (h *HashAggregate) growGroups() {
 		return
 	}
 	h.rows = aggGrow(h.rows, ng)
+	if h.opts.EventTimeCol >= 0 {
+		h.evt = aggGrow(h.evt, ng)
+	}
+	if h.opts.Emit == AggEmitChanged {
+		h.changed = aggGrow(h.changed, ng)
+	}
 	for _, a := range h.accs {
 		a.grow(ng)
 	}
 }
 
-// Flush emits every group in records of at most 64K rows (in group-id order) and keeps the state, so
-// later Pushes keep accumulating. With no group columns exactly one row is emitted, even when no
-// row was pushed. A sum whose result does not fit its type is an error here.
-func (h *HashAggregate) Flush(ctx *Ctx, _ watermark.Time, emit Emit) error {
+// Flush emits groups in records of at most 64K rows (in group-id order) and keeps the state, so
+// later Pushes keep accumulating. Which groups depends on the emission mode (AggEmit): with
+// AggEmitAll (NewHashAggregate) every group, and with no group columns exactly one row, even when
+// no row was pushed. In the streaming modes, groups whose event time is at or below wm are then
+// evicted (aggregate_stream.go). A sum whose result does not fit its type is an error here.
+func (h *HashAggregate) Flush(ctx *Ctx, wm watermark.Time, emit Emit) error {
+	if h.opts.Emit != AggEmitAll {
+		return h.flushStreaming(ctx, wm, emit)
+	}
 	ng := h.table.numGroups()
 	for start := 0; start < ng; start += aggMaxBatchRows {
 		end := min(ng, start+aggMaxBatchRows)
@@ -264,7 +316,7 @@ func (h *HashAggregate) emitGroups(ctx *Ctx, gids []uint32, emit Emit) error {
 // Close drops the state.
 func (h *HashAggregate) Close() error {
 	h.table = &globalTable{}
-	h.rows, h.accs, h.ids, h.gids = nil, nil, nil, nil
+	h.rows, h.accs, h.ids, h.gids, h.evt, h.changed = nil, nil, nil, nil, nil, nil
 	return nil
 }
 
@@ -273,7 +325,7 @@ func (h *HashAggregate) StateRows() int64 { return int64(h.table.numGroups()) }
 
 // StateBytes is an estimate of the memory the state holds (tables and accumulator arrays).
 func (h *HashAggregate) StateBytes() int64 {
-	n := h.table.bytes() + int64(cap(h.rows))*8
+	n := h.table.bytes() + int64(cap(h.rows))*8 + int64(cap(h.evt))*8 + int64(cap(h.changed))
 	for _, a := range h.accs {
 		n += a.bytes()
 	}
@@ -291,6 +343,9 @@ func (globalTable) keyColumns(memory.Allocator, []uint32) []arrow.Array {
 }
 func (globalTable) bytes() int64 { return 0 }
 
+// compact is never called on the global table: eviction needs an event-time group column.
+func (globalTable) compact([]uint32, []int32) {}
+
 // aggGrow returns s extended with zero values to length n.
 func aggGrow[T any](s []T, n int) []T {
 	if n <= len(s) {
@@ -305,6 +360,32 @@ func aggGrow[T any](s []T, n int) []T {
 	ns := make([]T, n, max(n, 2*cap(s)))
 	copy(ns, s)
 	return ns
+}
+
+// aggCompact moves s[keep[i]] to s[i] (keep ascending, so in place) and truncates s to
+// len(keep). The backing array is reallocated when it would be more than twice as large as needed,
+// so evicting groups gives memory back.
+func aggCompact[T any](s []T, keep []uint32) []T {
+	n := len(keep)
+	for i, g := range keep {
+		s[i] = s[g]
+	}
+	if cap(s) > 2*n+64 {
+		ns := make([]T, n)
+		copy(ns, s)
+		return ns
+	}
+	clear(s[n:])
+	return s[:n]
+}
+
+// aggSlotsFor is the slot count a hash table rebuilt for n entries starts with.
+func aggSlotsFor(n int) int {
+	size := 1024
+	for aggTableFull(n, size) {
+		size *= 2
+	}
+	return size
 }
 
 // aggValidity returns the validity bitmap bytes of a and the bit offset of its first row, or nil

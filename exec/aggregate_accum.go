@@ -31,6 +31,9 @@ type aggAcc interface {
 	build(mem memory.Allocator, gids []uint32, rows []int64) (arrow.Array, error)
 	// bytes is the memory the accumulator holds.
 	bytes() int64
+	// compact keeps groups keep (ascending old ids) as groups 0..len(keep)-1 and drops the rest;
+	// remap[old] is the new id of an old group or -1 (see HashAggregate's eviction).
+	compact(keep []uint32, remap []int32)
 }
 
 // newAggAcc returns the accumulator of kind over an argument of type arg (nil for count(*)) with
@@ -150,6 +153,12 @@ func (a *countAcc) build(mem memory.Allocator, gids []uint32, rows []int64) (arr
 
 func (a *countAcc) bytes() int64 { return int64(cap(a.nulls)) * 8 }
 
+func (a *countAcc) compact(keep []uint32, _ []int32) {
+	if !a.star {
+		a.nulls = aggCompact(a.nulls, keep)
+	}
+}
+
 // aggI128 is a signed 128-bit integer: exact BIGINT sums (that cannot overflow for 2^63 rows) and
 // DECIMAL sums.
 type aggI128 struct {
@@ -234,6 +243,10 @@ func (a *sumIntAcc) build(mem memory.Allocator, gids []uint32, rows []int64) (ar
 
 func (a *sumIntAcc) bytes() int64 { return int64(cap(a.nulls))*8 + int64(cap(a.acc))*16 }
 
+func (a *sumIntAcc) compact(keep []uint32, _ []int32) {
+	a.nulls, a.acc = aggCompact(a.nulls, keep), aggCompact(a.acc, keep)
+}
+
 // sumFloatAcc is sum and avg over DOUBLE.
 type sumFloatAcc struct {
 	aggNulls
@@ -279,6 +292,10 @@ func (a *sumFloatAcc) build(mem memory.Allocator, gids []uint32, rows []int64) (
 }
 
 func (a *sumFloatAcc) bytes() int64 { return int64(cap(a.nulls))*8 + int64(cap(a.acc))*8 }
+
+func (a *sumFloatAcc) compact(keep []uint32, _ []int32) {
+	a.nulls, a.acc = aggCompact(a.nulls, keep), aggCompact(a.acc, keep)
+}
 
 // sumDecAcc is sum (DECIMAL(38,s)) and avg (DOUBLE) over DECIMAL(p,s), accumulated in 128 bits.
 // A sum leaving the 128-bit range is an error at once; one leaving 38 digits when it is built.
@@ -342,6 +359,10 @@ func (a *sumDecAcc) build(mem memory.Allocator, gids []uint32, rows []int64) (ar
 }
 
 func (a *sumDecAcc) bytes() int64 { return int64(cap(a.nulls))*8 + int64(cap(a.acc))*16 }
+
+func (a *sumDecAcc) compact(keep []uint32, _ []int32) {
+	a.nulls, a.acc = aggCompact(a.nulls, keep), aggCompact(a.acc, keep)
+}
 
 // aggDecimalArray builds a DECIMAL array of type t from vals, NULL where valid(k) is false.
 func aggDecimalArray(mem memory.Allocator, t arrow.DataType, vals []decimal128.Num, valid func(k int) bool) arrow.Array {
@@ -410,6 +431,10 @@ func (a *minMaxIntAcc[T]) build(mem memory.Allocator, gids []uint32, rows []int6
 
 func (a *minMaxIntAcc[T]) bytes() int64 { return int64(cap(a.nulls))*8 + int64(cap(a.vals))*8 }
 
+func (a *minMaxIntAcc[T]) compact(keep []uint32, _ []int32) {
+	a.nulls, a.vals = aggCompact(a.nulls, keep), aggCompact(a.vals, keep)
+}
+
 // minMaxFloatAcc is min/max over DOUBLE with PostgreSQL's order: NaN is greater than every other
 // value. min starts at NaN (the greatest), max at -Inf.
 type minMaxFloatAcc struct {
@@ -460,6 +485,10 @@ func (a *minMaxFloatAcc) build(mem memory.Allocator, gids []uint32, rows []int64
 
 func (a *minMaxFloatAcc) bytes() int64 { return int64(cap(a.nulls))*8 + int64(cap(a.vals))*8 }
 
+func (a *minMaxFloatAcc) compact(keep []uint32, _ []int32) {
+	a.nulls, a.vals = aggCompact(a.nulls, keep), aggCompact(a.vals, keep)
+}
+
 // minMaxBoolAcc is min (logical AND) and max (logical OR) over BOOLEAN.
 type minMaxBoolAcc struct {
 	aggNulls
@@ -500,6 +529,10 @@ func (a *minMaxBoolAcc) build(mem memory.Allocator, gids []uint32, rows []int64)
 }
 
 func (a *minMaxBoolAcc) bytes() int64 { return int64(cap(a.nulls))*8 + int64(cap(a.vals)) }
+
+func (a *minMaxBoolAcc) compact(keep []uint32, _ []int32) {
+	a.nulls, a.vals = aggCompact(a.nulls, keep), aggCompact(a.vals, keep)
+}
 
 // minMaxDecAcc is min/max over DECIMAL; values start at the extreme 128-bit integers.
 type minMaxDecAcc struct {
@@ -548,6 +581,10 @@ func (a *minMaxDecAcc) build(mem memory.Allocator, gids []uint32, rows []int64) 
 }
 
 func (a *minMaxDecAcc) bytes() int64 { return int64(cap(a.nulls))*8 + int64(cap(a.vals))*16 }
+
+func (a *minMaxDecAcc) compact(keep []uint32, _ []int32) {
+	a.nulls, a.vals = aggCompact(a.nulls, keep), aggCompact(a.vals, keep)
+}
 
 // minMaxStringAcc is min/max over VARCHAR in byte order. Values are compared straight from the
 // Arrow buffers; a string is copied only when it becomes a group's new extreme.
@@ -609,12 +646,21 @@ func (a *minMaxStringAcc) bytes() int64 {
 	return int64(cap(a.nulls))*8 + int64(cap(a.vals))*16 + int64(cap(a.set)) + a.strBytes
 }
 
+func (a *minMaxStringAcc) compact(keep []uint32, _ []int32) {
+	a.nulls, a.vals, a.set = aggCompact(a.nulls, keep), aggCompact(a.vals, keep), aggCompact(a.set, keep)
+	a.strBytes = 0
+	for _, v := range a.vals {
+		a.strBytes += int64(len(v))
+	}
+}
+
 // nullResultAcc is sum/avg/min/max over an untyped NULL argument: NULL for every group.
 type nullResultAcc struct{ typ arrow.DataType }
 
 func (*nullResultAcc) grow(int)                           {}
 func (*nullResultAcc) update(arrow.Array, []uint32) error { return nil }
 func (*nullResultAcc) bytes() int64                       { return 0 }
+func (*nullResultAcc) compact([]uint32, []int32)          {}
 func (a *nullResultAcc) build(mem memory.Allocator, gids []uint32, _ []int64) (arrow.Array, error) {
 	return ConstantArray(mem, a.typ, nil, len(gids))
 }

@@ -101,3 +101,22 @@ func (a *distinctAcc) bytes() int64 {
 	}
 	return n
 }
+
+// compact rebuilds the set without the entries of dropped groups, renumbering the others.
+func (a *distinctAcc) compact(keep []uint32, remap []int32) {
+	old := a.set
+	a.set = newBytesTable()
+	var buf []byte
+	for e := 0; e < old.len(); e++ {
+		key := old.entry(uint32(e))
+		ng := remap[binary.LittleEndian.Uint32(key)]
+		if ng < 0 {
+			continue
+		}
+		buf = append(buf[:0], key...)
+		binary.LittleEndian.PutUint32(buf, uint32(ng))
+		a.set.getOrInsert(buf, aggHashBytes(buf))
+	}
+	a.groups = len(keep)
+	a.inner, a.innerRows = nil, nil
+}

@@ -202,3 +202,12 @@ func (t *int64Table) keyColumns(mem memory.Allocator, gids []uint32) []arrow.Arr
 	}
 	return []arrow.Array{a}
 }
+
+func (t *int64Table) compact(keep []uint32, remap []int32) {
+	if t.nullGid >= 0 {
+		t.nullGid = int64(remap[t.nullGid])
+	}
+	t.keys = aggCompact(t.keys, keep)
+	t.scratch = nil
+	t.rehash(aggSlotsFor(len(t.keys)))
+}

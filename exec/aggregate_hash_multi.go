@@ -254,3 +254,5 @@ func (s *serialTable) keyColumns(mem memory.Allocator, gids []uint32) []arrow.Ar
 	}
 	return out
 }
+
+func (s *serialTable) compact(keep []uint32, _ []int32) { s.t.compact(keep) }

@@ -91,6 +91,24 @@ func (t *bytesTable) rehash(size int) {
 	}
 }
 
+// compact keeps entries keep (ascending) as entries 0..len(keep)-1, rebuilding the arena and the
+// slot array.
+func (t *bytesTable) compact(keep []uint32) {
+	size := 0
+	for _, e := range keep {
+		size += t.offs[e+1] - t.offs[e]
+	}
+	arena := make([]byte, 0, size)
+	offs := make([]int, 1, len(keep)+1)
+	for _, e := range keep {
+		arena = append(arena, t.arena[t.offs[e]:t.offs[e+1]]...)
+		offs = append(offs, len(arena))
+	}
+	t.arena, t.offs = arena, offs
+	t.hashes = aggCompact(t.hashes, keep)
+	t.rehash(aggSlotsFor(len(keep)))
+}
+
 // aggHashBytes is a wyhash-style hash of b: fast on short keys, no allocation, deterministic.
 func aggHashBytes(b []byte) uint64 {
 	const (
@@ -265,4 +283,22 @@ func (s *stringTable) keyColumns(mem memory.Allocator, gids []uint32) []arrow.Ar
 		b.BinaryBuilder.Append(s.arena[s.offs[g]:s.offs[g+1]])
 	}
 	return []arrow.Array{b.NewArray()}
+}
+
+func (s *stringTable) compact(keep []uint32, remap []int32) {
+	if s.nullGid >= 0 {
+		s.nullGid = int64(remap[s.nullGid])
+	}
+	size := 0
+	for _, g := range keep {
+		size += s.offs[g+1] - s.offs[g]
+	}
+	arena := make([]byte, 0, size)
+	offs := make([]int, 1, len(keep)+1)
+	for _, g := range keep {
+		arena = append(arena, s.arena[s.offs[g]:s.offs[g+1]]...)
+		offs = append(offs, len(arena))
+	}
+	s.arena, s.offs = arena, offs
+	s.rehash(aggSlotsFor(len(keep)))
 }

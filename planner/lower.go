@@ -12,6 +12,86 @@ import (
 // are run during lowering (once, before the query that uses them) with the same Ctx.
 type Lowering struct {
 	Ctx *exec.Ctx
+	// Stream, when set, lowers a continuous query: streaming scans read each epoch's input
+	// through Stream.Leaf and aggregates keep state across epochs, emitting as Stream.Emit says.
+	Stream *StreamLowering
+}
+
+// StreamLowering configures the lowering of a continuous query.
+type StreamLowering struct {
+	// Emit is what stateful aggregates emit at the end of an epoch (from the output mode).
+	Emit exec.AggEmit
+	// Leaf returns the exec source that emits a streaming scan's input for the running epoch.
+	Leaf func(s *Scan) (exec.Source, error)
+	// Stateful receives every stateful operator built, for progress reports.
+	Stateful []StatefulOperator
+}
+
+// StatefulOperator is a stateful operator of a running query and the plan node it comes from.
+type StatefulOperator struct {
+	Name string
+	Op   exec.Operator
+}
+
+// StreamingTable is a TableSource that is a stream (a CREATE SOURCE): it can only be read by a
+// continuous query.
+type StreamingTable interface {
+	TableSource
+	StreamName() string
+}
+
+// StreamingScans returns the scans of streams in n (nil for a batch plan), subqueries included.
+func StreamingScans(n Node) []*Scan {
+	var out []*Scan
+	var walk func(Node)
+	walk = func(n Node) {
+		if s, ok := n.(*Scan); ok {
+			if _, streaming := s.Source.(StreamingTable); streaming {
+				out = append(out, s)
+			}
+		}
+		for _, e := range nodeExprs(n) {
+			Walk(e, func(x Expr) {
+				if sq, ok := x.(*Subquery); ok {
+					walk(sq.Plan)
+				}
+			})
+		}
+		for _, c := range n.Children() {
+			walk(c)
+		}
+	}
+	walk(n)
+	return out
+}
+
+// nodeExprs lists the expressions a node holds directly.
+func nodeExprs(n Node) []Expr {
+	switch x := n.(type) {
+	case *Filter:
+		return []Expr{x.Pred}
+	case *Project:
+		return x.Exprs
+	case *Aggregate:
+		out := append([]Expr{}, x.Groups...)
+		for _, a := range x.Aggs {
+			if a.Arg != nil {
+				out = append(out, a.Arg)
+			}
+		}
+		return out
+	case *Join:
+		if x.Cond != nil {
+			return []Expr{x.Cond}
+		}
+	case *Sort:
+		out := make([]Expr, len(x.Keys))
+		for i, k := range x.Keys {
+			out[i] = k.Expr
+		}
+		return out
+	}
+	return nil
 }
 
 // SchemaOf is the Arrow schema of a node's output.
@@ -38,6 +118,16 @@ func (l *Lowering) Run(n Node) ([]arrow.RecordBatch, error) {
 func (l *Lowering) Lower(n Node) (*exec.Tree, error) {
 	switch x := n.(type) {
 	case *Scan:
+		if _, streaming := x.Source.(StreamingTable); streaming {
+			if l.Stream == nil {
+				return nil, fmt.Errorf("%s is a stream: read it in a continuous query (CREATE SINK ... AS SELECT or CREATE MATERIALIZED VIEW ... AS SELECT)", x.Table)
+			}
+			src, err := l.Stream.Leaf(x)
+			if err != nil {
+				return nil, err
+			}
+			return &exec.Tree{Source: src}, nil
+		}
 		src, err := x.Source.Open(x.Proj)
 		if err != nil {
 			return nil, err
@@ -71,6 +161,16 @@ func (l *Lowering) Lower(n Node) (*exec.Tree, error) {
 		return l.project(in, x.Exprs, x.Cols)
 	case *Aggregate:
 		return l.aggregate(x)
+	case *WindowAssign:
+		in, err := l.Lower(x.Input)
+		if err != nil {
+			return nil, err
+		}
+		op, err := exec.NewWindowAssign(in.Schema(), x.TimeCol, x.Size, x.Slide)
+		if err != nil {
+			return nil, err
+		}
+		return &exec.Tree{Op: op, Inputs: []*exec.Tree{in}}, nil
 	case *Join:
 		return l.join(x)
 	case *Sort:
@@ -145,6 +245,12 @@ func (l *Lowering) aggregate(a *Aggregate) (*exec.Tree, error) {
 		exprs = append(exprs, g)
 		cols = append(cols, Column{Name: fmt.Sprintf("g%d", i), Type: g.Type()})
 	}
+	timeCol := -1
+	if a.Session != nil {
+		timeCol = len(exprs)
+		exprs = append(exprs, a.Session.Time)
+		cols = append(cols, Column{Name: "session_time", Type: a.Session.Time.Type()})
+	}
 	specs := make([]exec.AggSpec, len(a.Aggs))
 	for i, c := range a.Aggs {
 		specs[i] = exec.AggSpec{Kind: c.Kind, Distinct: c.Distinct, Col: -1}
@@ -158,9 +264,28 @@ func (l *Lowering) aggregate(a *Aggregate) (*exec.Tree, error) {
 	if err != nil {
 		return nil, err
 	}
-	op, err := exec.NewHashAggregate(pre.Schema(), groupCols, specs, SchemaOf(a))
+	emit := exec.AggEmitAll
+	if l.Stream != nil {
+		emit = l.Stream.Emit
+	}
+	var op exec.Operator
+	switch {
+	case a.Session != nil:
+		op, err = exec.NewSessionAggregate(pre.Schema(), groupCols, timeCol, a.Session.Gap, specs, SchemaOf(a), emit)
+	case l.Stream != nil:
+		opts := exec.AggStreamOptions{Emit: emit, EventTimeCol: -1}
+		if a.Windowed {
+			opts.EventTimeCol = a.WindowEnd
+		}
+		op, err = exec.NewStreamingHashAggregate(pre.Schema(), groupCols, specs, SchemaOf(a), opts)
+	default:
+		op, err = exec.NewHashAggregate(pre.Schema(), groupCols, specs, SchemaOf(a))
+	}
 	if err != nil {
 		return nil, err
+	}
+	if l.Stream != nil {
+		l.Stream.Stateful = append(l.Stream.Stateful, StatefulOperator{Name: a.Describe(), Op: op})
 	}
 	return &exec.Tree{Op: op, Inputs: []*exec.Tree{pre}}, nil
 }

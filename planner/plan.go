@@ -67,12 +67,36 @@ type AggCall struct {
 	Arg      Expr
 }
 
-// Aggregate groups by Groups and computes Aggs; its columns are the groups then the aggregates.
+// Aggregate groups by Groups and computes Aggs; its columns are the groups, then session_start
+// and session_end when Session is set, then the aggregates.
 type Aggregate struct {
 	Input  Node
 	Groups []Expr
 	Aggs   []AggCall
 	Cols   []Column
+	// Windowed says Groups[WindowEnd] is the window_end column of a time window: the event time
+	// by which a streaming aggregate closes groups and drops late rows.
+	Windowed  bool
+	WindowEnd int
+	// Session makes this a session-window aggregate (session_window(ts, gap) in GROUP BY).
+	Session *SessionWindow
+}
+
+// SessionWindow groups a key's rows into sessions that extend while events are less than Gap
+// (microseconds) apart.
+type SessionWindow struct {
+	Time Expr
+	Gap  int64
+}
+
+// WindowAssign appends window_start and window_end (TIMESTAMP) to each row, one row per time
+// window containing the row's event time (input column TimeCol): tumbling windows when Slide ==
+// Size, sliding otherwise. Sizes are in microseconds.
+type WindowAssign struct {
+	Input       Node
+	TimeCol     int
+	Size, Slide int64
+	Cols        []Column
 }
 
 // JoinKind is the SQL join type.
@@ -128,11 +152,12 @@ type Explode struct {
 	Cols  []Column
 }
 
-func (s *Scan) Columns() []Column      { return s.Cols }
-func (v *Values) Columns() []Column    { return v.Cols }
-func (f *Filter) Columns() []Column    { return f.Input.Columns() }
-func (p *Project) Columns() []Column   { return p.Cols }
-func (a *Aggregate) Columns() []Column { return a.Cols }
+func (s *Scan) Columns() []Column         { return s.Cols }
+func (v *Values) Columns() []Column       { return v.Cols }
+func (f *Filter) Columns() []Column       { return f.Input.Columns() }
+func (p *Project) Columns() []Column      { return p.Cols }
+func (a *Aggregate) Columns() []Column    { return a.Cols }
+func (w *WindowAssign) Columns() []Column { return w.Cols }
 func (j *Join) Columns() []Column {
 	return append(append([]Column{}, j.Left.Columns()...), j.Right.Columns()...)
 }
@@ -141,16 +166,17 @@ func (l *Limit) Columns() []Column   { return l.Input.Columns() }
 func (u *Union) Columns() []Column   { return u.Cols }
 func (e *Explode) Columns() []Column { return e.Cols }
 
-func (s *Scan) Children() []Node      { return nil }
-func (v *Values) Children() []Node    { return nil }
-func (f *Filter) Children() []Node    { return []Node{f.Input} }
-func (p *Project) Children() []Node   { return []Node{p.Input} }
-func (a *Aggregate) Children() []Node { return []Node{a.Input} }
-func (j *Join) Children() []Node      { return []Node{j.Left, j.Right} }
-func (s *Sort) Children() []Node      { return []Node{s.Input} }
-func (l *Limit) Children() []Node     { return []Node{l.Input} }
-func (u *Union) Children() []Node     { return u.Inputs }
-func (e *Explode) Children() []Node   { return []Node{e.Input} }
+func (s *Scan) Children() []Node         { return nil }
+func (v *Values) Children() []Node       { return nil }
+func (f *Filter) Children() []Node       { return []Node{f.Input} }
+func (p *Project) Children() []Node      { return []Node{p.Input} }
+func (a *Aggregate) Children() []Node    { return []Node{a.Input} }
+func (w *WindowAssign) Children() []Node { return []Node{w.Input} }
+func (j *Join) Children() []Node         { return []Node{j.Left, j.Right} }
+func (s *Sort) Children() []Node         { return []Node{s.Input} }
+func (l *Limit) Children() []Node        { return []Node{l.Input} }
+func (u *Union) Children() []Node        { return u.Inputs }
+func (e *Explode) Children() []Node      { return []Node{e.Input} }
 
 func colNames(cols []Column) string {
 	parts := make([]string, len(cols))
@@ -186,7 +212,17 @@ func (a *Aggregate) Describe() string {
 	for i, c := range a.Aggs {
 		aggs[i] = c.String()
 	}
+	if a.Session != nil {
+		return fmt.Sprintf("SessionAggregate group=[%s] session=(%s, gap %s) aggs=[%s]", joinExprs(a.Groups),
+			a.Session.Time, exec.FormatInterval(a.Session.Gap), strings.Join(aggs, ", "))
+	}
 	return fmt.Sprintf("Aggregate group=[%s] aggs=[%s]", joinExprs(a.Groups), strings.Join(aggs, ", "))
+}
+func (w *WindowAssign) Describe() string {
+	if w.Slide == w.Size {
+		return fmt.Sprintf("WindowAssign tumbling(%s, %s)", w.Input.Columns()[w.TimeCol].Name, exec.FormatInterval(w.Size))
+	}
+	return fmt.Sprintf("WindowAssign sliding(%s, %s, slide %s)", w.Input.Columns()[w.TimeCol].Name, exec.FormatInterval(w.Size), exec.FormatInterval(w.Slide))
 }
 func (j *Join) Describe() string {
 	if j.Cond == nil {

@@ -163,7 +163,9 @@ func withChildren(n Node, c []Node) Node {
 	case *Project:
 		return &Project{Input: c[0], Exprs: x.Exprs, Cols: x.Cols}
 	case *Aggregate:
-		return &Aggregate{Input: c[0], Groups: x.Groups, Aggs: x.Aggs, Cols: x.Cols}
+		return &Aggregate{Input: c[0], Groups: x.Groups, Aggs: x.Aggs, Cols: x.Cols, Windowed: x.Windowed, WindowEnd: x.WindowEnd, Session: x.Session}
+	case *WindowAssign:
+		return &WindowAssign{Input: c[0], TimeCol: x.TimeCol, Size: x.Size, Slide: x.Slide, Cols: x.Cols}
 	case *Join:
 		return &Join{Kind: x.Kind, Left: c[0], Right: c[1], Cond: x.Cond}
 	case *Sort:

@@ -20,6 +20,10 @@ type binder struct {
 	src  string
 	toks []Token
 	ctes []map[string]planner.Node // innermost last
+	win  *windowInfo               // the time window of the query level being bound
+	// sessionCols is 2 while binding above a session aggregate (session_start, session_end sit
+	// between the groups and the aggregates), else 0.
+	sessionCols int
 }
 
 // BindQuery binds a parsed query into an optimized logical plan.

@@ -42,6 +42,11 @@ func (b *binder) expr(e sqlparser.Expr, sc *scope, agg *aggContext) (planner.Exp
 	case *sqlparser.ColName:
 		name := x.Name.String()
 		table := x.Qualifier.Name.String()
+		if table != "" {
+			if e, ok := b.windowField(table, name); ok {
+				return e, nil
+			}
+		}
 		idx, err := sc.resolve(table, name)
 		if err != nil {
 			return nil, b.errAt(name, err)

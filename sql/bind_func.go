@@ -64,7 +64,7 @@ func (b *binder) funcExpr(x *sqlparser.FuncExpr, sc *scope, agg *aggContext) (pl
 	case "explode":
 		return nil, b.errorf(name, "explode() is only allowed as a top-level item of the select list")
 	case "window", "session_window":
-		return nil, b.errorf(name, "%s() is only supported in GROUP BY of a streaming query", name)
+		return nil, b.errorf(name, "%s() can only appear in GROUP BY and as a select item", name)
 	case "__substring":
 		name = "substring"
 	case "current_timestamp", "localtimestamp", "localtime":

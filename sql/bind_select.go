@@ -35,6 +35,12 @@ func (b *binder) selectQuery(sel *sqlparser.Select, outer *scope) (planner.Node,
 		}
 		input = &planner.Filter{Input: input, Pred: pred}
 	}
+	savedWin, savedSession := b.win, b.sessionCols
+	defer func() { b.win, b.sessionCols = savedWin, savedSession }()
+	b.sessionCols = 0
+	if input, sc, b.win, err = b.windowFromGroupBy(sel.GroupBy, input, sc); err != nil {
+		return nil, err
+	}
 	grouped := len(sel.GroupBy) > 0 || hasAggregate(sel)
 	var agg *aggContext
 	if grouped {
@@ -87,9 +93,18 @@ func (b *binder) selectQuery(sel *sqlparser.Select, outer *scope) (planner.Node,
 		if err != nil {
 			return nil, err
 		}
-		cols := make([]planner.Column, 0, len(groups)+len(agg.calls))
-		for _, g := range groups {
+		aggNode := &planner.Aggregate{}
+		cols := make([]planner.Column, 0, len(groups)+len(agg.calls)+2)
+		for i, g := range groups {
 			cols = append(cols, planner.Column{Name: g.String(), Type: g.Type()})
+			if c, ok := g.(*planner.ColRef); ok && b.win != nil && b.win.kind == tumblingOrSliding && c.Index == b.win.end {
+				aggNode.Windowed, aggNode.WindowEnd = true, i
+			}
+		}
+		if b.win != nil && b.win.kind == sessionWindow {
+			aggNode.Session = &planner.SessionWindow{Time: b.win.time, Gap: b.win.gap}
+			cols = append(cols, planner.Column{Name: "session_start", Type: exec.Timestamp}, planner.Column{Name: "session_end", Type: exec.Timestamp})
+			b.sessionCols = 2
 		}
 		for i, c := range agg.calls {
 			t, err := exec.AggResultType(c.Kind, argTypeOf(c))
@@ -98,7 +113,8 @@ func (b *binder) selectQuery(sel *sqlparser.Select, outer *scope) (planner.Node,
 			}
 			cols = append(cols, planner.Column{Name: agg.keys[i], Type: t})
 		}
-		input = &planner.Aggregate{Input: input, Groups: groups, Aggs: agg.calls, Cols: cols}
+		aggNode.Input, aggNode.Groups, aggNode.Aggs, aggNode.Cols = input, groups, agg.calls, cols
+		input = aggNode
 		post := func(e planner.Expr) (planner.Expr, error) { return b.afterAggregate(e, groups) }
 		for i := range items {
 			if items[i].expr, err = post(items[i].expr); err != nil {
@@ -255,6 +271,14 @@ func (b *binder) selectItems(exprs sqlparser.SelectExprs, sc *scope, agg *aggCon
 				}
 			}
 		case *sqlparser.AliasedExpr:
+			if f, ok := isWindowCall(x.Expr); ok {
+				wi, err := b.windowItems(b.win, f, x.As.String())
+				if err != nil {
+					return nil, err
+				}
+				items = append(items, wi...)
+				continue
+			}
 			it := selectItem{name: x.As.String()}
 			if f, ok := x.Expr.(*sqlparser.FuncExpr); ok && strings.EqualFold(f.Name.String(), "explode") {
 				if len(f.Exprs) != 1 {
@@ -340,6 +364,14 @@ func outputName(e sqlparser.Expr) string {
 func (b *binder) groupBy(gb sqlparser.GroupBy, items []selectItem, sc *scope) ([]planner.Expr, error) {
 	var groups []planner.Expr
 	for _, g := range gb {
+		if _, ok := isWindowCall(g); ok {
+			if b.win.kind == tumblingOrSliding {
+				groups = append(groups,
+					&planner.ColRef{Index: b.win.start, Name: "window_start", Typ: exec.Timestamp},
+					&planner.ColRef{Index: b.win.end, Name: "window_end", Typ: exec.Timestamp})
+			}
+			continue
+		}
 		var e planner.Expr
 		if n, ok := ordinal(g); ok {
 			if n < 1 || n > len(items) {
@@ -391,7 +423,9 @@ func (b *binder) afterAggregate(e planner.Expr, groups []planner.Expr) (planner.
 	}
 	switch x := e.(type) {
 	case *aggRef:
-		return &planner.ColRef{Index: len(groups) + x.idx, Name: x.str, Typ: x.typ}, nil
+		return &planner.ColRef{Index: len(groups) + b.sessionCols + x.idx, Name: x.str, Typ: x.typ}, nil
+	case *sessionRef:
+		return &planner.ColRef{Index: len(groups) + x.which, Name: x.String(), Typ: exec.Timestamp}, nil
 	case *planner.ColRef:
 		return nil, b.errorf(lastName(x.Name), "column %q must appear in the GROUP BY clause or be used in an aggregate function", x.Name)
 	case *planner.Const:

@@ -101,8 +101,19 @@ func (p *parser) statement() (Stmt, error) {
 		return p.drop()
 	case t.Is("show"):
 		p.next()
-		if p.accept("tables") {
-			return &ShowTables{}, p.end()
+		switch {
+		case p.accept("tables"):
+			return &Show{Kind: KindTable}, p.end()
+		case p.accept("sources"):
+			return &Show{Kind: KindSource}, p.end()
+		case p.accept("sinks"):
+			return &Show{Kind: KindSink}, p.end()
+		case p.accept("queries"):
+			return &Show{Kind: KindQuery}, p.end()
+		case p.peek().Is("materialized") && p.peekAt(1).Is("views"):
+			p.next()
+			p.next()
+			return &Show{Kind: KindMaterializedView}, p.end()
 		}
 		if p.accept("columns") {
 			if !p.accept("from") && !p.accept("in") {
@@ -114,7 +125,15 @@ func (p *parser) statement() (Stmt, error) {
 			}
 			return &Describe{Name: n, Pos: pos}, p.end()
 		}
-		return nil, p.unexpected("expected TABLES or COLUMNS after SHOW")
+		return nil, p.unexpected("expected TABLES, SOURCES, SINKS, MATERIALIZED VIEWS, QUERIES or COLUMNS after SHOW")
+	case (t.Is("describe") || t.Is("desc")) && p.peekAt(1).Is("query") && p.peekAt(2).Kind != TokEOF:
+		p.next()
+		p.next()
+		n, pos, err := p.name("a query name")
+		if err != nil {
+			return nil, err
+		}
+		return &DescribeQuery{Name: n, Pos: pos}, p.end()
 	case t.Is("describe") || (t.Is("desc") && p.peekAt(1).Kind != TokEOF):
 		p.next()
 		p.accept("table")
@@ -125,6 +144,17 @@ func (p *parser) statement() (Stmt, error) {
 		return &Describe{Name: n, Pos: pos}, p.end()
 	case t.Is("explain"):
 		p.next()
+		if p.peek().Is("create") {
+			st, err := p.create()
+			if err != nil {
+				return nil, err
+			}
+			cs, ok := st.(*CreateSink)
+			if !ok {
+				return nil, syntaxErrorf(p.src, t.Pos, "EXPLAIN takes a query, CREATE SINK or CREATE MATERIALIZED VIEW")
+			}
+			return &Explain{Query: cs.Query, Sink: cs}, nil
+		}
 		q, err := p.query(p.peek().Pos)
 		if err != nil {
 			return nil, err
@@ -137,81 +167,246 @@ func (p *parser) statement() (Stmt, error) {
 	case t.Is("update") || t.Is("delete"):
 		return nil, errorf(p.src, t.Pos, "%s is not supported: tables are append-only (use INSERT, or DROP and re-create the table)", strings.ToUpper(t.Text))
 	}
-	return nil, syntaxErrorf(p.src, t.Pos, "unknown statement %q (expected SELECT, INSERT, CREATE TABLE, DROP TABLE, SHOW TABLES, DESCRIBE or EXPLAIN)", t.Text)
+	return nil, syntaxErrorf(p.src, t.Pos, "unknown statement %q (expected SELECT, INSERT, CREATE, DROP, SHOW, DESCRIBE or EXPLAIN)", t.Text)
 }
 
 func (p *parser) create() (Stmt, error) {
 	p.next() // CREATE
-	if !p.accept("table") {
-		return nil, p.unexpected("expected TABLE after CREATE")
+	switch {
+	case p.accept("table"):
+		return p.createTable()
+	case p.accept("source"):
+		return p.createSource()
+	case p.accept("sink"):
+		return p.createSink(false)
+	case p.peek().Is("materialized") && p.peekAt(1).Is("view"):
+		p.next()
+		p.next()
+		return p.createSink(true)
 	}
+	return nil, p.unexpected("expected TABLE, SOURCE, SINK or MATERIALIZED VIEW after CREATE")
+}
+
+// ifNotExists reads an optional IF NOT EXISTS.
+func (p *parser) ifNotExists() (bool, error) {
+	if !p.accept("if") {
+		return false, nil
+	}
+	if err := p.expectWord("not"); err != nil {
+		return false, err
+	}
+	if err := p.expectWord("exists"); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (p *parser) createTable() (Stmt, error) {
 	ct := &CreateTable{}
-	if p.accept("if") {
-		if err := p.expectWord("not"); err != nil {
-			return nil, err
-		}
-		if err := p.expectWord("exists"); err != nil {
-			return nil, err
-		}
-		ct.IfNotExists = true
-	}
 	var err error
+	if ct.IfNotExists, err = p.ifNotExists(); err != nil {
+		return nil, err
+	}
 	if ct.Name, _, err = p.name("a table name"); err != nil {
 		return nil, err
 	}
-	if err := p.expectOp("("); err != nil {
+	if ct.Columns, _, err = p.columns(false); err != nil {
 		return nil, err
 	}
+	if p.accept("with") {
+		if ct.Options, err = p.options(); err != nil {
+			return nil, err
+		}
+	}
+	return ct, p.end()
+}
+
+func (p *parser) createSource() (Stmt, error) {
+	cs := &CreateSource{}
+	var err error
+	if cs.IfNotExists, err = p.ifNotExists(); err != nil {
+		return nil, err
+	}
+	if cs.Name, _, err = p.name("a source name"); err != nil {
+		return nil, err
+	}
+	if cs.Columns, cs.Watermark, err = p.columns(true); err != nil {
+		return nil, err
+	}
+	if !p.accept("with") {
+		return nil, p.unexpected("expected WITH (connector = '...', ...)")
+	}
+	if cs.Options, err = p.options(); err != nil {
+		return nil, err
+	}
+	return cs, p.end()
+}
+
+// createSink parses the rest of CREATE SINK name WITH (...) AS query or CREATE MATERIALIZED VIEW
+// name [WITH (...)] AS query.
+func (p *parser) createSink(view bool) (Stmt, error) {
+	cs := &CreateSink{View: view}
+	var err error
+	if cs.IfNotExists, err = p.ifNotExists(); err != nil {
+		return nil, err
+	}
+	what := "a sink name"
+	if view {
+		what = "a view name"
+	}
+	if cs.Name, _, err = p.name(what); err != nil {
+		return nil, err
+	}
+	if p.accept("with") {
+		if cs.Options, err = p.options(); err != nil {
+			return nil, err
+		}
+	} else if !view {
+		return nil, p.unexpected("expected WITH (connector = '...', ...)")
+	}
+	if err := p.expectWord("as"); err != nil {
+		return nil, err
+	}
+	start := p.peek().Pos
+	cs.QueryText = strings.TrimSpace(p.src[start:])
+	if cs.Query, err = p.query(start); err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// columns reads a parenthesized column list; with allowWatermark, one WATERMARK FOR clause may
+// appear among the columns.
+func (p *parser) columns(allowWatermark bool) ([]ColumnDef, *WatermarkDef, error) {
+	if err := p.expectOp("("); err != nil {
+		return nil, nil, err
+	}
+	var cols []ColumnDef
+	var wm *WatermarkDef
 	seen := map[string]bool{}
 	for {
-		name, pos, err := p.name("a column name")
-		if err != nil {
-			return nil, err
-		}
-		if seen[name] {
-			return nil, errorf(p.src, pos, "column %q specified more than once", name)
-		}
-		seen[name] = true
-		typ, err := p.typeName()
-		if err != nil {
-			return nil, err
-		}
-		// Column constraints are accepted for compatibility and not enforced.
-		for {
-			switch {
-			case p.accept("not"):
-				if err := p.expectWord("null"); err != nil {
-					return nil, err
-				}
-				continue
-			case p.accept("null"):
-				continue
-			case p.accept("primary"):
-				if err := p.expectWord("key"); err != nil {
-					return nil, err
-				}
-				continue
+		if allowWatermark && p.peek().Is("watermark") && p.peekAt(1).Is("for") {
+			if wm != nil {
+				return nil, nil, errorf(p.src, p.peek().Pos, "only one WATERMARK clause is allowed")
 			}
-			break
+			w, err := p.watermark()
+			if err != nil {
+				return nil, nil, err
+			}
+			wm = w
+		} else {
+			c, err := p.column(seen)
+			if err != nil {
+				return nil, nil, err
+			}
+			cols = append(cols, c)
 		}
-		ct.Columns = append(ct.Columns, ColumnDef{Name: name, Type: typ, Pos: pos})
 		if p.peek().IsOp(",") {
 			p.next()
 			continue
 		}
 		if err := p.expectOp(")"); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		break
 	}
-	if p.accept("with") {
-		opts, err := p.options()
-		if err != nil {
-			return nil, err
+	if wm != nil {
+		found := false
+		for _, c := range cols {
+			if c.Name == wm.Column {
+				found = true
+				if c.Type.ID() != exec.Timestamp.ID() {
+					return nil, nil, errorf(p.src, wm.Pos, "WATERMARK column %q must be a TIMESTAMP, not %s", c.Name, exec.TypeName(c.Type))
+				}
+			}
 		}
-		ct.Options = opts
+		if !found {
+			return nil, nil, errorf(p.src, wm.Pos, "WATERMARK FOR names column %q, which is not declared", wm.Column)
+		}
 	}
-	return ct, p.end()
+	return cols, wm, nil
+}
+
+// watermark reads WATERMARK FOR col AS col [- INTERVAL ...].
+func (p *parser) watermark() (*WatermarkDef, error) {
+	pos := p.next().Pos // WATERMARK
+	p.next()            // FOR
+	col, _, err := p.name("the event-time column")
+	if err != nil {
+		return nil, err
+	}
+	if err := p.expectWord("as"); err != nil {
+		return nil, err
+	}
+	col2, pos2, err := p.name("the event-time column")
+	if err != nil {
+		return nil, err
+	}
+	if col2 != col {
+		return nil, errorf(p.src, pos2, "WATERMARK FOR %s must be defined as %s - INTERVAL ...", col, col)
+	}
+	wm := &WatermarkDef{Column: col, Pos: pos}
+	if !p.peek().IsOp("-") {
+		return wm, nil
+	}
+	p.next()
+	start := p.peek().Pos
+	if !p.accept("interval") {
+		return nil, p.unexpected("expected INTERVAL after '-'")
+	}
+	var text []string
+	for t := p.peek(); t.Kind != TokEOF && !t.IsOp(",") && !t.IsOp(")"); t = p.peek() {
+		if t.Kind == TokString {
+			text = append(text, t.Val)
+		} else {
+			text = append(text, t.Text)
+		}
+		p.next()
+	}
+	d, err := exec.ParseInterval(strings.Join(text, " "))
+	if err != nil {
+		return nil, errorf(p.src, start, "%v", err)
+	}
+	if d < 0 {
+		return nil, errorf(p.src, start, "a watermark delay cannot be negative")
+	}
+	wm.Delay = d
+	return wm, nil
+}
+
+// column reads one "name type [constraints]" column definition.
+func (p *parser) column(seen map[string]bool) (ColumnDef, error) {
+	name, pos, err := p.name("a column name")
+	if err != nil {
+		return ColumnDef{}, err
+	}
+	if seen[name] {
+		return ColumnDef{}, errorf(p.src, pos, "column %q specified more than once", name)
+	}
+	seen[name] = true
+	typ, err := p.typeName()
+	if err != nil {
+		return ColumnDef{}, err
+	}
+	// Column constraints are accepted for compatibility and not enforced.
+	for {
+		switch {
+		case p.accept("not"):
+			if err := p.expectWord("null"); err != nil {
+				return ColumnDef{}, err
+			}
+			continue
+		case p.accept("null"):
+			continue
+		case p.accept("primary"):
+			if err := p.expectWord("key"); err != nil {
+				return ColumnDef{}, err
+			}
+			continue
+		}
+		break
+	}
+	return ColumnDef{Name: name, Type: typ, Pos: pos}, nil
 }
 
 // typeName reads a SQL type such as BIGINT, DOUBLE PRECISION, DECIMAL(10, 2) or VARCHAR(20).
@@ -313,10 +508,21 @@ func (p *parser) options() ([]Option, error) {
 
 func (p *parser) drop() (Stmt, error) {
 	p.next() // DROP
-	if !p.accept("table") {
-		return nil, p.unexpected("expected TABLE after DROP")
+	d := &Drop{}
+	switch {
+	case p.accept("table"):
+		d.Kind = KindTable
+	case p.accept("source"):
+		d.Kind = KindSource
+	case p.accept("sink"):
+		d.Kind = KindSink
+	case p.peek().Is("materialized") && p.peekAt(1).Is("view"):
+		p.next()
+		p.next()
+		d.Kind = KindMaterializedView
+	default:
+		return nil, p.unexpected("expected TABLE, SOURCE, SINK or MATERIALIZED VIEW after DROP")
 	}
-	d := &DropTable{}
 	if p.accept("if") {
 		if err := p.expectWord("exists"); err != nil {
 			return nil, err
@@ -324,7 +530,7 @@ func (p *parser) drop() (Stmt, error) {
 		d.IfExists = true
 	}
 	var err error
-	if d.Name, _, err = p.name("a table name"); err != nil {
+	if d.Name, _, err = p.name("a name"); err != nil {
 		return nil, err
 	}
 	return d, p.end()

@@ -55,9 +55,9 @@ func TestParseSimpleStatements(t *testing.T) {
 		src  string
 		want Stmt
 	}{
-		{"DROP TABLE t", &DropTable{Name: "t"}},
-		{"drop table if exists \"T\"", &DropTable{Name: "T", IfExists: true}},
-		{"SHOW TABLES", &ShowTables{}},
+		{"DROP TABLE t", &Drop{Kind: KindTable, Name: "t"}},
+		{"drop table if exists \"T\"", &Drop{Kind: KindTable, Name: "T", IfExists: true}},
+		{"SHOW TABLES", &Show{Kind: KindTable}},
 		{"show columns from Tab", &Describe{Name: "tab", Pos: 18}},
 		{"SHOW COLUMNS IN t", &Describe{Name: "t", Pos: 16}},
 		{"DESCRIBE t", &Describe{Name: "t", Pos: 9}},
@@ -128,7 +128,7 @@ func TestParseErrors(t *testing.T) {
 		msg string
 	}{
 		{"", 0, "empty statement"},
-		{"CREATE VIEW v", 7, `expected TABLE after CREATE, found "VIEW"`},
+		{"CREATE VIEW v", 7, `expected TABLE, SOURCE, SINK or MATERIALIZED VIEW after CREATE, found "VIEW"`},
 		{"CREATE TABLE t (a BIGINT, a VARCHAR)", 26, `column "a" specified more than once`},
 		{"CREATE TABLE t (a NOSUCH)", 18, `unknown type "NOSUCH"`},
 		{"CREATE TABLE t (a DECIMAL(x))", 26, "expected a number in the type's parameters"},
@@ -139,9 +139,9 @@ func TestParseErrors(t *testing.T) {
 		{"CREATE TABLE t (a BIGINT) WITH (path = 'x'", 42, "expected ')'"},
 		{"CREATE TABLE t (a BIGINT) extra", 26, "expected end of statement"},
 		{"CREATE TABLE IF EXISTS t (a BIGINT)", 16, "expected NOT"},
-		{"DROP t", 5, "expected TABLE after DROP"},
+		{"DROP t", 5, "expected TABLE, SOURCE, SINK or MATERIALIZED VIEW after DROP"},
 		{"DROP TABLE t u", 13, "expected end of statement"},
-		{"SHOW STUFF", 5, "expected TABLES or COLUMNS after SHOW"},
+		{"SHOW STUFF", 5, "expected TABLES, SOURCES, SINKS, MATERIALIZED VIEWS, QUERIES or COLUMNS after SHOW"},
 		{"DESCRIBE", 8, "expected a table name, found end of statement"},
 		{"WITH RECURSIVE r AS (SELECT 1) SELECT * FROM r", 5, "WITH RECURSIVE is not supported"},
 		{"WITH c AS (SELECT 1 SELECT * FROM c", 10, "unclosed parenthesis in WITH c"},

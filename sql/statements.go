@@ -29,14 +29,61 @@ type CreateTable struct {
 	Options     []Option
 }
 
-// DropTable is DROP TABLE [IF EXISTS] name.
-type DropTable struct {
+// ObjectKind names what a DROP or SHOW is about.
+type ObjectKind string
+
+const (
+	KindTable            ObjectKind = "TABLE"
+	KindSource           ObjectKind = "SOURCE"
+	KindSink             ObjectKind = "SINK"
+	KindMaterializedView ObjectKind = "MATERIALIZED VIEW"
+	KindQuery            ObjectKind = "QUERY"
+)
+
+// Drop is DROP TABLE|SOURCE|SINK|MATERIALIZED VIEW [IF EXISTS] name.
+type Drop struct {
+	Kind     ObjectKind
 	Name     string
 	IfExists bool
 }
 
-// ShowTables is SHOW TABLES.
-type ShowTables struct{}
+// Show is SHOW TABLES | SOURCES | SINKS | MATERIALIZED VIEWS | QUERIES.
+type Show struct{ Kind ObjectKind }
+
+// WatermarkDef is WATERMARK FOR column AS column - INTERVAL ...: the column's event time minus
+// Delay microseconds.
+type WatermarkDef struct {
+	Column string
+	Delay  int64
+	Pos    int
+}
+
+// CreateSource is CREATE SOURCE name (columns [, WATERMARK FOR ...]) WITH (options).
+type CreateSource struct {
+	Name        string
+	IfNotExists bool
+	Columns     []ColumnDef
+	Watermark   *WatermarkDef
+	Options     []Option
+}
+
+// CreateSink is CREATE SINK name WITH (options) AS query, or CREATE MATERIALIZED VIEW name
+// [WITH (options)] AS query (View true). Both start a continuous query named after the object.
+type CreateSink struct {
+	Name        string
+	View        bool
+	IfNotExists bool
+	Options     []Option
+	Query       *Query
+	// QueryText is the query's SQL as written, kept for SHOW QUERIES and checkpoints.
+	QueryText string
+}
+
+// DescribeQuery is DESCRIBE QUERY name: the latest progress of a continuous query.
+type DescribeQuery struct {
+	Name string
+	Pos  int
+}
 
 // Describe is DESCRIBE name (also DESC name, SHOW COLUMNS FROM name).
 type Describe struct {
@@ -44,8 +91,12 @@ type Describe struct {
 	Pos  int
 }
 
-// Explain is EXPLAIN <query>.
-type Explain struct{ Query *Query }
+// Explain is EXPLAIN <query>, or EXPLAIN CREATE SINK/MATERIALIZED VIEW (Sink set), which shows
+// the incremental plan of the continuous query.
+type Explain struct {
+	Query *Query
+	Sink  *CreateSink
+}
 
 // CTE is one WITH name AS (query) definition.
 type CTE struct {
@@ -73,17 +124,28 @@ type Insert struct {
 	toks    []Token
 }
 
-func (*CreateTable) stmt() {}
-func (*DropTable) stmt()   {}
-func (*ShowTables) stmt()  {}
-func (*Describe) stmt()    {}
-func (*Explain) stmt()     {}
-func (*Query) stmt()       {}
-func (*Insert) stmt()      {}
+func (*CreateTable) stmt()   {}
+func (*Drop) stmt()          {}
+func (*Show) stmt()          {}
+func (*CreateSource) stmt()  {}
+func (*CreateSink) stmt()    {}
+func (*DescribeQuery) stmt() {}
+func (*Describe) stmt()      {}
+func (*Explain) stmt()       {}
+func (*Query) stmt()         {}
+func (*Insert) stmt()        {}
 
 // Option returns the value of key and whether it was given.
-func (c *CreateTable) Option(key string) (string, bool) {
-	for _, o := range c.Options {
+func (c *CreateTable) Option(key string) (string, bool) { return findOption(c.Options, key) }
+
+// Option returns the value of key and whether it was given.
+func (c *CreateSource) Option(key string) (string, bool) { return findOption(c.Options, key) }
+
+// Option returns the value of key and whether it was given.
+func (c *CreateSink) Option(key string) (string, bool) { return findOption(c.Options, key) }
+
+func findOption(opts []Option, key string) (string, bool) {
+	for _, o := range opts {
 		if o.Key == key {
 			return o.Value, true
 		}

@@ -68,7 +68,7 @@ func replCommand(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	eng, err := streamsql.Open(streamsql.Options{})
+	eng, err := streamsql.Open(streamsql.Options{Stdout: stdout})
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql: cannot start the engine: %v\n", err)
 		return 1

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
+	"syscall"
 
 	streamsql "github.com/streamsql/streamsql"
 	"github.com/streamsql/streamsql/sinks"
@@ -63,17 +65,17 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	eng, err := streamsql.Open(streamsql.Options{})
+	out := newSharedOutput(stdout)
+	defer out.Flush()
+	eng, err := streamsql.Open(streamsql.Options{Stdout: out.sinkWriter()})
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql run: cannot start the engine: %v\n", err)
 		return 1
 	}
 	defer eng.Close()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	out := bufio.NewWriter(stdout)
-	defer out.Flush()
 	sess := &session{eng: eng, out: out, errOut: stderr, format: format}
 	text := string(script)
 	for i, st := range sql.SplitStatements(text) {
@@ -87,5 +89,55 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "streamsql run: writing results: %v\n", err)
 		return 1
 	}
+	// Continuous queries keep running after the script until SIGINT/SIGTERM (or until they all
+	// end by themselves, e.g. after a failure).
+	if running := eng.RunningQueries(); len(running) > 0 {
+		done := make(chan error, 1)
+		go func() { done <- eng.WaitQueries(ctx) }()
+		select {
+		case <-ctx.Done():
+		case <-done:
+		}
+		if err := eng.Close(); err != nil {
+			fmt.Fprintf(stderr, "streamsql run: stopping queries: %v\n", err)
+			return 1
+		}
+	}
 	return 0
+}
+
+// sharedOutput is the buffered stdout that statement results and console sinks (writing from
+// their queries' goroutines) share without interleaving inside a write.
+type sharedOutput struct {
+	mu sync.Mutex
+	w  *bufio.Writer
+}
+
+func newSharedOutput(w io.Writer) *sharedOutput { return &sharedOutput{w: bufio.NewWriter(w)} }
+
+func (o *sharedOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.w.Write(p)
+}
+
+func (o *sharedOutput) Flush() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.w.Flush()
+}
+
+// sinkWriter writes and flushes at once: a console sink's epochs appear as they happen.
+func (o *sharedOutput) sinkWriter() io.Writer { return sinkWriter{o} }
+
+type sinkWriter struct{ o *sharedOutput }
+
+func (s sinkWriter) Write(p []byte) (int, error) {
+	s.o.mu.Lock()
+	defer s.o.mu.Unlock()
+	n, err := s.o.w.Write(p)
+	if err == nil {
+		err = s.o.w.Flush()
+	}
+	return n, err
 }

@@ -1,0 +1,228 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+
+	"github.com/streamsql/streamsql/watermark"
+)
+
+// windowAssignChunk bounds the output rows built from one slice of a pushed batch (sliding windows
+// multiply rows by size/slide).
+const windowAssignChunk = 64 * 1024
+
+// WindowAssign appends window_start and window_end (TIMESTAMP) to each input row, one output row
+// per window containing the row's event time (Spark's window(ts, size, slide)).
+//
+// Windows are [start, start+size) with start a multiple of slide counted from the Unix epoch
+// (floor division, so negative timestamps are aligned the same way). Tumbling when slide == size:
+// one window per row. Sliding otherwise: the candidate windows are the ceil(size/slide) ones
+// starting at lastStart - k*slide (lastStart = ts - floorMod(ts, slide)), of which those with
+// ts < start+size are kept: Spark's rule, which gives floor or ceil of size/slide windows per row
+// when slide does not divide size. A row's windows are emitted in ascending start order, rows in
+// input order. A NULL event time produces no row.
+//
+// Stateless: Push emits at once, Flush emits nothing. Ownership: Push borrows d; a tumbling batch
+// without NULL event times is emitted as the input's own columns plus two computed ones (no copy);
+// otherwise rows are gathered with Take. Weights, when present, follow their rows.
+type WindowAssign struct {
+	in, out     *arrow.Schema
+	tsCol       int
+	size, slide int64
+	nwin        int64 // ceil(size/slide): candidate windows per row
+}
+
+// NewWindowAssign returns the window assignment of the TIMESTAMP column tsCol of in. size and
+// slide are in microseconds; size and slide must be positive and slide must not exceed size.
+func NewWindowAssign(in *arrow.Schema, tsCol int, size, slide int64) (*WindowAssign, error) {
+	if in == nil {
+		return nil, fmt.Errorf("window assign: input schema is required")
+	}
+	if tsCol < 0 || tsCol >= in.NumFields() {
+		return nil, fmt.Errorf("window assign: event-time column #%d out of range (input has %d columns)", tsCol, in.NumFields())
+	}
+	if f := in.Field(tsCol); f.Type.ID() != arrow.TIMESTAMP {
+		return nil, fmt.Errorf("window assign: event-time column %q has type %s, want TIMESTAMP", f.Name, TypeName(f.Type))
+	}
+	if size <= 0 {
+		return nil, fmt.Errorf("window assign: window size must be positive, got %d microseconds", size)
+	}
+	if slide <= 0 {
+		return nil, fmt.Errorf("window assign: slide must be positive, got %d microseconds", slide)
+	}
+	if slide > size {
+		return nil, fmt.Errorf("window assign: slide (%d microseconds) must not exceed the window size (%d microseconds)", slide, size)
+	}
+	fields := append(append([]arrow.Field{}, in.Fields()...),
+		arrow.Field{Name: "window_start", Type: Timestamp}, arrow.Field{Name: "window_end", Type: Timestamp})
+	md := in.Metadata()
+	return &WindowAssign{in: in, out: arrow.NewSchema(fields, &md), tsCol: tsCol, size: size, slide: slide,
+		nwin: (size + slide - 1) / slide}, nil
+}
+
+// Schema is the input schema followed by window_start and window_end.
+func (w *WindowAssign) Schema() *arrow.Schema { return w.out }
+
+// windowFloor is the start of the slide-aligned period holding ts (floor division).
+func windowFloor(ts, slide int64) int64 {
+	m := ts % slide
+	if m < 0 {
+		m += slide
+	}
+	return ts - m
+}
+
+// Push emits the windowed rows of d (see WindowAssign). An event time so close to the ends of the
+// TIMESTAMP range that a window bound would not be representable is an error naming the value.
+func (w *WindowAssign) Push(ctx *Ctx, input int, d Delta, emit Emit) error {
+	if input != 0 {
+		return fmt.Errorf("window assign: has one input, got input %d", input)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rec := d.Rec
+	if rec == nil {
+		return fmt.Errorf("window assign: pushed delta has no record")
+	}
+	if int(rec.NumCols()) != w.in.NumFields() {
+		return fmt.Errorf("window assign: pushed record has %d columns, input schema has %d", rec.NumCols(), w.in.NumFields())
+	}
+	col := rec.Column(w.tsCol)
+	if col.DataType().ID() != arrow.TIMESTAMP {
+		return fmt.Errorf("window assign: pushed column %d (%q) has type %s, want TIMESTAMP",
+			w.tsCol, w.in.Field(w.tsCol).Name, TypeName(col.DataType()))
+	}
+	n := int(rec.NumRows())
+	if n == 0 {
+		return nil
+	}
+	ts := fixedValues[int64](col)[:n]
+	vb, off := aggValidity(col)
+	if err := w.checkRange(ts, vb, off); err != nil {
+		return err
+	}
+	if w.slide == w.size && vb == nil {
+		return w.emitTumbling(ctx, rec, d.Weights, ts, emit)
+	}
+	var idx, starts []int64
+	for lo := 0; lo < n; {
+		idx, starts = idx[:0], starts[:0]
+		hi := lo
+		for ; hi < n && (hi == lo || len(idx)+int(w.nwin) <= windowAssignChunk); hi++ {
+			if vb != nil && !bitutil.BitIsSet(vb, off+hi) {
+				continue
+			}
+			t := ts[hi]
+			last := windowFloor(t, w.slide)
+			for k := w.nwin - 1; k >= 0; k-- {
+				if s := last - k*w.slide; t < s+w.size {
+					idx = append(idx, int64(hi))
+					starts = append(starts, s)
+				}
+			}
+		}
+		if len(idx) > 0 {
+			if err := w.emitGathered(ctx, rec, d.Weights, idx, starts, emit); err != nil {
+				return err
+			}
+		}
+		lo = hi
+	}
+	return nil
+}
+
+// checkRange rejects event times whose windows reach beyond the TIMESTAMP range.
+func (w *WindowAssign) checkRange(ts []int64, vb []byte, off int) error {
+	span := uint64(w.size) + uint64(w.slide)
+	minT := int64(math.MinInt64)
+	for i, t := range ts {
+		if uint64(t)-uint64(minT) < span || uint64(math.MaxInt64)-uint64(t) < span {
+			if vb != nil && !bitutil.BitIsSet(vb, off+i) {
+				continue
+			}
+			return fmt.Errorf("window assign: event time %s (%d microseconds) is too close to the end of the TIMESTAMP range for a window of %d microseconds",
+				watermark.Time(t), t, w.size)
+		}
+	}
+	return nil
+}
+
+// emitTumbling appends the computed window columns to rec's own columns.
+func (w *WindowAssign) emitTumbling(ctx *Ctx, rec arrow.RecordBatch, weights *array.Int64, ts []int64, emit Emit) error {
+	n := len(ts)
+	sbuf, starts := allocFixed[int64](ctx.Mem, n)
+	ebuf, ends := allocFixed[int64](ctx.Mem, n)
+	size := w.size
+	for i, t := range ts {
+		m := t % size
+		if m < 0 {
+			m += size
+		}
+		starts[i] = t - m
+		ends[i] = t - m + size
+	}
+	sa := newFixedArray(Timestamp, n, nil, sbuf, 0)
+	ea := newFixedArray(Timestamp, n, nil, ebuf, 0)
+	cols := append(append(make([]arrow.Array, 0, len(rec.Columns())+2), rec.Columns()...), sa, ea)
+	out := array.NewRecordBatch(w.out, cols, int64(n))
+	sa.Release()
+	ea.Release()
+	defer out.Release()
+	return emit(Delta{Rec: out, Weights: weights})
+}
+
+// emitGathered emits rows idx of rec with window starts starts (one per output row).
+func (w *WindowAssign) emitGathered(ctx *Ctx, rec arrow.RecordBatch, weights *array.Int64, idx, starts []int64, emit Emit) error {
+	ia := indexArray(ctx.Mem, idx)
+	defer ia.Release()
+	taken, err := TakeRecord(ctx, rec, rec.Schema(), ia)
+	if err != nil {
+		return fmt.Errorf("window assign: %w", err)
+	}
+	defer taken.Release()
+	var tw *array.Int64
+	if weights != nil {
+		a, err := compute.TakeArray(compute.WithAllocator(windowContext(ctx), ctx.Mem), weights, ia)
+		if err != nil {
+			return fmt.Errorf("window assign: weights: %w", err)
+		}
+		defer a.Release()
+		tw = a.(*array.Int64)
+	}
+	n := len(idx)
+	sbuf, sv := allocFixed[int64](ctx.Mem, n)
+	ebuf, ev := allocFixed[int64](ctx.Mem, n)
+	for i, s := range starts {
+		sv[i] = s
+		ev[i] = s + w.size
+	}
+	sa := newFixedArray(Timestamp, n, nil, sbuf, 0)
+	ea := newFixedArray(Timestamp, n, nil, ebuf, 0)
+	cols := append(append(make([]arrow.Array, 0, len(taken.Columns())+2), taken.Columns()...), sa, ea)
+	out := array.NewRecordBatch(w.out, cols, int64(n))
+	sa.Release()
+	ea.Release()
+	defer out.Release()
+	return emit(Delta{Rec: out, Weights: tw})
+}
+
+// windowContext is ctx's context, or Background when the caller set none.
+func windowContext(ctx *Ctx) context.Context {
+	if ctx.Context == nil {
+		return context.Background()
+	}
+	return ctx.Context
+}
+
+// Flush has nothing to emit: the operator is stateless.
+func (w *WindowAssign) Flush(*Ctx, watermark.Time, Emit) error { return nil }
+
+// Close releases nothing: the operator holds no buffers.
+func (w *WindowAssign) Close() error { return nil }

@@ -1,0 +1,486 @@
+package incremental
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/sinks"
+	"github.com/streamsql/streamsql/sources"
+	"github.com/streamsql/streamsql/watermark"
+)
+
+// Input is one stream a query reads: the scans of the plan whose Table is Name read it.
+type Input struct {
+	Name   string
+	Stream sources.Stream
+	// TimeCol is the stream column with a declared watermark (-1: none) and Delay its delay in
+	// microseconds.
+	TimeCol int
+	Delay   int64
+}
+
+// Config describes a continuous query.
+type Config struct {
+	Name     string
+	Plan     planner.Node // bound and optimized
+	Mode     sinks.OutputMode
+	Sink     sinks.Sink
+	SinkName string // for progress: "console", "memory", ...
+	Inputs   []*Input
+	Trigger  Trigger
+	Clock    func() time.Time
+	Mem      memory.Allocator
+	Logger   *slog.Logger
+	// OnProgress, if set, is called after every epoch (from the query's goroutine).
+	OnProgress func(Progress)
+}
+
+// Status is a query's lifecycle state.
+type Status string
+
+const (
+	StatusRunning  Status = "running"
+	StatusFinished Status = "finished" // available_now: all input processed
+	StatusStopped  Status = "stopped"
+	StatusFailed   Status = "failed"
+)
+
+// historySize is how many progress records a query keeps.
+const historySize = 100
+
+// Query is a running continuous query. Its methods are safe for concurrent use.
+type Query struct {
+	cfg      Config
+	analysis *Analysis
+	tree     *exec.Tree
+	lowering *planner.StreamLowering
+	inputs   []*inputState
+	tracker  *watermark.Tracker
+
+	// epoch state, owned by the running loop (or the Step caller)
+	epoch       int64 // next epoch id
+	lastWM      watermark.Time
+	ranAnyEpoch bool
+	lastStart   time.Time
+	droppedSeen int64
+
+	mu       sync.Mutex
+	status   Status
+	err      error
+	progress []Progress
+
+	stepMu sync.Mutex // one epoch at a time
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+type inputState struct {
+	*Input
+	gen       *watermark.Generator
+	from, end sources.Offset
+	rows      int64 // rows read in the running epoch
+}
+
+// Start checks and lowers the plan, opens the sink and, unless the trigger is Manual, starts the
+// query's loop in a goroutine.
+func Start(cfg Config) (*Query, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Mem == nil {
+		cfg.Mem = memory.DefaultAllocator
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	q := &Query{cfg: cfg, status: StatusRunning, done: make(chan struct{}), lastWM: watermark.MinTime}
+	byName := map[string]*inputState{}
+	var gens []*watermark.Generator
+	for _, in := range cfg.Inputs {
+		st := &inputState{Input: in}
+		if in.TimeCol >= 0 {
+			st.gen = watermark.NewGenerator(in.Delay)
+			gens = append(gens, st.gen)
+		}
+		q.inputs = append(q.inputs, st)
+		byName[in.Name] = st
+	}
+	q.tracker = watermark.NewTracker(gens...)
+	watermarked := func(s *planner.Scan, col int) bool {
+		st, ok := byName[s.Table]
+		return ok && st.TimeCol >= 0 && st.TimeCol == col
+	}
+	analysis, err := Check(cfg.Plan, cfg.Mode, watermarked)
+	if err != nil {
+		return nil, err
+	}
+	q.analysis = analysis
+	emit := exec.AggEmitAll
+	switch cfg.Mode {
+	case sinks.Update:
+		emit = exec.AggEmitChanged
+	case sinks.Append:
+		emit = exec.AggEmitClosed
+	}
+	q.lowering = &planner.StreamLowering{Emit: emit, Leaf: func(s *planner.Scan) (exec.Source, error) {
+		st, ok := byName[s.Table]
+		if !ok {
+			return nil, fmt.Errorf("internal: query %s reads %s, which is not one of its inputs", cfg.Name, s.Table)
+		}
+		return &epochLeaf{input: st, proj: s.Proj, schema: planner.SchemaOf(s)}, nil
+	}}
+	low := &planner.Lowering{Ctx: q.newCtx(context.Background()), Stream: q.lowering}
+	tree, err := low.Lower(cfg.Plan)
+	if err != nil {
+		return nil, err
+	}
+	q.tree = tree
+	if err := cfg.Sink.Open(planner.SchemaOf(cfg.Plan), cfg.Mode, analysis.Keys); err != nil {
+		tree.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	q.cancel = cancel
+	if cfg.Trigger.Manual {
+		close(q.done)
+		return q, nil
+	}
+	cfg.Logger.Info("query started", "query", cfg.Name, "mode", cfg.Mode.String(), "trigger", cfg.Trigger.String())
+	go q.loop(ctx)
+	return q, nil
+}
+
+func (q *Query) newCtx(ctx context.Context) *exec.Ctx {
+	return &exec.Ctx{Context: ctx, Mem: q.cfg.Mem, Now: q.cfg.Clock(), Watermark: watermark.MinTime}
+}
+
+// Analysis returns what Check found (keys, the aggregate).
+func (q *Query) Analysis() *Analysis { return q.analysis }
+
+// Name is the query's name.
+func (q *Query) Name() string { return q.cfg.Name }
+
+// Mode is the query's output mode.
+func (q *Query) Mode() sinks.OutputMode { return q.cfg.Mode }
+
+// Trigger is the query's trigger.
+func (q *Query) Trigger() Trigger { return q.cfg.Trigger }
+
+func (q *Query) loop(ctx context.Context) {
+	defer close(q.done)
+	idle := 10 * time.Millisecond
+	for {
+		start := q.cfg.Clock()
+		ran, err := q.Step(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				q.finish(StatusStopped, nil)
+				return
+			}
+			q.cfg.Logger.Error("query failed", "query", q.cfg.Name, "error", err.Error())
+			q.finish(StatusFailed, err)
+			return
+		}
+		if !ran && q.cfg.Trigger.AvailableNow {
+			q.cfg.Logger.Info("query finished", "query", q.cfg.Name, "epochs", q.epoch)
+			q.finish(StatusFinished, nil)
+			return
+		}
+		var wait time.Duration
+		switch {
+		case q.cfg.Trigger.Interval > 0:
+			wait = q.cfg.Trigger.Interval - q.cfg.Clock().Sub(start)
+		case ran || q.cfg.Trigger.AvailableNow:
+			idle = 10 * time.Millisecond
+		default:
+			wait = idle
+			idle = min(2*idle, 100*time.Millisecond)
+		}
+		if wait > 0 {
+			select {
+			case <-ctx.Done():
+				q.finish(StatusStopped, nil)
+				return
+			case <-time.After(wait):
+			}
+		} else if ctx.Err() != nil {
+			q.finish(StatusStopped, nil)
+			return
+		}
+	}
+}
+
+func (q *Query) finish(s Status, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.status == StatusRunning {
+		q.status, q.err = s, err
+	}
+}
+
+// Step runs at most one epoch: it returns false when there was nothing to do (no new input and no
+// watermark change that could emit or evict state).
+func (q *Query) Step(ctx context.Context) (bool, error) {
+	q.stepMu.Lock()
+	defer q.stepMu.Unlock()
+	if st, err := q.Status(); st != StatusRunning {
+		if err != nil || st == StatusStopped {
+			return false, errors.Join(err, fmt.Errorf("query %s is %s", q.cfg.Name, st))
+		}
+		return false, nil // finished: nothing left to do
+	}
+	t0 := q.cfg.Clock()
+	hasData := false
+	for _, in := range q.inputs {
+		end, err := in.Stream.Latest(ctx, in.from)
+		if err != nil {
+			return false, fmt.Errorf("source %s: %w", in.Name, err)
+		}
+		in.end = end
+		if !bytes.Equal(end, in.from) {
+			hasData = true
+		}
+	}
+	wm := q.tracker.Current()
+	if !hasData && !q.needsNoDataEpoch(wm) {
+		return false, nil
+	}
+	t1 := q.cfg.Clock()
+	epoch := q.epoch
+	ectx := q.newCtx(ctx)
+	ectx.Watermark = wm
+	for _, in := range q.inputs {
+		in.rows = 0
+	}
+	var out []arrow.RecordBatch
+	var outRows int64
+	defer func() {
+		for _, r := range out {
+			r.Release()
+		}
+	}()
+	err := q.tree.RunEpoch(ectx, wm, func(d exec.Delta) error {
+		if d.Rec.NumRows() == 0 {
+			return nil
+		}
+		d.Rec.Retain()
+		out = append(out, d.Rec)
+		outRows += d.Rec.NumRows()
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	t2 := q.cfg.Clock()
+	if err := q.cfg.Sink.Write(ctx, epoch, out); err != nil {
+		return false, fmt.Errorf("sink %s: %w", q.cfg.SinkName, err)
+	}
+	t3 := q.cfg.Clock()
+	var sourcesProgress []SourceProgress
+	var inputRows int64
+	for _, in := range q.inputs {
+		if err := in.Stream.Commit(in.end); err != nil {
+			return false, fmt.Errorf("source %s: %w", in.Name, err)
+		}
+		sourcesProgress = append(sourcesProgress, SourceProgress{Name: in.Name, StartOffset: string(in.from), EndOffset: string(in.end), InputRows: in.rows})
+		inputRows += in.rows
+		in.from = in.end
+	}
+	q.lastWM = wm
+	q.ranAnyEpoch = true
+	next := q.tracker.Advance()
+	q.epoch++
+	q.publish(epoch, t0, t1, t2, t3, wm, next, inputRows, outRows, sourcesProgress)
+	return true, nil
+}
+
+// needsNoDataEpoch: after the watermark moved, an epoch without input still has work when
+// windows or sessions can close (append) or be evicted (update).
+func (q *Query) needsNoDataEpoch(wm watermark.Time) bool {
+	a := q.analysis.Aggregate
+	if a == nil || q.cfg.Mode == sinks.Complete || !(a.Windowed || a.Session != nil) {
+		return false
+	}
+	return q.ranAnyEpoch && wm > q.lastWM
+}
+
+type stateReporter interface {
+	StateRows() int64
+	StateBytes() int64
+}
+
+type lateReporter interface{ DroppedLate() int64 }
+
+func (q *Query) publish(epoch int64, t0, t1, t2, t3 time.Time, wm, next watermark.Time, inputRows, outRows int64, srcs []SourceProgress) {
+	p := Progress{
+		Query: q.cfg.Name, Epoch: epoch, Timestamp: t0, NumInputRows: inputRows, Sources: srcs,
+		DurationMs: map[string]int64{
+			"latestOffset":     t1.Sub(t0).Milliseconds(),
+			"process":          t2.Sub(t1).Milliseconds(),
+			"sink":             t3.Sub(t2).Milliseconds(),
+			"triggerExecution": t3.Sub(t0).Milliseconds(),
+		},
+		Watermark: wm.String(), NextWatermark: next.String(), OutputRows: outRows, Sink: q.cfg.SinkName,
+	}
+	if d := t3.Sub(t0).Seconds(); d > 0 {
+		p.ProcessedRowsPerSecond = float64(inputRows) / d
+	}
+	if !q.lastStart.IsZero() {
+		if d := t0.Sub(q.lastStart).Seconds(); d > 0 {
+			p.InputRowsPerSecond = float64(inputRows) / d
+		}
+	}
+	q.lastStart = t0
+	var dropped int64
+	for _, s := range q.lowering.Stateful {
+		sp := StateProgress{Operator: s.Name}
+		if r, ok := s.Op.(stateReporter); ok {
+			sp.Rows, sp.Bytes = r.StateRows(), r.StateBytes()
+		}
+		if l, ok := s.Op.(lateReporter); ok {
+			sp.DroppedLateRows = l.DroppedLate()
+			dropped += sp.DroppedLateRows
+		}
+		p.StateOperators = append(p.StateOperators, sp)
+	}
+	p.DroppedLateRows = dropped - q.droppedSeen
+	q.droppedSeen = dropped
+	q.mu.Lock()
+	q.progress = append(q.progress, p)
+	if len(q.progress) > historySize {
+		q.progress = append([]Progress{}, q.progress[len(q.progress)-historySize:]...)
+	}
+	q.mu.Unlock()
+	if q.cfg.OnProgress != nil {
+		q.cfg.OnProgress(p)
+	}
+}
+
+// ProcessAllAvailable runs epochs until no input is left and no watermark change is pending
+// (Spark's processAllAvailable), for Manual-trigger queries and tests.
+func (q *Query) ProcessAllAvailable(ctx context.Context) error {
+	for {
+		ran, err := q.Step(ctx)
+		if err != nil || !ran {
+			return err
+		}
+	}
+}
+
+// Status returns the query's state and, for a failed query, its error.
+func (q *Query) Status() (Status, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.status, q.err
+}
+
+// LastProgress returns the latest epoch's progress (nil before the first epoch).
+func (q *Query) LastProgress() *Progress {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.progress) == 0 {
+		return nil
+	}
+	p := q.progress[len(q.progress)-1]
+	return &p
+}
+
+// RecentProgress returns up to the last 100 progress records, oldest first.
+func (q *Query) RecentProgress() []Progress {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]Progress{}, q.progress...)
+}
+
+// Wait blocks until the query's loop ends (finished, stopped or failed) or ctx is done, and
+// returns the query's error if it failed.
+func (q *Query) Wait(ctx context.Context) error {
+	select {
+	case <-q.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	_, err := q.Status()
+	return err
+}
+
+// Stop ends the query after the running epoch and releases its operators, sink and sources.
+func (q *Query) Stop() error {
+	q.cancel()
+	<-q.done
+	q.stepMu.Lock()
+	defer q.stepMu.Unlock()
+	q.finish(StatusStopped, nil)
+	var errs []error
+	errs = append(errs, q.tree.Close(), q.cfg.Sink.Close())
+	for _, in := range q.inputs {
+		errs = append(errs, in.Stream.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// epochLeaf is the exec source of one streaming scan: it emits the running epoch's range of its
+// input, observing event times for the watermark.
+type epochLeaf struct {
+	input  *inputState
+	proj   []int
+	schema *arrow.Schema
+}
+
+func (l *epochLeaf) Schema() *arrow.Schema { return l.schema }
+
+func (l *epochLeaf) Scan(ctx *exec.Ctx, emit exec.Emit) error {
+	in := l.input
+	return in.Stream.Read(ctx.Context, in.from, in.end, func(rec arrow.RecordBatch) error {
+		in.rows += rec.NumRows()
+		if in.gen != nil {
+			observeMax(in.gen, rec.Column(in.TimeCol))
+		}
+		out := rec
+		if l.proj != nil {
+			cols := make([]arrow.Array, len(l.proj))
+			for i, c := range l.proj {
+				cols[i] = rec.Column(c)
+			}
+			out = array.NewRecordBatch(l.schema, cols, rec.NumRows())
+			defer out.Release()
+		} else if !out.Schema().Equal(l.schema) {
+			out = array.NewRecordBatch(l.schema, rec.Columns(), rec.NumRows())
+			defer out.Release()
+		}
+		return emit(exec.Delta{Rec: out})
+	})
+}
+
+// observeMax feeds the column's largest non-NULL event time to the generator.
+func observeMax(g *watermark.Generator, col arrow.Array) {
+	ts, ok := col.(*array.Timestamp)
+	if !ok {
+		return
+	}
+	vals := ts.TimestampValues()
+	first := true
+	var m arrow.Timestamp
+	for i, v := range vals {
+		if ts.IsNull(i) {
+			continue
+		}
+		if first || v > m {
+			m, first = v, false
+		}
+	}
+	if !first {
+		g.Observe(watermark.Time(m))
+	}
+}

@@ -1,0 +1,52 @@
+package incremental
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/streamsql/streamsql/exec"
+)
+
+// Trigger says when epochs run.
+type Trigger struct {
+	// Interval starts an epoch every Interval (processing time); 0 starts the next epoch as soon
+	// as the previous one has ended and new data exists.
+	Interval time.Duration
+	// AvailableNow processes the input available at start, in as many epochs as the source
+	// options dictate, then stops.
+	AvailableNow bool
+	// Manual runs no background loop: the caller drives epochs with Step (tests, the test DSL).
+	Manual bool
+}
+
+func (t Trigger) String() string {
+	switch {
+	case t.Manual:
+		return "manual"
+	case t.AvailableNow:
+		return "available_now"
+	case t.Interval > 0:
+		return exec.FormatInterval(t.Interval.Microseconds())
+	}
+	return "continuous micro-batches"
+}
+
+// ParseTrigger reads a trigger option: '1 second'-style intervals, 'available_now', or
+// '0'/'continuous' for back-to-back micro-batches.
+func ParseTrigger(s string) (Trigger, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "0", "continuous", "default":
+		return Trigger{}, nil
+	case "available_now", "availablenow", "once":
+		return Trigger{AvailableNow: true}, nil
+	}
+	us, err := exec.ParseInterval(s)
+	if err != nil {
+		return Trigger{}, fmt.Errorf("invalid trigger %q: expected an interval such as '1 second', or 'available_now'", s)
+	}
+	if us < 0 {
+		return Trigger{}, fmt.Errorf("invalid trigger %q: the interval cannot be negative", s)
+	}
+	return Trigger{Interval: time.Duration(us) * time.Microsecond}, nil
+}

@@ -1,0 +1,515 @@
+package streamsql
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/incremental"
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/sinks"
+	"github.com/streamsql/streamsql/sources"
+	"github.com/streamsql/streamsql/sql"
+)
+
+// source is a CREATE SOURCE: a declared stream. Every query reading it opens its own Stream,
+// except push sources, whose one buffer is shared (rows pushed from Go reach every query).
+type source struct {
+	name      string
+	schema    *arrow.Schema
+	options   map[string]string
+	timeCol   int // watermark column, -1 for none
+	delay     int64
+	push      *sources.PushStream
+	createSQL string
+}
+
+func (s *source) Schema() *arrow.Schema                { return s.schema }
+func (s *source) StreamName() string                   { return s.name }
+func (s *source) Open(proj []int) (exec.Source, error) { return nil, s.streamError() }
+func (s *source) streamError() error {
+	return fmt.Errorf("%s is a stream: read it in a continuous query (CREATE SINK ... AS SELECT or CREATE MATERIALIZED VIEW ... AS SELECT)", s.name)
+}
+
+// runningQuery is a CREATE SINK or CREATE MATERIALIZED VIEW and its query.
+type runningQuery struct {
+	name    string
+	view    bool
+	sql     string
+	sink    string
+	q       *incremental.Query
+	reads   []string
+	table   *sinks.MemoryTable // views only
+	explain string
+}
+
+// queries holds the running continuous queries by name.
+type queries struct {
+	mu sync.Mutex
+	m  map[string]*runningQuery
+}
+
+func (e *Engine) createSource(s *sql.CreateSource) (*Result, error) {
+	fields := make([]arrow.Field, len(s.Columns))
+	src := &source{name: s.Name, options: map[string]string{}, timeCol: -1}
+	for i, c := range s.Columns {
+		fields[i] = arrow.Field{Name: c.Name, Type: c.Type, Nullable: true}
+		if s.Watermark != nil && c.Name == s.Watermark.Column {
+			src.timeCol, src.delay = i, s.Watermark.Delay
+		}
+	}
+	src.schema = arrow.NewSchema(fields, nil)
+	for _, o := range s.Options {
+		src.options[o.Key] = o.Value
+	}
+	if _, ok := src.options["connector"]; !ok {
+		return nil, fmt.Errorf("source %s needs a connector option (files, socket, kafka, datagen or push)", s.Name)
+	}
+	cfg := e.streamConfig(src)
+	switch strings.ToLower(src.options["connector"]) {
+	case "push":
+		ps, err := sources.NewPushStream(cfg)
+		if err != nil {
+			return nil, err
+		}
+		src.push = ps
+	case "socket", "kafka":
+		// Connecting is left to the queries: the peer may not be up yet.
+	default:
+		// Open once to validate the options now rather than when a query starts.
+		st, err := sources.OpenStream(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if err := st.Close(); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := e.catalog.addSource(src, s.IfNotExists); err != nil {
+		return nil, err
+	}
+	return &Result{Tag: "CREATE SOURCE"}, nil
+}
+
+func (e *Engine) streamConfig(src *source) sources.StreamConfig {
+	return sources.StreamConfig{Name: src.name, Schema: src.schema, Options: src.options, Clock: e.opts.Clock, Mem: e.opts.Allocator}
+}
+
+// sinkOptions are the options every CREATE SINK / MATERIALIZED VIEW takes besides the connector's.
+var queryOptions = map[string]bool{"connector": true, "output_mode": true, "trigger": true, "format": true}
+
+func (e *Engine) createSink(ctx context.Context, s *sql.CreateSink) (*Result, error) {
+	if e.queries.get(s.Name) != nil || e.catalog.exists(s.Name) {
+		if s.IfNotExists {
+			return &Result{Tag: createTag(s)}, nil
+		}
+		return nil, fmt.Errorf("%s %q already exists", strings.ToLower(string(kindOf(s))), s.Name)
+	}
+	rq, err := e.prepareQuery(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.queries.add(rq); err != nil {
+		rq.q.Stop()
+		return nil, err
+	}
+	if rq.view {
+		if err := e.catalog.addView(s.Name, rq.table, rq.q); err != nil {
+			e.queries.remove(s.Name)
+			rq.q.Stop()
+			return nil, err
+		}
+	}
+	if rq.q.Trigger().AvailableNow {
+		if err := rq.q.Wait(ctx); err != nil {
+			return nil, fmt.Errorf("query %s: %w", s.Name, err)
+		}
+	}
+	return &Result{Tag: createTag(s)}, nil
+}
+
+func kindOf(s *sql.CreateSink) sql.ObjectKind {
+	if s.View {
+		return sql.KindMaterializedView
+	}
+	return sql.KindSink
+}
+
+func createTag(s *sql.CreateSink) string { return "CREATE " + string(kindOf(s)) }
+
+// prepareQuery binds, checks and starts the continuous query of a CREATE SINK / VIEW.
+func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
+	opts := map[string]string{}
+	for _, o := range s.Options {
+		opts[o.Key] = o.Value
+	}
+	plan, err := sql.BindQuery(e.catalog, s.Query)
+	if err != nil {
+		return nil, err
+	}
+	scans := planner.StreamingScans(plan)
+	if len(scans) == 0 {
+		return nil, fmt.Errorf("%s %s reads no source: a continuous query needs a stream in FROM (CREATE SOURCE ...)", strings.ToLower(string(kindOf(s))), s.Name)
+	}
+	trigger, err := incremental.ParseTrigger(opts["trigger"])
+	if err != nil {
+		return nil, err
+	}
+	rq := &runningQuery{name: s.Name, view: s.View, sql: s.QueryText}
+	var sink sinks.Sink
+	var mode sinks.OutputMode
+	if s.View {
+		for k := range opts {
+			if k != "trigger" {
+				return nil, fmt.Errorf("materialized view %s: unknown option %q (a view takes only trigger; it always holds the complete result)", s.Name, k)
+			}
+		}
+		mode = sinks.Append
+		if hasAggregate(plan) {
+			mode = sinks.Complete
+		}
+		rq.table = sinks.NewMemoryTable(e.opts.Allocator)
+		sink, rq.sink = rq.table, "memory"
+	} else {
+		var unknown []string
+		for k := range opts {
+			if !queryOptions[k] {
+				unknown = append(unknown, k)
+			}
+		}
+		if len(unknown) > 0 {
+			sort.Strings(unknown)
+			return nil, fmt.Errorf("sink %s: unknown option(s) %s (valid: connector, output_mode, trigger, format)", s.Name, strings.Join(unknown, ", "))
+		}
+		if mode, err = sinks.ParseOutputMode(opts["output_mode"]); err != nil {
+			if _, given := opts["output_mode"]; given {
+				return nil, err
+			}
+			mode = sinks.Append
+		}
+		switch c := strings.ToLower(opts["connector"]); c {
+		case "console":
+			if sink, err = sinks.NewConsole(e.opts.Stdout, opts["format"]); err != nil {
+				return nil, err
+			}
+			rq.sink = "console"
+		case "":
+			return nil, fmt.Errorf("sink %s needs a connector option (console)", s.Name)
+		default:
+			return nil, fmt.Errorf("sink %s: unknown connector %q (supported: console; use CREATE MATERIALIZED VIEW for an in-memory result table)", s.Name, c)
+		}
+	}
+	var inputs []*incremental.Input
+	seen := map[string]bool{}
+	for _, sc := range scans {
+		if seen[sc.Table] {
+			continue
+		}
+		seen[sc.Table] = true
+		src := sc.Source.(*source)
+		var st sources.Stream
+		if src.push != nil {
+			st = sharedPush{src.push}
+		} else if st, err = sources.OpenStream(e.streamConfig(src)); err != nil {
+			closeInputs(inputs)
+			return nil, err
+		}
+		inputs = append(inputs, &incremental.Input{Name: src.name, Stream: st, TimeCol: src.timeCol, Delay: src.delay})
+		rq.reads = append(rq.reads, src.name)
+	}
+	q, err := incremental.Start(incremental.Config{
+		Name: s.Name, Plan: plan, Mode: mode, Sink: sink, SinkName: rq.sink, Inputs: inputs,
+		Trigger: trigger, Clock: e.opts.Clock, Mem: e.opts.Allocator, Logger: e.opts.Logger,
+	})
+	if err != nil {
+		closeInputs(inputs)
+		return nil, err
+	}
+	rq.q = q
+	rq.explain = explainStreaming(plan, mode, trigger, rq.sink)
+	return rq, nil
+}
+
+func closeInputs(inputs []*incremental.Input) {
+	for _, in := range inputs {
+		in.Stream.Close()
+	}
+}
+
+func hasAggregate(n planner.Node) bool {
+	if _, ok := n.(*planner.Aggregate); ok {
+		return true
+	}
+	for _, c := range n.Children() {
+		if hasAggregate(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// explainStreaming renders the incremental plan: the sink, mode and trigger, then the plan with
+// stateful operators marked.
+func explainStreaming(plan planner.Node, mode sinks.OutputMode, trigger incremental.Trigger, sink string) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "StreamingQuery sink=%s output_mode=%s trigger=%s\n", sink, mode, trigger)
+	emits := map[sinks.OutputMode]string{sinks.Append: "emits closed groups once", sinks.Update: "emits changed groups", sinks.Complete: "emits all groups"}[mode]
+	for _, line := range strings.Split(planner.Explain(plan), "\n") {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(trimmed, "Aggregate") || strings.HasPrefix(trimmed, "SessionAggregate"):
+			line += "  [stateful: " + emits + "]"
+		case strings.HasPrefix(trimmed, "Scan "):
+			line = strings.Replace(line, "Scan ", "StreamScan ", 1)
+		}
+		sb.WriteString("  " + line + "\n")
+	}
+	return strings.TrimRight(sb.String(), "\n")
+}
+
+// sharedPush lets several queries read one push source: commits are not forwarded, because
+// another query may still need the rows.
+type sharedPush struct{ *sources.PushStream }
+
+func (sharedPush) Commit(sources.Offset) error { return nil }
+func (sharedPush) Close() error                { return nil }
+
+func (qs *queries) get(name string) *runningQuery {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	return qs.m[name]
+}
+
+func (qs *queries) add(rq *runningQuery) error {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	if _, dup := qs.m[rq.name]; dup {
+		return fmt.Errorf("query %q already exists", rq.name)
+	}
+	qs.m[rq.name] = rq
+	return nil
+}
+
+func (qs *queries) remove(name string) *runningQuery {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	rq := qs.m[name]
+	delete(qs.m, name)
+	return rq
+}
+
+func (qs *queries) list() []*runningQuery {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	out := make([]*runningQuery, 0, len(qs.m))
+	for _, q := range qs.m {
+		out = append(out, q)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// readers lists the queries reading a source.
+func (qs *queries) readers(src string) []string {
+	var out []string
+	for _, q := range qs.list() {
+		for _, r := range q.reads {
+			if r == src {
+				out = append(out, q.name)
+			}
+		}
+	}
+	return out
+}
+
+func (e *Engine) dropQuery(s *sql.Drop) (*Result, error) {
+	rq := e.queries.get(s.Name)
+	if rq == nil || rq.view != (s.Kind == sql.KindMaterializedView) {
+		if s.IfExists {
+			return &Result{Tag: "DROP " + string(s.Kind)}, nil
+		}
+		return nil, fmt.Errorf("%s %q does not exist", strings.ToLower(string(s.Kind)), s.Name)
+	}
+	e.queries.remove(s.Name)
+	if rq.view {
+		e.catalog.removeView(s.Name)
+	}
+	if err := rq.q.Stop(); err != nil {
+		return nil, err
+	}
+	return &Result{Tag: "DROP " + string(s.Kind)}, nil
+}
+
+func (e *Engine) dropSource(s *sql.Drop) (*Result, error) {
+	if readers := e.queries.readers(s.Name); len(readers) > 0 {
+		return nil, fmt.Errorf("cannot drop source %s: read by %s (drop them first)", s.Name, strings.Join(readers, ", "))
+	}
+	if err := e.catalog.dropSource(s.Name, s.IfExists); err != nil {
+		return nil, err
+	}
+	return &Result{Tag: "DROP SOURCE"}, nil
+}
+
+func (e *Engine) showQueries(xctx *exec.Ctx) *Result {
+	var rows [][]string
+	for _, rq := range e.queries.list() {
+		st, err := rq.q.Status()
+		kind := "sink"
+		if rq.view {
+			kind = "materialized view"
+		}
+		epochs, inRows, wm, lastErr := "0", "0", "-inf", ""
+		if p := rq.q.LastProgress(); p != nil {
+			epochs = fmt.Sprint(p.Epoch + 1)
+			wm = p.NextWatermark
+			var total int64
+			for _, r := range rq.q.RecentProgress() {
+				total += r.NumInputRows
+			}
+			inRows = fmt.Sprint(total)
+		}
+		if err != nil {
+			lastErr = err.Error()
+		}
+		rows = append(rows, []string{rq.name, kind, string(st), rq.q.Mode().String(), rq.q.Trigger().String(), rq.sink, epochs, inRows, wm, lastErr})
+	}
+	return textResult(xctx, "SHOW", []string{"name", "kind", "status", "output_mode", "trigger", "sink", "epochs", "recent_input_rows", "watermark", "error"}, rows)
+}
+
+func (e *Engine) describeQuery(xctx *exec.Ctx, s *sql.DescribeQuery, text string) (*Result, error) {
+	rq := e.queries.get(s.Name)
+	if rq == nil {
+		var names []string
+		for _, q := range e.queries.list() {
+			names = append(names, q.name)
+		}
+		msg := fmt.Sprintf("query %q does not exist", s.Name)
+		if best := closestName(s.Name, names); best != "" {
+			msg += fmt.Sprintf("; did you mean %q?", best)
+		}
+		return nil, &sql.Error{Msg: msg, Source: text, Pos: s.Pos}
+	}
+	p := rq.q.LastProgress()
+	var doc any = map[string]any{"name": rq.name, "status": "no epoch has run yet"}
+	if p != nil {
+		doc = p
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	var rows [][]string
+	for _, line := range strings.Split(string(b), "\n") {
+		rows = append(rows, []string{line})
+	}
+	return textResult(xctx, "DESCRIBE", []string{"progress"}, rows), nil
+}
+
+// Push appends rows to a push source (CREATE SOURCE ... WITH (connector = 'push')): every query
+// reading the source sees them in its next epoch. Values are Go values matching the columns: nil,
+// bool, int/int64, float64, string, time.Time (TIMESTAMP, DATE), time.Duration (INTERVAL).
+func (e *Engine) Push(source string, rows [][]any) error {
+	src, ok := e.catalog.source(source)
+	if !ok {
+		return fmt.Errorf("source %q does not exist", source)
+	}
+	if src.push == nil {
+		return fmt.Errorf("source %s is not a push source (connector = 'push')", source)
+	}
+	return src.push.PushRows(rows)
+}
+
+// PushRecords appends Arrow records (with the source's schema) to a push source.
+func (e *Engine) PushRecords(source string, recs ...arrow.RecordBatch) error {
+	src, ok := e.catalog.source(source)
+	if !ok {
+		return fmt.Errorf("source %q does not exist", source)
+	}
+	if src.push == nil {
+		return fmt.Errorf("source %s is not a push source (connector = 'push')", source)
+	}
+	return src.push.Push(recs...)
+}
+
+// QueryProgress returns the latest progress of a continuous query (nil before its first epoch).
+func (e *Engine) QueryProgress(name string) (*incremental.Progress, error) {
+	rq := e.queries.get(name)
+	if rq == nil {
+		return nil, fmt.Errorf("query %q does not exist", name)
+	}
+	return rq.q.LastProgress(), nil
+}
+
+// ProcessAllAvailable blocks until the named query has processed every row available now (its
+// input shows no new data and no epoch is pending), or ctx ends. For tests and scripts.
+func (e *Engine) ProcessAllAvailable(ctx context.Context, name string) error {
+	rq := e.queries.get(name)
+	if rq == nil {
+		return fmt.Errorf("query %q does not exist", name)
+	}
+	return rq.q.ProcessAllAvailable(ctx)
+}
+
+// RunningQueries lists the continuous queries that are still running.
+func (e *Engine) RunningQueries() []string {
+	var out []string
+	for _, rq := range e.queries.list() {
+		if st, _ := rq.q.Status(); st == incremental.StatusRunning {
+			out = append(out, rq.name)
+		}
+	}
+	return out
+}
+
+// WaitQueries blocks until every continuous query has ended or ctx is done.
+func (e *Engine) WaitQueries(ctx context.Context) error {
+	for _, rq := range e.queries.list() {
+		if err := rq.q.Wait(ctx); err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// explainSink checks a CREATE SINK / MATERIALIZED VIEW without starting it and renders its
+// incremental plan.
+func (e *Engine) explainSink(s *sql.CreateSink, plan planner.Node) (string, error) {
+	opts := map[string]string{}
+	for _, o := range s.Options {
+		opts[o.Key] = o.Value
+	}
+	trigger, err := incremental.ParseTrigger(opts["trigger"])
+	if err != nil {
+		return "", err
+	}
+	mode, sink := sinks.Append, "memory"
+	if s.View {
+		if hasAggregate(plan) {
+			mode = sinks.Complete
+		}
+	} else {
+		sink = strings.ToLower(opts["connector"])
+		if v, ok := opts["output_mode"]; ok {
+			if mode, err = sinks.ParseOutputMode(v); err != nil {
+				return "", err
+			}
+		}
+	}
+	watermarked := func(sc *planner.Scan, col int) bool {
+		src, ok := sc.Source.(*source)
+		return ok && src.timeCol >= 0 && src.timeCol == col
+	}
+	if len(planner.StreamingScans(plan)) == 0 {
+		return "", fmt.Errorf("%s reads no source: a continuous query needs a stream in FROM", s.Name)
+	}
+	if _, err := incremental.Check(plan, mode, watermarked); err != nil {
+		return "", err
+	}
+	return explainStreaming(plan, mode, trigger, sink), nil
+}
