@@ -32,14 +32,17 @@ func (t Trigger) String() string {
 	return "continuous micro-batches"
 }
 
-// ParseTrigger reads a trigger option: '1 second'-style intervals, 'available_now', or
-// '0'/'continuous' for back-to-back micro-batches.
+// ParseTrigger reads a trigger option: '1 second'-style intervals, 'available_now', '0'/'continuous'
+// for back-to-back micro-batches, or 'manual' (epochs run only when the embedding program calls
+// ProcessAllAvailable: tests and step-by-step demos).
 func ParseTrigger(s string) (Trigger, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "", "0", "continuous", "default":
 		return Trigger{}, nil
 	case "available_now", "availablenow", "once":
 		return Trigger{AvailableNow: true}, nil
+	case "manual":
+		return Trigger{Manual: true}, nil
 	}
 	us, err := exec.ParseInterval(s)
 	if err != nil {

@@ -1,0 +1,164 @@
+package streamsql
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamsql/streamsql/exec"
+)
+
+// rowsOf renders a result as sorted lines, for order-insensitive comparison.
+func rowsOf(t *testing.T, res *Result) []string {
+	t.Helper()
+	var out []string
+	for _, r := range res.Records {
+		for i := 0; i < int(r.NumRows()); i++ {
+			cells := make([]string, r.NumCols())
+			for c := range cells {
+				cells[c] = exec.FormatValue(r.Column(c), i)
+			}
+			out = append(out, strings.Join(cells, "|"))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func mustExec(t *testing.T, eng *Engine, sql string) {
+	t.Helper()
+	if _, err := eng.Exec(context.Background(), sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+func query(t *testing.T, eng *Engine, sql string) []string {
+	t.Helper()
+	res, err := eng.Query(context.Background(), sql)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	defer res.Release()
+	return rowsOf(t, res)
+}
+
+// TestMaterializedViewEqualsBatchQueryAfterEveryEpoch is the prefix-integrity property: after
+// every epoch, a materialized view over a stream holds exactly what the same query computes as
+// a batch query over a table holding the rows received so far.
+func TestMaterializedViewEqualsBatchQueryAfterEveryEpoch(t *testing.T) {
+	queries := map[string]string{
+		"by_key":   "SELECT k, COUNT(*) AS n, SUM(v) AS s, MIN(v) AS lo, MAX(v) AS hi, COUNT(DISTINCT v) AS d FROM {T} GROUP BY k",
+		"global":   "SELECT COUNT(*) AS n, SUM(v) AS s, AVG(v) AS a FROM {T}",
+		"windowed": "SELECT k, window(ts, '10 seconds') AS w, COUNT(*) AS n, SUM(v) AS s FROM {T} GROUP BY k, window(ts, '10 seconds')",
+		"sliding":  "SELECT window(ts, '20 seconds', '5 seconds') AS w, COUNT(*) AS n FROM {T} GROUP BY window(ts, '20 seconds', '5 seconds')",
+		"filtered": "SELECT k, v * 2 AS v2, ts FROM {T} WHERE v % 3 = 0",
+		"having":   "SELECT k, SUM(v) AS s FROM {T} WHERE k <> 'k1' GROUP BY k HAVING COUNT(*) > 2",
+		"words":    "SELECT explode(split(k, '')) AS ch FROM {T}",
+		"distinct": "SELECT DISTINCT k FROM {T}",
+	}
+	for seed := uint64(1); seed <= 3; seed++ {
+		for name, q := range queries {
+			t.Run(fmt.Sprintf("%s/seed%d", name, seed), func(t *testing.T) {
+				ctx := context.Background()
+				eng, err := Open(Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer eng.Close()
+				mustExec(t, eng, "CREATE SOURCE ev (k VARCHAR, v BIGINT, ts TIMESTAMP) WITH (connector = 'push')")
+				mustExec(t, eng, "CREATE TABLE so_far (k VARCHAR, v BIGINT, ts TIMESTAMP)")
+				mustExec(t, eng, "CREATE MATERIALIZED VIEW mv WITH (trigger = 'manual') AS "+strings.ReplaceAll(q, "{T}", "ev"))
+				rng := rand.New(rand.NewPCG(seed, 99))
+				base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+				for epoch := 0; epoch < 8; epoch++ {
+					n := rng.IntN(20) // some epochs are empty
+					var rows [][]any
+					var values []string
+					for i := 0; i < n; i++ {
+						var v any = int64(rng.IntN(50))
+						if rng.IntN(10) == 0 {
+							v = nil
+						}
+						k := fmt.Sprintf("k%d", rng.IntN(4))
+						ts := base.Add(time.Duration(rng.IntN(120)) * time.Second)
+						rows = append(rows, []any{k, v, ts})
+						vs := "NULL"
+						if v != nil {
+							vs = fmt.Sprint(v)
+						}
+						values = append(values, fmt.Sprintf("('%s', %s, TIMESTAMP '%s')", k, vs, ts.Format("2006-01-02 15:04:05")))
+					}
+					if n > 0 {
+						if err := eng.Push("ev", rows); err != nil {
+							t.Fatal(err)
+						}
+						mustExec(t, eng, "INSERT INTO so_far VALUES "+strings.Join(values, ", "))
+					}
+					if err := eng.ProcessAllAvailable(ctx, "mv"); err != nil {
+						t.Fatal(err)
+					}
+					got := query(t, eng, "SELECT * FROM mv")
+					want := query(t, eng, strings.ReplaceAll(q, "{T}", "so_far"))
+					if strings.Join(got, "\n") != strings.Join(want, "\n") {
+						t.Fatalf("after epoch %d the view differs from the batch query\nview:\n%s\nbatch:\n%s", epoch, strings.Join(got, "\n"), strings.Join(want, "\n"))
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestStreamingRejectsUnsupportedModes(t *testing.T) {
+	eng, err := Open(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	mustExec(t, eng, "CREATE SOURCE ev (k VARCHAR, v BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '5 seconds') WITH (connector = 'push')")
+	mustExec(t, eng, "CREATE SOURCE raw (k VARCHAR, ts TIMESTAMP) WITH (connector = 'push')")
+	mustExec(t, eng, "CREATE TABLE dim (k VARCHAR, name VARCHAR)")
+	cases := []struct{ mode, query, want string }{
+		{"append", "SELECT k, COUNT(*) FROM ev GROUP BY k", "'append' is not supported for an aggregation without a time window"},
+		{"append", "SELECT k, window(ts, '1 minute'), COUNT(*) FROM raw GROUP BY k, window(ts, '1 minute')", "needs a WATERMARK"},
+		{"complete", "SELECT k, v FROM ev WHERE v > 1", "'complete' needs an aggregation"},
+		{"update", "SELECT k, session_window(ts, '1 minute'), COUNT(*) FROM ev GROUP BY k, session_window(ts, '1 minute')", "not supported for session windows"},
+		{"update", "SELECT k, COUNT(*) AS n FROM ev GROUP BY k ORDER BY n DESC LIMIT 3", "needs output_mode = 'complete'"},
+		{"append", "SELECT ev.k, dim.name FROM ev JOIN dim ON ev.k = dim.k", "joins are not supported in streaming queries yet"},
+		{"update", "SELECT n, COUNT(*) FROM (SELECT k, COUNT(*) AS n FROM ev GROUP BY k) AS c GROUP BY n", "multiple aggregations"},
+		{"sideways", "SELECT k FROM ev", "unknown output_mode"},
+	}
+	for _, c := range cases {
+		sql := fmt.Sprintf("CREATE SINK s WITH (connector = 'console', output_mode = '%s') AS %s", c.mode, c.query)
+		_, err := eng.Exec(context.Background(), sql)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s\n  got error %v\n  want one containing %q", sql, err, c.want)
+		}
+		if len(eng.RunningQueries()) != 0 {
+			t.Fatalf("a rejected sink left a running query: %v", eng.RunningQueries())
+		}
+	}
+	// The same queries in the modes Spark allows start.
+	for i, sql := range []string{
+		"CREATE SINK a%d WITH (connector = 'console', output_mode = 'update', trigger = 'manual') AS SELECT k, COUNT(*) FROM ev GROUP BY k",
+		"CREATE SINK a%d WITH (connector = 'console', output_mode = 'append', trigger = 'manual') AS SELECT k, window(ts, '1 minute'), COUNT(*) FROM ev GROUP BY k, window(ts, '1 minute')",
+		"CREATE SINK a%d WITH (connector = 'console', output_mode = 'append', trigger = 'manual') AS SELECT k, session_window(ts, '1 minute'), COUNT(*) FROM ev GROUP BY k, session_window(ts, '1 minute')",
+		"CREATE SINK a%d WITH (connector = 'console', output_mode = 'complete', trigger = 'manual') AS SELECT k, COUNT(*) AS n FROM ev GROUP BY k ORDER BY n DESC LIMIT 3",
+		"CREATE SINK a%d WITH (connector = 'console', output_mode = 'update', trigger = 'manual') AS SELECT k, v FROM ev WHERE v > 1",
+	} {
+		mustExec(t, eng, fmt.Sprintf(sql, i))
+	}
+	if got := len(eng.RunningQueries()); got != 5 {
+		t.Fatalf("%d queries running, want 5", got)
+	}
+	// A source read by a query cannot be dropped; a plain SELECT over a stream is refused.
+	if _, err := eng.Exec(context.Background(), "DROP SOURCE ev"); err == nil || !strings.Contains(err.Error(), "read by a0") {
+		t.Errorf("DROP SOURCE ev: %v", err)
+	}
+	if _, err := eng.Query(context.Background(), "SELECT * FROM ev"); err == nil || !strings.Contains(err.Error(), "is a stream") {
+		t.Errorf("SELECT over a stream: %v", err)
+	}
+}
