@@ -42,6 +42,7 @@ const (
 //	rows_per_second       positive integer (default 1), or 0 / 'unbounded': as fast as possible
 //	max_rows_per_trigger  caps the rows of one batch (default: unlimited with a rate, 1,000,000
 //	                      when unbounded, where every Latest offers that many more rows)
+//	number_of_rows        the stream ends after this many rows (default: endless)
 //	seed                  integer (default 0)
 //	start_time            TIMESTAMP text, the event time of row 0 (default 2024-01-01 00:00:00)
 //	fields.<col>.kind     sequence | random | timestamp | values
@@ -79,6 +80,7 @@ type DatagenStream struct {
 	clock   func() time.Time
 	rate    int64 // rows per second; 0: unbounded
 	maxRows int64 // per batch; 0: unlimited
+	total   int64 // number_of_rows: the stream ends after this many rows; 0: endless
 	startUs int64
 	cols    []*genColumn
 
@@ -118,7 +120,7 @@ type genColumn struct {
 // NewDatagenStream parses the options; see DatagenStream.
 func NewDatagenStream(cfg StreamConfig) (*DatagenStream, error) {
 	cfg = cfg.withDefaults()
-	allowed := []string{"rows_per_second", "max_rows_per_trigger", "seed", "start_time"}
+	allowed := []string{"rows_per_second", "max_rows_per_trigger", "number_of_rows", "seed", "start_time"}
 	for _, f := range cfg.Schema.Fields() {
 		for _, a := range []string{"kind", "min", "max", "values", "null_rate"} {
 			allowed = append(allowed, "fields."+strings.ToLower(f.Name)+"."+a)
@@ -145,6 +147,9 @@ func NewDatagenStream(cfg StreamConfig) (*DatagenStream, error) {
 	}
 	var err error
 	if s.maxRows, err = cfg.optionInt("max_rows_per_trigger", def, 1, math.MaxInt64/2, "a positive integer"); err != nil {
+		return nil, err
+	}
+	if s.total, err = cfg.optionInt("number_of_rows", 0, 1, math.MaxInt64/2, "a positive integer"); err != nil {
 		return nil, err
 	}
 	seed, err := cfg.optionInt("seed", 0, math.MinInt64, math.MaxInt64, "an integer")
@@ -396,7 +401,7 @@ func (s *DatagenStream) Latest(ctx context.Context, from Offset) (Offset, error)
 		return nil, err
 	}
 	if s.rate == 0 {
-		return countOffset("rows", start+s.maxRows), nil
+		return countOffset("rows", s.bound(start+s.maxRows)), nil
 	}
 	now := s.clock()
 	s.mu.Lock()
@@ -415,7 +420,16 @@ func (s *DatagenStream) Latest(ctx context.Context, from Offset) (Offset, error)
 	if s.maxRows > 0 && end-start > s.maxRows {
 		end = start + s.maxRows
 	}
-	return countOffset("rows", end), nil
+	return countOffset("rows", max(start, s.bound(end))), nil
+}
+
+// bound caps an offset at number_of_rows, after which the stream has no new data (so an
+// available_now query over it finishes).
+func (s *DatagenStream) bound(end int64) int64 {
+	if s.total > 0 && end > s.total {
+		return s.total
+	}
+	return end
 }
 
 // Read generates rows [from, to) in records of at most 65,536 rows allocated from the configured
