@@ -47,7 +47,7 @@ const (
 //	start_time            TIMESTAMP text, the event time of row 0 (default 2024-01-01 00:00:00)
 //	fields.<col>.kind     sequence | random | timestamp | values
 //	fields.<col>.min/max  the range of sequence and random values (numbers, inclusive)
-//	fields.<col>.values   comma-separated list, surrounding spaces trimmed; for VARCHAR the text
+//	fields.<col>.values   comma-separated list (implies kind = values), spaces trimmed; for VARCHAR the text
 //	                      as written, for other types converted like CSV fields (empty is NULL)
 //	fields.<col>.null_rate  the probability (0..1) that a value is NULL (default 0)
 //
@@ -201,6 +201,9 @@ func newGenColumn(cfg StreamConfig, f arrow.Field, seed uint64) (*genColumn, err
 		case "value", "seq", "id":
 			kind = "sequence"
 		}
+	}
+	if _, hasValues := opt("values"); hasValues {
+		kind = "values" // a values list implies kind = 'values'
 	}
 	if v, ok := opt("kind"); ok {
 		kind = strings.ToLower(strings.TrimSpace(v))

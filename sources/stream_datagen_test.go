@@ -250,7 +250,7 @@ func TestDatagenOptionErrors(t *testing.T) {
 	}{
 		{[]string{"v BIGINT"}, []string{"fields.v.min", "1.5"}, "fields.v.min must be an integer for a BIGINT column, got 1.5"},
 		{[]string{"v BIGINT"}, []string{"fields.v.min", "5", "fields.v.max", "1"}, "fields.v.min (5) is greater than fields.v.max (1)"},
-		{[]string{"v BIGINT"}, []string{"fields.v.values", "1,2"}, "fields.v.values needs fields.v.kind = 'values'"},
+		{[]string{"v BIGINT"}, []string{"fields.v.values", "1,2", "fields.v.kind", "random"}, "fields.v.values needs fields.v.kind = 'values'"},
 		{[]string{"v BIGINT"}, []string{"fields.v.kind", "values"}, "kind 'values' needs option fields.v.values"},
 		{[]string{"v BIGINT"}, []string{"fields.v.kind", "values", "fields.v.values", "1,x"}, `fields.v.values: value 2: invalid BIGINT "x"`},
 		{[]string{"v BIGINT"}, []string{"fields.v.null_rate", "2"}, "fields.v.null_rate must be a number between 0 and 1, got '2'"},
