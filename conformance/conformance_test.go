@@ -104,3 +104,42 @@ func runFile(t *testing.T, recs []*record, testdata string, mode engineMode, pgU
 	}
 	return st
 }
+
+// TestStreamingConformance runs every testdata/streaming/*.slt file in batch mode (and on
+// PostgreSQL, when available, for the portable records) and in the streaming modes (see doc.go).
+func TestStreamingConformance(t *testing.T) {
+	if os.Getenv("STREAMSQL_CONFORMANCE_PG_ONLY") == "1" {
+		t.Skip("STREAMSQL_CONFORMANCE_PG_ONLY=1: the streaming files need the engine")
+	}
+	pgURL, pgErr := testdb.LookupPostgres()
+	if pgErr != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL oracle unavailable under CI=true: %v", pgErr)
+		}
+		t.Logf("PostgreSQL cross-check off: %v", pgErr)
+		pgURL = ""
+	}
+	files, err := streamingFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Skip("no testdata/streaming file matches STREAMSQL_CONFORMANCE_FILE")
+	}
+	var st streamStats
+	for _, path := range files {
+		recs := loadFile(t, path)
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			failures, err := runStreamingFile(context.Background(), recs, pgURL, &st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(failures) > 0 {
+				t.Errorf("%d failures:\n%s", len(failures), strings.Join(failures, "\n"))
+			}
+		})
+	}
+	reportSkips(st.skipped)
+	t.Logf("streaming conformance: %d queries (%d streaming runs), %d statements, %d failures, %d skipped for known bugs",
+		st.queries, st.runs, st.statements, st.failures, len(st.skipped))
+}

@@ -14,6 +14,8 @@ const (
 	recStatement recordKind = iota
 	recQuery
 	recHalt
+	recStream // streaming files: declares a stream (see stream_parse_test.go)
+	recRows   // streaming files: rows appended to a stream
 )
 
 // Engine names used by skipif/onlyif.
@@ -42,6 +44,12 @@ type record struct {
 	expected []string // expected rows as written, one line per row
 
 	skip map[string]bool // engines the record does not run on
+
+	// streaming files only (stream_parse_test.go)
+	stream *streamDecl // recStream
+	rows   *rowsBlock  // recRows
+	sq     streamQuery // query records: how the streaming modes run it
+	bug    string      // "streamsql-bug-N": the streaming modes skip it, loudly
 }
 
 // runsOn reports whether the record applies to the named engine.
@@ -63,6 +71,7 @@ func parseSLT(file string, src io.Reader) ([]*record, error) {
 	}
 	var out []*record
 	skip := map[string]bool{}
+	pendingBug := ""
 	errf := func(i int, format string, a ...any) error {
 		return fmt.Errorf("%s:%d: %s", file, i+1, fmt.Sprintf(format, a...))
 	}
@@ -74,6 +83,13 @@ func parseSLT(file string, src io.Reader) ([]*record, error) {
 		fields := strings.Fields(line)
 		switch fields[0] {
 		case "skipif", "onlyif":
+			if fields[0] == "skipif" && len(fields) == 2 && strings.HasPrefix(fields[1], bugPrefix) {
+				if _, known := knownBugs[fields[1]]; !known {
+					return nil, errf(i, "unknown bug %q: add it to knownBugs with a description", fields[1])
+				}
+				pendingBug = fields[1]
+				continue
+			}
 			if len(fields) != 2 || (fields[1] != engineStreamSQL && fields[1] != enginePostgres) {
 				return nil, errf(i, "want %q or %q after %s, got %q", engineStreamSQL, enginePostgres, fields[0], line)
 			}
@@ -91,8 +107,25 @@ func parseSLT(file string, src io.Reader) ([]*record, error) {
 			skip = map[string]bool{}
 			continue
 		}
-		rec := &record{file: file, line: i + 1, skip: skip}
+		rec := &record{file: file, line: i + 1, skip: skip, bug: pendingBug}
 		skip = map[string]bool{}
+		pendingBug = ""
+		switch fields[0] {
+		case "stream":
+			if err := parseStreamDecl(rec, line); err != nil {
+				return nil, errf(i, "%v", err)
+			}
+			out = append(out, rec)
+			continue
+		case "rows":
+			j, err := parseRowsBlock(rec, fields, lines, i)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, rec)
+			i = j
+			continue
+		}
 		switch {
 		case fields[0] == "statement" && len(fields) == 2 && fields[1] == "ok":
 			rec.kind = recStatement
@@ -100,8 +133,15 @@ func parseSLT(file string, src io.Reader) ([]*record, error) {
 			rec.kind = recStatement
 			rec.expectError = true
 			rec.errContains = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line[len("statement"):]), "error"))
-		case fields[0] == "query" && (len(fields) == 2 || len(fields) == 3):
+		case fields[0] == "query" && len(fields) >= 2:
 			rec.kind = recQuery
+			var err error
+			if fields, err = parseQueryOptions(rec, fields); err != nil {
+				return nil, errf(i, "%v", err)
+			}
+			if len(fields) > 3 {
+				return nil, errf(i, "too many words in %q", line)
+			}
 			rec.types = fields[1]
 			for _, c := range rec.types {
 				if !strings.ContainsRune("IRTBD", c) {
@@ -118,6 +158,9 @@ func parseSLT(file string, src io.Reader) ([]*record, error) {
 				default:
 					return nil, errf(i, "unknown sort mode %q (use rowsort, nosort or contains)", fields[2])
 				}
+			}
+			if (rec.sq.mode == smUpdate || rec.sq.mode == smAppend) && !rec.rowsort {
+				return nil, errf(i, "mode=%s output has no defined row order: use rowsort", rec.sq.mode)
 			}
 		default:
 			return nil, errf(i, "unknown record %q", line)

@@ -217,7 +217,18 @@ type serialTable struct {
 	t     *bytesTable
 }
 
-func newSerialTable(types []arrow.DataType) *serialTable {
+// newSerialTable returns the group table for a key of several columns (or of one DECIMAL or
+// NULL-typed column; newGroupTable's fallback): the tuple table (aggregate_hash_tuple.go) when
+// the columns are fixed-width plus at most one VARCHAR, the serialized-key table otherwise.
+func newSerialTable(types []arrow.DataType) groupTable {
+	if tupleKeyTypes(types) {
+		return newTupleTable(types)
+	}
+	return newSerialKeyTable(types)
+}
+
+// newSerialKeyTable returns the serialized-key table, which serves any key shape.
+func newSerialKeyTable(types []arrow.DataType) *serialTable {
 	return &serialTable{types: types, enc: newKeyEncoder(types, false), t: newBytesTable()}
 }
 

@@ -176,7 +176,9 @@ func hasNaN(v []float64) bool {
 	return false
 }
 
-// floatTotalCmp compares like PostgreSQL: NaN equals NaN and is greater than every other value.
+// floatTotalCmp orders DOUBLE values as PostgreSQL does: NaN equals NaN and sorts above every
+// other value (+Inf included), -0.0 equals 0.0. Comparisons, ORDER BY, joins and grouping all
+// follow it (cmp.Compare would put NaN below -Inf).
 func floatTotalCmp(x, y float64) int {
 	xn, yn := x != x, y != y
 	switch {

@@ -107,7 +107,7 @@ func columnComparator(col arrow.Array, desc, nullsFirst bool) func(i, j int) int
 	case *array.Int64:
 		cmpValid = func(i, j int) int { return cmp.Compare(a.Value(i), a.Value(j)) }
 	case *array.Float64:
-		cmpValid = func(i, j int) int { return floatOrder(a.Value(i), a.Value(j)) }
+		cmpValid = func(i, j int) int { return floatTotalCmp(a.Value(i), a.Value(j)) }
 	case *array.String:
 		cmpValid = func(i, j int) int { return strings.Compare(a.Value(i), a.Value(j)) }
 	case *array.Boolean:
@@ -145,20 +145,4 @@ func columnComparator(col arrow.Array, desc, nullsFirst bool) func(i, j int) int
 		}
 		return r
 	}
-}
-
-// floatOrder orders DOUBLE values as PostgreSQL does: NaN equals NaN and sorts above every other
-// value (+Inf included), -0.0 equals 0.0. (cmp.Compare would put NaN below -Inf, so ORDER BY and
-// greatest()/least() would disagree.)
-func floatOrder(x, y float64) int {
-	xn, yn := x != x, y != y
-	switch {
-	case xn && yn:
-		return 0
-	case xn:
-		return 1
-	case yn:
-		return -1
-	}
-	return cmp.Compare(x, y)
 }

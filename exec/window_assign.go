@@ -159,14 +159,20 @@ func (w *WindowAssign) emitTumbling(ctx *Ctx, rec arrow.RecordBatch, weights *ar
 	n := len(ts)
 	sbuf, starts := allocFixed[int64](ctx.Mem, n)
 	ebuf, ends := allocFixed[int64](ctx.Mem, n)
+	// Performance: event times arrive nearly in order, so most rows fall in the previous row's
+	// window; the division is only paid when a row leaves it ([lo, hi) is that window).
 	size := w.size
+	lo, hi := int64(1), int64(0) // empty
 	for i, t := range ts {
-		m := t % size
-		if m < 0 {
-			m += size
+		if t < lo || t >= hi {
+			m := t % size
+			if m < 0 {
+				m += size
+			}
+			lo, hi = t-m, t-m+size
 		}
-		starts[i] = t - m
-		ends[i] = t - m + size
+		starts[i] = lo
+		ends[i] = hi
 	}
 	sa := newFixedArray(Timestamp, n, nil, sbuf, 0)
 	ea := newFixedArray(Timestamp, n, nil, ebuf, 0)

@@ -200,7 +200,14 @@ func (q *Query) loop(ctx context.Context) {
 		var wait time.Duration
 		switch {
 		case q.cfg.Trigger.Interval > 0:
-			wait = q.cfg.Trigger.Interval - q.cfg.Clock().Sub(start)
+			// The interval is measured on the query's clock, not slept in real time, so an
+			// injected clock (Options.Clock, streamtest.AdvanceClock) fires the trigger when it
+			// is advanced.
+			if !q.waitUntil(ctx, start.Add(q.cfg.Trigger.Interval)) {
+				q.finish(StatusStopped, nil)
+				return
+			}
+			continue
 		case ran || q.cfg.Trigger.AvailableNow:
 			idle = 10 * time.Millisecond
 		default:
@@ -217,6 +224,24 @@ func (q *Query) loop(ctx context.Context) {
 		} else if ctx.Err() != nil {
 			q.finish(StatusStopped, nil)
 			return
+		}
+	}
+}
+
+// waitUntil blocks until the query's clock reads at least due (true) or ctx ends (false). It
+// re-reads the clock at least every 10ms instead of sleeping the whole interval in real time.
+func (q *Query) waitUntil(ctx context.Context, due time.Time) bool {
+	for {
+		left := due.Sub(q.cfg.Clock())
+		if left <= 0 {
+			return ctx.Err() == nil
+		}
+		t := time.NewTimer(min(left, 10*time.Millisecond))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-t.C:
 		}
 	}
 }
@@ -470,6 +495,15 @@ func observeMax(g *watermark.Generator, col arrow.Array) {
 		return
 	}
 	vals := ts.TimestampValues()
+	if ts.NullN() == 0 && len(vals) > 0 {
+		// Performance: without NULLs, a plain max loop (no per-row validity test).
+		m := vals[0]
+		for _, v := range vals[1:] {
+			m = max(m, v)
+		}
+		g.Observe(watermark.Time(m))
+		return
+	}
 	first := true
 	var m arrow.Timestamp
 	for i, v := range vals {

@@ -453,6 +453,8 @@ func (l *Lowering) keyColumns(t *exec.Tree, cols []Column, keys []Expr) (*exec.T
 	return p, idx, extra, err
 }
 
+// sideOf tells which join input an expression over the joined columns reads: 1 only the left
+// (columns below nl), 2 only the right, 0 both or neither.
 func sideOf(e Expr, nl int) int {
 	used := ColumnsUsed(e)
 	if len(used) == 0 {

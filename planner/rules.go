@@ -57,26 +57,11 @@ func Optimize(n Node) (Node, error) {
 //     on the right side filters the right input (RIGHT join: mirrored).
 func pushIntoJoin(j *Join, where []Expr) (Node, error) {
 	nl := len(j.Left.Columns())
-	side := func(e Expr) int { // 0 both/none, 1 left only, 2 right only
-		used := ColumnsUsed(e)
-		if len(used) == 0 || hasSubquery(e) {
+	side := func(e Expr) int {
+		if hasSubquery(e) {
 			return 0
 		}
-		l, r := false, false
-		for c := range used {
-			if c < nl {
-				l = true
-			} else {
-				r = true
-			}
-		}
-		switch {
-		case l && !r:
-			return 1
-		case r && !l:
-			return 2
-		}
-		return 0
+		return sideOf(e, nl)
 	}
 	shift := func(e Expr) Expr {
 		return MapColumns(e, func(c *ColRef) Expr { return &ColRef{Index: c.Index - nl, Name: c.Name, Typ: c.Typ} })

@@ -123,11 +123,14 @@ var kafkaMetaColumns = []struct {
 // starting at partition (sum of the start offsets) mod (number of partitions) so no partition is
 // always last. Offsets deleted by retention before they were read are an error, not skipped.
 //
-// Read assigns the consumer to each partition in turn (no group subscription, no commits, the
-// group.id "streamsql-<source name>" only because librdkafka requires one; kafka.group.id
-// overrides it), with isolation.level=read_committed so records of aborted transactions are
-// skipped. Rows come in partition order, then offset order, so reading a range again yields the
-// same rows. Commit keeps nothing and does nothing. Close closes the consumer.
+// Read assigns the consumer to the range's partitions at their exact start offsets (no group
+// subscription, no commits, the group.id "streamsql-<source name>" only because librdkafka
+// requires one; kafka.group.id overrides it), with isolation.level=read_committed so records of
+// aborted transactions are skipped, and fetch.wait.max.ms=10 (overridable) because reads end at
+// exact offsets, usually at the end of a partition. Rows come in partition order, then offset
+// order, so reading a range again yields the same rows. A Read that receives nothing for the
+// timeout fails, naming the partition and the offset reached. Commit keeps nothing and does
+// nothing. Close closes the consumer.
 func openKafka(cfg StreamConfig) (Stream, error) {
 	cfg = cfg.withDefaults()
 	plain := StreamConfig{Name: cfg.Name, Options: map[string]string{}}

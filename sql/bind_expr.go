@@ -363,20 +363,8 @@ func fold(e planner.Expr) (planner.Expr, error) {
 	return evalConst(e)
 }
 
-// evalConst evaluates a constant expression over a one-row input.
-func evalConst(e planner.Expr) (planner.Expr, error) {
-	low := &planner.Lowering{Ctx: exec.NewCtx(nil, timeZero)}
-	ee, err := low.Expr(e)
-	if err != nil {
-		return nil, err
-	}
-	arr, err := ee.Eval(low.Ctx, oneRow)
-	if err != nil {
-		return nil, err
-	}
-	defer arr.Release()
-	return &planner.Const{Value: exec.ValueAt(arr, 0), Typ: e.Type()}, nil
-}
+// evalConst evaluates a constant, non-volatile expression (the clock is not read).
+func evalConst(e planner.Expr) (planner.Expr, error) { return evalConstAt(e, timeZero) }
 
 func (b *binder) comparison(x *sqlparser.ComparisonExpr, sc *scope, agg *aggContext) (planner.Expr, error) {
 	switch x.Operator {

@@ -122,7 +122,7 @@ func BindInsert(cat Catalog, ins *Insert, target *arrow.Schema, now time.Time) (
 	return &planner.Project{Input: src, Exprs: exprs, Cols: out}, nil
 }
 
-// evalConstAt evaluates a column-free expression with the statement's clock.
+// evalConstAt evaluates a column-free expression over a one-row input, with now() reading now.
 func evalConstAt(e planner.Expr, now time.Time) (*planner.Const, error) {
 	if c, ok := e.(*planner.Const); ok {
 		return c, nil

@@ -1,0 +1,32 @@
+// Package streamtest is a step-by-step test language for continuous queries, modelled on Spark's
+// StreamTest. A test sets up an engine with SQL (sources, then the CREATE SINK or CREATE
+// MATERIALIZED VIEW under test) and runs a list of steps against it:
+//
+//	streamtest.Run(t, streamtest.Setup{SQL: `
+//	    CREATE SOURCE ev (k VARCHAR, v BIGINT) WITH (connector = 'push');
+//	    CREATE SINK out WITH (connector = 'console', format = 'json', output_mode = 'update',
+//	        trigger = 'manual') AS SELECT k, SUM(v) AS s FROM ev GROUP BY k`,
+//	    Keys: []string{"k"}},
+//	    streamtest.AddData("ev", []any{"a", 1}, []any{"b", 2}),
+//	    streamtest.CheckNewAnswer("a,1", "b,2"),
+//	    streamtest.AddData("ev", []any{"a", 5}),
+//	    streamtest.CheckNewAnswer("a,6"),
+//	    streamtest.CheckAnswer("a,6", "b,2"),
+//	    streamtest.AssertStateRows(2),
+//	)
+//
+// The engine runs with an injected clock (AdvanceClock moves it) and writes console sinks to an
+// in-memory buffer, which the checks parse: a sink under test must use format = 'json'. Rows
+// added with AddData are processed (ProcessAllAvailable) before the next step that looks at
+// results, so all AddData steps between two checks form one epoch — as in Spark, where a check
+// runs the pending micro-batch. Queries with a processing-time trigger ('1 minute') are not
+// driven by the test: their checks wait, with a deadline, until the output matches.
+//
+// Expected rows are []any (nil, bool, integers, float64, string, time.Time, time.Duration) or a
+// string of comma-separated cells ("a,1", NULL for a null); cells compare as the text the
+// console prints, so timestamps are "2024-01-01 12:00:00". Comparisons ignore row order and
+// respect multiplicity unless the step name says InOrder.
+//
+// When a step fails the test stops and the report lists the steps with "=> " at the failing one,
+// the sink's output so far, the query's EXPLAIN and its last progress (DESIGN.md, "Testing").
+package streamtest
