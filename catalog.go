@@ -318,11 +318,7 @@ func (f *fileSource) Scan(ctx *exec.Ctx, emit exec.Emit) error {
 		}
 		out := rec
 		if f.proj != nil {
-			cols := make([]arrow.Array, len(f.proj))
-			for i, c := range f.proj {
-				cols[i] = rec.Column(c)
-			}
-			out = array.NewRecordBatch(f.schema, cols, rec.NumRows())
+			out = exec.SelectColumns(rec, f.schema, f.proj)
 			rec.Release()
 		}
 		err = emit(exec.Delta{Rec: out})

@@ -76,3 +76,13 @@ func TakeRecord(ctx *Ctx, rec arrow.RecordBatch, schema *arrow.Schema, idx arrow
 	}
 	return out, nil
 }
+
+// SelectColumns returns the columns cols of rec, in that order, as a record of schema s (which
+// describes them). The caller owns the result; rec is borrowed.
+func SelectColumns(rec arrow.RecordBatch, s *arrow.Schema, cols []int) arrow.RecordBatch {
+	out := make([]arrow.Array, len(cols))
+	for i, c := range cols {
+		out[i] = rec.Column(c)
+	}
+	return array.NewRecordBatch(s, out, rec.NumRows())
+}

@@ -2,7 +2,6 @@ package exec
 
 import (
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // MemorySource scans a fixed list of records (an in-memory table's snapshot), optionally keeping
@@ -43,11 +42,7 @@ func (m *MemorySource) Scan(ctx *Ctx, emit Emit) error {
 			}
 			continue
 		}
-		cols := make([]arrow.Array, len(m.cols))
-		for i, c := range m.cols {
-			cols[i] = r.Column(c)
-		}
-		rec := array.NewRecordBatch(m.schema, cols, r.NumRows())
+		rec := SelectColumns(r, m.schema, m.cols)
 		err := emit(Delta{Rec: rec})
 		rec.Release()
 		if err != nil {

@@ -474,11 +474,7 @@ func (l *epochLeaf) Scan(ctx *exec.Ctx, emit exec.Emit) error {
 		}
 		out := rec
 		if l.proj != nil {
-			cols := make([]arrow.Array, len(l.proj))
-			for i, c := range l.proj {
-				cols[i] = rec.Column(c)
-			}
-			out = array.NewRecordBatch(l.schema, cols, rec.NumRows())
+			out = exec.SelectColumns(rec, l.schema, l.proj)
 			defer out.Release()
 		} else if !out.Schema().Equal(l.schema) {
 			out = array.NewRecordBatch(l.schema, rec.Columns(), rec.NumRows())
