@@ -3,9 +3,11 @@ package sinks
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // OutputMode is how a continuous query's result table reaches its sink (Spark's output modes).
@@ -48,4 +50,17 @@ type Sink interface {
 	// the whole result table (complete, written every epoch even when nothing changed).
 	Write(ctx context.Context, epoch int64, recs []arrow.RecordBatch) error
 	Close() error
+}
+
+// Config is what a sink connector is opened with.
+type Config struct {
+	// Query is the continuous query's name: the stable identity exactly-once sinks record with
+	// each committed epoch (the streamsql_commits marker, a Kafka transactional.id).
+	Query string
+	// Options are the CREATE SINK WITH (...) options, keys lower-case, "connector" included.
+	Options map[string]string
+	// Mem allocates any Arrow buffers the sink creates.
+	Mem memory.Allocator
+	// Logger receives retries and errors; secrets (passwords in URLs) must never reach it.
+	Logger *slog.Logger
 }
