@@ -1,10 +1,12 @@
 package streamsql
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -179,4 +181,78 @@ func BenchmarkStreamingDatagenWindowDense(b *testing.B) { benchmarkDatagenWindow
 // discardSink.
 func BenchmarkStreamingDatagenWindowDenseDiscard(b *testing.B) {
 	benchmarkDatagenWindow(b, "100000", true)
+}
+
+// BenchmarkStreamingFilesWindow is `streamsql bench`'s job in-process: CSV files `ts,k,v` read by
+// the files connector one file per epoch (max_files_per_trigger 1, trigger available_now), a 60 s
+// tumbling COUNT/SUM by key with a 5 s watermark, append mode into discardSink. The files are
+// STREAMSQL_BENCH_FILES_DIR's (e.g. the in-10 directory `streamsql bench --dir D` leaves in D);
+// without it, 10 files of a tenth of STREAMSQL_BENCH_EVENTS (default 20M) rows each are written
+// by writeEvents (bench_test.go) before the timer starts.
+func BenchmarkStreamingFilesWindow(b *testing.B) {
+	dir := os.Getenv("STREAMSQL_BENCH_FILES_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+		per := benchStreamEvents(b) / 10
+		for f := 0; f < 10; f++ {
+			writeEventsFrom(b, filepath.Join(dir, fmt.Sprintf("events-%05d.csv", f)), f*per, per)
+		}
+	}
+	ctx := context.Background()
+	var events int64
+	cpu0 := benchutil.ProcessCPUTime()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		eng, err := Open(Options{Stdout: io.Discard})
+		if err != nil {
+			b.Fatal(err)
+		}
+		src := fmt.Sprintf(`CREATE SOURCE ev (ts TIMESTAMP, k VARCHAR, v BIGINT, WATERMARK FOR ts AS ts - INTERVAL '5 seconds')
+WITH (connector = 'files', path = '%s', format = 'csv', max_files_per_trigger = '1')`, dir)
+		if _, err := eng.Exec(ctx, src); err != nil {
+			b.Fatal(err)
+		}
+		q := startDiscardQuery(b, eng, `CREATE SINK out WITH (connector = 'console', trigger = 'manual') AS
+SELECT k, window(ts, '60 seconds') AS w, COUNT(*) AS n, SUM(v) AS s FROM ev GROUP BY k, window(ts, '60 seconds')`, &discardSink{})
+		if err := q.ProcessAllAvailable(ctx); err != nil {
+			b.Fatal(err)
+		}
+		events = 0
+		for _, p := range q.RecentProgress() {
+			events += p.NumInputRows
+		}
+		q.Stop()
+		eng.Close()
+	}
+	b.StopTimer()
+	cpu := benchutil.ProcessCPUTime() - cpu0
+	total := float64(events) * float64(b.N)
+	b.ReportMetric(total/b.Elapsed().Seconds(), "events/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/total, "cpu-ns/event")
+	}
+}
+
+// writeEventsFrom writes rows first..first+n-1 of the event sequence `streamsql bench` generates
+// (timestamps 1 ms apart with up to 2 s of disorder, 1,000 keys), as CSV.
+func writeEventsFrom(b *testing.B, path string, first, n int) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := first; i < first+n; i++ {
+		h := uint64(i+1) * 0x9E3779B97F4A7C15
+		h ^= h >> 29
+		jitter := time.Duration(h%2000) * time.Millisecond
+		ts := base.Add(time.Duration(i)*time.Millisecond - jitter).Format("2006-01-02 15:04:05.000")
+		fmt.Fprintf(w, "%s,key%03d,%d\n", ts, h>>20%1000, h>>40%1000)
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
 }

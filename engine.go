@@ -32,6 +32,10 @@ type Options struct {
 	Stdout io.Writer
 	// Logger receives structured logs (query start, stop, failure). Default: discarded.
 	Logger *slog.Logger
+	// DataDir holds the engine's durable files: each continuous query checkpoints to
+	// DataDir/checkpoints/<name> unless its checkpoint option says otherwise. Empty: queries
+	// without a checkpoint option keep no checkpoint and start afresh.
+	DataDir string
 }
 
 // Engine is an embedded streamsql database. It is safe for concurrent use.

@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -39,14 +43,15 @@ func (s *source) streamError() error {
 
 // runningQuery is a CREATE SINK or CREATE MATERIALIZED VIEW and its query.
 type runningQuery struct {
-	name    string
-	view    bool
-	sql     string
-	sink    string
-	q       *incremental.Query
-	reads   []string
-	table   *sinks.MemoryTable // views only
-	explain string
+	name       string
+	view       bool
+	sql        string
+	sink       string
+	q          *incremental.Query
+	reads      []string
+	table      *sinks.MemoryTable // views only
+	explain    string
+	checkpoint string // "" when the query keeps none
 }
 
 // queries holds the running continuous queries by name.
@@ -102,7 +107,7 @@ func (e *Engine) streamConfig(src *source) sources.StreamConfig {
 }
 
 // sinkOptions are the options every CREATE SINK / MATERIALIZED VIEW takes besides the connector's.
-var queryOptions = map[string]bool{"connector": true, "output_mode": true, "trigger": true, "format": true}
+var queryOptions = map[string]bool{"connector": true, "output_mode": true, "trigger": true, "format": true, "checkpoint": true}
 
 func (e *Engine) createSink(ctx context.Context, s *sql.CreateSink) (*Result, error) {
 	if e.queries.get(s.Name) != nil || e.catalog.exists(s.Name) {
@@ -166,8 +171,8 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 	var mode sinks.OutputMode
 	if s.View {
 		for k := range opts {
-			if k != "trigger" {
-				return nil, fmt.Errorf("materialized view %s: unknown option %q (a view takes only trigger; it always holds the complete result)", s.Name, k)
+			if k != "trigger" && k != "checkpoint" {
+				return nil, fmt.Errorf("materialized view %s: unknown option %q (a view takes trigger and checkpoint; it always holds the complete result)", s.Name, k)
 			}
 		}
 		mode = sinks.Append
@@ -185,7 +190,7 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 		}
 		if len(unknown) > 0 {
 			sort.Strings(unknown)
-			return nil, fmt.Errorf("sink %s: unknown option(s) %s (valid: connector, output_mode, trigger, format)", s.Name, strings.Join(unknown, ", "))
+			return nil, fmt.Errorf("sink %s: unknown option(s) %s (valid: connector, output_mode, trigger, format, checkpoint)", s.Name, strings.Join(unknown, ", "))
 		}
 		if mode, err = sinks.ParseOutputMode(opts["output_mode"]); err != nil {
 			if _, given := opts["output_mode"]; given {
@@ -223,9 +228,14 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 		inputs = append(inputs, &incremental.Input{Name: src.name, Stream: st, TimeCol: src.timeCol, Delay: src.delay})
 		rq.reads = append(rq.reads, src.name)
 	}
+	rq.checkpoint = opts["checkpoint"]
+	if rq.checkpoint == "" && e.opts.DataDir != "" {
+		rq.checkpoint = filepath.Join(e.opts.DataDir, "checkpoints", s.Name)
+	}
 	q, err := incremental.Start(incremental.Config{
 		Name: s.Name, Plan: plan, Mode: mode, Sink: sink, SinkName: rq.sink, Inputs: inputs,
 		Trigger: trigger, Clock: e.opts.Clock, Mem: e.opts.Allocator, Logger: e.opts.Logger,
+		Checkpoint: rq.checkpoint, SQL: s.QueryText, Fault: faultHook(s.Name),
 	})
 	if err != nil {
 		closeInputs(inputs)
@@ -342,6 +352,12 @@ func (e *Engine) dropQuery(s *sql.Drop) (*Result, error) {
 	}
 	if err := rq.q.Stop(); err != nil {
 		return nil, err
+	}
+	// Dropping a query forgets it: a query created later under the same name starts afresh.
+	if rq.checkpoint != "" {
+		if err := incremental.RemoveCheckpoint(rq.checkpoint); err != nil {
+			return nil, err
+		}
 	}
 	return &Result{Tag: "DROP " + string(s.Kind)}, nil
 }
@@ -512,4 +528,25 @@ func (e *Engine) explainSink(s *sql.CreateSink, plan planner.Node) (string, erro
 		return "", err
 	}
 	return explainStreaming(plan, mode, trigger, sink), nil
+}
+
+// faultHook returns the test-only fault hook of a query: with STREAMSQL_TEST_FAULT set to
+// "<point>:<epoch>" (points: after_offsets, after_sink, after_state, after_commit), the process
+// kills itself with SIGKILL when the query reaches that point of that epoch. The crash tests use
+// it to stop the engine at exact places of the epoch protocol; unset, it does nothing.
+func faultHook(query string) func(string, int64) {
+	spec := os.Getenv("STREAMSQL_TEST_FAULT")
+	if spec == "" {
+		return nil
+	}
+	point, epochText, ok := strings.Cut(spec, ":")
+	epoch, err := strconv.ParseInt(epochText, 10, 64)
+	if !ok || err != nil {
+		return nil
+	}
+	return func(p string, e int64) {
+		if p == point && e == epoch {
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		}
+	}
 }

@@ -58,3 +58,54 @@ func TestFilesParse(t *testing.T) {
 	}
 	t.Logf("%d files, %d queries, %d statements, %d records streamsql-only", len(files), total, statements, streamOnly)
 }
+
+// minStreamingQueries is the floor on query records under testdata/streaming.
+const minStreamingQueries = 100
+
+// TestStreamingFilesParse parses the streaming files and checks their coverage: enough queries,
+// every window kind in every output mode it allows, and rejected mode combinations.
+func TestStreamingFilesParse(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "streaming", "*.slt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	queries, rejected := 0, 0
+	covered := map[string]bool{}
+	for _, path := range files {
+		for _, rec := range loadFile(t, path) {
+			switch {
+			case rec.kind == recQuery:
+				queries++
+				kind := "none"
+				switch sql := strings.ToLower(rec.sql); {
+				case strings.Contains(sql, "session_window("):
+					kind = "session"
+				case strings.Contains(sql, "window(") && strings.Count(sql[strings.Index(sql, "window("):], ",") >= 2 && strings.Contains(sql, "seconds', '"):
+					kind = "sliding"
+				case strings.Contains(sql, "window("):
+					kind = "tumbling"
+				}
+				covered[kind+"/"+rec.sq.mode] = true
+			case rec.kind == recStatement && rec.expectError && isContinuous(rec.sql):
+				rejected++
+			}
+		}
+	}
+	if queries < minStreamingQueries {
+		t.Errorf("testdata/streaming has %d query records, want at least %d", queries, minStreamingQueries)
+	}
+	for _, want := range []string{
+		"none/view", "none/complete", "none/update", "none/append",
+		"tumbling/view", "tumbling/complete", "tumbling/update", "tumbling/append",
+		"sliding/view", "sliding/complete", "sliding/update", "sliding/append",
+		"session/view", "session/complete", "session/append",
+	} {
+		if !covered[want] {
+			t.Errorf("no streaming query covers window kind/output mode %s", want)
+		}
+	}
+	if rejected < 15 {
+		t.Errorf("%d rejected CREATE SINK/VIEW cases, want at least 15", rejected)
+	}
+	t.Logf("%d streaming files, %d queries, %d rejected mode combinations", len(files), queries, rejected)
+}

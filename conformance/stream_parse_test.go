@@ -15,7 +15,10 @@ const bugPrefix = "streamsql-bug-"
 // knownBugs describes every engine bug a streaming record may be marked with. A record marked
 // "skipif streamsql-bug-N" still runs in batch mode; the streaming modes skip it and the suite
 // prints every skip (never silently).
-var knownBugs = map[string]string{}
+var knownBugs = map[string]string{
+	"streamsql-bug-1": "complete mode (views, complete sinks) drops late rows by the watermark; Spark ignores the watermark in complete mode " +
+		"(incremental/query.go Step passes wm to the operators whatever the mode; reproducer: late_rows.slt, the complete-mode queries)",
+}
 
 // streamDecl is "stream NAME (COLUMNS) [watermark COL INTERVAL]".
 type streamDecl struct {
@@ -194,7 +197,7 @@ func parseRowsBlock(rec *record, fields []string, lines []string, i int) (int, e
 	return j, nil
 }
 
-// splitCells cuts a row line at spaces; a cell in single quotes may hold spaces ('' is a quote).
+// splitCells cuts a row line at spaces; a cell in single quotes may hold spaces (” is a quote).
 func splitCells(l string) ([]string, error) {
 	var out []string
 	for l = strings.TrimLeft(l, " "); l != ""; l = strings.TrimLeft(l, " ") {

@@ -175,15 +175,19 @@ func runStreamingFile(ctx context.Context, recs []*record, pgURL string, st *str
 				st.runs++
 				got, dropped, err := runStreamQuery(ctx, fs, rec, sp)
 				where := fmt.Sprintf("streamsql mode=%s, %s", rec.sq.mode, sp)
-				switch {
-				case err != nil:
+				if err != nil {
 					fail(rec, where, rec.sql, err.Error())
-				case rec.sq.dropped >= 0 && dropped != rec.sq.dropped:
-					fail(rec, where, rec.sql, fmt.Sprintf("dropped %d late rows, want %d", dropped, rec.sq.dropped))
-				default:
-					if diff := compareResult(rec, got); diff != "" {
-						fail(rec, where, rec.sql, diff+"actual block:\n"+formatBlock(got))
-					}
+					continue
+				}
+				msg := ""
+				if rec.sq.dropped >= 0 && dropped != rec.sq.dropped {
+					msg = fmt.Sprintf("dropped %d late rows, want %d\n", dropped, rec.sq.dropped)
+				}
+				if diff := compareResult(rec, got); diff != "" {
+					msg += diff + "actual block:\n" + formatBlock(got)
+				}
+				if msg != "" {
+					fail(rec, where, rec.sql, msg)
 				}
 			}
 		}

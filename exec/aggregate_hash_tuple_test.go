@@ -23,11 +23,11 @@ func TestNewGroupTableChoosesTupleTable(t *testing.T) {
 		types []arrow.DataType
 		want  string
 	}{
-		{[]arrow.DataType{String, Timestamp, Timestamp}, "*exec.tupleTable[[3]uint64]"},
+		{[]arrow.DataType{String, Timestamp, Timestamp}, "*exec.tupleTable[[4]uint64]"},
 		{[]arrow.DataType{Int64, Timestamp, Timestamp}, "*exec.tupleTable[[4]uint64]"},
 		{[]arrow.DataType{Bool, Float64}, "*exec.tupleTable[[3]uint64]"},
-		{[]arrow.DataType{Date, String}, "*exec.tupleTable[[2]uint64]"},
-		{[]arrow.DataType{String, Int64, Timestamp, Timestamp}, "*exec.tupleTable[[4]uint64]"},
+		{[]arrow.DataType{Date, String}, "*exec.tupleTable[[3]uint64]"},
+		{[]arrow.DataType{String, Int64, Timestamp, Timestamp}, "*exec.tupleTable[[5]uint64]"},
 		{[]arrow.DataType{Int64, Int64, Timestamp, Timestamp}, "*exec.serialTable"}, // four fixed-width columns
 		{[]arrow.DataType{String, String}, "*exec.serialTable"},
 		{[]arrow.DataType{Decimal(5, 2), Int64}, "*exec.serialTable"},
@@ -165,7 +165,7 @@ func TestTupleTableAggregateMatchesReference(t *testing.T) {
 }
 
 // TestTupleTableDictionaryFollowsLiveGroups evicts every group of a string key that is new in each
-// "window": the VARCHAR dictionary must shrink with the groups, and ids must keep matching the
+// "window": the long-string dictionary must shrink with the groups, and ids must keep matching the
 // serialized-key table across the renumbering.
 func TestTupleTableDictionaryFollowsLiveGroups(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -181,9 +181,9 @@ func TestTupleTableDictionaryFollowsLiveGroups(t *testing.T) {
 			case i%97 == 0:
 				sb.AppendNull()
 			case i%2 == 0:
-				sb.Append(fmt.Sprintf("shared-%d", i%50)) // present in every window
+				sb.Append(fmt.Sprintf("s-%d", i%50)) // present in every window, inline (<= 8 bytes)
 			default:
-				sb.Append(fmt.Sprintf("session-%d-%d", w, i)) // unique to this window
+				sb.Append(fmt.Sprintf("session-%d-%d", w, i)) // unique to this window, long
 			}
 			tb.Append(arrow.Timestamp(w))
 		}
@@ -215,11 +215,11 @@ func TestTupleTableDictionaryFollowsLiveGroups(t *testing.T) {
 		st.compact(keep, remap)
 		compareKeyColumns(t, fmt.Sprintf("window %d", w), mem, tt, st, allGroups(tt.numGroups()))
 	}
-	dict := tt.(*tupleTable[[2]uint64]).dict.numGroups()
-	// Live strings: 50 shared, one window's 1500 unique ones, NULL. Without compaction the
-	// dictionary would hold 6 windows' worth (over 9,000).
-	if dict > 2*(50+perWindow/2+1) {
-		t.Errorf("dictionary holds %d strings after eviction, live groups use %d", dict, 50+perWindow/2+1)
+	dict := tt.(*tupleTable[[3]uint64]).long.len()
+	// Live long strings: one window's 1500 unique ones (the shared ones and NULL are inline).
+	// Without compaction the dictionary would hold 6 windows' worth (9,000).
+	if dict > 2*perWindow/2 {
+		t.Errorf("long-string dictionary holds %d strings after eviction, live groups use %d", dict, perWindow/2)
 	}
 }
 

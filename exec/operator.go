@@ -64,3 +64,13 @@ type Operator interface {
 	Flush(ctx *Ctx, wm watermark.Time, emit Emit) error
 	Close() error
 }
+
+// Snapshotter is implemented by stateful operators whose state can be checkpointed.
+//
+// SnapshotState is called between epochs (after Flush) and returns the state as records the
+// caller owns, with their schema; RestoreState is called on a fresh operator before its first Push
+// with records produced by SnapshotState of an operator of the same plan.
+type Snapshotter interface {
+	SnapshotState(ctx *Ctx) (*arrow.Schema, []arrow.RecordBatch, error)
+	RestoreState(ctx *Ctx, recs []arrow.RecordBatch) error
+}

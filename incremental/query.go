@@ -3,6 +3,7 @@ package incremental
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/sinks"
 	"github.com/streamsql/streamsql/sources"
+	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/watermark"
 )
 
@@ -44,6 +46,15 @@ type Config struct {
 	Logger   *slog.Logger
 	// OnProgress, if set, is called after every epoch (from the query's goroutine).
 	OnProgress func(Progress)
+	// Checkpoint is the query's checkpoint directory ("": none; the query then starts afresh
+	// on every start). SQL is the query text kept in its metadata.
+	Checkpoint string
+	SQL        string
+	// Retention is how many epochs of checkpoint files to keep (default DefaultRetention).
+	Retention int
+	// Fault, if set, is called at named points of the epoch protocol ("after_offsets",
+	// "after_sink", "after_state", "after_commit"): the crash tests kill the process there.
+	Fault func(point string, epoch int64)
 }
 
 // Status is a query's lifecycle state.
@@ -79,6 +90,12 @@ type Query struct {
 	status   Status
 	err      error
 	progress []Progress
+
+	ckpt    *state.Dir
+	pending map[string]json.RawMessage // recovery: the ranges of the epoch to re-run
+	// reemit runs one epoch after a restart even without input, so a complete-mode sink (a
+	// materialized view's in-memory table) gets the restored result table back at once.
+	reemit bool
 
 	stepMu sync.Mutex // one epoch at a time
 	cancel context.CancelFunc
@@ -146,6 +163,12 @@ func Start(cfg Config) (*Query, error) {
 		return nil, err
 	}
 	q.tree = tree
+	if cfg.Checkpoint != "" {
+		if err := q.openCheckpoint(); err != nil {
+			tree.Close()
+			return nil, err
+		}
+	}
 	if err := cfg.Sink.Open(planner.SchemaOf(cfg.Plan), cfg.Mode, analysis.Keys); err != nil {
 		tree.Close()
 		return nil, err
@@ -267,22 +290,36 @@ func (q *Query) Step(ctx context.Context) (bool, error) {
 	}
 	t0 := q.cfg.Clock()
 	hasData := false
+	replaying := q.pending != nil
 	for _, in := range q.inputs {
-		end, err := in.Stream.Latest(ctx, in.from)
-		if err != nil {
-			return false, fmt.Errorf("source %s: %w", in.Name, err)
+		var end sources.Offset
+		if replaying {
+			end = q.pending[in.Name]
+		} else {
+			var err error
+			if end, err = in.Stream.Latest(ctx, in.from); err != nil {
+				return false, fmt.Errorf("source %s: %w", in.Name, err)
+			}
 		}
 		in.end = end
 		if !bytes.Equal(end, in.from) {
 			hasData = true
 		}
 	}
+	q.pending = nil
 	wm := q.tracker.Current()
-	if !hasData && !q.needsNoDataEpoch(wm) {
+	if !hasData && !replaying && !q.needsNoDataEpoch(wm) && !q.reemit {
 		return false, nil
 	}
+	q.reemit = false
 	t1 := q.cfg.Clock()
 	epoch := q.epoch
+	if q.ckpt != nil && !replaying {
+		if err := q.writeOffsets(epoch, wm); err != nil {
+			return false, fmt.Errorf("checkpoint: %w", err)
+		}
+	}
+	q.fault("after_offsets", epoch)
 	ectx := q.newCtx(ctx)
 	ectx.Watermark = wm
 	for _, in := range q.inputs {
@@ -311,7 +348,18 @@ func (q *Query) Step(ctx context.Context) (bool, error) {
 	if err := q.cfg.Sink.Write(ctx, epoch, out); err != nil {
 		return false, fmt.Errorf("sink %s: %w", q.cfg.SinkName, err)
 	}
+	q.fault("after_sink", epoch)
 	t3 := q.cfg.Clock()
+	q.lastWM = wm
+	q.ranAnyEpoch = true
+	next := q.tracker.Advance()
+	if q.ckpt != nil {
+		if err := q.writeCommit(epoch, next); err != nil {
+			return false, fmt.Errorf("checkpoint: %w", err)
+		}
+	}
+	q.fault("after_commit", epoch)
+	// Only now may sources discard what the epoch read: a crash before the commit file re-runs it.
 	var sourcesProgress []SourceProgress
 	var inputRows int64
 	for _, in := range q.inputs {
@@ -322,9 +370,6 @@ func (q *Query) Step(ctx context.Context) (bool, error) {
 		inputRows += in.rows
 		in.from = in.end
 	}
-	q.lastWM = wm
-	q.ranAnyEpoch = true
-	next := q.tracker.Advance()
 	q.epoch++
 	q.publish(epoch, t0, t1, t2, t3, wm, next, inputRows, outRows, sourcesProgress)
 	return true, nil

@@ -1,11 +1,15 @@
 package sources
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -45,7 +49,9 @@ func OpenFiles(path, format string, schema *arrow.Schema, opts DecodeOptions) (D
 }
 
 // ListFiles expands path as OpenFiles does: a file is itself, a directory its visible regular
-// files, a glob its visible matches; the result is in name order.
+// files, a glob its visible matches; the result is in name order. A directory written by the files
+// sink (it has a _streamsql/manifest subdirectory) lists only the files its manifests name, in
+// epoch order: files of epochs that have not committed are invisible.
 func ListFiles(path string) ([]string, error) {
 	st, err := os.Stat(path)
 	switch {
@@ -92,7 +98,75 @@ func hiddenName(name string) bool {
 	return strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")
 }
 
+// sinkManifestDir is where the files sink (sinks.Files) records committed epochs under its output
+// directory: one JSON manifest per epoch, {"epoch": N, "files": ["part-...", ...]}, named by the
+// epoch number.
+const sinkManifestDir = "_streamsql/manifest"
+
+// committedFiles returns the base names listed by dir's sink manifests, in epoch order (and in
+// manifest order within an epoch), and whether dir has a manifest directory at all. When it has
+// one, those files are the only ones readers see: a data file that no manifest names belongs to an
+// epoch that has not committed. Names in the manifest directory that are not epoch numbers
+// (temporary files) are ignored; a manifest that cannot be read or parsed, or that names anything
+// but a visible base name, is an error naming it.
+func committedFiles(dir string) ([]string, bool, error) {
+	mdir := filepath.Join(dir, filepath.FromSlash(sinkManifestDir))
+	entries, err := os.ReadDir(mdir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, fmt.Errorf("source path %q: reading the sink manifests: %w", dir, err)
+	}
+	type manifest struct {
+		epoch int64
+		name  string
+	}
+	var ms []manifest
+	for _, e := range entries {
+		if n, err := strconv.ParseInt(e.Name(), 10, 64); err == nil && n >= 0 && e.Type().IsRegular() {
+			ms = append(ms, manifest{n, e.Name()})
+		}
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].epoch < ms[j].epoch })
+	var names []string
+	for _, m := range ms {
+		p := filepath.Join(mdir, m.name)
+		body, err := os.ReadFile(p)
+		if err != nil {
+			return nil, true, fmt.Errorf("source path %q: reading manifest %q: %w", dir, p, err)
+		}
+		var content struct {
+			Files []string `json:"files"`
+		}
+		if err := json.Unmarshal(body, &content); err != nil {
+			return nil, true, fmt.Errorf("source path %q: manifest %q is not valid JSON: %v", dir, p, err)
+		}
+		for _, n := range content.Files {
+			if n == "" || n != filepath.Base(n) || hiddenName(n) {
+				return nil, true, fmt.Errorf("source path %q: manifest %q names %q, which is not a visible file name", dir, p, n)
+			}
+			names = append(names, n)
+		}
+	}
+	return names, true, nil
+}
+
 func listDir(dir string) ([]string, error) {
+	names, managed, err := committedFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	if managed {
+		files := make([]string, len(names))
+		for i, n := range names {
+			files[i] = filepath.Join(dir, n)
+			if st, err := os.Stat(files[i]); err != nil || !st.Mode().IsRegular() {
+				return nil, fmt.Errorf("source path %q: committed file %q, named in a sink manifest, is missing or not a regular file", dir, files[i])
+			}
+		}
+		return files, nil
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("source path %q: %w", dir, err)

@@ -79,3 +79,18 @@ func (c StreamConfig) CheckOptions(allowed ...string) error {
 	return fmt.Errorf("source %s: unknown option(s) %s for connector %q (valid: %s)", c.Name,
 		strings.Join(unknown, ", "), c.Options["connector"], strings.Join(allowed, ", "))
 }
+
+// CheckpointedStream is a Stream with state of its own to keep in a query's checkpoint (the files
+// source's discovery log). The driver saves it with each epoch's offsets and restores it before
+// the first Latest after a restart.
+type CheckpointedStream interface {
+	Stream
+	SaveState() (json.RawMessage, error)
+	RestoreState(json.RawMessage) error
+}
+
+// Unreplayable is implemented by streams whose data does not survive the process (socket, push):
+// after a restart they start afresh, and an epoch that was running at the crash cannot be re-read.
+type Unreplayable interface {
+	Unreplayable()
+}

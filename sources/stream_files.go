@@ -30,7 +30,9 @@ var inProgressSuffixes = []string{"._copying_", ".tmp", ".part", ".partial", ".c
 // order, to the discovery log; the offset {"files": N} stands for the first N log entries. Files
 // are never re-read, even when they change later. Hidden names (starting with '.' or '_'),
 // subdirectories and files with an in-progress suffix (._COPYING_, .tmp, .part, .partial,
-// .crdownload) are ignored. A file must be complete when its name appears: write it elsewhere on
+// .crdownload) are ignored. In a directory written by the files sink (it has _streamsql/manifest),
+// only the files that the sink's manifests name are discovered, in epoch order, when their epoch
+// commits. A file must be complete when its name appears: write it elsewhere on
 // the same file system and move it in with an atomic rename (mv, os.Rename), as Spark requires;
 // a file that is still being appended to under its final name may be read half-written.
 //
@@ -159,7 +161,24 @@ func (s *FileStream) Latest(ctx context.Context, from Offset) (Offset, error) {
 }
 
 // listNew returns the visible, complete regular files of the directory not yet in the log, sorted.
+// In a directory written by the files sink only the files named by its manifests count (see
+// committedFiles), taken in epoch order rather than name order.
 func (s *FileStream) listNew() ([]string, error) {
+	committed, managed, err := committedFiles(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %v", s.name, err)
+	}
+	if managed {
+		s.mu.Lock()
+		var names []string
+		for _, n := range committed {
+			if !s.seen[n] {
+				names = append(names, n)
+			}
+		}
+		s.mu.Unlock()
+		return names, nil
+	}
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: listing %q: %w", s.name, s.dir, err)

@@ -19,8 +19,13 @@
 // in-memory buffer, which the checks parse: a sink under test must use format = 'json'. Rows
 // added with AddData are processed (ProcessAllAvailable) before the next step that looks at
 // results, so all AddData steps between two checks form one epoch — as in Spark, where a check
-// runs the pending micro-batch. Queries with a processing-time trigger ('1 minute') are not
-// driven by the test: their checks wait, with a deadline, until the output matches.
+// runs the pending micro-batch. Queries that run by themselves (a processing-time trigger such
+// as '1 minute', or the default trigger over a socket) are not only driven by the test: their
+// checks retry, until the step's deadline, until the output matches. The processing-time trigger
+// runs on the injected clock, so it fires when AdvanceClock moves the clock past the interval.
+//
+// StopStream drops the query; StartStream re-creates it. Restarts have no checkpoints yet, so
+// StartStream after AddData fails the test ("restart needs checkpoints (issue 4)").
 //
 // Expected rows are []any (nil, bool, integers, float64, string, time.Time, time.Duration) or a
 // string of comma-separated cells ("a,1", NULL for a null); cells compare as the text the

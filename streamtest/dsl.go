@@ -324,6 +324,16 @@ func (q queryDef) drivenByClock() bool {
 	return true
 }
 
+// background reports whether the query runs epochs by itself (every trigger but manual and
+// available_now), so its output may still be on its way when a check starts.
+func (q queryDef) background() bool {
+	switch q.Trigger {
+	case "manual", "available_now", "availablenow", "once":
+		return false
+	}
+	return true
+}
+
 // outRow is one row printed by the console sink.
 type outRow struct {
 	run   int   // which start of the query printed it (StartStream increments)
@@ -478,9 +488,10 @@ func checkTable(name string, ordered bool, want []any) Step {
 	}}
 }
 
-// eventually processes pending data and runs check once; for a query started by a
-// processing-time trigger it retries (re-reading the output) until check passes or the step's
-// deadline, and reports the last mismatch.
+// eventually processes pending data and runs check once; for a query running in the background
+// (a processing-time trigger, or a source such as a socket whose data arrive on their own) it
+// retries, re-reading the output, until check passes or the step's deadline, and reports the last
+// mismatch.
 func (r *runner) eventually(check func() error) error {
 	if err := r.process(); err != nil {
 		return err
@@ -491,12 +502,12 @@ func (r *runner) eventually(check func() error) error {
 		}
 		err := check()
 		var mm *mismatch
-		if err == nil || !errors.As(err, &mm) || !r.running || !r.query.drivenByClock() {
+		if err == nil || !errors.As(err, &mm) || !r.running || !r.query.background() {
 			return err
 		}
 		select {
 		case <-r.ctx.Done():
-			return mismatchf("%v (still different after waiting %s for the processing-time trigger)", err, r.setup.Timeout)
+			return mismatchf("%v (still different after waiting %s for the query's trigger)", err, r.setup.Timeout)
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
@@ -579,8 +590,11 @@ func (r *runner) keyIndexes() ([]int, error) {
 	return idx, nil
 }
 
-func (r *runner) viewRows() ([][]string, error) {
-	res, err := r.eng.Query(r.ctx, "SELECT * FROM "+r.query.Name)
+func (r *runner) viewRows() ([][]string, error) { return r.rowsOf("SELECT * FROM " + r.query.Name) }
+
+// rowsOf runs a batch query and renders its cells as the console sink prints them.
+func (r *runner) rowsOf(query string) ([][]string, error) {
+	res, err := r.eng.Query(r.ctx, query)
 	if err != nil {
 		return nil, err
 	}

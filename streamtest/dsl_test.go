@@ -177,9 +177,9 @@ func TestFailureReport(t *testing.T) {
 	}
 	// Setup mistakes are reported before any step runs.
 	for sql, want := range map[string]string{
-		evSource:  "no CREATE SINK or CREATE MATERIALIZED VIEW",
-		evSource + "CREATE SINK out WITH (connector = 'console') AS SELECT k FROM ev":                    "add format = 'json'",
-		evSource + "CREATE SINK out WITH (connector = 'console', format = 'table') AS SELECT k FROM ev": "format = 'json', not \"table\"",
+		evSource: "no CREATE SINK or CREATE MATERIALIZED VIEW",
+		evSource + "CREATE SINK out WITH (connector = 'console') AS SELECT k FROM ev":                     "add format = 'json'",
+		evSource + "CREATE SINK out WITH (connector = 'console', format = 'table') AS SELECT k FROM ev":   "format = 'json', not \"table\"",
 		evSource + "CREATE SINK out WITH (connector = 'console', format = 'json') AS SELECT nope FROM ev": "setup SQL",
 	} {
 		rec = &recorder{TB: t}
@@ -236,7 +236,7 @@ func TestProcessingTimeCheckTimesOut(t *testing.T) {
 		AddData("ev", []any{"b", 1, at(12, 0)}), // waits for an hour that never comes
 		CheckNewAnswer("b,1"),
 	)
-	if !strings.Contains(rec.msg, "still different after waiting 200ms") || time.Since(begin) > 5*time.Second {
+	if !strings.Contains(rec.msg, "still different after waiting 200ms for the query's trigger") || time.Since(begin) > 5*time.Second {
 		t.Fatalf("report after %s:\n%s", time.Since(begin), rec.msg)
 	}
 }

@@ -25,6 +25,9 @@ func (g *Generator) Observe(t Time) {
 	}
 }
 
+// Seen reports whether any event has been observed.
+func (g *Generator) Seen() bool { return g.seen }
+
 // MaxEventTime is the largest event time observed (MinTime if none).
 func (g *Generator) MaxEventTime() Time { return g.maxSeen }
 

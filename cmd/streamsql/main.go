@@ -18,16 +18,24 @@ var version = ""
 const usageText = `streamsql: a structured-streaming SQL engine.
 
 Usage:
-  streamsql [repl] [--history FILE]
+  streamsql [repl] [--history FILE] [--data-dir DIR]
         Interactive SQL shell on an in-memory engine (the default). Statements end
         with ';' and may span lines; \? lists the meta-commands. When standard input
         is not a terminal, statements are read from it and their results printed.
         --history FILE   where the command history is kept
                          (default $XDG_STATE_HOME/streamsql/history or ~/.streamsql_history)
+        --data-dir DIR   keep checkpoints of continuous queries in DIR/checkpoints
 
-  streamsql run -f FILE.sql [--output table|csv|json]
+  streamsql run -f FILE.sql [--output table|csv|json] [--data-dir DIR]
         Run every statement of a script in order and print the results; stops at
         the first failing statement with exit status 1. -f - reads standard input.
+        Continuous queries keep running after the script until SIGINT/SIGTERM; with
+        --data-dir they checkpoint there and resume when the script runs again.
+
+  streamsql bench [--events N] [--files F] [--dir DIR]
+        Streaming benchmark: write N CSV events into F files, run a windowed
+        aggregation over a tenth, half and all of them with run -f, and print
+        events/s, CPU time per event and peak RSS of each run.
 
   streamsql version
         Print the version.
@@ -51,6 +59,8 @@ func realMain(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return replCommand(args[1:], stdin, stdout, stderr)
 	case "run":
 		return runCommand(args[1:], stdin, stdout, stderr)
+	case "bench":
+		return benchCommand(args[1:], stdout, stderr)
 	case "version":
 		if len(args) > 1 {
 			fmt.Fprintf(stderr, "streamsql version: unexpected argument %q\n", args[1])

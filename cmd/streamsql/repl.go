@@ -52,6 +52,7 @@ func replCommand(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("repl", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	history := fs.String("history", defaultHistoryPath(), "file that keeps the command history")
+	dataDir := fs.String("data-dir", "", "directory for checkpoints of continuous queries")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: streamsql [repl] [--history FILE]")
 		fs.PrintDefaults()
@@ -68,7 +69,7 @@ func replCommand(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	eng, err := streamsql.Open(streamsql.Options{Stdout: stdout})
+	eng, err := streamsql.Open(streamsql.Options{Stdout: stdout, DataDir: *dataDir})
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql: cannot start the engine: %v\n", err)
 		return 1

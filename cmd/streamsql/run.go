@@ -26,6 +26,7 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	file := fs.String("f", "", "SQL script to run; - reads standard input")
 	output := fs.String("output", "table", "result format: table, csv or json")
+	dataDir := fs.String("data-dir", "", "directory for checkpoints; continuous queries resume from it when the script runs again")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: streamsql run -f FILE.sql [--output table|csv|json]")
 		fs.PrintDefaults()
@@ -67,7 +68,7 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	out := newSharedOutput(stdout)
 	defer out.Flush()
-	eng, err := streamsql.Open(streamsql.Options{Stdout: out.sinkWriter()})
+	eng, err := streamsql.Open(streamsql.Options{Stdout: out.sinkWriter(), DataDir: *dataDir})
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql run: cannot start the engine: %v\n", err)
 		return 1

@@ -1,0 +1,90 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/jeroenrinzema/psql-wire/codes"
+	pgerror "github.com/jeroenrinzema/psql-wire/errors"
+
+	"github.com/streamsql/streamsql/sql"
+)
+
+// errTimeout marks a statement cancelled by --statement-timeout; errCanceled one cancelled by the
+// client (CancelRequest) or by server shutdown.
+var (
+	errTimeout  = errors.New("canceling statement due to statement timeout")
+	errCanceled = errors.New("canceling statement due to user request")
+)
+
+// sqlStates is the one place that maps engine errors to SQLSTATE codes. The engine has no error
+// codes yet, so the mapping goes by message patterns; the first matching row wins. Keep the more
+// specific patterns first.
+var sqlStates = []struct {
+	code    codes.Code
+	pattern *regexp.Regexp
+}{
+	{codes.Syntax, regexp.MustCompile(`^syntax error`)},
+	{codes.UndefinedTable, regexp.MustCompile(`(?i)\b(table|source|view|relation|materialized view) "?[^"]*"? does not exist`)},
+	{codes.UndefinedColumn, regexp.MustCompile(`(?i)\b(column|field) .*(does not exist|not found|unknown)|unknown column|ambiguous column`)},
+	{codes.UndefinedFunction, regexp.MustCompile(`(?i)unknown function|function .* does not exist|no function|undefined function`)},
+	{codes.DivisionByZero, regexp.MustCompile(`(?i)division by zero|divide by zero`)},
+	{codes.InvalidTextRepresentation, regexp.MustCompile(`(?i)invalid (input|text|value|literal)|cannot (parse|cast)|invalid .* syntax`)},
+	{codes.DuplicateRelation, regexp.MustCompile(`(?i)already exists`)},
+	{codes.FeatureNotSupported, regexp.MustCompile(`(?i)not supported|unsupported|not yet`)},
+	{codes.QueryCanceled, regexp.MustCompile(`(?i)context canceled|context deadline exceeded|canceling statement`)},
+}
+
+// sqlState returns the SQLSTATE of an engine error.
+func sqlState(err error) codes.Code {
+	if errors.Is(err, errTimeout) || errors.Is(err, errCanceled) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return codes.QueryCanceled
+	}
+	msg := err.Error()
+	var se *sql.Error
+	if errors.As(err, &se) {
+		if se.Kind == "syntax error" {
+			return codes.Syntax
+		}
+		msg = se.Msg
+	}
+	for _, s := range sqlStates {
+		if s.pattern.MatchString(msg) {
+			return s.code
+		}
+	}
+	return codes.Internal
+}
+
+// wireError turns an engine error into an ErrorResponse: the SQLSTATE from sqlState, the message
+// without the position decoration and, for positioned errors, the line, column and a caret line
+// as DETAIL (psql prints it under the message).
+func wireError(err error) error {
+	code := sqlState(err)
+	msg := err.Error()
+	var se *sql.Error
+	detail := ""
+	if errors.As(err, &se) {
+		msg = se.Msg
+		if se.Kind == "syntax error" {
+			msg = "syntax error: " + se.Msg
+		}
+		if se.Pos >= 0 && se.Source != "" {
+			line, col, text := se.Location()
+			detail = fmt.Sprintf("at line %d, column %d:\n  %s\n  %*s^", line, col, text, col-1, "")
+		}
+	}
+	switch {
+	case errors.Is(err, errTimeout):
+		msg = errTimeout.Error()
+	case code == codes.QueryCanceled:
+		msg = errCanceled.Error()
+	}
+	out := pgerror.WithCode(errors.New(msg), code)
+	if detail != "" {
+		out = pgerror.WithDetail(out, detail)
+	}
+	return out
+}

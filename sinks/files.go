@@ -1,0 +1,298 @@
+package sinks
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/streamsql/streamsql/exec"
+)
+
+// ManifestDir is where the files sink records its committed epochs, relative to its output
+// directory. Readers that find it (sources.ListFiles, the files source) read only the files named
+// in its manifests; see Files.
+const ManifestDir = "_streamsql/manifest"
+
+// Manifest is the content of ManifestDir/<epoch>: the data files (base names in the output
+// directory, in read order) that epoch committed. An epoch without rows has a manifest with no
+// files.
+type Manifest struct {
+	Epoch int64    `json:"epoch"`
+	Files []string `json:"files"`
+}
+
+// Files is the "files" sink connector (Spark's file sink): each epoch's rows become one data file
+// in a directory, committed by a manifest.
+//
+// Options: path (the output directory, created if missing) and format (json lines, the default;
+// csv, with a header line in every file; parquet, Arrow types kept through the stored schema).
+// Only append mode is accepted: files are never rewritten, so changed or retracted rows cannot be
+// expressed.
+//
+// Commit protocol for Write(epoch), each step durable before the next:
+//
+//  1. Unless the epoch has no rows, its rows go to .part-<epoch>-<hash>.<ext>.tmp (a hidden name),
+//     which is fsynced and renamed to part-<epoch 10 digits>-<hash>.<ext>; the directory is fsynced.
+//     The hash depends only on the query name and the epoch, so the name is the same every time
+//     the epoch is written.
+//  2. The manifest ManifestDir/<epoch> (JSON, see Manifest) is written the same way: a temporary
+//     hidden file, fsync, rename, fsync of the manifest directory.
+//
+// An epoch whose manifest exists is committed: writing it again does nothing (as does writing any
+// epoch at or below the highest manifest found at Open). A crash between steps 1 and 2 leaves a
+// data file that no manifest names: readers do not see it, and the replayed epoch renames its new
+// file over it, so no row appears twice. The directory is created and the manifest directory with
+// it at Open, so readers honour manifests from the start.
+type Files struct {
+	dir    string
+	format string // json, csv or parquet
+	query  string
+	mem    memory.Allocator
+	schema *arrow.Schema
+	last   int64 // highest committed epoch; -1 when none
+}
+
+// NewFiles opens the "files" sink connector; see Files.
+func NewFiles(cfg Config) (Sink, error) {
+	if err := checkConnectorOptions("files", cfg, "path", "format"); err != nil {
+		return nil, err
+	}
+	dir := strings.TrimSpace(cfg.Options["path"])
+	if dir == "" {
+		return nil, fmt.Errorf("sink %s: the files connector needs option path (the output directory)", cfg.Query)
+	}
+	format := strings.ToLower(strings.TrimSpace(cfg.Options["format"]))
+	switch format {
+	case "":
+		format = "json"
+	case "json", "csv", "parquet":
+	default:
+		return nil, fmt.Errorf("sink %s: the files connector writes format json, csv or parquet, got %q", cfg.Query, cfg.Options["format"])
+	}
+	mem := cfg.Mem
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	return &Files{dir: dir, format: format, query: cfg.Query, mem: mem, last: -1}, nil
+}
+
+// Open creates the output and manifest directories and finds the highest committed epoch.
+func (f *Files) Open(schema *arrow.Schema, mode OutputMode, _ []int) error {
+	if mode != Append {
+		return fmt.Errorf("sink %s: the files connector supports output_mode append only, not %s (files are never rewritten)", f.query, mode)
+	}
+	if schema == nil {
+		return fmt.Errorf("sink %s: no output schema", f.query)
+	}
+	if st, err := os.Stat(f.dir); err == nil && !st.IsDir() {
+		return fmt.Errorf("sink %s: path %q exists and is not a directory", f.query, f.dir)
+	}
+	mdir := filepath.Join(f.dir, ManifestDir)
+	if err := os.MkdirAll(mdir, 0o755); err != nil {
+		return fmt.Errorf("sink %s: creating the output directory: %w", f.query, err)
+	}
+	entries, err := os.ReadDir(mdir)
+	if err != nil {
+		return fmt.Errorf("sink %s: reading the manifests: %w", f.query, err)
+	}
+	last := int64(-1)
+	for _, e := range entries {
+		if n, err := strconv.ParseInt(e.Name(), 10, 64); err == nil && n > last {
+			last = n
+		}
+	}
+	f.schema, f.last = schema, last
+	return nil
+}
+
+// partName is the data file name of an epoch: deterministic, so a replay overwrites it.
+func (f *Files) partName(epoch int64) string {
+	h := sha256.Sum256([]byte(f.query + "\x00" + strconv.FormatInt(epoch, 10)))
+	ext := map[string]string{"json": "json", "csv": "csv", "parquet": "parquet"}[f.format]
+	return fmt.Sprintf("part-%010d-%s.%s", epoch, hex.EncodeToString(h[:4]), ext)
+}
+
+// Write commits one epoch (see Files). It borrows recs.
+func (f *Files) Write(ctx context.Context, epoch int64, recs []arrow.RecordBatch) error {
+	if f.schema == nil {
+		return fmt.Errorf("sink %s: Write before Open", f.query)
+	}
+	if epoch < 0 {
+		return fmt.Errorf("sink %s: invalid epoch %d", f.query, epoch)
+	}
+	if epoch <= f.last {
+		return nil
+	}
+	mname := filepath.Join(f.dir, ManifestDir, strconv.FormatInt(epoch, 10))
+	if _, err := os.Stat(mname); err == nil {
+		f.last = epoch
+		return nil
+	}
+	var rows int64
+	for _, r := range recs {
+		if err := checkRecord(f.schema, r); err != nil {
+			return fmt.Errorf("sink %s: %v", f.query, err)
+		}
+		rows += r.NumRows()
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m := Manifest{Epoch: epoch, Files: []string{}}
+	if rows > 0 {
+		name := f.partName(epoch)
+		if err := writeAtomic(f.dir, name, func(w io.Writer) error { return f.encode(w, recs) }); err != nil {
+			return fmt.Errorf("sink %s: writing %s: %w", f.query, filepath.Join(f.dir, name), err)
+		}
+		m.Files = append(m.Files, name)
+	}
+	body, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	mdir := filepath.Join(f.dir, ManifestDir)
+	if err := writeAtomic(mdir, filepath.Base(mname), func(w io.Writer) error { _, err := w.Write(body); return err }); err != nil {
+		return fmt.Errorf("sink %s: writing manifest %s: %w", f.query, mname, err)
+	}
+	f.last = epoch
+	return nil
+}
+
+// checkRecord verifies that r has the sink schema's column types.
+func checkRecord(schema *arrow.Schema, r arrow.RecordBatch) error {
+	if int(r.NumCols()) != schema.NumFields() {
+		return fmt.Errorf("record has %d columns, the output schema %d", r.NumCols(), schema.NumFields())
+	}
+	for j, fl := range schema.Fields() {
+		if t := r.Column(j).DataType(); !arrow.TypeEqual(t, fl.Type) {
+			return fmt.Errorf("column %q is %s in the record, %s in the output schema", fl.Name, exec.TypeName(t), exec.TypeName(fl.Type))
+		}
+	}
+	return nil
+}
+
+// encode writes recs as one file in the sink's format.
+func (f *Files) encode(w io.Writer, recs []arrow.RecordBatch) error {
+	switch f.format {
+	case "csv":
+		return WriteCSV(w, f.schema, recs)
+	case "json":
+		return WriteJSON(w, f.schema, recs)
+	}
+	fw, err := pqarrow.NewFileWriter(f.schema, w,
+		parquet.NewWriterProperties(parquet.WithAllocator(f.mem), parquet.WithCompression(compress.Codecs.Snappy)),
+		pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(f.mem), pqarrow.WithStoreSchema()))
+	if err != nil {
+		return fmt.Errorf("parquet writer: %w", err)
+	}
+	for _, r := range recs {
+		if r.NumRows() == 0 {
+			continue
+		}
+		rel := array.NewRecordBatch(f.schema, r.Columns(), r.NumRows())
+		err = fw.WriteBuffered(rel)
+		rel.Release()
+		if err != nil {
+			fw.Close()
+			return fmt.Errorf("parquet writer: %w", err)
+		}
+	}
+	if err := fw.Close(); err != nil {
+		return fmt.Errorf("parquet writer: %w", err)
+	}
+	return nil
+}
+
+// writeAtomic makes dir/name hold exactly what fill writes, durably: a hidden temporary file in
+// dir is written, fsynced and renamed over dir/name, then dir is fsynced. A crash leaves either
+// the old dir/name (or none) or the new one, plus possibly the temporary file.
+func writeAtomic(dir, name string, fill func(io.Writer) error) error {
+	tmp := filepath.Join(dir, "."+name+".tmp")
+	file, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(file, 1<<16)
+	err = fill(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = file.Sync()
+	}
+	if cerr := file.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, name))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Close has nothing to release: files are open only inside Write.
+func (f *Files) Close() error { return nil }
+
+// checkConnectorOptions rejects options that neither the connector (allowed) nor the query
+// (connector, output_mode, trigger, format) takes, naming them and the valid ones.
+func checkConnectorOptions(connector string, cfg Config, allowed ...string) error {
+	ok := map[string]bool{"connector": true, "output_mode": true, "trigger": true, "format": true}
+	prefixes := []string{}
+	for _, a := range allowed {
+		if p, isPrefix := strings.CutSuffix(a, "<property>"); isPrefix {
+			prefixes = append(prefixes, p)
+			continue
+		}
+		ok[a] = true
+	}
+	var unknown []string
+	for k := range cfg.Options {
+		if ok[k] {
+			continue
+		}
+		known := false
+		for _, p := range prefixes {
+			known = known || strings.HasPrefix(k, p)
+		}
+		if !known {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	return fmt.Errorf("sink %s: unknown option(s) %s for connector %s (valid: %s)", cfg.Query,
+		strings.Join(unknown, ", "), connector, strings.Join(allowed, ", "))
+}

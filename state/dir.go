@@ -1,0 +1,217 @@
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Dir is one query's checkpoint directory.
+type Dir struct{ path string }
+
+// Open creates (if needed) and opens a checkpoint directory.
+func Open(path string) (*Dir, error) {
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	return &Dir{path: path}, nil
+}
+
+// Path is the directory's location.
+func (d *Dir) Path() string { return d.path }
+
+// EpochFile is the relative path of kind/epoch ("offsets/12").
+func EpochFile(kind string, epoch int64) string {
+	return filepath.Join(kind, strconv.FormatInt(epoch, 10))
+}
+
+// StateFile is the relative path of an operator's snapshot.
+func StateFile(op int, epoch int64) string {
+	return filepath.Join("state", strconv.Itoa(op), strconv.FormatInt(epoch, 10))
+}
+
+// WriteJSON writes v as indented JSON to rel, atomically.
+func (d *Dir) WriteJSON(rel string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return d.writeAtomic(rel, func(f *os.File) error {
+		_, err := f.Write(append(b, '\n'))
+		return err
+	})
+}
+
+// ReadJSON reads rel into v; found is false when the file does not exist.
+func (d *Dir) ReadJSON(rel string, v any) (found bool, err error) {
+	b, err := os.ReadFile(filepath.Join(d.path, rel))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("checkpoint %s: %w", d.path, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return true, fmt.Errorf("checkpoint file %s is damaged: %v", filepath.Join(d.path, rel), err)
+	}
+	return true, nil
+}
+
+// WriteRecords writes records of one schema as an Arrow IPC file to rel, atomically.
+func (d *Dir) WriteRecords(rel string, schema *arrow.Schema, recs []arrow.RecordBatch) error {
+	return d.writeAtomic(rel, func(f *os.File) error {
+		w, err := ipc.NewFileWriter(f, ipc.WithSchema(schema))
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if err := w.Write(r); err != nil {
+				w.Close()
+				return err
+			}
+		}
+		return w.Close()
+	})
+}
+
+// ReadRecords reads an Arrow IPC file written by WriteRecords. The caller owns the records.
+func (d *Dir) ReadRecords(rel string, mem memory.Allocator) (*arrow.Schema, []arrow.RecordBatch, error) {
+	f, err := os.Open(filepath.Join(d.path, rel))
+	if err != nil {
+		return nil, nil, fmt.Errorf("checkpoint %s: %w", d.path, err)
+	}
+	defer f.Close()
+	r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
+	if err != nil {
+		return nil, nil, fmt.Errorf("checkpoint file %s is damaged: %v", filepath.Join(d.path, rel), err)
+	}
+	defer r.Close()
+	var out []arrow.RecordBatch
+	for i := 0; i < r.NumRecords(); i++ {
+		rec, err := r.RecordBatch(i)
+		if err != nil {
+			for _, o := range out {
+				o.Release()
+			}
+			return nil, nil, fmt.Errorf("checkpoint file %s is damaged: %v", filepath.Join(d.path, rel), err)
+		}
+		rec.Retain()
+		out = append(out, rec)
+	}
+	return r.Schema(), out, nil
+}
+
+// Epochs lists the epochs with a file under kind ("offsets", "commits" or "state/<op>"), sorted.
+// Names that are not epoch numbers (temporary files) are ignored.
+func (d *Dir) Epochs(kind string) ([]int64, error) {
+	entries, err := os.ReadDir(filepath.Join(d.path, kind))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", d.path, err)
+	}
+	var out []int64
+	for _, e := range entries {
+		if n, err := strconv.ParseInt(e.Name(), 10, 64); err == nil && n >= 0 && !e.IsDir() {
+			out = append(out, n)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out, nil
+}
+
+// Last returns the newest epoch under kind, or -1.
+func (d *Dir) Last(kind string) (int64, error) {
+	epochs, err := d.Epochs(kind)
+	if err != nil || len(epochs) == 0 {
+		return -1, err
+	}
+	return epochs[len(epochs)-1], nil
+}
+
+// Remove deletes rel; a missing file is not an error.
+func (d *Dir) Remove(rel string) error {
+	err := os.Remove(filepath.Join(d.path, rel))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// RemoveBefore deletes the offsets, commits and state files of epochs below keepFrom (retention).
+func (d *Dir) RemoveBefore(keepFrom int64) error {
+	kinds := []string{"offsets", "commits"}
+	ops, _ := os.ReadDir(filepath.Join(d.path, "state"))
+	for _, op := range ops {
+		if op.IsDir() {
+			kinds = append(kinds, filepath.Join("state", op.Name()))
+		}
+	}
+	var errs []error
+	for _, k := range kinds {
+		epochs, err := d.Epochs(k)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, e := range epochs {
+			if e < keepFrom {
+				errs = append(errs, d.Remove(EpochFile(k, e)))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// RemoveAll deletes the whole checkpoint (DROP SINK).
+func (d *Dir) RemoveAll() error { return os.RemoveAll(d.path) }
+
+// writeAtomic writes rel through a temporary file, fsync, rename and directory fsync.
+func (d *Dir) writeAtomic(rel string, write func(*os.File) error) error {
+	final := filepath.Join(d.path, rel)
+	dir := filepath.Dir(final)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(final)+"-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := write(f); err != nil {
+		return fmt.Errorf("writing %s: %w", final, err)
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return err
+	}
+	ok = true
+	df, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer df.Close()
+	return df.Sync()
+}
