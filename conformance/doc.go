@@ -36,8 +36,65 @@
 //
 // # Modes
 //
-// Each file runs once per engine mode. Today there is one, batch: every statement goes through
-// Engine.Exec/Query. Streaming modes (every row its own epoch, random epoch splits from a seed, a
-// restart from checkpoint after every epoch) are added to the mode list and must all agree with the
-// same expected blocks.
+// The files directly under testdata/ run in batch mode: every statement goes through
+// Engine.Exec/Query. The files under testdata/streaming/ run in batch mode and in the streaming
+// modes described next (TestStreamingConformance).
+//
+// # Streaming files
+//
+// testdata/streaming/*.slt add three directives to the format above:
+//
+//	stream ev (k VARCHAR, v BIGINT, ts TIMESTAMP) [watermark ts 5 seconds]
+//	rows ev                         then one row per line, up to a blank line; a line
+//	a 1 2024-01-01T00:00:01         "epoch" between rows marks an explicit epoch boundary
+//	query <types> <sort> [mode=view|complete|update|append] [keys=1,2|keys=none] [splits=any|exact] [dropped=N]
+//
+// Row cells are separated by spaces and written like expected cells (NULL, (empty)); a cell in
+// single quotes may hold spaces (” is a quote). TIMESTAMP cells are 2024-01-01T00:00:01[.ffffff]
+// (UTC), DATE cells 2024-01-01; BOOLEAN, BIGINT, DOUBLE, DECIMAL and VARCHAR columns are supported.
+// Every query sees every row of every rows block before it, in file order.
+//
+// Batch mode, the reference: a stream is a TABLE and each rows block an INSERT, on the engine and,
+// for portable records, on PostgreSQL (window() and session_window() are not portable: mark those
+// queries skipif postgres). Statements creating a continuous query (CREATE SINK, CREATE
+// MATERIALIZED VIEW) run only in the streaming modes, on an engine where the streams are push
+// sources; other statements (CREATE TABLE) run in both.
+//
+// Streaming modes: each query runs on a fresh engine where each stream is a push source
+// (CREATE SOURCE ... WITH (connector = 'push'), with WATERMARK FOR when declared). The query
+// becomes a MATERIALIZED VIEW (mode=view, the default) or a console JSON sink with that
+// output_mode, all with trigger = 'manual'; the rows so far are pushed epoch by epoch (each epoch's
+// rows, then ProcessAllAvailable, which also runs the no-data epochs a moved watermark needs). The
+// splits, all of which must give the expected block:
+//
+//   - one row per epoch;
+//   - random splits, one per seed in streamSeeds (a new epoch before each row with probability
+//     cutProbability, seeded by the seed and the query's line);
+//   - all rows in one epoch.
+//
+// What is compared after the last epoch: mode=view, SELECT * FROM the view (nosort keeps its
+// order); mode=complete, the rows of the sink's last epoch (the whole result table); mode=update,
+// the sink's rows upserted by the key columns keys= names (1-based; keys=none for a global
+// aggregate's single row; without keys every row is kept, as for a stateless query); mode=append,
+// the union of every emitted row. update and append output has no order: they need rowsort.
+//
+// append on a windowed aggregation emits only the windows (sessions) the final watermark has
+// closed, so its expected block is written by hand (what Spark outputs) and batch mode only checks
+// that the batch result contains every expected row. All other modes must equal batch mode.
+//
+// Watermarks make results depend on the epochs: the watermark computed at the end of an epoch
+// (latest event time - delay) applies in the next, and stateful operators drop late rows. A
+// splits=any query (the default) must not depend on them: the runner checks that no row of a
+// watermarked stream is at or below (latest earlier event time - delay), so no split can make it
+// late, and fails the query otherwise. Late-row cases say splits=exact: they run once, with the
+// epochs the "epoch" lines give, have no batch oracle, and may assert with dropped=N the number of
+// rows the stateful operators dropped (QueryProgress state operators' cumulative
+// numRowsDroppedByWatermark).
+//
+// A failure names file:line, the mode, the split (seed and rows per epoch) and the expected and
+// actual rows.
+//
+// "skipif streamsql-bug-N" before a record marks a known engine bug (listed with a description in
+// knownBugs): the record still runs in batch mode, the streaming modes skip it, and every skip is
+// printed to standard error in every run.
 package conformance

@@ -15,10 +15,7 @@ const bugPrefix = "streamsql-bug-"
 // knownBugs describes every engine bug a streaming record may be marked with. A record marked
 // "skipif streamsql-bug-N" still runs in batch mode; the streaming modes skip it and the suite
 // prints every skip (never silently).
-var knownBugs = map[string]string{
-	"streamsql-bug-1": "complete mode (views, complete sinks) drops late rows by the watermark; Spark ignores the watermark in complete mode " +
-		"(incremental/query.go Step passes wm to the operators whatever the mode; reproducer: late_rows.slt, the complete-mode queries)",
-}
+var knownBugs = map[string]string{}
 
 // streamDecl is "stream NAME (COLUMNS) [watermark COL INTERVAL]".
 type streamDecl struct {

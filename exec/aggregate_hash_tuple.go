@@ -122,19 +122,18 @@ func (t *tupleTable[K]) bytes() int64 {
 	return n
 }
 
-// tupleHash mixes the words of k pairwise (independent multiplies) and finishes with one more
-// mix; the table uses the top bits.
+// tupleHash mixes the words of k pairwise (independent multiplies; an odd last word is paired
+// with a constant); the table uses the top bits.
 func tupleHash[K tupleKey](k *K) uint64 {
-	w := *k
-	h := aggMix(w[0]^0xa0761d6478bd642f, w[1]^0xe7037ed1a0b428db)
-	j := 2
-	for ; j+1 < len(w); j += 2 {
-		h ^= aggMix(w[j]^0x8ebc6af09c88c6e3, w[j+1]^0x589965cc75374cc3)
+	h := aggMix((*k)[0]^0xa0761d6478bd642f, (*k)[1]^0xe7037ed1a0b428db)
+	for j := 2; j < len(*k); j += 2 {
+		x := uint64(0x589965cc75374cc3)
+		if j+1 < len(*k) {
+			x ^= (*k)[j+1]
+		}
+		h ^= aggMix((*k)[j]^0x8ebc6af09c88c6e3, x)
 	}
-	if j < len(w) {
-		h ^= aggMix(w[j]^0x1d8e4e27c47d124f, 0x8ebc6af09c88c6e3)
-	}
-	return aggMix(h^0xe7037ed1a0b428db, 0xa0761d6478bd642f)
+	return h
 }
 
 // tupleChunk is how many rows' tuples are built before they are probed: the scratch tuples (at
@@ -155,7 +154,16 @@ func (t *tupleTable[K]) probe(tup []K, ids []uint32) {
 	ids = ids[:len(tup)]
 	for i := range tup {
 		k := &tup[i]
-		h := tupleHash(k) >> shift
+		// tupleHash(k), written out: the compiler does not inline it (cost over budget).
+		h := aggMix((*k)[0]^0xa0761d6478bd642f, (*k)[1]^0xe7037ed1a0b428db)
+		for j := 2; j < len(*k); j += 2 {
+			x := uint64(0x589965cc75374cc3)
+			if j+1 < len(*k) {
+				x ^= (*k)[j+1]
+			}
+			h ^= aggMix((*k)[j]^0x8ebc6af09c88c6e3, x)
+		}
+		h >>= shift
 		for {
 			s := &slots[h]
 			if s.key == *k && s.gid1 != 0 {

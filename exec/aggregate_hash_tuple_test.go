@@ -101,7 +101,7 @@ func TestTupleTableMatchesSerialTable(t *testing.T) {
 		for i, c := range keys {
 			types[i] = aggTestSchema.Field(c).Type
 		}
-		for _, batch := range []int{1, 7, 1000} {
+		for _, batch := range []int{1, 7, 1000, 4000} { // 4000: two chunks of tupleChunk
 			label := fmt.Sprintf("keys %v batch %d", keys, batch)
 			tt, st := newTupleTable(types), newSerialKeyTable(types)
 			for off := int64(0); off < rec.NumRows(); off += int64(batch) {

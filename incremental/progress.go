@@ -29,6 +29,9 @@ type Progress struct {
 	// DroppedLateRows counts rows dropped in this epoch because they were older than the
 	// watermark, over all stateful operators.
 	DroppedLateRows int64 `json:"numRowsDroppedByWatermark"`
+	// BadRecords counts input records of this epoch that did not parse or fit the schema
+	// (skipped or dead-lettered, per the sources' on_error).
+	BadRecords int64 `json:"numBadRecords"`
 	// OutputRows counts rows handed to the sink.
 	OutputRows int64  `json:"numOutputRows"`
 	Sink       string `json:"sink"`

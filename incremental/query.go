@@ -52,6 +52,9 @@ type Config struct {
 	SQL        string
 	// Retention is how many epochs of checkpoint files to keep (default DefaultRetention).
 	Retention int
+	// BadRecords, if set, receives the inputs' bad records (the engine wires its Reporter into
+	// the sources); the driver commits its dead letters with each epoch.
+	BadRecords *BadRecords
 	// Fault, if set, is called at named points of the epoch protocol ("after_offsets",
 	// "after_sink", "after_state", "after_commit"): the crash tests kill the process there.
 	Fault func(point string, epoch int64)
@@ -321,9 +324,19 @@ func (q *Query) Step(ctx context.Context) (bool, error) {
 	}
 	q.fault("after_offsets", epoch)
 	ectx := q.newCtx(ctx)
-	ectx.Watermark = wm
+	// Complete mode keeps every group forever (it re-emits the whole table), so, as in Spark,
+	// the watermark neither drops late rows nor closes state there; it is still tracked and
+	// reported.
+	opWM := wm
+	if q.cfg.Mode == sinks.Complete {
+		opWM = watermark.MinTime
+	}
+	ectx.Watermark = opWM
 	for _, in := range q.inputs {
 		in.rows = 0
+	}
+	if q.cfg.BadRecords != nil {
+		q.cfg.BadRecords.begin()
 	}
 	var out []arrow.RecordBatch
 	var outRows int64
@@ -332,7 +345,7 @@ func (q *Query) Step(ctx context.Context) (bool, error) {
 			r.Release()
 		}
 	}()
-	err := q.tree.RunEpoch(ectx, wm, func(d exec.Delta) error {
+	err := q.tree.RunEpoch(ectx, opWM, func(d exec.Delta) error {
 		if d.Rec.NumRows() == 0 {
 			return nil
 		}
@@ -347,6 +360,12 @@ func (q *Query) Step(ctx context.Context) (bool, error) {
 	t2 := q.cfg.Clock()
 	if err := q.cfg.Sink.Write(ctx, epoch, out); err != nil {
 		return false, fmt.Errorf("sink %s: %w", q.cfg.SinkName, err)
+	}
+	var badRows int64
+	if q.cfg.BadRecords != nil {
+		if badRows, err = q.cfg.BadRecords.commit(ctx, epoch); err != nil {
+			return false, fmt.Errorf("dead-letter table: %w", err)
+		}
 	}
 	q.fault("after_sink", epoch)
 	t3 := q.cfg.Clock()
@@ -371,7 +390,7 @@ func (q *Query) Step(ctx context.Context) (bool, error) {
 		in.from = in.end
 	}
 	q.epoch++
-	q.publish(epoch, t0, t1, t2, t3, wm, next, inputRows, outRows, sourcesProgress)
+	q.publish(epoch, t0, t1, t2, t3, wm, next, inputRows, outRows, badRows, sourcesProgress)
 	return true, nil
 }
 
@@ -392,7 +411,7 @@ type stateReporter interface {
 
 type lateReporter interface{ DroppedLate() int64 }
 
-func (q *Query) publish(epoch int64, t0, t1, t2, t3 time.Time, wm, next watermark.Time, inputRows, outRows int64, srcs []SourceProgress) {
+func (q *Query) publish(epoch int64, t0, t1, t2, t3 time.Time, wm, next watermark.Time, inputRows, outRows, badRows int64, srcs []SourceProgress) {
 	p := Progress{
 		Query: q.cfg.Name, Epoch: epoch, Timestamp: t0, NumInputRows: inputRows, Sources: srcs,
 		DurationMs: map[string]int64{
@@ -402,6 +421,7 @@ func (q *Query) publish(epoch int64, t0, t1, t2, t3 time.Time, wm, next watermar
 			"triggerExecution": t3.Sub(t0).Milliseconds(),
 		},
 		Watermark: wm.String(), NextWatermark: next.String(), OutputRows: outRows, Sink: q.cfg.SinkName,
+		BadRecords: badRows,
 	}
 	if d := t3.Sub(t0).Seconds(); d > 0 {
 		p.ProcessedRowsPerSecond = float64(inputRows) / d

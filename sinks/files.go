@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -195,9 +196,32 @@ func (f *Files) encode(w io.Writer, recs []arrow.RecordBatch) error {
 	case "json":
 		return WriteJSON(w, f.schema, recs)
 	}
-	fw, err := pqarrow.NewFileWriter(f.schema, w,
-		parquet.NewWriterProperties(parquet.WithAllocator(f.mem), parquet.WithCompression(compress.Codecs.Snappy)),
-		pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(f.mem), pqarrow.WithStoreSchema()))
+	return writeParquet(w, f.schema, recs, f.mem)
+}
+
+// writeParquet writes recs (of schema's column types) as one Parquet file with the Arrow schema
+// stored in its metadata. Parquet and pqarrow have no INTERVAL (Arrow DURATION) type, so an
+// INTERVAL column is written as BIGINT microseconds with field metadata streamsql.type=INTERVAL.
+// recs are borrowed.
+func writeParquet(w io.Writer, schema *arrow.Schema, recs []arrow.RecordBatch, mem memory.Allocator) error {
+	fields := schema.Fields()
+	var durations []int
+	for j, fl := range fields {
+		switch fl.Type.ID() {
+		case arrow.DURATION:
+			fields[j].Type = arrow.PrimitiveTypes.Int64
+			fields[j].Metadata = arrow.NewMetadata([]string{"streamsql.type"}, []string{"INTERVAL"})
+			durations = append(durations, j)
+		case arrow.LIST:
+			if fl.Type.(*arrow.ListType).Elem().ID() == arrow.DURATION {
+				return fmt.Errorf("column %q: INTERVAL[] cannot be written to parquet", fl.Name)
+			}
+		}
+	}
+	storage := arrow.NewSchema(fields, nil)
+	fw, err := pqarrow.NewFileWriter(storage, w,
+		parquet.NewWriterProperties(parquet.WithAllocator(mem), parquet.WithCompression(compress.Codecs.Snappy)),
+		pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem), pqarrow.WithStoreSchema()))
 	if err != nil {
 		return fmt.Errorf("parquet writer: %w", err)
 	}
@@ -205,7 +229,17 @@ func (f *Files) encode(w io.Writer, recs []arrow.RecordBatch) error {
 		if r.NumRows() == 0 {
 			continue
 		}
-		rel := array.NewRecordBatch(f.schema, r.Columns(), r.NumRows())
+		cols := slices.Clone(r.Columns())
+		for _, j := range durations {
+			d := cols[j].Data()
+			nd := array.NewData(arrow.PrimitiveTypes.Int64, d.Len(), d.Buffers(), nil, d.NullN(), d.Offset())
+			cols[j] = array.MakeFromData(nd)
+			nd.Release()
+		}
+		rel := array.NewRecordBatch(storage, cols, r.NumRows())
+		for _, j := range durations {
+			cols[j].Release()
+		}
 		err = fw.WriteBuffered(rel)
 		rel.Release()
 		if err != nil {

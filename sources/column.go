@@ -12,6 +12,10 @@ import (
 	"github.com/streamsql/streamsql/exec"
 )
 
+// reasonBatchFull is the Reason when a batch's string data would exceed what int32 offsets
+// address. It is not a property of the record, so it stops the decoder even with OnError set.
+const reasonBatchFull = "string data of one batch exceeds 2 GiB; use a smaller batch_size"
+
 // kind is the physical layout a column is decoded into.
 type kind uint8
 

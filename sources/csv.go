@@ -65,7 +65,7 @@ func newCSVDecoder(r io.Reader, path string, schema *arrow.Schema, opts DecodeOp
 	if err != nil {
 		return nil, err
 	}
-	d := &csvDecoder{path: path, schema: schema, cols: cols, opts: opts, in: newInput(r, opts.bufSize),
+	d := &csvDecoder{path: path, schema: schema, cols: cols, opts: opts, in: newInput(r, opts.bufSize, opts.maxRecord),
 		delim: opts.Delimiter, line: 1}
 	if !opts.Header {
 		d.fieldCol = make([]int, len(cols))
@@ -104,14 +104,21 @@ func (d *csvDecoder) Next() (arrow.RecordBatch, error) {
 			d.line++
 			continue
 		case scanErr:
-			return nil, d.fail("", in.buf[in.pos:next], reason)
-		}
-		if d.fieldCol == nil {
-			if err := d.readHeader(next); err != nil {
+			if err := d.malformed(next, reason); err != nil {
 				return nil, err
 			}
-		} else if err := d.convert(next); err != nil {
-			return nil, err
+			continue
+		}
+		var re *RecordError
+		if d.fieldCol == nil {
+			re = d.readHeader(next)
+		} else {
+			re = d.convert(next)
+		}
+		if re != nil {
+			if err := d.reject(re); err != nil {
+				return nil, err
+			}
 		}
 		in.pos = next
 		d.line += int64(lines)
@@ -124,16 +131,18 @@ func (d *csvDecoder) Next() (arrow.RecordBatch, error) {
 	return rec, nil
 }
 
-// more reads more input, turning read failures into the sticky error.
+// more reads more input. A record that outgrows the largest buffer is a bad record (see
+// overLong); read failures finish the decoder.
 func (d *csvDecoder) more() error {
-	if err := d.in.more(); err != nil {
-		if err == errRecordTooLong {
-			return d.fail("", d.in.buf[d.in.pos:min(d.in.end, d.in.pos+maxRawBytes)], err.Error())
-		}
-		d.err = fmt.Errorf("reading %s: %w", d.name(), err)
-		return d.err
+	err := d.in.more()
+	switch {
+	case err == nil:
+		return nil
+	case err == errRecordTooLong:
+		return d.overLong()
 	}
-	return nil
+	d.err = fmt.Errorf("reading %s: %w", d.name(), err)
+	return d.err
 }
 
 func (d *csvDecoder) name() string {
@@ -143,13 +152,64 @@ func (d *csvDecoder) name() string {
 	return d.path
 }
 
-// fail rolls back the partial row, records the sticky error and returns it.
-func (d *csvDecoder) fail(column string, raw []byte, reason string) error {
+// fail rolls back the partial row and describes the bad record starting at line d.line: raw is
+// its text (see RecordError.Raw). A failure before the header has been read is fatal.
+func (d *csvDecoder) fail(column string, raw []byte, reason string) *RecordError {
 	for _, c := range d.cols {
 		c.truncate(d.rows)
 	}
-	d.err = &RecordError{Path: d.path, Line: d.line, Column: column, Raw: truncRaw(raw), Reason: reason}
-	return d.err
+	return &RecordError{Path: d.path, Line: d.line, Column: column, Raw: truncRaw(raw), Reason: reason,
+		fatal: d.fieldCol == nil || reason == reasonBatchFull}
+}
+
+// reject applies the OnError policy to a bad record whose bytes have been (or will be) passed
+// over: nil means go on with the next record, an error finishes the decoder.
+func (d *csvDecoder) reject(re *RecordError) error {
+	if err := rejectRecord(d.opts.OnError, re); err != nil {
+		d.err = err
+		return err
+	}
+	return nil
+}
+
+// malformed handles a scan error in the record at in.pos, detected at the byte before next: the
+// decoder resynchronises at the first line break after next that is outside quotes, counting
+// every '"' from next on as opening or closing quotes (see the package documentation). The whole
+// span is one bad record.
+func (d *csvDecoder) malformed(next int, reason string) error {
+	in := d.in
+	prefix := in.buf[in.pos:next]
+	if d.fieldCol == nil {
+		return d.reject(d.fail("", prefix, reason))
+	}
+	startLines := bytes.Count(prefix, newline)
+	in.pos = next
+	raw, lines, err := in.skipRecord(prefix, true, false)
+	if err != nil {
+		d.err = fmt.Errorf("reading %s: %w", d.name(), err)
+		return d.err
+	}
+	re := d.fail("", raw, reason)
+	d.line += int64(startLines + lines)
+	return d.reject(re)
+}
+
+// overLong handles a record at in.pos that fills the largest read buffer without ending: it is
+// skipped up to the first line break outside quotes, counting quotes from the record's start.
+func (d *csvDecoder) overLong() error {
+	in := d.in
+	reason := in.tooLong("record") + " (unterminated quote?)"
+	if d.fieldCol == nil {
+		return d.reject(d.fail("", in.buf[in.pos:in.end], reason))
+	}
+	raw, lines, err := in.skipRecord(nil, true, false)
+	if err != nil {
+		d.err = fmt.Errorf("reading %s: %w", d.name(), err)
+		return d.err
+	}
+	re := d.fail("", raw, reason)
+	d.line += int64(lines)
+	return d.reject(re)
 }
 
 // scan finds the fields of the record at in.pos. On scanOK and scanBlank, next is the offset after
@@ -298,8 +358,9 @@ func (d *csvDecoder) fieldBytes(f *csvField) []byte {
 	return s
 }
 
-// convert appends the scanned record (ending at next) as one row.
-func (d *csvDecoder) convert(next int) error {
+// convert appends the scanned record (ending at next) as one row, or rolls it back and returns
+// what is wrong with it.
+func (d *csvDecoder) convert(next int) *RecordError {
 	if len(d.fields) != len(d.fieldCol) {
 		what := ""
 		if d.opts.Header {
@@ -323,7 +384,7 @@ func (d *csvDecoder) convert(next int) error {
 			b = d.fieldBytes(f)
 		}
 		if reason := c.appendText(b); reason != "" {
-			return d.fail(c.name, b, reason)
+			return d.fail(c.name, d.recordText(next), reason)
 		}
 	}
 	d.rows++
@@ -335,8 +396,8 @@ func (d *csvDecoder) recordText(next int) []byte {
 	return bytes.TrimRight(d.in.buf[d.in.pos:next], "\r\n")
 }
 
-// readHeader maps the header record's names to columns (case-insensitively).
-func (d *csvDecoder) readHeader(next int) error {
+// readHeader maps the header record's names to columns (case-insensitively). Its errors are fatal.
+func (d *csvDecoder) readHeader(next int) *RecordError {
 	d.fieldCol = make([]int, len(d.fields))
 	seen := make([]int, len(d.cols)) // header position + 1 of each column
 	for fi := range d.fields {

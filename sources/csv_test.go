@@ -148,7 +148,8 @@ func TestCSVBatchBoundaries(t *testing.T) {
 	}
 }
 
-// TestCSVBadInput checks the RecordError of each kind of bad record, with its exact line.
+// TestCSVBadInput checks the RecordError of each kind of bad record, with its exact line and the
+// record's text as Raw.
 func TestCSVBadInput(t *testing.T) {
 	schema := schemaOf(t, "id BIGINT", "price DOUBLE", "name VARCHAR")
 	for _, tc := range []struct {
@@ -158,14 +159,14 @@ func TestCSVBadInput(t *testing.T) {
 		raw         string
 		msg         string
 	}{
-		{"bad double", "1,2.5,a\n2,\"12,x\",b\n", 2, "price", "12,x", `line 2: column "price": invalid DOUBLE "12,x"`},
-		{"bad bigint after multi-line field", "1,2,\"a\nb\nc\"\r\n\n2x,3,d\n", 5, "id", "2x", `line 5: column "id": invalid BIGINT "2x"`},
-		{"bigint overflow", "9223372036854775808,1,a\n", 1, "id", "9223372036854775808", `line 1: column "id": invalid BIGINT "9223372036854775808"`},
+		{"bad double", "1,2.5,a\n2,\"12,x\",b\n", 2, "price", "2,\"12,x\",b", `line 2: column "price": invalid DOUBLE "12,x"`},
+		{"bad bigint after multi-line field", "1,2,\"a\nb\nc\"\r\n\n2x,3,d\n", 5, "id", "2x,3,d", `line 5: column "id": invalid BIGINT "2x"`},
+		{"bigint overflow", "9223372036854775808,1,a\n", 1, "id", "9223372036854775808,1,a", `line 1: column "id": invalid BIGINT "9223372036854775808"`},
 		{"too few fields", "1,2,a\n1,2\n", 2, "", "1,2", "line 2: expected 3 fields, found 2"},
 		{"too many fields", "1,2,a,b\r\n", 1, "", "1,2,a,b", "line 1: expected 3 fields, found 4"},
 		{"unterminated quote", "1,2,a\n3,4,\"abc\n", 2, "", "3,4,\"abc\n", "line 2: unterminated quoted field"},
 		{"text after closing quote", "1,2,\"a\"b\n", 1, "", "1,2,\"a\"b", `line 1: unexpected 'b' after the closing quote of field 3`},
-		{"invalid utf8", "1,2,ok\n\n\n1,2,a\xffb\n", 4, "name", "a\xffb", `line 4: column "name": invalid UTF-8 in VARCHAR "a\xffb"`},
+		{"invalid utf8", "1,2,ok\n\n\n1,2,a\xffb\n", 4, "name", "1,2,a\xffb", `line 4: column "name": invalid UTF-8 in VARCHAR "a\xffb"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, bufSize := range []int{4, 0} {

@@ -45,7 +45,8 @@ type jsonDecoder struct {
 	keyBuf  []byte // unescaped key
 	valBuf  []byte // unescaped string value
 
-	lineNo int64 // physical line of the line being decoded
+	line   []byte // the line being decoded (a window of the read buffer), for RecordError.Raw
+	lineNo int64  // physical line of the line being decoded
 	rows   int
 	err    error
 }
@@ -64,14 +65,15 @@ func newJSONDecoder(r io.Reader, path string, schema *arrow.Schema, opts DecodeO
 	if err != nil {
 		return nil, err
 	}
-	return &jsonDecoder{path: path, schema: schema, cols: cols, opts: opts, in: newInput(r, opts.bufSize),
+	return &jsonDecoder{path: path, schema: schema, cols: cols, opts: opts, in: newInput(r, opts.bufSize, opts.maxRecord),
 		seen: make([]uint64, len(cols)), lastCol: -1, lineNo: 1}, nil
 }
 
 // nextLine returns the next line of in (without \n or \r\n) and advances past it; ok is false at
-// the end of the input. A read failure is passed to fail, whose result is returned as err. The line
-// is a window of the read buffer, valid until the next call.
-func nextLine(in *input, fail func(err error) error) (line []byte, ok bool, err error) {
+// the end of the input. err is errRecordTooLong for a line that outgrows the largest buffer (pos
+// is then still at its start), or a read failure. The line is a window of the read buffer, valid
+// until the next call.
+func nextLine(in *input) (line []byte, ok bool, err error) {
 	for {
 		if k := bytes.IndexByte(in.buf[in.pos:in.end], '\n'); k >= 0 {
 			line = in.buf[in.pos : in.pos+k]
@@ -87,7 +89,7 @@ func nextLine(in *input, fail func(err error) error) (line []byte, ok bool, err 
 			break
 		}
 		if err := in.more(); err != nil {
-			return nil, false, fail(err)
+			return nil, false, err
 		}
 	}
 	if n := len(line); n > 0 && line[n-1] == '\r' {
@@ -102,15 +104,20 @@ func (d *jsonDecoder) Next() (arrow.RecordBatch, error) {
 		return nil, d.err
 	}
 	for d.rows < d.opts.BatchSize {
-		line, ok, err := nextLine(d.in, d.readFailed)
+		line, ok, err := nextLine(d.in)
 		if err != nil {
-			return nil, err
+			if err = d.readFailed(err); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if !ok {
 			break
 		}
 		if err := d.decodeLine(line); err != nil {
-			return nil, err
+			if err = d.reject(err); err != nil {
+				return nil, err
+			}
 		}
 		d.lineNo++
 	}
@@ -122,9 +129,18 @@ func (d *jsonDecoder) Next() (arrow.RecordBatch, error) {
 	return rec, nil
 }
 
+// readFailed handles an error of nextLine: an over-long line is skipped as a bad record (nil
+// means go on), a read failure finishes the decoder.
 func (d *jsonDecoder) readFailed(err error) error {
 	if err == errRecordTooLong {
-		return d.fail("", d.in.buf[d.in.pos:min(d.in.end, d.in.pos+maxRawBytes)], "line longer than 256 MiB")
+		raw, lines, rerr := d.in.skipRecord(nil, false, false)
+		if rerr == nil {
+			d.line = raw
+			re := d.fail("", d.in.tooLong("line"))
+			d.lineNo += int64(lines)
+			return d.reject(re)
+		}
+		err = rerr
 	}
 	name := d.path
 	if name == "" {
@@ -134,18 +150,30 @@ func (d *jsonDecoder) readFailed(err error) error {
 	return d.err
 }
 
-// fail rolls back the partial row, records the sticky error and returns it.
-func (d *jsonDecoder) fail(column string, raw []byte, reason string) error {
+// fail rolls back the partial row and describes the bad line d.line (number d.lineNo).
+func (d *jsonDecoder) fail(column, reason string) error {
 	for _, c := range d.cols {
 		c.truncate(d.rows)
 	}
-	d.err = &RecordError{Path: d.path, Line: d.lineNo, Column: column, Raw: truncRaw(raw), Reason: reason}
-	return d.err
+	return &RecordError{Path: d.path, Line: d.lineNo, Column: column, Raw: truncRaw(d.line), Reason: reason,
+		fatal: reason == reasonBatchFull}
+}
+
+// reject applies the OnError policy to the error of a bad line, which has been passed over: nil
+// means go on with the next line, an error finishes the decoder.
+func (d *jsonDecoder) reject(err error) error {
+	if re, ok := err.(*RecordError); ok {
+		err = rejectRecord(d.opts.OnError, re)
+	}
+	if err != nil {
+		d.err = err
+	}
+	return err
 }
 
 // failLine reports a line-level syntax error at offset p of the line.
 func (d *jsonDecoder) failLine(s []byte, p int, what string) error {
-	return d.fail("", s, syntaxReason(s, p, what))
+	return d.fail("", syntaxReason(s, p, what))
 }
 
 func skipWS(s []byte, p int) int {
@@ -157,6 +185,7 @@ func skipWS(s []byte, p int) int {
 
 // decodeLine appends the object on line s as one row; blank lines are skipped.
 func (d *jsonDecoder) decodeLine(s []byte) error {
+	d.line = s
 	p := skipWS(s, 0)
 	if p == len(s) {
 		return nil
@@ -175,7 +204,7 @@ func (d *jsonDecoder) decodeLine(s []byte) error {
 			}
 			key, np, reason := scanString(s, p, &d.keyBuf)
 			if reason != "" {
-				return d.fail("", s, reason)
+				return d.fail("", reason)
 			}
 			p = skipWS(s, np)
 			if p >= len(s) || s[p] != ':' {
@@ -200,7 +229,7 @@ func (d *jsonDecoder) decodeLine(s []byte) error {
 		}
 	}
 	if p = skipWS(s, p); p != len(s) {
-		return d.fail("", s, fmt.Sprintf("invalid JSON at offset %d: unexpected %q after the object", p, s[p]))
+		return d.fail("", fmt.Sprintf("invalid JSON at offset %d: unexpected %q after the object", p, s[p]))
 	}
 	for ci, c := range d.cols {
 		if d.seen[ci] != d.rowGen {
@@ -257,7 +286,7 @@ func (d *jsonDecoder) value(s []byte, p, ci int) (int, error) {
 	if ci >= 0 {
 		c = d.cols[ci]
 		if d.seen[ci] == d.rowGen {
-			return p, d.fail(c.name, s, "key given twice in one object")
+			return p, d.fail(c.name, "key given twice in one object")
 		}
 		d.seen[ci] = d.rowGen
 	}
@@ -269,13 +298,13 @@ func (d *jsonDecoder) value(s []byte, p, ci int) (int, error) {
 		var reason string
 		str, p, reason = scanString(s, p, &d.valBuf)
 		if reason != "" {
-			return p, d.fail("", s, reason)
+			return p, d.fail("", reason)
 		}
 		kind = jString
 	case '{', '[':
 		np, reason := skipValue(s, p, 0)
 		if reason != "" {
-			return p, d.fail("", s, reason)
+			return p, d.fail("", reason)
 		}
 		p = np
 		kind = jObject
@@ -313,7 +342,7 @@ func (d *jsonDecoder) value(s []byte, p, ci int) (int, error) {
 	}
 	raw := s[start:p]
 	if reason := d.appendJSON(c, kind, raw, str); reason != "" {
-		return p, d.fail(c.name, raw, reason)
+		return p, d.fail(c.name, reason)
 	}
 	return p, nil
 }
@@ -335,7 +364,7 @@ func (d *jsonDecoder) appendJSON(c *column, kind jsonKind, raw, str []byte) stri
 				return "invalid UTF-8 in VARCHAR " + quoteRaw(raw)
 			}
 			if !c.appendString(raw) {
-				return "string data of one batch exceeds 2 GiB; use a smaller batch_size"
+				return reasonBatchFull
 			}
 			return ""
 		}

@@ -90,13 +90,14 @@ func (c StreamConfig) optionFloat(key string, def, lo, hi float64, what string) 
 }
 
 // decodeOptions reads the decoder options (header, delimiter, batch_size) with errors naming the
-// source, allocating from c.Mem.
+// source, allocating from c.Mem, with c.OnError as the bad-record policy.
 func (c StreamConfig) decodeOptions() (DecodeOptions, error) {
 	o, err := ParseDecodeOptions(c.Options)
 	if err != nil {
 		return o, fmt.Errorf("source %s: %v", c.Name, err)
 	}
 	o.Mem = c.Mem
+	o.OnError = c.OnError
 	return o, nil
 }
 
@@ -111,6 +112,15 @@ func (c StreamConfig) checkSingleVarchar(connector string) error {
 }
 
 // countOffset encodes the offsets of sources that count things: {"<key>": n}.
+// latestCount is what a counting source's Latest returns: from itself when nothing is new (nil
+// stays nil, so the driver sees no data before the first row), else the count offset.
+func latestCount(key string, from Offset, start, end int64) Offset {
+	if end == start {
+		return from
+	}
+	return countOffset(key, end)
+}
+
 func countOffset(key string, n int64) Offset {
 	return Offset(`{"` + key + `":` + strconv.FormatInt(n, 10) + `}`)
 }

@@ -32,10 +32,22 @@ type DecodeOptions struct {
 	BatchSize int
 	// Mem allocates every Arrow buffer of the emitted records; nil means memory.DefaultAllocator.
 	Mem memory.Allocator
+	// OnError is the bad-record policy. Nil stops at the first bad record: Next returns its
+	// *RecordError, then returns it again on every call. Otherwise every bad record is handed to
+	// OnError (synchronously, from Next, with the record already rolled back): when it returns nil
+	// the decoder drops the record and goes on with the next one; when it returns an error, Next
+	// returns that error and the decoder is finished. The RecordError is the callee's to keep.
+	// Errors that are not about one record never reach OnError and always stop the decoder: read
+	// failures, a CSV header that does not fit the schema (or cannot be read), and a batch whose
+	// string data would exceed 2 GiB.
+	OnError func(*RecordError) error
 
 	// bufSize overrides the read buffer size (tests use tiny buffers to make records straddle
 	// refills); 0 means defaultBufSize.
 	bufSize int
+	// maxRecord overrides maxRecordBytes (tests use a small limit to exercise over-long records);
+	// 0 means maxRecordBytes.
+	maxRecord int
 }
 
 // normalized returns o with defaults filled in, or an error for invalid settings.
@@ -60,6 +72,10 @@ func (o DecodeOptions) normalized() (DecodeOptions, error) {
 		o.bufSize = defaultBufSize
 	}
 	o.bufSize = max(o.bufSize, minBufSize)
+	if o.maxRecord <= 0 {
+		o.maxRecord = maxRecordBytes
+	}
+	o.maxRecord = max(o.maxRecord, o.bufSize)
 	return o, nil
 }
 

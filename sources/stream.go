@@ -49,6 +49,13 @@ type StreamConfig struct {
 	Clock func() time.Time
 	// Mem allocates every buffer the source creates.
 	Mem memory.Allocator
+	// OnError is the bad-record policy of every decoder the source runs (DecodeOptions.OnError):
+	// nil stops the Read at the first bad record; otherwise each bad record (a file record, a
+	// Kafka message with Path "<topic>/<partition>" and Line its offset, a socket line that is not
+	// valid UTF-8) is handed to it during Read, and dropped when it returns nil. A replayed range
+	// reports its bad records again. Sources whose rows cannot be malformed (datagen, push) never
+	// call it.
+	OnError func(*RecordError) error
 }
 
 // Option returns an option's value or def.

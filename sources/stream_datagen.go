@@ -404,7 +404,7 @@ func (s *DatagenStream) Latest(ctx context.Context, from Offset) (Offset, error)
 		return nil, err
 	}
 	if s.rate == 0 {
-		return countOffset("rows", s.bound(start+s.maxRows)), nil
+		return latestCount("rows", from, start, s.bound(start+s.maxRows)), nil
 	}
 	now := s.clock()
 	s.mu.Lock()
@@ -423,7 +423,7 @@ func (s *DatagenStream) Latest(ctx context.Context, from Offset) (Offset, error)
 	if s.maxRows > 0 && end-start > s.maxRows {
 		end = start + s.maxRows
 	}
-	return countOffset("rows", max(start, s.bound(end))), nil
+	return latestCount("rows", from, start, max(start, s.bound(end))), nil
 }
 
 // bound caps an offset at number_of_rows, after which the stream has no new data (so an

@@ -157,7 +157,7 @@ func (s *FileStream) Latest(ctx context.Context, from Offset) (Offset, error) {
 	if s.maxFiles > 0 && end-start > s.maxFiles {
 		end = start + s.maxFiles
 	}
-	return countOffset("files", end), nil
+	return latestCount("files", from, start, end), nil
 }
 
 // listNew returns the visible, complete regular files of the directory not yet in the log, sorted.

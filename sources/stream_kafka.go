@@ -705,7 +705,8 @@ func (s *kafkaStream) Close() error {
 }
 
 // KafkaRecordError reports a Kafka message that does not fit the declared schema. Err holds the
-// decoder's diagnosis; its Line is always 1 (one message is one record).
+// decoder's diagnosis with Path "<topic>/<partition>" and Line the message's offset (one message
+// is one record); it is also what the OnError policy receives.
 type KafkaRecordError struct {
 	Source    string
 	Topic     string
@@ -746,6 +747,7 @@ func (s *kafkaStream) newRows() (*kafkaRows, error) {
 	r := &kafkaRows{s: s, meta: make([]*column, len(s.roles)), topic: []byte(s.topic)}
 	opts := s.opts
 	opts.Mem = s.mem
+	opts.OnError = nil // the decoders only diagnose; add applies the policy to whole messages
 	if s.valueSchema.NumFields() > 0 {
 		switch s.format {
 		case "json":
@@ -781,24 +783,47 @@ func (s *kafkaStream) newRows() (*kafkaRows, error) {
 	return r, nil
 }
 
-// add appends message m (at offset off) as one row.
+// add appends message m (at offset off) as one row. A message that does not decode is handed to
+// the OnError policy (StreamConfig.OnError) with every column rolled back: when it returns nil the
+// message is dropped, else add returns its error. Without a policy the *KafkaRecordError is
+// returned.
 func (r *kafkaRows) add(m *kafka.Message, off int64) error {
+	err := r.addRow(m, off)
+	if err == nil {
+		return nil
+	}
+	var ke *KafkaRecordError
+	if onError := r.s.opts.OnError; onError != nil && errors.As(err, &ke) && !ke.Err.fatal {
+		return onError(ke.Err)
+	}
+	return err
+}
+
+// addRow appends message m as one row, or leaves every column as it was and returns a
+// *KafkaRecordError.
+func (r *kafkaRows) addRow(m *kafka.Message, off int64) error {
 	s := r.s
-	fail := func(col, reason string, raw []byte) error {
-		return &KafkaRecordError{Source: s.name, Topic: s.topic, Partition: m.TopicPartition.Partition, Offset: off,
-			Err: &RecordError{Line: 1, Column: col, Raw: truncRaw(raw), Reason: reason}}
+	wrap := func(re *RecordError) error {
+		re.Path = s.topic + "/" + strconv.FormatInt(int64(m.TopicPartition.Partition), 10)
+		re.Line = off
+		re.Raw = truncRaw(m.Value)
+		re.fatal = re.fatal || re.Reason == reasonBatchFull
+		return &KafkaRecordError{Source: s.name, Topic: s.topic, Partition: m.TopicPartition.Partition, Offset: off, Err: re}
+	}
+	fail := func(col, reason string) error {
+		return wrap(&RecordError{Column: col, Reason: reason})
 	}
 	for i, c := range r.meta {
 		if c != nil && s.roles[i] == roleKey && m.Key != nil && !utf8.Valid(m.Key) {
-			return fail(c.name, "message key is not valid UTF-8 "+quoteRaw(m.Key), m.Key)
+			return fail(c.name, "message key is not valid UTF-8 "+quoteRaw(m.Key))
 		}
 	}
 	if err := r.decodeValue(m.Value); err != nil {
 		var re *RecordError
 		if errors.As(err, &re) {
-			return &KafkaRecordError{Source: s.name, Topic: s.topic, Partition: m.TopicPartition.Partition, Offset: off, Err: re}
+			return wrap(re)
 		}
-		return fail("", err.Error(), m.Value)
+		return fail("", err.Error())
 	}
 	for i, c := range r.meta {
 		if c == nil {
@@ -826,7 +851,7 @@ func (r *kafkaRows) add(m *kafka.Message, off int64) error {
 			}
 		}
 		if !ok {
-			return fail(c.name, "string data of one batch exceeds 2 GiB; use a smaller batch_size", nil)
+			return fail(c.name, reasonBatchFull)
 		}
 	}
 	r.n++
@@ -840,7 +865,6 @@ func (r *kafkaRows) decodeValue(v []byte) error {
 		d := r.json
 		rows := d.rows
 		if err := d.decodeLine(v); err != nil {
-			d.err = nil // the batch stays usable for release; Read stops at the error anyway
 			return err
 		}
 		if d.rows == rows {
@@ -883,9 +907,9 @@ func (r *kafkaRows) decodeValue(v []byte) error {
 		case v == nil:
 			c.appendNull()
 		case !utf8.Valid(v):
-			return &RecordError{Line: 1, Column: c.name, Raw: truncRaw(v), Reason: "invalid UTF-8 in VARCHAR " + quoteRaw(v)}
+			return &RecordError{Column: c.name, Raw: truncRaw(v), Reason: "invalid UTF-8 in VARCHAR " + quoteRaw(v)}
 		case !c.appendString(v):
-			return &RecordError{Line: 1, Column: c.name, Reason: "string data of one batch exceeds 2 GiB; use a smaller batch_size"}
+			return &RecordError{Column: c.name, Raw: truncRaw(v), Reason: reasonBatchFull}
 		}
 	}
 	return nil

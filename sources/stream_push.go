@@ -302,7 +302,7 @@ func (p *PushStream) Latest(ctx context.Context, from Offset) (Offset, error) {
 	if start > total {
 		return nil, fmt.Errorf("source %s: offset %s is beyond the %d rows pushed (push sources cannot resume after a restart)", p.name, from, total)
 	}
-	return countOffset("rows", total), nil
+	return latestCount("rows", from, start, total), nil
 }
 
 // Read emits the pushed rows [from, to) as slices of the pushed records (one per record touched);

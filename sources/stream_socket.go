@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -29,13 +30,16 @@ const socketDialTimeout = 10 * time.Second
 // closes the connection, a last line without a newline is kept, and the stream keeps offering what
 // it has received (Latest returns the same end, without error). The buffer does not survive a
 // restart: like Spark's, this source is not replayable across processes and is meant for tests
-// and demos.
+// and demos. A line that is not valid UTF-8 is a bad record (RecordError with Path host:port and
+// Line the 1-based number of the line since the connection opened) for StreamConfig.OnError.
 type SocketStream struct {
-	name   string
-	schema *arrow.Schema
-	mem    memory.Allocator
-	conn   net.Conn
-	done   chan struct{} // closed when the reader goroutine exits
+	name    string
+	schema  *arrow.Schema
+	mem     memory.Allocator
+	addr    string
+	onError func(*RecordError) error
+	conn    net.Conn
+	done    chan struct{} // closed when the reader goroutine exits
 
 	mu     sync.Mutex
 	base   int64    // number of the first line in lines (lines before it are committed)
@@ -66,7 +70,8 @@ func NewSocketStream(cfg StreamConfig) (*SocketStream, error) {
 		return nil, fmt.Errorf("source %s: cannot connect to %s: %v (the socket connector is a client: start the server first, e.g. nc -lk %d)",
 			cfg.Name, addr, err, port)
 	}
-	s := &SocketStream{name: cfg.Name, schema: cfg.Schema, mem: cfg.Mem, conn: conn, done: make(chan struct{})}
+	s := &SocketStream{name: cfg.Name, schema: cfg.Schema, mem: cfg.Mem, addr: addr, onError: cfg.OnError, conn: conn,
+		done: make(chan struct{})}
 	go s.receive()
 	return s, nil
 }
@@ -128,11 +133,12 @@ func (s *SocketStream) Latest(ctx context.Context, from Offset) (Offset, error) 
 	if start > total {
 		return nil, fmt.Errorf("source %s: offset %s is beyond the %d lines received (socket sources cannot resume after a restart)", s.name, from, total)
 	}
-	return countOffset("lines", total), nil
+	return latestCount("lines", from, start, total), nil
 }
 
 // Read emits lines [from, to) in records of at most DefaultBatchSize rows, allocated from the
-// configured allocator; emit borrows each record.
+// configured allocator; emit borrows each record. Lines that are not valid UTF-8 go to the OnError
+// policy (without one, Read fails at the first).
 func (s *SocketStream) Read(ctx context.Context, from, to Offset, emit func(arrow.RecordBatch) error) error {
 	a, b, err := parseRange(s.name, "lines", from, to)
 	if err != nil {
@@ -154,18 +160,26 @@ func (s *SocketStream) Read(ctx context.Context, from, to Offset, emit func(arro
 			return err
 		}
 		n := min(len(lines), DefaultBatchSize)
-		rec := s.record(lines[:n])
-		err := emit(rec)
+		rec, err := s.record(lines[:n], a+1)
+		if err != nil {
+			return err
+		}
+		if rec.NumRows() > 0 {
+			err = emit(rec)
+		}
 		rec.Release()
 		if err != nil {
 			return err
 		}
 		lines = lines[n:]
+		a += int64(n)
 	}
 	return nil
 }
 
-func (s *SocketStream) record(lines []string) arrow.RecordBatch {
+// record builds the batch of lines, the first of which is line number first (1-based), leaving
+// out the lines the OnError policy drops.
+func (s *SocketStream) record(lines []string, first int64) (arrow.RecordBatch, error) {
 	b := array.NewStringBuilder(s.mem)
 	defer b.Release()
 	size := 0
@@ -174,12 +188,20 @@ func (s *SocketStream) record(lines []string) arrow.RecordBatch {
 	}
 	b.Reserve(len(lines))
 	b.ReserveData(size)
-	for _, l := range lines {
+	for i, l := range lines {
+		if !utf8.ValidString(l) {
+			re := &RecordError{Path: s.addr, Line: first + int64(i), Column: s.schema.Field(0).Name,
+				Raw: truncRaw([]byte(l)), Reason: "invalid UTF-8 in VARCHAR " + quoteRaw([]byte(l))}
+			if err := rejectRecord(s.onError, re); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		b.Append(l)
 	}
 	arr := b.NewArray()
 	defer arr.Release()
-	return array.NewRecordBatch(s.schema, []arrow.Array{arr}, int64(len(lines)))
+	return array.NewRecordBatch(s.schema, []arrow.Array{arr}, int64(arr.Len())), nil
 }
 
 // Commit discards the lines before end.

@@ -47,7 +47,7 @@ func newTextDecoder(r io.Reader, path string, schema *arrow.Schema, opts DecodeO
 	if err != nil {
 		return nil, err
 	}
-	return &textDecoder{path: path, schema: schema, col: cols[0], opts: opts, in: newInput(r, opts.bufSize), lineNo: 1}, nil
+	return &textDecoder{path: path, schema: schema, col: cols[0], opts: opts, in: newInput(r, opts.bufSize, opts.maxRecord), lineNo: 1}, nil
 }
 
 func schemaString(s *arrow.Schema) string {
@@ -67,20 +67,27 @@ func (d *textDecoder) Next() (arrow.RecordBatch, error) {
 		return nil, d.err
 	}
 	for d.rows < d.opts.BatchSize {
-		line, ok, err := nextLine(d.in, d.readFailed)
+		line, ok, err := nextLine(d.in)
 		if err != nil {
-			return nil, err
+			if err = d.readFailed(err); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if !ok {
 			break
 		}
-		if !utf8.Valid(line) {
-			return nil, d.fail(line, "invalid UTF-8 in VARCHAR "+quoteRaw(line))
+		switch {
+		case !utf8.Valid(line):
+			err = d.reject(d.fail(line, "invalid UTF-8 in VARCHAR "+quoteRaw(line)))
+		case !d.col.appendString(line):
+			err = d.reject(d.fail(line, reasonBatchFull))
+		default:
+			d.rows++
 		}
-		if !d.col.appendString(line) {
-			return nil, d.fail(line, "string data of one batch exceeds 2 GiB; use a smaller batch_size")
+		if err != nil {
+			return nil, err
 		}
-		d.rows++
 		d.lineNo++
 	}
 	if d.rows == 0 {
@@ -91,9 +98,17 @@ func (d *textDecoder) Next() (arrow.RecordBatch, error) {
 	return rec, nil
 }
 
+// readFailed handles an error of nextLine: an over-long line is skipped as a bad record (nil
+// means go on), a read failure finishes the decoder.
 func (d *textDecoder) readFailed(err error) error {
 	if err == errRecordTooLong {
-		return d.fail(d.in.buf[d.in.pos:min(d.in.end, d.in.pos+maxRawBytes)], "line longer than 256 MiB")
+		raw, lines, rerr := d.in.skipRecord(nil, false, false)
+		if rerr == nil {
+			re := d.fail(raw, d.in.tooLong("line"))
+			d.lineNo += int64(lines)
+			return d.reject(re)
+		}
+		err = rerr
 	}
 	name := d.path
 	if name == "" {
@@ -103,10 +118,21 @@ func (d *textDecoder) readFailed(err error) error {
 	return d.err
 }
 
-func (d *textDecoder) fail(raw []byte, reason string) error {
+// fail rolls back the partial row and describes the bad line number d.lineNo, whose text is raw.
+func (d *textDecoder) fail(raw []byte, reason string) *RecordError {
 	d.col.truncate(d.rows)
-	d.err = &RecordError{Path: d.path, Line: d.lineNo, Column: d.col.name, Raw: truncRaw(raw), Reason: reason}
-	return d.err
+	return &RecordError{Path: d.path, Line: d.lineNo, Column: d.col.name, Raw: truncRaw(raw), Reason: reason,
+		fatal: reason == reasonBatchFull}
+}
+
+// reject applies the OnError policy to a bad line, which has been passed over: nil means go on
+// with the next line, an error finishes the decoder.
+func (d *textDecoder) reject(re *RecordError) error {
+	if err := rejectRecord(d.opts.OnError, re); err != nil {
+		d.err = err
+		return err
+	}
+	return nil
 }
 
 // Close releases the buffers of an unfinished batch. It does not close the reader.

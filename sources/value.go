@@ -253,7 +253,7 @@ func (c *column) appendText(b []byte) string {
 			return "invalid UTF-8 in VARCHAR " + quoteRaw(b)
 		}
 		if !c.appendString(b) {
-			return "string data of one batch exceeds 2 GiB; use a smaller batch_size"
+			return reasonBatchFull
 		}
 		return ""
 	}

@@ -37,6 +37,13 @@ Usage:
         aggregation over a tenth, half and all of them with run -f, and print
         events/s, CPU time per event and peak RSS of each run.
 
+  streamsql serve [--listen 127.0.0.1:5433] [--data-dir DIR] [-f init.sql]
+                  [--password-file FILE] [--tls-cert F --tls-key F]
+                  [--max-connections N] [--statement-timeout D] [--log-level L]
+        Serve an engine over the PostgreSQL wire protocol (psql, pgx, JDBC).
+        Continuous queries outlive the connections that created them.
+        SIGINT/SIGTERM stop the server and the engine.
+
   streamsql version
         Print the version.
 
@@ -61,6 +68,8 @@ func realMain(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return runCommand(args[1:], stdin, stdout, stderr)
 	case "bench":
 		return benchCommand(args[1:], stdout, stderr)
+	case "serve":
+		return serveCommand(args[1:], stdout, stderr)
 	case "version":
 		if len(args) > 1 {
 			fmt.Fprintf(stderr, "streamsql version: unexpected argument %q\n", args[1])

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	streamsql "github.com/streamsql/streamsql"
+	"github.com/streamsql/streamsql/server"
+)
+
+// serveCommand implements `streamsql serve`: one engine served over the PostgreSQL wire protocol
+// until SIGINT or SIGTERM, which stop accepting, close the engine (stopping its continuous
+// queries) and exit 0. Usage errors exit 2, a failing -f script or listener 1.
+func serveCommand(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, args, stdout, stderr, nil)
+}
+
+// serve runs the server until ctx is done. onListen, when set, learns the bound address.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListen func(net.Addr)) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:5433", "address to listen on; non-loopback addresses need a password")
+	dataDir := fs.String("data-dir", "", "directory for checkpoints; continuous queries resume from it")
+	script := fs.String("f", "", "SQL script to run at start (tables, sources, views)")
+	passwordFile := fs.String("password-file", "", "file holding the password (SCRAM-SHA-256 authentication); default $STREAMSQL_PASSWORD")
+	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM); needs --tls-key")
+	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM); needs --tls-cert")
+	maxConns := fs.Int("max-connections", 100, "maximum concurrent connections")
+	timeout := fs.Duration("statement-timeout", 0, "cancel statements running longer, e.g. 30s (0: no limit)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: streamsql serve [--listen ADDR] [--data-dir DIR] [-f init.sql] [--password-file FILE] [--tls-cert F --tls-key F] [--max-connections N] [--statement-timeout D] [--log-level L]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	usageErr := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "streamsql serve: "+format+"\n", a...)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		return usageErr("unexpected argument %q", fs.Arg(0))
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usageErr("bad --log-level %q (debug, info, warn or error)", *logLevel)
+	}
+	if *maxConns < 1 {
+		return usageErr("--max-connections must be at least 1")
+	}
+	if *timeout < 0 {
+		return usageErr("--statement-timeout must not be negative")
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	password := os.Getenv("STREAMSQL_PASSWORD")
+	if *passwordFile != "" {
+		b, err := os.ReadFile(*passwordFile)
+		if err != nil {
+			return usageErr("cannot read --password-file: %v", err)
+		}
+		password = strings.TrimRight(string(b), "\r\n")
+		if password == "" {
+			return usageErr("--password-file %s is empty", *passwordFile)
+		}
+	}
+	if err := server.CheckListen(*listen, password != ""); err != nil {
+		return usageErr("%v", err)
+	}
+	var tlsConfig *tls.Config
+	switch {
+	case *tlsCert != "" && *tlsKey != "":
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return usageErr("cannot load TLS certificate: %v", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	case *tlsCert != "" || *tlsKey != "":
+		return usageErr("--tls-cert and --tls-key go together")
+	}
+	if host, _, _ := net.SplitHostPort(*listen); tlsConfig == nil && !isLoopbackHost(host) {
+		log.Warn("serving a non-loopback address without TLS: passwords are never sent (SCRAM), but statements and results travel in clear text")
+	}
+
+	eng, err := streamsql.Open(streamsql.Options{DataDir: *dataDir, Stdout: stdout, Logger: log})
+	if err != nil {
+		fmt.Fprintf(stderr, "streamsql serve: cannot start the engine: %v\n", err)
+		return 1
+	}
+	defer eng.Close()
+	if *script != "" {
+		text, err := os.ReadFile(*script)
+		if err != nil {
+			eng.Close()
+			return usageErr("cannot read -f script: %v", err)
+		}
+		results, err := eng.Exec(ctx, string(text))
+		for _, r := range results {
+			r.Release()
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "streamsql serve: %s: %v\n", *script, err)
+			return 1
+		}
+	}
+
+	srv, err := server.New(server.Config{Engine: eng, Password: password, TLS: tlsConfig,
+		MaxConnections: *maxConns, StatementTimeout: *timeout, Logger: log})
+	if err != nil {
+		fmt.Fprintf(stderr, "streamsql serve: %v\n", err)
+		return 1
+	}
+	l, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "streamsql serve: %v\n", err)
+		return 1
+	}
+	log.Info("serving the PostgreSQL wire protocol", "addr", l.Addr().String(), "tls", tlsConfig != nil, "password", password != "")
+	if onListen != nil {
+		onListen(l.Addr())
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(l) }()
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err = <-done:
+	}
+	srv.Close()
+	if cerr := eng.Close(); cerr != nil {
+		log.Warn("closing the engine", "err", cerr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "streamsql serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,588 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	wire "github.com/jeroenrinzema/psql-wire"
+	"github.com/jeroenrinzema/psql-wire/codes"
+	pgerror "github.com/jeroenrinzema/psql-wire/errors"
+	"github.com/jeroenrinzema/psql-wire/pkg/buffer"
+
+	"github.com/streamsql/streamsql"
+	"github.com/streamsql/streamsql/sql"
+)
+
+// Config configures a Server.
+type Config struct {
+	// Engine is shared by every connection; the server never closes it.
+	Engine *streamsql.Engine
+	// Password enables SCRAM-SHA-256 authentication (any user name, this password). Empty: no
+	// authentication, which CheckListen allows on loopback addresses only.
+	Password string
+	// TLS, when set, lets clients upgrade to TLS (sslmode=require and stricter).
+	TLS *tls.Config
+	// MaxConnections bounds concurrent connections; the extra client gets SQLSTATE 53300.
+	// Default 100.
+	MaxConnections int
+	// StatementTimeout cancels a statement running longer (SQLSTATE 57014). 0: no limit.
+	StatementTimeout time.Duration
+	// HandshakeTimeout bounds the startup and authentication of a connection. Default 10s.
+	HandshakeTimeout time.Duration
+	// Logger receives connection errors and statement failures at debug level. Default: discarded.
+	Logger *slog.Logger
+}
+
+// Server serves one engine over the PostgreSQL wire protocol. Create it with New, run it with
+// Serve, stop it with Close.
+type Server struct {
+	cfg      Config
+	wire     *wire.Server
+	verifier *scramVerifier
+	log      *slog.Logger
+
+	// base is the parent of every statement's context; Close cancels it.
+	base   context.Context
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	conns  map[string]*conn // by remote address
+	byPID  map[int32]*conn
+	active atomic.Int64
+	closed atomic.Bool
+}
+
+// New validates cfg and builds a server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Engine == nil {
+		return nil, errors.New("server: Config.Engine is nil")
+	}
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = 100
+	}
+	if cfg.HandshakeTimeout <= 0 {
+		cfg.HandshakeTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[string]*conn{}, byPID: map[int32]*conn{}}
+	s.base, s.cancel = context.WithCancel(context.Background())
+	if cfg.Password != "" {
+		v, err := newScramVerifier(cfg.Password)
+		if err != nil {
+			return nil, err
+		}
+		s.verifier = v
+	}
+	opts := []wire.OptionFn{
+		wire.Logger(slog.New(demoted{cfg.Logger.Handler()})),
+		wire.SessionAuthStrategy(s.authenticate),
+		wire.BackendKeyData(s.backendKey),
+		wire.CancelRequest(s.cancelRequest),
+		wire.GlobalParameters(wire.Parameters{
+			"standard_conforming_strings": "on",
+			"DateStyle":                   "ISO, MDY",
+			"TimeZone":                    "UTC",
+			"integer_datetimes":           "on",
+			"IntervalStyle":               "postgres",
+		}),
+		wire.ExtendTypes(registerCellCodecs),
+		wire.WithShutdownTimeout(2 * time.Second),
+	}
+	if cfg.TLS != nil {
+		opts = append(opts, wire.TLSConfig(cfg.TLS))
+	}
+	ws, err := wire.NewServer(s.parse, opts...)
+	if err != nil {
+		return nil, err
+	}
+	s.wire = ws
+	return s, nil
+}
+
+// CheckListen refuses to serve a non-loopback address without a password: anyone who can reach
+// the port could otherwise run any statement. Host names other than localhost count as
+// non-loopback.
+func CheckListen(addr string, hasPassword bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %v", addr, err)
+	}
+	if hasPassword || isLoopback(host) {
+		return nil
+	}
+	return fmt.Errorf("refusing to listen on %s without a password: anyone who can reach it could run any statement; set --password-file or STREAMSQL_PASSWORD, or listen on 127.0.0.1", addr)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Serve accepts connections on l until Close. It returns nil after Close.
+func (s *Server) Serve(l net.Listener) error {
+	return s.wire.Serve(&listener{Listener: l, srv: s})
+}
+
+// Close stops accepting connections, cancels running statements and drops every connection.
+// Continuous queries keep running: they belong to the engine, which the caller closes.
+func (s *Server) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	s.cancel()
+	s.mu.Lock()
+	conns := make([]*conn, 0, len(s.conns))
+	for _, c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+	err := s.wire.Close()
+	s.wire.Wait()
+	return err
+}
+
+// listener tracks accepted connections and retries transient accept errors (such as running
+// out of file descriptors) instead of stopping the server.
+type listener struct {
+	net.Listener
+	srv *Server
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	delay := 5 * time.Millisecond
+	for {
+		nc, err := l.Listener.Accept()
+		if err == nil {
+			return l.srv.track(nc), nil
+		}
+		if errors.Is(err, net.ErrClosed) || l.srv.closed.Load() {
+			return nil, net.ErrClosed
+		}
+		l.srv.log.Debug("accept failed; retrying", "err", err)
+		time.Sleep(delay)
+		delay = min(2*delay, time.Second)
+	}
+}
+
+// conn is one client connection and the statement it is running.
+type conn struct {
+	net.Conn
+	srv         *Server
+	addr        string
+	pid, secret int32
+
+	mu      sync.Mutex
+	running context.CancelCauseFunc
+	once    sync.Once
+}
+
+func (s *Server) track(nc net.Conn) *conn {
+	c := &conn{Conn: nc, srv: s, addr: nc.RemoteAddr().String()}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	c.secret = int32(binary.LittleEndian.Uint32(b[4:]))
+	_ = nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+	s.active.Add(1)
+	s.mu.Lock()
+	for {
+		c.pid = int32(binary.LittleEndian.Uint32(b[:4]) & 0x7fffffff)
+		if _, dup := s.byPID[c.pid]; !dup && c.pid != 0 {
+			break
+		}
+		_, _ = rand.Read(b[:4])
+	}
+	s.conns[c.addr] = c
+	s.byPID[c.pid] = c
+	s.mu.Unlock()
+	return c
+}
+
+// Close closes the connection once, cancelling its running statement.
+func (c *conn) Close() error {
+	var err error
+	c.once.Do(func() {
+		c.cancelRunning(errCanceled)
+		err = c.Conn.Close()
+		s := c.srv
+		s.mu.Lock()
+		if s.conns[c.addr] == c {
+			delete(s.conns, c.addr)
+		}
+		delete(s.byPID, c.pid)
+		s.mu.Unlock()
+		s.active.Add(-1)
+	})
+	return err
+}
+
+func (c *conn) cancelRunning(cause error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.running != nil {
+		c.running(cause)
+	}
+}
+
+func (s *Server) connOf(ctx context.Context) *conn {
+	addr := wire.RemoteAddress(ctx)
+	if addr == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns[addr.String()]
+}
+
+// authenticate enforces the connection limit, then authenticates (SCRAM-SHA-256 when a password
+// is set) and lifts the handshake deadline.
+func (s *Server) authenticate(ctx context.Context, w *buffer.Writer, r *buffer.Reader) (_ context.Context, err error) {
+	defer recoverTo(&err, s.log)
+	c := s.connOf(ctx)
+	if c == nil {
+		return ctx, errors.New("connection is not tracked")
+	}
+	if n := s.active.Load(); n > int64(s.cfg.MaxConnections) {
+		e := pgerror.WithCode(fmt.Errorf("too many connections (max %d)", s.cfg.MaxConnections), codes.TooManyConnections)
+		_ = writeFatal(w, e)
+		return ctx, e
+	}
+	if s.verifier != nil {
+		user := wire.ClientParameters(ctx)[wire.ParamUsername]
+		if err := s.verifier.authenticate(user, r, w); err != nil {
+			return ctx, err
+		}
+	} else if err := writeAuthOK(w); err != nil {
+		return ctx, err
+	}
+	return ctx, c.Conn.SetDeadline(time.Time{})
+}
+
+func (s *Server) backendKey(ctx context.Context) (int32, int32) {
+	if c := s.connOf(ctx); c != nil {
+		return c.pid, c.secret
+	}
+	return 0, 0
+}
+
+// cancelRequest cancels the statement of the connection with that key (psql's Ctrl-C, a pgx
+// context cancellation). A wrong secret is ignored silently, as PostgreSQL does.
+func (s *Server) cancelRequest(_ context.Context, pid, secret int32) error {
+	s.mu.Lock()
+	c := s.byPID[pid]
+	s.mu.Unlock()
+	if c == nil || subtle.ConstantTimeEq(c.secret, secret) != 1 {
+		return nil
+	}
+	c.cancelRunning(errCanceled)
+	return nil
+}
+
+// parse is psql-wire's entry point for both protocols. Simple queries run here, statement by
+// statement, and the returned statements replay their results; extended-protocol statements
+// are only described here and run at Execute.
+func (s *Server) parse(ctx context.Context, q wire.Query) (stmts wire.PreparedStatements, err error) {
+	defer recoverTo(&err, s.log)
+	c := s.connOf(ctx)
+	if c == nil {
+		return nil, errors.New("connection is not tracked")
+	}
+	if q.SimpleQuery {
+		return s.simpleQuery(c, q.Query), nil
+	}
+	return s.prepare(ctx, c, q)
+}
+
+// simpleQuery runs every statement of text in order, stopping at the first error, which is
+// reported after the results of the statements before it.
+func (s *Server) simpleQuery(c *conn, text string) wire.PreparedStatements {
+	var out wire.PreparedStatements
+	for _, st := range sql.SplitStatements(text) {
+		res, err := s.run(c, st.Text)
+		if err != nil {
+			var se *sql.Error
+			if errors.As(err, &se) && se.Pos >= 0 {
+				se.Pos += st.Offset
+				se.Source = text
+			}
+			out = append(out, wire.NewStatement(func(context.Context, wire.DataWriter, []wire.Parameter) error {
+				return wireError(err)
+			}))
+			return out
+		}
+		cols := res.columns()
+		out = append(out, wire.NewStatement(func(ctx context.Context, w wire.DataWriter, _ []wire.Parameter) error {
+			return writeResult(w, res, cols)
+		}, wire.WithColumns(cols)))
+	}
+	if len(out) == 0 {
+		out = append(out, wire.NewStatement(func(_ context.Context, w wire.DataWriter, _ []wire.Parameter) error {
+			return w.Empty()
+		}))
+	}
+	return out
+}
+
+// prepare describes one statement for the extended protocol: result columns and parameter
+// types. Execute substitutes the bound values as typed literals and runs it.
+func (s *Server) prepare(ctx context.Context, c *conn, q wire.Query) (wire.PreparedStatements, error) {
+	pieces := sql.SplitStatements(q.Query)
+	if len(pieces) > 1 {
+		return nil, pgerror.WithCode(errors.New("cannot insert multiple commands into a prepared statement"), codes.Syntax)
+	}
+	if len(pieces) == 0 {
+		return wire.Prepared(wire.NewStatement(func(_ context.Context, w wire.DataWriter, _ []wire.Parameter) error {
+			return w.Empty()
+		})), nil
+	}
+	text := pieces[0].Text
+	ph := placeholders(text)
+	n := numParams(ph)
+	oids := make([]uint32, n)
+	var cols wire.Columns
+	if em, ok := s.emulate(ctx, nullParams(text, ph)); ok {
+		// Catalog emulation: parameters are text, the answer is computed at Execute.
+		for i := range oids {
+			oids[i] = oidText
+			if i < len(q.ParameterOIDs) && q.ParameterOIDs[i] != 0 {
+				oids[i] = q.ParameterOIDs[i]
+			}
+		}
+		cols = em.columns()
+		em.Release()
+	} else {
+		d, err := describe(ctx, s.cfg.Engine, text, q.ParameterOIDs)
+		if err != nil {
+			return nil, wireError(err)
+		}
+		for i, t := range d.params {
+			oids[i] = oidOfEngineType(t)
+			if i < len(q.ParameterOIDs) && q.ParameterOIDs[i] != 0 {
+				oids[i] = q.ParameterOIDs[i]
+			}
+		}
+		cols = columnsOf(d.schema)
+	}
+	exec := func(ctx context.Context, w wire.DataWriter, params []wire.Parameter) (err error) {
+		defer recoverTo(&err, s.log)
+		if len(params) != n {
+			return pgerror.WithCode(fmt.Errorf("bind message supplies %d parameters, but prepared statement requires %d", len(params), n), codes.ProtocolViolation)
+		}
+		lits := make([]string, n)
+		for i, p := range params {
+			if lits[i], err = literal(wire.TypeMap(ctx), oids[i], p); err != nil {
+				return pgerror.WithCode(fmt.Errorf("parameter $%d: %w", i+1, err), codes.InvalidTextRepresentation)
+			}
+		}
+		bound, err := substitute(text, ph, lits)
+		if err != nil {
+			return pgerror.WithCode(err, codes.ProtocolViolation)
+		}
+		res, err := s.run(c, bound)
+		if err != nil {
+			return wireError(err)
+		}
+		if !sameColumns(cols, res.columns()) {
+			res.Release()
+			return pgerror.WithCode(errors.New("cached plan must not change result type"), codes.FeatureNotSupported)
+		}
+		return writeResult(w, res, cols)
+	}
+	return wire.Prepared(wire.NewStatement(exec, wire.WithParameters(oids), wire.WithColumns(cols))), nil
+}
+
+func nullParams(text string, ph []placeholder) string {
+	lits := make([]string, numParams(ph))
+	for i := range lits {
+		lits[i] = "NULL"
+	}
+	out, _ := substitute(text, ph, lits)
+	return out
+}
+
+func sameColumns(a, b wire.Columns) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Oid != b[i].Oid {
+			return false
+		}
+	}
+	return true
+}
+
+// result is what one statement produced: an engine result or an emulated catalog answer.
+type result struct {
+	*streamsql.Result
+	emulated *emulated
+}
+
+func (r *result) columns() wire.Columns {
+	if r.emulated != nil {
+		return r.emulated.columns()
+	}
+	if !r.HasRows() {
+		return nil
+	}
+	return columnsOf(r.Schema)
+}
+
+// run executes one statement under the connection's cancellation and the statement timeout.
+func (s *Server) run(c *conn, text string) (res *result, err error) {
+	defer recoverTo(&err, s.log)
+	ctx, cancel := context.WithCancelCause(s.base)
+	defer cancel(nil)
+	if s.cfg.StatementTimeout > 0 {
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeoutCause(ctx, s.cfg.StatementTimeout, errTimeout)
+		defer stop()
+	}
+	c.mu.Lock()
+	c.running = cancel
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.running = nil
+		c.mu.Unlock()
+		if err != nil {
+			s.log.Debug("statement failed", "conn", c.pid, "statement", text, "err", err)
+		}
+	}()
+	if em, ok := s.emulate(ctx, text); ok {
+		if em.err != nil {
+			return nil, em.err
+		}
+		return &result{emulated: em}, nil
+	}
+	out, err := s.cfg.Engine.Exec(ctx, text)
+	if err != nil {
+		if cause := context.Cause(ctx); cause != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil) {
+			err = cause
+		}
+		for _, r := range out {
+			r.Release()
+		}
+		return nil, err
+	}
+	if len(out) != 1 {
+		for _, r := range out {
+			r.Release()
+		}
+		return nil, fmt.Errorf("internal: %d results for one statement", len(out))
+	}
+	return &result{Result: out[0]}, nil
+}
+
+// writeResult sends a result's rows and command tag, then releases it.
+func writeResult(w wire.DataWriter, res *result, cols wire.Columns) error {
+	if res.emulated != nil {
+		return res.emulated.write(w)
+	}
+	defer res.Release()
+	if !res.HasRows() {
+		return w.Complete(res.Tag)
+	}
+	const chunk = 1024
+	for _, rec := range res.Records {
+		nrows := int(rec.NumRows())
+		for start := 0; start < nrows; start += chunk {
+			end := min(start+chunk, nrows)
+			rows := make([][]any, 0, end-start)
+			for i := start; i < end; i++ {
+				row := make([]any, rec.NumCols())
+				for j := range row {
+					v, err := cellValue(rec.Column(j), i)
+					if err != nil {
+						return err
+					}
+					row[j] = v
+				}
+				rows = append(rows, row)
+			}
+			if err := wire.WriteRows(w, rows); err != nil {
+				return err
+			}
+		}
+	}
+	return w.Complete(res.Tag)
+}
+
+// emulated is a result the server computes itself (catalog queries, SET, SHOW of a setting).
+type emulated struct {
+	tag    string
+	names  []string
+	oids   []uint32
+	rows   [][]any // plain Go values pgtype encodes for the column OIDs; nil is NULL
+	err    error
+	noRows bool // a command: only the tag
+}
+
+func (e *emulated) Release() {}
+
+func (e *emulated) columns() wire.Columns {
+	if e.noRows {
+		return nil
+	}
+	cols := make(wire.Columns, len(e.names))
+	for i, n := range e.names {
+		cols[i] = wire.Column{Name: n, Oid: e.oids[i], Width: -1, AttrNo: int16(i + 1)}
+	}
+	return cols
+}
+
+func (e *emulated) write(w wire.DataWriter) error {
+	if e.err != nil {
+		return wireError(e.err)
+	}
+	if err := wire.WriteRows(w, e.rows); err != nil {
+		return err
+	}
+	tag := e.tag
+	if !e.noRows && tag == "SELECT" {
+		tag = fmt.Sprintf("SELECT %d", len(e.rows))
+	}
+	return w.Complete(tag)
+}
+
+// recoverTo turns a panic in a handler into an error (SQLSTATE XX000) so one bad statement or
+// client cannot take down the server.
+func recoverTo(err *error, log *slog.Logger) {
+	if r := recover(); r != nil {
+		log.Error("panic in connection handler", "panic", r, "stack", string(debug.Stack()))
+		*err = pgerror.WithCode(fmt.Errorf("internal error: %v", r), codes.Internal)
+	}
+}
+
+// demoted passes psql-wire's own log lines on at debug level only: its per-message chatter
+// (debug) is dropped, its connection errors become one debug line each.
+type demoted struct{ h slog.Handler }
+
+func (d demoted) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelInfo && d.h.Enabled(ctx, slog.LevelDebug)
+}
+
+func (d demoted) Handle(ctx context.Context, r slog.Record) error {
+	r.Level = slog.LevelDebug
+	return d.h.Handle(ctx, r)
+}
+func (d demoted) WithAttrs(a []slog.Attr) slog.Handler { return demoted{d.h.WithAttrs(a)} }
+func (d demoted) WithGroup(g string) slog.Handler      { return demoted{d.h.WithGroup(g)} }
