@@ -82,7 +82,7 @@ func startDiscardQuery(b *testing.B, eng *Engine, stmt string, sink sinks.Sink) 
 		b.Fatal(err)
 	}
 	src := eng.catalog.sources["ev"]
-	st, err := sources.OpenStream(eng.streamConfig(src))
+	st, err := sources.OpenStream(eng.streamConfig(src, nil))
 	if err != nil {
 		b.Fatal(err)
 	}

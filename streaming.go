@@ -25,14 +25,20 @@ import (
 // source is a CREATE SOURCE: a declared stream. Every query reading it opens its own Stream,
 // except push sources, whose one buffer is shared (rows pushed from Go reach every query).
 type source struct {
-	name      string
-	schema    *arrow.Schema
-	options   map[string]string
-	timeCol   int // watermark column, -1 for none
-	delay     int64
-	push      *sources.PushStream
-	createSQL string
+	name    string
+	schema  *arrow.Schema
+	options map[string]string // the connector's options (engine-level ones removed)
+	timeCol int               // watermark column, -1 for none
+	delay   int64
+	push    *sources.PushStream
+	onError incremental.OnError
+	// maxFuture caps how far ahead of the clock an event time may move the watermark
+	// (microseconds; 0: no cap).
+	maxFuture int64
 }
+
+// engineSourceOptions are CREATE SOURCE options the engine handles itself, for every connector.
+var engineSourceOptions = map[string]bool{"on_error": true, "max_future": true}
 
 func (s *source) Schema() *arrow.Schema                { return s.schema }
 func (s *source) StreamName() string                   { return s.name }
@@ -50,6 +56,8 @@ type runningQuery struct {
 	q          *incremental.Query
 	reads      []string
 	table      *sinks.MemoryTable // views only
+	errors     *sinks.MemoryTable // the dead-letter table
+	errorsName string             // its catalog name, <name>_errors ("" if that name was taken)
 	explain    string
 	checkpoint string // "" when the query keeps none
 }
@@ -71,12 +79,27 @@ func (e *Engine) createSource(s *sql.CreateSource) (*Result, error) {
 	}
 	src.schema = arrow.NewSchema(fields, nil)
 	for _, o := range s.Options {
-		src.options[o.Key] = o.Value
+		if !engineSourceOptions[o.Key] {
+			src.options[o.Key] = o.Value
+		}
+	}
+	var err error
+	onError, _ := s.Option("on_error")
+	if src.onError, err = incremental.ParseOnError(onError); err != nil {
+		return nil, fmt.Errorf("source %s: %w", s.Name, err)
+	}
+	if v, ok := s.Option("max_future"); ok {
+		if src.maxFuture, err = exec.ParseInterval(v); err != nil || src.maxFuture <= 0 {
+			return nil, fmt.Errorf("source %s: max_future must be a positive interval such as '1 hour', got %q", s.Name, v)
+		}
+		if src.timeCol < 0 {
+			return nil, fmt.Errorf("source %s: max_future needs a WATERMARK FOR column", s.Name)
+		}
 	}
 	if _, ok := src.options["connector"]; !ok {
 		return nil, fmt.Errorf("source %s needs a connector option (files, socket, kafka, datagen or push)", s.Name)
 	}
-	cfg := e.streamConfig(src)
+	cfg := e.streamConfig(src, nil)
 	switch strings.ToLower(src.options["connector"]) {
 	case "push":
 		ps, err := sources.NewPushStream(cfg)
@@ -102,8 +125,8 @@ func (e *Engine) createSource(s *sql.CreateSource) (*Result, error) {
 	return &Result{Tag: "CREATE SOURCE"}, nil
 }
 
-func (e *Engine) streamConfig(src *source) sources.StreamConfig {
-	return sources.StreamConfig{Name: src.name, Schema: src.schema, Options: src.options, Clock: e.opts.Clock, Mem: e.opts.Allocator}
+func (e *Engine) streamConfig(src *source, onError func(*sources.RecordError) error) sources.StreamConfig {
+	return sources.StreamConfig{Name: src.name, Schema: src.schema, Options: src.options, Clock: e.opts.Clock, Mem: e.opts.Allocator, OnError: onError}
 }
 
 // sinkOptions are the options every CREATE SINK / MATERIALIZED VIEW takes besides the connector's.
@@ -129,6 +152,11 @@ func (e *Engine) createSink(ctx context.Context, s *sql.CreateSink) (*Result, er
 			e.queries.remove(s.Name)
 			rq.q.Stop()
 			return nil, err
+		}
+	}
+	if !e.catalog.exists(s.Name + "_errors") {
+		if err := e.catalog.addView(s.Name+"_errors", rq.errors, rq.q); err == nil {
+			rq.errorsName = s.Name + "_errors"
 		}
 	}
 	if rq.q.Trigger().AvailableNow {
@@ -210,6 +238,13 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 			return nil, fmt.Errorf("sink %s: unknown connector %q (supported: console; use CREATE MATERIALIZED VIEW for an in-memory result table)", s.Name, c)
 		}
 	}
+	// Bad input records go to the query's dead-letter table <name>_errors (when a source says
+	// dead_letter and the name is free), are counted, or fail the query.
+	rq.errors = sinks.NewMemoryTable(e.opts.Allocator)
+	if err := rq.errors.Open(incremental.DeadLetterSchema, sinks.Append, nil); err != nil {
+		return nil, err
+	}
+	bad := incremental.NewBadRecords(e.opts.Allocator, rq.errors)
 	var inputs []*incremental.Input
 	seen := map[string]bool{}
 	for _, sc := range scans {
@@ -221,11 +256,11 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 		var st sources.Stream
 		if src.push != nil {
 			st = sharedPush{src.push}
-		} else if st, err = sources.OpenStream(e.streamConfig(src)); err != nil {
+		} else if st, err = sources.OpenStream(e.streamConfig(src, bad.Reporter(src.name, src.onError))); err != nil {
 			closeInputs(inputs)
 			return nil, err
 		}
-		inputs = append(inputs, &incremental.Input{Name: src.name, Stream: st, TimeCol: src.timeCol, Delay: src.delay})
+		inputs = append(inputs, &incremental.Input{Name: src.name, Stream: st, TimeCol: src.timeCol, Delay: src.delay, MaxFuture: src.maxFuture})
 		rq.reads = append(rq.reads, src.name)
 	}
 	rq.checkpoint = opts["checkpoint"]
@@ -235,7 +270,7 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 	q, err := incremental.Start(incremental.Config{
 		Name: s.Name, Plan: plan, Mode: mode, Sink: sink, SinkName: rq.sink, Inputs: inputs,
 		Trigger: trigger, Clock: e.opts.Clock, Mem: e.opts.Allocator, Logger: e.opts.Logger,
-		Checkpoint: rq.checkpoint, SQL: s.QueryText, Fault: faultHook(s.Name),
+		Checkpoint: rq.checkpoint, SQL: s.QueryText, Fault: faultHook(s.Name), BadRecords: bad,
 	})
 	if err != nil {
 		closeInputs(inputs)
@@ -349,6 +384,9 @@ func (e *Engine) dropQuery(s *sql.Drop) (*Result, error) {
 	e.queries.remove(s.Name)
 	if rq.view {
 		e.catalog.removeView(s.Name)
+	}
+	if rq.errorsName != "" {
+		e.catalog.removeView(rq.errorsName)
 	}
 	if err := rq.q.Stop(); err != nil {
 		return nil, err

@@ -219,7 +219,7 @@ func (h *HashAggregate) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) error {
 				return fmt.Errorf("checkpoint state is damaged: group %d has %d rows", base+k, v)
 			}
 		}
-		_ = rows
+		copy(h.rows[base:], rows)
 		col++
 		for i, a := range h.accs {
 			st := a.(accState)

@@ -43,6 +43,9 @@ type SourceProgress struct {
 	StartOffset string `json:"startOffset"`
 	EndOffset   string `json:"endOffset"`
 	InputRows   int64  `json:"numInputRows"`
+	// FutureRows counts rows whose event time was too far ahead of the clock (max_future) to
+	// move the watermark.
+	FutureRows int64 `json:"numRowsBeyondMaxFuture,omitempty"`
 }
 
 // StateProgress is one stateful operator's state after an epoch.

@@ -30,6 +30,10 @@ type Input struct {
 	// microseconds.
 	TimeCol int
 	Delay   int64
+	// MaxFuture, when > 0, keeps event times more than MaxFuture microseconds ahead of the clock
+	// from moving the watermark (a wrong clock upstream must not close every window); such rows
+	// are still processed and are counted in progress.
+	MaxFuture int64
 }
 
 // Config describes a continuous query.
@@ -110,6 +114,7 @@ type inputState struct {
 	gen       *watermark.Generator
 	from, end sources.Offset
 	rows      int64 // rows read in the running epoch
+	future    int64 // of those, rows whose event time was beyond MaxFuture
 }
 
 // Start checks and lowers the plan, opens the sink and, unless the trigger is Manual, starts the
@@ -333,7 +338,7 @@ func (q *Query) Step(ctx context.Context) (bool, error) {
 	}
 	ectx.Watermark = opWM
 	for _, in := range q.inputs {
-		in.rows = 0
+		in.rows, in.future = 0, 0
 	}
 	if q.cfg.BadRecords != nil {
 		q.cfg.BadRecords.begin()
@@ -385,7 +390,7 @@ func (q *Query) Step(ctx context.Context) (bool, error) {
 		if err := in.Stream.Commit(in.end); err != nil {
 			return false, fmt.Errorf("source %s: %w", in.Name, err)
 		}
-		sourcesProgress = append(sourcesProgress, SourceProgress{Name: in.Name, StartOffset: string(in.from), EndOffset: string(in.end), InputRows: in.rows})
+		sourcesProgress = append(sourcesProgress, SourceProgress{Name: in.Name, StartOffset: string(in.from), EndOffset: string(in.end), InputRows: in.rows, FutureRows: in.future})
 		inputRows += in.rows
 		in.from = in.end
 	}
@@ -535,7 +540,11 @@ func (l *epochLeaf) Scan(ctx *exec.Ctx, emit exec.Emit) error {
 	return in.Stream.Read(ctx.Context, in.from, in.end, func(rec arrow.RecordBatch) error {
 		in.rows += rec.NumRows()
 		if in.gen != nil {
-			observeMax(in.gen, rec.Column(in.TimeCol))
+			limit := watermark.MaxTime
+			if in.MaxFuture > 0 {
+				limit = watermark.FromTime(ctx.Now) + watermark.Time(in.MaxFuture)
+			}
+			in.future += observeMax(in.gen, rec.Column(in.TimeCol), limit)
 		}
 		out := rec
 		if l.proj != nil {
@@ -549,26 +558,23 @@ func (l *epochLeaf) Scan(ctx *exec.Ctx, emit exec.Emit) error {
 	})
 }
 
-// observeMax feeds the column's largest non-NULL event time to the generator.
-func observeMax(g *watermark.Generator, col arrow.Array) {
+// observeMax feeds the column's largest non-NULL event time not above limit to the generator,
+// and returns how many values were above limit.
+func observeMax(g *watermark.Generator, col arrow.Array, limit watermark.Time) int64 {
 	ts, ok := col.(*array.Timestamp)
 	if !ok {
-		return
+		return 0
 	}
 	vals := ts.TimestampValues()
-	if ts.NullN() == 0 && len(vals) > 0 {
-		// Performance: without NULLs, a plain max loop (no per-row validity test).
-		m := vals[0]
-		for _, v := range vals[1:] {
-			m = max(m, v)
-		}
-		g.Observe(watermark.Time(m))
-		return
-	}
 	first := true
 	var m arrow.Timestamp
+	var over int64
 	for i, v := range vals {
 		if ts.IsNull(i) {
+			continue
+		}
+		if watermark.Time(v) > limit {
+			over++
 			continue
 		}
 		if first || v > m {
@@ -578,4 +584,5 @@ func observeMax(g *watermark.Generator, col arrow.Array) {
 	if !first {
 		g.Observe(watermark.Time(m))
 	}
+	return over
 }

@@ -117,17 +117,13 @@ func describe(ctx context.Context, eng *streamsql.Engine, text string, clientOID
 			d.params[i], known[i] = engineTypeOf(clientOIDs[i]), true
 		}
 	}
+	// withTypes renders the statement with a sample value of each parameter's type (untyped NULL
+	// while unknown). Non-NULL samples keep binder paths that want a constant (LIMIT) working;
+	// 1-like values keep constant folding (1/$1) from failing.
 	withTypes := func(types []string) string {
 		lits := make([]string, n)
 		for i, t := range types {
-			if t == "" || t == "DECIMAL" {
-				lits[i] = "NULL"
-				if t == "DECIMAL" {
-					lits[i] = "CAST(NULL AS DECIMAL(38,9))"
-				}
-				continue
-			}
-			lits[i] = "CAST(NULL AS " + t + ")"
+			lits[i] = probeValues[t]
 		}
 		out, _ := substitute(text, ph, lits)
 		return out
@@ -137,17 +133,22 @@ func describe(ctx context.Context, eng *streamsql.Engine, text string, clientOID
 	if err != nil {
 		return nil, err
 	}
-	bind := func(src string) error {
+	bind := func(src string) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("internal error while binding: %v", r)
+			}
+		}()
 		st, err := sql.Parse(src)
 		if err != nil {
 			return err
 		}
 		switch s := st.(type) {
 		case *sql.Query:
-			_, err = sql.BindQuery(cat, s)
+			_, err = bindQuery(cat, s)
 		case *sql.Insert:
 			if s.Query != nil {
-				_, err = sql.BindQuery(cat, s.Query)
+				_, err = bindQuery(cat, s.Query)
 			}
 		}
 		return err
@@ -173,9 +174,12 @@ func describe(ctx context.Context, eng *streamsql.Engine, text string, clientOID
 			}
 		}
 	}
+	if stmt, err = sql.Parse(withTypes(d.params)); err != nil {
+		return nil, err
+	}
 	switch s := stmt.(type) {
 	case *sql.Query:
-		plan, err := sql.BindQuery(cat, s)
+		plan, err := bindQuery(cat, s)
 		if err != nil {
 			return nil, err
 		}
@@ -190,6 +194,23 @@ func describe(ctx context.Context, eng *streamsql.Engine, text string, clientOID
 		res.Release()
 	}
 	return d, nil
+}
+
+// probeValues are the sample literals describe binds parameters with, by engine type.
+var probeValues = map[string]string{
+	"": "NULL", "VARCHAR": "'1'", "BIGINT": "1", "DOUBLE": "CAST('1' AS DOUBLE)",
+	"DECIMAL": "CAST('1' AS DECIMAL(38,9))", "TIMESTAMP": "TIMESTAMP '2000-01-01 00:00:00'",
+	"DATE": "DATE '2000-01-01'", "INTERVAL": "INTERVAL '1 second'", "BOOLEAN": "TRUE",
+}
+
+// bindQuery is sql.BindQuery with a binder panic turned into an error.
+func bindQuery(cat sql.Catalog, q *sql.Query) (plan planner.Node, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error while binding: %v", r)
+		}
+	}()
+	return sql.BindQuery(cat, q)
 }
 
 // insertValueColumns maps each $n that stands alone as a value of INSERT ... VALUES to the engine
