@@ -165,18 +165,26 @@ func TestMaterializedViewResumesFromCheckpoint(t *testing.T) {
 }
 
 // TestWindowedAppendSinkAcrossRestart: a windowed aggregate in append mode into a console json
-// sink emits, across a restart, exactly the rows of a run without restart: every window once.
+// sink (tumbling windows, then session windows) emits, across a restart, exactly the rows of a
+// run without restart: every window once.
 func TestWindowedAppendSinkAcrossRestart(t *testing.T) {
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	const phases = 4
 	const filesPer = 2
+	windowed := `SELECT k, window(ts, '10 seconds') AS w, COUNT(*) AS n, SUM(v) AS s, COUNT(DISTINCT v) AS d FROM ev GROUP BY k, window(ts, '10 seconds')`
+	sessions := `SELECT k, session_window(ts, '4 seconds') AS w, COUNT(*) AS n, SUM(v) AS s, MAX(v) AS hi FROM ev GROUP BY k, session_window(ts, '4 seconds')`
+	for _, sel := range []string{windowed, sessions} {
+		ckptAppendAcrossRestart(t, sel, base, phases, filesPer)
+	}
+}
+
+func ckptAppendAcrossRestart(t *testing.T, sel string, base time.Time, phases, filesPer int) {
 	run := func(restartAfter int) []string {
 		dataDir, srcDir := t.TempDir(), t.TempDir()
 		r := rand.New(rand.NewPCG(11, 12))
 		source := fmt.Sprintf(`CREATE SOURCE ev (k VARCHAR, v BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '5 seconds')
 WITH (connector = 'files', path = '%s', format = 'json', max_files_per_trigger = '1')`, srcDir)
-		sink := `CREATE SINK out WITH (connector = 'console', format = 'json', output_mode = 'append', trigger = 'manual') AS
-SELECT k, window(ts, '10 seconds') AS w, COUNT(*) AS n, SUM(v) AS s, COUNT(DISTINCT v) AS d FROM ev GROUP BY k, window(ts, '10 seconds')`
+		sink := "CREATE SINK out WITH (connector = 'console', format = 'json', output_mode = 'append', trigger = 'manual') AS " + sel
 		var out bytes.Buffer
 		start := func() *Engine {
 			eng := ckptOpen(t, dataDir, &out)
@@ -204,7 +212,7 @@ SELECT k, window(ts, '10 seconds') AS w, COUNT(*) AS n, SUM(v) AS s, COUNT(DISTI
 	}
 	want := run(-1)
 	if len(want) < 10 {
-		t.Fatalf("the run without restart emitted only %d rows", len(want))
+		t.Fatalf("%s: the run without restart emitted only %d rows", sel, len(want))
 	}
 	seen := map[string]bool{}
 	for _, l := range want {
@@ -216,8 +224,8 @@ SELECT k, window(ts, '10 seconds') AS w, COUNT(*) AS n, SUM(v) AS s, COUNT(DISTI
 	for _, restart := range []int{0, 1, 2} {
 		got := run(restart)
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Errorf("restart after phase %d: emitted rows differ from the run without restart\ngot:\n%s\nwant:\n%s",
-				restart, strings.Join(got, "\n"), strings.Join(want, "\n"))
+			t.Errorf("%s: restart after phase %d: emitted rows differ from the run without restart\ngot:\n%s\nwant:\n%s",
+				sel, restart, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	}
 }

@@ -130,7 +130,15 @@ func (e *Engine) streamConfig(src *source, onError func(*sources.RecordError) er
 }
 
 // sinkOptions are the options every CREATE SINK / MATERIALIZED VIEW takes besides the connector's.
-var queryOptions = map[string]bool{"connector": true, "output_mode": true, "trigger": true, "format": true, "checkpoint": true}
+var queryLevelOptions = map[string]bool{"output_mode": true, "trigger": true, "checkpoint": true}
+
+// sinkConnectors open the sinks of CREATE SINK ... WITH (connector = '...').
+var sinkConnectors = map[string]func(sinks.Config) (sinks.Sink, error){
+	"postgres": sinks.NewPostgres,
+	"mysql":    sinks.NewMySQL,
+	"kafka":    sinks.NewKafka,
+	"files":    sinks.NewFiles,
+}
 
 func (e *Engine) createSink(ctx context.Context, s *sql.CreateSink) (*Result, error) {
 	if e.queries.get(s.Name) != nil || e.catalog.exists(s.Name) {
@@ -210,33 +218,40 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 		rq.table = sinks.NewMemoryTable(e.opts.Allocator)
 		sink, rq.sink = rq.table, "memory"
 	} else {
-		var unknown []string
-		for k := range opts {
-			if !queryOptions[k] {
-				unknown = append(unknown, k)
-			}
-		}
-		if len(unknown) > 0 {
-			sort.Strings(unknown)
-			return nil, fmt.Errorf("sink %s: unknown option(s) %s (valid: connector, output_mode, trigger, format, checkpoint)", s.Name, strings.Join(unknown, ", "))
-		}
 		if mode, err = sinks.ParseOutputMode(opts["output_mode"]); err != nil {
 			if _, given := opts["output_mode"]; given {
 				return nil, err
 			}
 			mode = sinks.Append
 		}
-		switch c := strings.ToLower(opts["connector"]); c {
-		case "console":
+		// The query's own options stay here; the rest belong to the connector, which checks them.
+		connOpts := map[string]string{}
+		for k, v := range opts {
+			if !queryLevelOptions[k] {
+				connOpts[k] = v
+			}
+		}
+		c := strings.ToLower(opts["connector"])
+		switch open, known := sinkConnectors[c]; {
+		case c == "console":
+			for k := range connOpts {
+				if k != "connector" && k != "format" {
+					return nil, fmt.Errorf("sink %s: unknown option %q for connector 'console' (valid: format, output_mode, trigger, checkpoint)", s.Name, k)
+				}
+			}
 			if sink, err = sinks.NewConsole(e.opts.Stdout, opts["format"]); err != nil {
 				return nil, err
 			}
-			rq.sink = "console"
-		case "":
-			return nil, fmt.Errorf("sink %s needs a connector option (console)", s.Name)
+		case known:
+			if sink, err = open(sinks.Config{Query: s.Name, Options: connOpts, Mem: e.opts.Allocator, Logger: e.opts.Logger}); err != nil {
+				return nil, fmt.Errorf("sink %s: %w", s.Name, err)
+			}
+		case c == "":
+			return nil, fmt.Errorf("sink %s needs a connector option (console, postgres, mysql, kafka or files)", s.Name)
 		default:
-			return nil, fmt.Errorf("sink %s: unknown connector %q (supported: console; use CREATE MATERIALIZED VIEW for an in-memory result table)", s.Name, c)
+			return nil, fmt.Errorf("sink %s: unknown connector %q (supported: console, postgres, mysql, kafka, files; use CREATE MATERIALIZED VIEW for an in-memory result table)", s.Name, c)
 		}
+		rq.sink = c
 	}
 	// Bad input records go to the query's dead-letter table <name>_errors (when a source says
 	// dead_letter and the name is free), are counted, or fail the query.

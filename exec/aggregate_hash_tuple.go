@@ -332,11 +332,17 @@ func (t *tupleTable[K]) stringColumn(mem memory.Allocator, gids []uint32) arrow.
 }
 
 func (t *tupleTable[K]) compact(keep []uint32, _ []int32) {
+	before := len(t.keys)
 	t.keys = aggCompact(t.keys, keep)
 	if t.long != nil {
 		t.compactLong()
 	}
-	t.rehash(aggSlotsFor(len(t.keys)))
+	// Performance: the slot array is sized for the groups held before this compaction, not the
+	// survivors. A windowed aggregate evicts most groups every epoch and recreates as many during
+	// the next one; sizing for the survivors would pay the whole chain of growth rehashes (random
+	// writes into a table larger than the cache) again every epoch. Memory still follows the live
+	// groups, one compaction late: the peak of each epoch sizes the table of the next.
+	t.rehash(aggSlotsFor(before))
 }
 
 // compactLong drops the long strings no group uses once they are more than half of the

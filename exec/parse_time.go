@@ -178,7 +178,7 @@ func ParseInterval(s string) (int64, error) {
 	}
 	prevDigit := false
 	for _, r := range s {
-		isNum := (r >= '0' && r <= '9') || r == '.' || r == '-' || r == '+'
+		isNum := (r >= '0' && r <= '9') || r == '.' || r == '-' || r == '+' || r == ':'
 		switch {
 		case r == ' ' || r == ',':
 			flush()
@@ -193,6 +193,18 @@ func ParseInterval(s string) (int64, error) {
 	flush()
 	var total int64
 	for i := 0; i < len(toks); i++ {
+		if strings.Count(toks[i], ":") == 2 {
+			// The clock part of PostgreSQL's (and FormatInterval's) "1 day 02:03:04.5".
+			c, err := ParseInterval(strings.TrimPrefix(toks[i], "-"))
+			if err != nil {
+				return 0, fmt.Errorf("invalid interval %q", orig)
+			}
+			if strings.HasPrefix(toks[i], "-") {
+				c = -c
+			}
+			total += c
+			continue
+		}
 		n, err := strconv.ParseFloat(toks[i], 64)
 		if err != nil {
 			return 0, fmt.Errorf("invalid interval %q: expected a number before %q", orig, toks[i])

@@ -48,3 +48,13 @@ func TestParseInterval(t *testing.T) {
 		}
 	}
 }
+
+func TestParseIntervalReadsFormatInterval(t *testing.T) {
+	for _, us := range []int64{0, 1, 59e6, 3600e6 + 5e5, 86400e6, 86400e6 + 1, 3*86400e6 + 7322e6, -3600e6, -86400e6 - 1} {
+		text := FormatInterval(us)
+		got, err := ParseInterval(text)
+		if err != nil || got != us {
+			t.Errorf("FormatInterval(%d) = %q, parsed back as %d, %v", us, text, got, err)
+		}
+	}
+}
