@@ -262,7 +262,7 @@ func (s *SessionAggregate) restoreRecord(rec arrow.RecordBatch, nin int) error {
 		if len(ev) > 0 && ts[i] < ev[len(ev)-1].ts {
 			s.sorted[g] = false
 		}
-		_, _ = ev, slot
+		s.events[g] = append(ev, sessEvent{ts: ts[i], rec: slot, row: int32(i)})
 	}
 	s.live += int64(kept)
 	return nil

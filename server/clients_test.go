@@ -135,6 +135,20 @@ DETAIL:  at line 1, column 9:
 	}
 }
 
+func TestMalformedBindClosesOnlyThatConnection(t *testing.T) {
+	ts := startServer(t, Config{})
+	c := connect(t, ts.url(""))
+	// Bind: portal "", statement "", no format codes, one parameter of length -2.
+	msg := []byte{'B', 0, 0, 0, 16, 0, 0, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xfe, 0, 0}
+	c.PgConn().Conn().Write(msg)
+	waitFor(t, func() bool { return ts.srv.active.Load() == 0 })
+	c2 := connect(t, ts.url(""))
+	var one int64
+	if err := c2.QueryRow(context.Background(), "SELECT 1").Scan(&one); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // normalize trims each line: psql centres titles by terminal width rules that vary by version.
 func normalize(s string) string {
 	lines := strings.Split(s, "\n")
@@ -156,7 +170,7 @@ func TestBadClientsDoNotHurtOthers(t *testing.T) {
 	// Garbage instead of a startup message, and a startup message cut short.
 	for _, junk := range [][]byte{
 		[]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
-		{0, 0, 0, 8, 4, 210, 22, 47},           // SSLRequest, then nothing
+		{0, 0, 0, 8, 4, 210, 22, 47},            // SSLRequest, then nothing
 		{0, 0, 0, 100, 0, 3, 0, 0, 'u', 's'},    // truncated startup
 		{0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5}, // absurd length
 	} {
@@ -217,3 +231,31 @@ func TestBadClientsDoNotHurtOthers(t *testing.T) {
 // bigRows creates "many": 500 rows, 250,000 in a self cross join (megabytes on the wire, more
 // than the socket buffers hold).
 var bigRows = "CREATE TABLE many (v BIGINT); INSERT INTO many VALUES (1)" + strings.Repeat(", (1)", 499)
+
+// TestJDBC runs testdata/JdbcSmoke.java with the PostgreSQL JDBC driver (Debian's
+// libpostgresql-jdbc-java). It is skipped when java or the driver is not installed.
+func TestJDBC(t *testing.T) {
+	java, err := exec.LookPath("java")
+	jar := "/usr/share/java/postgresql.jar"
+	if _, jerr := os.Stat(jar); err != nil || jerr != nil {
+		t.Skip("java or the PostgreSQL JDBC driver (libpostgresql-jdbc-java) is not installed")
+	}
+	ts := startServer(t, Config{})
+	host, port, _ := net.SplitHostPort(ts.addr)
+	cmd := exec.Command(java, "-cp", jar, "testdata/JdbcSmoke.java", "jdbc:postgresql://"+host+":"+port+"/db?sslmode=disable")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("java: %v\n%s", err, out)
+	}
+	want := `insert 1
+insert 1
+insert 1
+2|n'2|2.25|2024-05-02 10:00:00.0|true|0.5
+3|n'3|3.25|2024-05-03 10:00:00.0|false|0.75
+error 22012
+server 15.0 (streamsql)
+`
+	if string(out) != want {
+		t.Fatalf("JDBC output:\n%s\nwant:\n%s", out, want)
+	}
+}

@@ -23,6 +23,8 @@ const (
 	gssEncRequestCode = 80877104
 	// maxGuardedMessage bounds the messages the guard buffers: psql-wire's own message limit.
 	maxGuardedMessage = 1 << 24
+	// maxStartupMessage is PostgreSQL's limit on the startup packet.
+	maxStartupMessage = 10000
 )
 
 var errMalformedBind = errors.New("malformed Bind message: parameter length below -1")
@@ -71,8 +73,7 @@ func (g *guardedConn) next() ([]byte, error) {
 	}
 	size := int(binary.BigEndian.Uint32(hdr[1:]))
 	if size < 4 || size > maxGuardedMessage {
-		// psql-wire rejects the size itself; pass the header on and stop checking nothing more.
-		return hdr[:], nil
+		return nil, fmt.Errorf("invalid message length %d for message type %q", size, hdr[0])
 	}
 	msg := make([]byte, 5+size-4)
 	copy(msg, hdr[:])
@@ -115,8 +116,17 @@ func (g *guardedConn) preamble() ([]byte, error) {
 		}
 		return g.preamble()
 	}
+	// The startup message or a cancel request: pass it on whole.
+	if size < 8 || size > maxStartupMessage {
+		return nil, fmt.Errorf("invalid startup message length %d", size)
+	}
+	msg := make([]byte, size)
+	copy(msg, hdr[:])
+	if _, err := io.ReadFull(g.r, msg[8:]); err != nil {
+		return nil, err
+	}
 	g.started = true
-	return hdr[:], nil // the rest of the startup message follows unchecked: psql-wire bounds it
+	return msg, nil
 }
 
 // validBind reports whether every parameter length of a Bind body is -1 (NULL) or fits in the

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -176,7 +177,9 @@ func literalOf(t string, v any) (string, error) {
 	case "TIMESTAMP":
 		switch x := v.(type) {
 		case string:
-			us, err := exec.ParseTimestamp(strings.TrimSpace(x))
+			// Like PostgreSQL's timestamp (without time zone) input, a zone offset is ignored: the
+			// JDBC driver sends "2024-05-01 10:00:00+00".
+			us, err := exec.ParseTimestamp(tzSuffix.ReplaceAllString(strings.TrimSpace(x), "$1"))
 			if err != nil {
 				return bad()
 			}
@@ -217,6 +220,8 @@ func literalOf(t string, v any) (string, error) {
 	}
 	return bad()
 }
+
+var tzSuffix = regexp.MustCompile(`^(.*\d:\d\d(?::\d\d(?:\.\d+)?)?)\s*(?:Z|[+-]\d\d(?::?\d\d)?)$`)
 
 // bigintLiteral keeps negative numbers parenthesised so "x-$1" cannot become a comment ("x--5").
 func bigintLiteral(n int64) string {

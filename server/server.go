@@ -101,9 +101,6 @@ func New(cfg Config) (*Server, error) {
 		wire.ExtendTypes(registerCellCodecs),
 		wire.WithShutdownTimeout(2 * time.Second),
 	}
-	if cfg.TLS != nil {
-		opts = append(opts, wire.TLSConfig(cfg.TLS))
-	}
 	ws, err := wire.NewServer(s.parse, opts...)
 	if err != nil {
 		return nil, err
@@ -172,7 +169,7 @@ func (l *listener) Accept() (net.Conn, error) {
 	for {
 		nc, err := l.Listener.Accept()
 		if err == nil {
-			return l.srv.track(nc), nil
+			return newGuardedConn(l.srv.track(nc), l.srv.cfg.TLS), nil
 		}
 		if errors.Is(err, net.ErrClosed) || l.srv.closed.Load() {
 			return nil, net.ErrClosed

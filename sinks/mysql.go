@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/url"
 	"strings"
@@ -27,9 +28,10 @@ import (
 // Rows go in with multi-row INSERT (append, complete) or INSERT ... ON DUPLICATE KEY UPDATE
 // (update; rows apply in order, so the last row of a key wins). Column types of create_table:
 // BOOLEAN, BIGINT, DOUBLE, DECIMAL(p,s) (scale at most 30), TEXT, DATETIME(6) holding UTC, DATE,
-// BIGINT microseconds for INTERVAL. VARCHAR key columns become VARCHAR(255), since a TEXT column
-// cannot be a primary key; longer key values are rejected by the server (strict mode). Tables are
-// created with CHARACTER SET utf8mb4.
+// BIGINT microseconds for INTERVAL. VARCHAR key columns become VARCHAR(255) (a TEXT column cannot
+// be a primary key; longer key values are rejected by the server in strict mode) with a binary,
+// no-pad collation, so that keys compare byte by byte as in the engine ('a', 'A' and 'a ' are three
+// keys). Tables are created with CHARACTER SET utf8mb4.
 func NewMySQL(cfg Config) (Sink, error) {
 	opts, err := parseSQLOptions("mysql", cfg.Options)
 	if err != nil {
@@ -40,6 +42,7 @@ func NewMySQL(cfg Config) (Sink, error) {
 		return nil, fmt.Errorf("mysql sink: option url %s: %v", RedactURL(opts.url), RedactURL(err.Error()))
 	}
 	mcfg.InterpolateParams = true // one round trip per statement, no 65535-placeholder limit
+	mcfg.Logger = driverLogger{log: cfg.Logger, secret: mcfg.Passwd}
 	conn, err := mysql.NewConnector(mcfg)
 	if err != nil {
 		return nil, fmt.Errorf("mysql sink: option url %s: %v", RedactURL(opts.url), RedactURL(err.Error()))
@@ -58,6 +61,24 @@ func NewMySQL(cfg Config) (Sink, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// driverLogger sends go-sql-driver's own messages (lost connections, noticed before a retry) to the
+// sink's logger at debug level instead of stderr, redacted.
+type driverLogger struct {
+	log    *slog.Logger
+	secret string
+}
+
+func (d driverLogger) Print(v ...any) {
+	if d.log == nil {
+		return
+	}
+	msg := RedactURL(fmt.Sprint(v...))
+	if d.secret != "" {
+		msg = strings.ReplaceAll(msg, d.secret, "***")
+	}
+	d.log.Debug("mysql driver: " + msg)
 }
 
 // parseMySQLURL accepts a go-sql-driver DSN or a mysql:// (or mariadb://) URL.
@@ -96,8 +117,9 @@ func parseMySQLURL(s string) (*mysql.Config, error) {
 }
 
 type myBackend struct {
-	db        *sql.DB
-	batchSize int
+	db           *sql.DB
+	batchSize    int
+	keyCollation string // set by detect
 }
 
 func (*myBackend) name() string { return "mysql" }
@@ -108,7 +130,7 @@ func (*myBackend) quoteIdent(name string) string {
 
 func (*myBackend) placeholder(int) string { return "?" }
 
-func (*myBackend) columnType(f arrow.Field, key bool) (string, error) {
+func (b *myBackend) columnType(f arrow.Field, key bool) (string, error) {
 	id, err := typeClass(f)
 	if err != nil {
 		return "", err
@@ -132,13 +154,13 @@ func (*myBackend) columnType(f arrow.Field, key bool) (string, error) {
 		return "DATE", nil
 	}
 	if key {
-		return "VARCHAR(255)", nil
+		return "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE " + b.keyCollation, nil
 	}
 	return "TEXT", nil
 }
 
-func (*myBackend) commitsDDL(table string) string {
-	return "CREATE TABLE IF NOT EXISTS " + table + " (query_id VARCHAR(255) NOT NULL PRIMARY KEY, epoch BIGINT NOT NULL, committed_at DATETIME(6) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+func (b *myBackend) commitsDDL(table string) string {
+	return "CREATE TABLE IF NOT EXISTS " + table + " (query_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE " + b.keyCollation + " NOT NULL PRIMARY KEY, epoch BIGINT NOT NULL, committed_at DATETIME(6) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
 }
 
 func (*myBackend) nowUTC() string { return "UTC_TIMESTAMP(6)" }
@@ -147,7 +169,29 @@ func (*myBackend) insertMarkerSQL(table string) string {
 	return "INSERT INTO " + table + " (query_id, epoch, committed_at) VALUES (?, -1, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE query_id = query_id"
 }
 
-func (*myBackend) tableSuffix() string { return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" }
+func (*myBackend) tableSuffix(OutputMode) string { return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" }
+
+// binaryCollations are the utf8mb4 collations that compare bytes without padding, best first:
+// MariaDB's and MySQL 8's; utf8mb4_bin (which ignores trailing spaces) is the last resort.
+var binaryCollations = []string{"utf8mb4_nopad_bin", "utf8mb4_0900_bin", "utf8mb4_bin"}
+
+// detect picks the key collation. Key columns (and query_id) must compare like the engine, byte by
+// byte: under the default case-insensitive collation the keys 'a' and 'A' would be one row.
+func (b *myBackend) detect(ctx context.Context) error {
+	rows, err := b.queryStrings(ctx, "SELECT collation_name FROM information_schema.collations WHERE collation_name IN ('"+strings.Join(binaryCollations, "', '")+"')")
+	if err != nil {
+		return err
+	}
+	for _, c := range binaryCollations {
+		for _, r := range rows {
+			if r[0] == c {
+				b.keyCollation = c
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("the server has none of the collations %s", strings.Join(binaryCollations, ", "))
+}
 
 func (*myBackend) foldsColumnCase() bool { return true }
 

@@ -106,6 +106,9 @@ func TestMySQLCreateTableTypes(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("columns:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	if got := tg.rows(t, "SELECT collation_name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = 's'", table); len(got) != 1 || !strings.Contains(got[0][0], "bin") {
+		t.Fatalf("key column s collation = %v, want a binary one", got)
+	}
 	if pk := tg.primaryKeyOf(t, table); pk != "id,s" {
 		t.Fatalf("primary key = %q, want id,s", pk)
 	}

@@ -143,8 +143,8 @@ type sqlDialect interface {
 	// insertMarkerSQL inserts (placeholder 1, -1, now) into the commits table unless the query
 	// already has a row there.
 	insertMarkerSQL(table string) string
-	// tableSuffix follows the column list of CREATE TABLE.
-	tableSuffix() string
+	// tableSuffix follows the column list of CREATE TABLE for a table written in mode.
+	tableSuffix(mode OutputMode) string
 	// foldsColumnCase says column names match case-insensitively.
 	foldsColumnCase() bool
 }
@@ -161,6 +161,8 @@ type sqlBackend interface {
 	sqlDialect
 	// name is the connector name used in messages ("postgres", "mysql").
 	name() string
+	// detect learns what the statement text depends on from the server (run first in Open).
+	detect(ctx context.Context) error
 	begin(ctx context.Context) (sqlTx, error)
 	// exec runs one statement outside a transaction.
 	exec(ctx context.Context, sql string, args ...any) error
@@ -295,6 +297,9 @@ func fieldNames(schema *arrow.Schema) []string {
 }
 
 func (s *sqlSink) prepareTables(ctx context.Context) error {
+	if err := s.b.detect(ctx); err != nil {
+		return fmt.Errorf("inspect the server: %w", err)
+	}
 	if err := s.b.exec(ctx, s.b.commitsDDL(s.commitsSQL)); err != nil {
 		return fmt.Errorf("create %s: %w", s.commitsSQL, err)
 	}
@@ -306,7 +311,7 @@ func (s *sqlSink) prepareTables(ctx context.Context) error {
 		if !s.opts.createTable {
 			return permanent(fmt.Errorf("table %s does not exist (create it, or set create_table = 'true')", s.tableSQL))
 		}
-		ddl, err := createTableSQL(s.b, s.tableSQL, s.schema, s.pkForCreate())
+		ddl, err := createTableSQL(s.b, s.tableSQL, s.schema, s.pkForCreate(), s.mode)
 		if err != nil {
 			return permanent(err)
 		}
@@ -343,7 +348,7 @@ func (s *sqlSink) pkForCreate() []int {
 }
 
 // createTableSQL is the CREATE TABLE IF NOT EXISTS statement for schema with primary key pk.
-func createTableSQL(d sqlDialect, table string, schema *arrow.Schema, pk []int) (string, error) {
+func createTableSQL(d sqlDialect, table string, schema *arrow.Schema, pk []int, mode OutputMode) (string, error) {
 	var sb strings.Builder
 	sb.WriteString("CREATE TABLE IF NOT EXISTS ")
 	sb.WriteString(table)
@@ -371,7 +376,7 @@ func createTableSQL(d sqlDialect, table string, schema *arrow.Schema, pk []int) 
 		sb.WriteByte(')')
 	}
 	sb.WriteByte(')')
-	sb.WriteString(d.tableSuffix())
+	sb.WriteString(d.tableSuffix(mode))
 	return sb.String(), nil
 }
 

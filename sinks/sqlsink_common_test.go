@@ -210,6 +210,17 @@ func runSQLSinkSuite(t *testing.T, tg *sqlTarget) {
 		}
 	})
 
+	t.Run("KeysCompareByteByByte", func(t *testing.T) {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		table := tg.newTable(t)
+		s := tg.open(t, table, winSchema, Update, []int{0, 1}, nil, "create_table", "true")
+		writeRows(t, s, mem, winSchema, 0, []any{"a", w0, 1}, []any{"A", w0, 2}, []any{"a ", w0, 3}, []any{"é", w0, 4}, []any{"e", w0, 5})
+		writeRows(t, s, mem, winSchema, 1, []any{"A", w0, 20})
+		at := tsText("2024-01-01 00:00:00")
+		equalRows(t, "distinct keys", tg.dump(t, table, cols...), "a|"+at+"|1", "A|"+at+"|20", "a |"+at+"|3", "é|"+at+"|4", "e|"+at+"|5")
+	})
+
 	t.Run("Complete", func(t *testing.T) {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)

@@ -53,7 +53,7 @@ func TestSocketStream(t *testing.T) {
 	}
 	defer s.Close()
 	conn := <-conns
-	if end := latest(t, s, nil); string(end) != `{"lines":0}` {
+	if end := latest(t, s, nil); end != nil { // nothing new: Latest returns from itself
 		t.Fatalf("Latest before any data = %s", end)
 	}
 	if _, err := conn.Write([]byte("apache spark\r\nhello world\n\n")); err != nil {
