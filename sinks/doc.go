@@ -1,6 +1,10 @@
 // Package sinks holds where query results go: the result-set writers shared by every front end
-// (aligned tables like psql, CSV, JSON lines) and the streaming sinks (console, in-memory result
-// tables; PostgreSQL, MySQL/MariaDB, Kafka and files later), each idempotent per epoch.
+// (aligned tables like psql, CSV, JSON lines) and the streaming sinks behind the Sink contract
+// (sink.go): console, in-memory result tables (materialized views, dead-letter tables),
+// PostgreSQL, MySQL/MariaDB, Kafka and files. Every sink but the console is idempotent per epoch,
+// so the driver's replay of an epoch after a crash writes nothing twice: the databases record
+// (query, epoch) in the same transaction as the rows, Kafka commits a marker in the same
+// transaction, files publish a manifest per epoch.
 //
 // sinks imports exec.
 package sinks

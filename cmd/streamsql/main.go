@@ -1,5 +1,3 @@
-// Command streamsql is the command line of the streamsql engine: an interactive SQL shell on an
-// embedded engine (the default), a headless script runner and a version report.
 package main
 
 import (
