@@ -34,3 +34,13 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+# The kill -9 test of checkpoints and exactly-once sinks at full size (crashtest/doc.go); under
+# `make test` the same test runs with a tiny default. Override CRASHTEST_SEEDS (a count or a
+# list) and CRASHTEST_EVENTS from the environment or the command line.
+CRASHTEST_SEEDS  ?= 3
+CRASHTEST_EVENTS ?= 1000000
+
+.PHONY: crash-test
+crash-test:
+	CRASHTEST_SEEDS=$(CRASHTEST_SEEDS) CRASHTEST_EVENTS=$(CRASHTEST_EVENTS) $(GO) test ./crashtest -run TestCrash -count=1 -timeout 30m -v

@@ -215,9 +215,8 @@ type runOutcome struct {
 // runUntilDone runs the script on dataDir, applying the kills of schedule one per run (a run whose
 // planned kill does not happen, e.g. a fault epoch already committed, simply finishes), and then
 // restarts without kills until a run exits 0. env is added to every run.
-func runUntilDone(t *testing.T, bin, script, dataDir string, schedule []kill, env []string) (runOutcome, error) {
+func runUntilDone(t *testing.T, bin, script, dataDir string, schedule []kill, env []string) (out runOutcome, err error) {
 	t.Helper()
-	var out runOutcome
 	start := time.Now()
 	defer func() { out.wall = time.Since(start) }()
 	for run := 0; run < len(schedule)+5; run++ {
@@ -228,9 +227,9 @@ func runUntilDone(t *testing.T, bin, script, dataDir string, schedule []kill, en
 		if run > 0 {
 			out.restarts++
 		}
-		killed, stderr, err := runOnce(bin, script, dataDir, k, env)
-		if err != nil {
-			return out, fmt.Errorf("run %d (kill %v): %v\nstderr:\n%s", run+1, k, err, stderr)
+		killed, stderr, rerr := runOnce(bin, script, dataDir, k, env)
+		if rerr != nil {
+			return out, fmt.Errorf("run %d (kill %v): %v\nstderr:\n%s", run+1, k, rerr, stderr)
 		}
 		if !killed {
 			// Done. A run that finished before its planned kill leaves later kills nothing to hit.

@@ -107,6 +107,17 @@ func (h *HashAggregate) dropLate(ctx *Ctx, rec arrow.RecordBatch) (arrow.RecordB
 	}
 	col := rec.Column(h.groupCols[h.opts.EventTimeCol])
 	ts := fixedValues[int64](col)
+	// Performance: a branch-free minimum settles the common case (nothing late) without the
+	// per-row validity test below.
+	if len(ts) > 0 {
+		lo := ts[0]
+		for _, v := range ts {
+			lo = min(lo, v)
+		}
+		if lo > wm {
+			return rec, nil
+		}
+	}
 	vb, off := aggValidity(col)
 	late := 0
 	for i, v := range ts {

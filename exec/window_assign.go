@@ -142,6 +142,17 @@ func (w *WindowAssign) Push(ctx *Ctx, input int, d Delta, emit Emit) error {
 func (w *WindowAssign) checkRange(ts []int64, vb []byte, off int) error {
 	span := uint64(w.size) + uint64(w.slide)
 	minT := int64(math.MinInt64)
+	// Performance: test the batch's extremes first (a branch-free pass); only a batch with an
+	// extreme value (possibly a NULL row's) takes the per-row loop below.
+	if len(ts) > 0 {
+		lo, hi := ts[0], ts[0]
+		for _, t := range ts {
+			lo, hi = min(lo, t), max(hi, t)
+		}
+		if uint64(lo)-uint64(minT) >= span && uint64(math.MaxInt64)-uint64(hi) >= span {
+			return nil
+		}
+	}
 	for i, t := range ts {
 		if uint64(t)-uint64(minT) < span || uint64(math.MaxInt64)-uint64(t) < span {
 			if vb != nil && !bitutil.BitIsSet(vb, off+i) {

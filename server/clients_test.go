@@ -250,10 +250,10 @@ func TestJDBC(t *testing.T) {
 	want := `insert 1
 insert 1
 insert 1
-2|n'2|2.25|2024-05-02 10:00:00.0|true|0.5
-3|n'3|3.25|2024-05-03 10:00:00.0|false|0.75
+2|n'2|2.25|2024-05-02 10:00:00.0|t=true|0.5
+3|n'3|3.25|2024-05-03 10:00:00.0|f=false|0.75
 error 22012
-server 15.0 (streamsql)
+server 150000
 `
 	if string(out) != want {
 		t.Fatalf("JDBC output:\n%s\nwant:\n%s", out, want)

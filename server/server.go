@@ -364,7 +364,6 @@ func (s *Server) prepare(ctx context.Context, c *conn, q wire.Query) (wire.Prepa
 			}
 		}
 		cols = em.columns()
-		em.Release()
 	} else {
 		d, err := describe(ctx, s.cfg.Engine, text, q.ParameterOIDs)
 		if err != nil {
@@ -507,11 +506,7 @@ func writeResult(w wire.DataWriter, res *result, cols wire.Columns) error {
 			for i := start; i < end; i++ {
 				row := make([]any, rec.NumCols())
 				for j := range row {
-					v, err := cellValue(rec.Column(j), i)
-					if err != nil {
-						return err
-					}
-					row[j] = v
+					row[j] = cellValue(rec.Column(j), i)
 				}
 				rows = append(rows, row)
 			}
@@ -532,8 +527,6 @@ type emulated struct {
 	err    error
 	noRows bool // a command: only the tag
 }
-
-func (e *emulated) Release() {}
 
 func (e *emulated) columns() wire.Columns {
 	if e.noRows {

@@ -165,8 +165,13 @@ func TestTablesOverBothProtocols(t *testing.T) {
 	for _, v := range r.Rows[0] {
 		cells = append(cells, string(v))
 	}
-	if want := "1|12.50|2.5|true|2024-05-01 09:30:00|2024-05-01|1 day 01:30:00"; strings.Join(cells, "|") != want {
+	if want := "1|12.50|2.5|t|2024-05-01 09:30:00|2024-05-01|1 day 01:30:00"; strings.Join(cells, "|") != want {
 		t.Fatalf("text cells %q, want %q", strings.Join(cells, "|"), want)
+	}
+	// An untyped NULL column is NULL on the wire, not the text "NULL".
+	r2 := c.PgConn().ExecParams(ctx, `SELECT NULL AS n`, nil, nil, nil, nil).Read()
+	if r2.Err != nil || len(r2.Rows) != 1 || r2.Rows[0][0] != nil {
+		t.Fatalf("NULL column: %q %v", r2.Rows, r2.Err)
 	}
 	// Result OIDs.
 	var oids []uint32

@@ -92,14 +92,18 @@ type cell struct {
 }
 
 // cellValue converts row i of arr to what the data writer encodes: nil for NULL, else a cell.
-func cellValue(arr arrow.Array, i int) (any, error) {
-	if arr.IsNull(i) {
-		return nil, nil
+func cellValue(arr arrow.Array, i int) any {
+	if arr.DataType().ID() == arrow.NULL || arr.IsNull(i) { // a NULL array has no validity bitmap
+		return nil
 	}
 	c := cell{text: exec.FormatValue(arr, i)}
 	switch a := arr.(type) {
 	case *array.Boolean:
-		c.binary = a.Value(i)
+		// PostgreSQL's boolean output is t/f; JDBC's getBoolean reads nothing else as true.
+		c.binary, c.text = a.Value(i), "f"
+		if a.Value(i) {
+			c.text = "t"
+		}
 	case *array.Int64:
 		c.binary = a.Value(i)
 	case *array.Float64:
@@ -118,7 +122,7 @@ func cellValue(arr arrow.Array, i int) (any, error) {
 	default:
 		c.binary = c.text
 	}
-	return c, nil
+	return c
 }
 
 func numericOf(n decimal128.Num, scale int32) pgtype.Numeric {

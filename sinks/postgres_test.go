@@ -256,7 +256,12 @@ func TestPostgresSecretsRedacted(t *testing.T) {
 	var logBuf syncBuffer
 	log := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	table := tg.newTable(t)
-	for _, target := range []string{u, strings.Replace(u, "127.0.0.1:5432", "127.0.0.1:1", 1)} {
+	refused, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused.Host = "127.0.0.1:1" // nothing listens there
+	for _, target := range []string{u, refused.String()} {
 		s, err := NewPostgres(Config{Query: table, Logger: log, Options: map[string]string{"url": target, "table": table}})
 		if err != nil {
 			t.Fatal(err)

@@ -166,8 +166,6 @@ type sqlBackend interface {
 	begin(ctx context.Context) (sqlTx, error)
 	// exec runs one statement outside a transaction.
 	exec(ctx context.Context, sql string, args ...any) error
-	// queryStrings runs a query and returns every row as strings (NULL as "").
-	queryStrings(ctx context.Context, sql string, args ...any) ([][]string, error)
 	// tableColumns lists the columns of the table, or returns found=false when it does not exist.
 	tableColumns(ctx context.Context, t []string) (cols []string, found bool, err error)
 	// uniqueKeys lists the column sets of the table's primary key and unique indexes.

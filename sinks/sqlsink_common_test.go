@@ -449,20 +449,20 @@ func TestParseSQLOptions(t *testing.T) {
 
 func TestRedactURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"postgres://u:s3cret@h:5432/db?sslmode=disable":               "postgres://u:***@h:5432/db?sslmode=disable",
-		"postgres://u@h/db":                                           "postgres://u@h/db",
-		"postgres://u:p@ss@h/db?application_name=a@b":                 "postgres://u:***@h/db?application_name=a@b",
-		"postgres://h/db?user=u&password=s3cret&sslmode=disable":      "postgres://h/db?user=u&password=***&sslmode=disable",
-		"host=h user=u password=s3cret dbname=db":                     "host=h user=u password=*** dbname=db",
-		"host=h password='s3 cret' dbname=db":                         "host=h password=*** dbname=db",
-		"root:s3cret@tcp(127.0.0.1:3306)/test":                        "root:***@tcp(127.0.0.1:3306)/test",
-		"root:p@ss:w/ord@tcp(127.0.0.1:3306)/test?parseTime=true":     "root:***@tcp(127.0.0.1:3306)/test?parseTime=true",
-		"root:@tcp(127.0.0.1:3306)/test":                              "root:@tcp(127.0.0.1:3306)/test",
-		"root@tcp(127.0.0.1:3306)/test":                               "root@tcp(127.0.0.1:3306)/test",
-		"mysql://u:s3cret@db.example:3306/test":                       "mysql://u:***@db.example:3306/test",
-		"dial postgres://u:s3cret@h/db: connection refused":           "dial postgres://u:***@h/db: connection refused",
-		"no url here: mail me at a@b.c":                               "no url here: mail me at a@b.c",
-		"/tmp/sock":                                                   "/tmp/sock",
+		"postgres://u:s3cret@h:5432/db?sslmode=disable":           "postgres://u:***@h:5432/db?sslmode=disable",
+		"postgres://u@h/db":                                       "postgres://u@h/db",
+		"postgres://u:p@ss@h/db?application_name=a@b":             "postgres://u:***@h/db?application_name=a@b",
+		"postgres://h/db?user=u&password=s3cret&sslmode=disable":  "postgres://h/db?user=u&password=***&sslmode=disable",
+		"host=h user=u password=s3cret dbname=db":                 "host=h user=u password=*** dbname=db",
+		"host=h password='s3 cret' dbname=db":                     "host=h password=*** dbname=db",
+		"root:s3cret@tcp(127.0.0.1:3306)/test":                    "root:***@tcp(127.0.0.1:3306)/test",
+		"root:p@ss:w/ord@tcp(127.0.0.1:3306)/test?parseTime=true": "root:***@tcp(127.0.0.1:3306)/test?parseTime=true",
+		"root:@tcp(127.0.0.1:3306)/test":                          "root:@tcp(127.0.0.1:3306)/test",
+		"root@tcp(127.0.0.1:3306)/test":                           "root@tcp(127.0.0.1:3306)/test",
+		"mysql://u:s3cret@db.example:3306/test":                   "mysql://u:***@db.example:3306/test",
+		"dial postgres://u:s3cret@h/db: connection refused":       "dial postgres://u:***@h/db: connection refused",
+		"no url here: mail me at a@b.c":                           "no url here: mail me at a@b.c",
+		"/tmp/sock":                                               "/tmp/sock",
 	} {
 		if got := RedactURL(in); got != want {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)

@@ -48,13 +48,42 @@
 // and column type is an error.
 //
 // Text: every line is one row of a single VARCHAR column "value", without its \n or \r\n; empty
-// lines are rows holding the empty string.
+// lines are rows holding the empty string. A line that is not valid UTF-8 is a bad record.
 //
 // # Errors
 //
-// A record that cannot be read or does not fit the schema yields a *RecordError naming the file, the
-// 1-based physical line where the record starts, the column and the offending text. The decoder
-// then stops: Next returns the same error on every later call. Rows of the failing record that were
-// already converted are rolled back, so a future on_error policy (skip, dead letter) can continue
-// with the next record from a consistent state.
+// A record that cannot be read or does not fit the schema yields a *RecordError naming the file
+// (Path), the 1-based physical line where the record starts (Line), the column (for a value that
+// does not convert), the reason, and the record's raw text (Raw: as it appears in the input,
+// without its line break, truncated to its first 200 bytes; the offending value is quoted in the
+// Reason). Rows of the failing record that were already converted are rolled back first.
+//
+// What happens next is DecodeOptions.OnError's choice. Without it the decoder stops: Next returns
+// the error, and the same error on every later call. With it, each bad record is handed to
+// OnError; when it returns nil the record is dropped and decoding goes on, so the output is exactly
+// what decoding the input without its bad records would give; when it returns an error, Next
+// returns that error and the decoder stops. Some errors always stop the decoder and never reach
+// OnError: read failures, a CSV header that cannot be read or does not fit the schema, and a batch
+// whose string data would pass 2 GiB.
+//
+// Where the next record starts after a bad one:
+//
+//   - JSON lines and text: at the next line. An over-long line (256 MiB) is skipped to its end.
+//   - CSV, a record that scans but does not fit (wrong field count, a value that does not
+//     convert): after its line break, as for a good record.
+//   - CSV, a malformed record (text after a closing quote, such as a bare quote inside a quoted
+//     field): the decoder resynchronises at the first line break outside quotes, where quotes are
+//     counted from the byte after the offending one: every '"' from there on opens or closes a
+//     quoted section (a doubled quote does both), and '\n' inside one is data. Everything from the
+//     record's start to that line break is one bad record. So `1,"a"b,"x<LF>y"<LF>2,3,4<LF>` is
+//     one bad record spanning two lines and the next record is `2,3,4`, and `1,"ab "q" cd"<LF>`
+//     is one bad record. A quote opened after the error and never closed runs to the end of the
+//     input: one bad record.
+//   - CSV, an unterminated quoted field: it runs to the end of the input, which is one bad record.
+//   - CSV, an over-long record (256 MiB without ending, usually an unterminated quote): skipped
+//     to the first line break outside quotes, counting quotes from the record's start.
+//
+// Blank lines are not records. Streaming sources pass StreamConfig.OnError to their decoders; a
+// Kafka message that does not decode is reported with Path "<topic>/<partition>" and Line its
+// offset, a socket line that is not valid UTF-8 with Path "host:port" and Line its number.
 package sources

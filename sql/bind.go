@@ -286,6 +286,12 @@ func (b *binder) constInt(e sqlparser.Expr, what string) (int64, error) {
 	if !ok || c.Typ.ID() != arrow.INT64 {
 		return 0, b.errorf(strings.ToLower(what), "%s must be an integer constant, not %s", what, sqlparser.String(e))
 	}
+	if c.Value == nil {
+		if what == "LIMIT" {
+			return -1, nil // LIMIT NULL means no limit, as in PostgreSQL
+		}
+		return 0, nil // OFFSET NULL skips nothing
+	}
 	n := c.Value.(int64)
 	if n < 0 {
 		return 0, b.errorf(strings.ToLower(what), "%s must not be negative", what)

@@ -303,6 +303,12 @@ func (b *binder) callExprs(name string, sc *scope, agg *aggContext, args ...sqlp
 // call binds a registry function, casts arguments to the types it asks for and folds constant
 // calls.
 func (b *binder) call(name string, args []planner.Expr) (planner.Expr, error) {
+	if coercesLiterals[name] && len(args) == 2 {
+		var err error
+		if args, err = coerceStringLiteral(b, args); err != nil {
+			return nil, err
+		}
+	}
 	types := make([]arrow.DataType, len(args))
 	for i, a := range args {
 		types[i] = a.Type()
@@ -568,4 +574,38 @@ func (b *binder) errAtOp(op string, err error) error {
 		return err
 	}
 	return &Error{Msg: err.Error(), Source: b.src, Pos: pos}
+}
+
+// coercesLiterals are the operators where a quoted literal takes the type of the other operand,
+// as PostgreSQL's untyped literals do: id = '5', ts >= '2024-01-01', d + '1 day'.
+var coercesLiterals = map[string]bool{"=": true, "<>": true, "!=": true, "<": true, "<=": true, ">": true, ">=": true, "+": true, "-": true}
+
+// coerceStringLiteral casts a VARCHAR constant operand to the other operand's type when that type
+// is not VARCHAR; a literal that does not convert is an error naming the value and the type.
+func coerceStringLiteral(b *binder, args []planner.Expr) ([]planner.Expr, error) {
+	for i := 0; i < 2; i++ {
+		c, ok := args[i].(*planner.Const)
+		other := args[1-i].Type()
+		if !ok || c.Typ.ID() != arrow.STRING || c.Value == nil || other.ID() == arrow.STRING || other.ID() == arrow.NULL {
+			continue
+		}
+		if other.ID() == arrow.TIMESTAMP || other.ID() == arrow.DATE32 {
+			// '1 hour' next to a timestamp is an interval in +/-; comparisons want the time itself.
+			if _, err := exec.ParseTimestamp(c.Value.(string)); err != nil {
+				if us, ierr := exec.ParseInterval(c.Value.(string)); ierr == nil {
+					out := append([]planner.Expr{}, args...)
+					out[i] = &planner.Const{Value: us, Typ: exec.Interval}
+					return out, nil
+				}
+			}
+		}
+		cast, err := b.cast(c, other)
+		if err != nil {
+			return nil, err
+		}
+		out := append([]planner.Expr{}, args...)
+		out[i] = cast
+		return out, nil
+	}
+	return args, nil
 }

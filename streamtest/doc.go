@@ -24,8 +24,11 @@
 // checks retry, until the step's deadline, until the output matches. The processing-time trigger
 // runs on the injected clock, so it fires when AdvanceClock moves the clock past the interval.
 //
-// StopStream drops the query; StartStream re-creates it. Restarts have no checkpoints yet, so
-// StartStream after AddData fails the test ("restart needs checkpoints (issue 4)").
+// With Setup.DataDir, StopStream closes the engine (queries checkpoint into DataDir) and
+// StartStream opens a new one on the same directory and runs the setup SQL again: the query
+// resumes from its checkpoint, as after a process restart. Push sources do not survive that, so
+// restart tests feed a files source with AddFile. Without DataDir, StopStream drops the query and
+// StartStream re-creates it from scratch, so StartStream after AddData fails the test.
 //
 // Expected rows are []any (nil, bool, integers, float64, string, time.Time, time.Duration) or a
 // string of comma-separated cells ("a,1", NULL for a null); cells compare as the text the

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,6 +40,16 @@ type Setup struct {
 	// creates it, so rows added before are in its first epoch (with a processing-time trigger,
 	// that epoch runs at once when the query starts).
 	Stopped bool
+	// DataDir, when set, is the engine's data directory (Options.DataDir): queries checkpoint to
+	// DataDir/checkpoints/<name>, and StopStream / StartStream restart from the checkpoint the
+	// way a process restart does: StopStream closes the whole engine (which keeps checkpoints;
+	// DROP would delete them) and StartStream opens a new engine on the same DataDir and runs
+	// the setup SQL again, so sources and the query are re-created and the query resumes where
+	// it stopped. Push sources lose their rows with the engine: restart tests read files
+	// (AddFile). While stopped there is no engine: steps that need one (AddData, Execute, views'
+	// CheckAnswer, AssertStateRows) fail. Without DataDir a restarted query starts afresh, so
+	// StartStream after AddData is refused.
+	DataDir string
 }
 
 // Step is one action or check of a stream test.
@@ -55,7 +67,28 @@ func (s Step) String() string { return s.name }
 // them before the next check.
 func AddData(source string, rows ...[]any) Step {
 	return Step{name: fmt.Sprintf("AddData(%s, %s)", source, describeRows(rows)), run: func(r *runner) error {
+		if err := r.needEngine("AddData"); err != nil {
+			return err
+		}
 		if err := r.eng.Push(source, rows); err != nil {
+			return err
+		}
+		r.dataAdded = true
+		return nil
+	}}
+}
+
+// AddFile writes a file of content into dir (a files source's directory) atomically: a hidden
+// temporary file renamed to name, so the source never reads half of it. The query processes it
+// before the next check; with Setup.DataDir it may be added while the query is stopped, and the
+// restarted query reads it.
+func AddFile(dir, name, content string) Step {
+	return Step{name: fmt.Sprintf("AddFile(%s, %d lines)", name, strings.Count(content, "\n")), run: func(r *runner) error {
+		tmp := filepath.Join(dir, "."+name+".tmp")
+		if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
 			return err
 		}
 		r.dataAdded = true
@@ -83,6 +116,9 @@ func CheckAnswerInOrder(rows ...any) Step { return checkTable("CheckAnswerInOrde
 // operators of the query's last progress).
 func AssertStateRows(n int64) Step {
 	return Step{name: fmt.Sprintf("AssertStateRows(%d)", n), run: func(r *runner) error {
+		if err := r.needEngine("AssertStateRows"); err != nil {
+			return err
+		}
 		if err := r.process(); err != nil {
 			return err
 		}
@@ -120,7 +156,12 @@ func ExpectFailure(substr string) Step {
 
 // Execute runs f against the engine; an error fails the step.
 func Execute(f func(eng *streamsql.Engine) error) Step {
-	return Step{name: "Execute(...)", run: func(r *runner) error { return f(r.eng) }}
+	return Step{name: "Execute(...)", run: func(r *runner) error {
+		if err := r.needEngine("Execute"); err != nil {
+			return err
+		}
+		return f(r.eng)
+	}}
 }
 
 // ProcessAllAvailable runs the query's pending epochs now (checks do it themselves).
@@ -135,6 +176,15 @@ var StopStream = Step{name: "StopStream", run: func(r *runner) error {
 	if p, err := r.eng.QueryProgress(r.query.Name); err == nil && p != nil {
 		r.lastEpoch = p.Epoch
 	}
+	if r.setup.DataDir != "" {
+		// Everything printed so far belongs to this run (rows carry the run number).
+		if err := r.parse(); err != nil {
+			return err
+		}
+		err := r.eng.Close()
+		r.eng, r.running = nil, false
+		return err
+	}
 	kind := "SINK"
 	if r.query.View {
 		kind = "MATERIALIZED VIEW"
@@ -146,12 +196,11 @@ var StopStream = Step{name: "StopStream", run: func(r *runner) error {
 	return nil
 }}
 
-// StartStream starts the stopped query again by re-running its CREATE statement.
-//
-// Without checkpoints a restarted query starts from scratch, which is only the same query when no
-// data was added before; otherwise StartStream fails the test. Restart with checkpoints (issue 4)
-// replaces restartAllowed and keeps the rest: the CREATE statement will carry the checkpoint
-// location, epoch ids continue, and the checks already read the output of every run.
+// StartStream starts the stopped query again. With Setup.DataDir it opens a new engine on the
+// data directory and runs the setup SQL again: the query resumes from its checkpoint and epoch
+// ids continue. Without it, StartStream re-runs the query's CREATE statement, which starts from
+// scratch: that is only the same query when no data was added before, so otherwise StartStream
+// fails the test.
 var StartStream = Step{name: "StartStream", run: func(r *runner) error {
 	if r.running {
 		return errors.New("StartStream: the query is already running (StopStream first)")
@@ -159,7 +208,11 @@ var StartStream = Step{name: "StartStream", run: func(r *runner) error {
 	if err := r.restartAllowed(); err != nil {
 		return err
 	}
-	if _, err := r.eng.Exec(r.ctx, r.query.Text); err != nil {
+	if r.eng == nil {
+		if err := r.openEngine(false); err != nil {
+			return err
+		}
+	} else if _, err := r.eng.Exec(r.ctx, r.query.Text); err != nil {
 		return err
 	}
 	if r.started {
@@ -181,32 +234,23 @@ func Run(t testing.TB, setup Setup, steps ...Step) {
 		setup.Start = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
 	r := &runner{setup: setup, clock: NewClock(setup.Start), out: &syncBuffer{}, lastEpoch: -1}
-	eng, err := streamsql.Open(streamsql.Options{Stdout: r.out, Clock: r.clock.Now})
-	if err != nil {
-		t.Fatalf("streamtest: open engine: %v", err)
-		return
-	}
-	r.eng = eng
-	defer eng.Close()
 	q, err := findQuery(setup.SQL, setup.Query)
 	if err != nil {
 		t.Fatalf("streamtest: setup: %v", err)
 		return
 	}
 	r.query = q
+	defer func() {
+		if r.eng != nil {
+			r.eng.Close()
+		}
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), setup.Timeout)
 	r.ctx = ctx
-	for _, st := range sql.SplitStatements(setup.SQL) {
-		if setup.Stopped && st.Text == q.Text {
-			continue
-		}
-		if _, err = eng.Exec(ctx, st.Text); err != nil {
-			break
-		}
-	}
+	err = r.openEngine(setup.Stopped)
 	cancel()
 	if err != nil {
-		t.Fatalf("streamtest: setup SQL: %v", err)
+		t.Fatalf("streamtest: %v", err)
 		return
 	}
 	r.running, r.started = !setup.Stopped, !setup.Stopped
@@ -361,9 +405,37 @@ type runner struct {
 	checked     int // rows[:checked] were seen by a previous check
 }
 
-// restartAllowed is the one place that knows restarts have no checkpoints yet.
+// openEngine opens an engine (on Setup.DataDir, if any) and runs the setup SQL, without the
+// query under test when skipQuery is set.
+func (r *runner) openEngine(skipQuery bool) error {
+	eng, err := streamsql.Open(streamsql.Options{Stdout: r.out, Clock: r.clock.Now, DataDir: r.setup.DataDir})
+	if err != nil {
+		return fmt.Errorf("open engine: %w", err)
+	}
+	r.eng = eng
+	for _, st := range sql.SplitStatements(r.setup.SQL) {
+		if skipQuery && st.Text == r.query.Text {
+			continue
+		}
+		if _, err := eng.Exec(r.ctx, st.Text); err != nil {
+			return fmt.Errorf("setup SQL: %w", err)
+		}
+	}
+	return nil
+}
+
+// needEngine fails a step that needs the engine while a checkpointed query is stopped.
+func (r *runner) needEngine(step string) error {
+	if r.eng == nil {
+		return &fatalError{step + ": the engine is closed between StopStream and StartStream (Setup.DataDir); add files with AddFile instead, or StartStream first"}
+	}
+	return nil
+}
+
+// restartAllowed refuses a restart that would lose data: without checkpoints (Setup.DataDir) the
+// restarted query starts from scratch.
 func (r *runner) restartAllowed() error {
-	if r.started && r.dataAdded {
+	if r.setup.DataDir == "" && r.started && r.dataAdded {
 		return &fatalError{"StartStream after AddData: restart needs checkpoints (issue 4); without them the restarted query would start from scratch and lose the data added before"}
 	}
 	return nil
@@ -590,7 +662,12 @@ func (r *runner) keyIndexes() ([]int, error) {
 	return idx, nil
 }
 
-func (r *runner) viewRows() ([][]string, error) { return r.rowsOf("SELECT * FROM " + r.query.Name) }
+func (r *runner) viewRows() ([][]string, error) {
+	if err := r.needEngine("CheckAnswer on a materialized view"); err != nil {
+		return nil, err
+	}
+	return r.rowsOf("SELECT * FROM " + r.query.Name)
+}
 
 // rowsOf runs a batch query and renders its cells as the console sink prints them.
 func (r *runner) rowsOf(query string) ([][]string, error) {
@@ -743,7 +820,9 @@ func (r *runner) report(steps []Step, at int, err error) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	sb.WriteString("\nEXPLAIN " + firstLine(r.query.Text) + ":\n")
-	if res, err := r.eng.Query(ctx, "EXPLAIN "+r.query.Text); err != nil {
+	if r.eng == nil {
+		sb.WriteString("(the engine is closed: the query is stopped)\n")
+	} else if res, err := r.eng.Query(ctx, "EXPLAIN "+r.query.Text); err != nil {
 		fmt.Fprintf(&sb, "(EXPLAIN failed: %v)\n", err)
 	} else {
 		for _, rec := range res.Records {

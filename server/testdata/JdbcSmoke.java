@@ -25,7 +25,7 @@ public class JdbcSmoke {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         System.out.println(rs.getLong(1) + "|" + rs.getString(2) + "|" + rs.getBigDecimal(3) + "|"
-                            + rs.getTimestamp(4) + "|" + rs.getBoolean(5) + "|" + rs.getDouble(6));
+                            + rs.getTimestamp(4) + "|" + rs.getString(5) + "=" + rs.getBoolean(5) + "|" + rs.getDouble(6));
                     }
                 }
             }
