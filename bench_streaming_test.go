@@ -192,13 +192,17 @@ func BenchmarkStreamingDatagenWindowDenseDiscard(b *testing.B) {
 // the files connector one file per epoch (max_files_per_trigger 1, trigger available_now), a 60 s
 // tumbling COUNT/SUM by key with a 5 s watermark, append mode into discardSink. The files are
 // STREAMSQL_BENCH_FILES_DIR's (e.g. the in-10 directory `streamsql bench --dir D` leaves in D);
-// without it, 10 files of a tenth of STREAMSQL_BENCH_EVENTS (default 20M) rows each are written
-// by writeEvents (bench_test.go) before the timer starts.
+// without it, 10 files of a tenth of STREAMSQL_BENCH_EVENTS (default here 10M) rows each are
+// written by writeEventsFrom before the timer starts.
 func BenchmarkStreamingFilesWindow(b *testing.B) {
 	dir := os.Getenv("STREAMSQL_BENCH_FILES_DIR")
 	if dir == "" {
 		dir = b.TempDir()
-		per := benchStreamEvents(b) / 10
+		total := 10_000_000
+		if os.Getenv("STREAMSQL_BENCH_EVENTS") != "" {
+			total = benchStreamEvents(b)
+		}
+		per := total / 10
 		for f := 0; f < 10; f++ {
 			writeEventsFrom(b, filepath.Join(dir, fmt.Sprintf("events-%05d.csv", f)), f*per, per)
 		}
@@ -238,8 +242,9 @@ SELECT k, window(ts, '60 seconds') AS w, COUNT(*) AS n, SUM(v) AS s FROM ev GROU
 	}
 }
 
-// writeEventsFrom writes rows first..first+n-1 of the event sequence `streamsql bench` generates
-// (timestamps 1 ms apart with up to 2 s of disorder, 1,000 keys), as CSV.
+// writeEventsFrom writes rows first..first+n-1 of an event sequence shaped like the one
+// `streamsql bench` generates (timestamps 1 ms apart with up to 2 s of disorder, 1,000 keys
+// key000..key999, v < 1000), as CSV lines `ts,k,v`.
 func writeEventsFrom(b *testing.B, path string, first, n int) {
 	f, err := os.Create(path)
 	if err != nil {

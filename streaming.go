@@ -243,7 +243,11 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 				return nil, err
 			}
 		case known:
-			if sink, err = open(sinks.Config{Query: s.Name, Options: connOpts, Mem: e.opts.Allocator, Logger: e.opts.Logger}); err != nil {
+			id, err := incremental.QueryID(s.Name, e.checkpointPath(s.Name, opts))
+			if err != nil {
+				return nil, err
+			}
+			if sink, err = open(sinks.Config{Query: id, Options: connOpts, Mem: e.opts.Allocator, Logger: e.opts.Logger}); err != nil {
 				return nil, fmt.Errorf("sink %s: %w", s.Name, err)
 			}
 		case c == "":
@@ -278,10 +282,7 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 		inputs = append(inputs, &incremental.Input{Name: src.name, Stream: st, TimeCol: src.timeCol, Delay: src.delay, MaxFuture: src.maxFuture})
 		rq.reads = append(rq.reads, src.name)
 	}
-	rq.checkpoint = opts["checkpoint"]
-	if rq.checkpoint == "" && e.opts.DataDir != "" {
-		rq.checkpoint = filepath.Join(e.opts.DataDir, "checkpoints", s.Name)
-	}
+	rq.checkpoint = e.checkpointPath(s.Name, opts)
 	q, err := incremental.Start(incremental.Config{
 		Name: s.Name, Plan: plan, Mode: mode, Sink: sink, SinkName: rq.sink, Inputs: inputs,
 		Trigger: trigger, Clock: e.opts.Clock, Mem: e.opts.Allocator, Logger: e.opts.Logger,
@@ -602,4 +603,16 @@ func faultHook(query string) func(string, int64) {
 			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		}
 	}
+}
+
+// checkpointPath is where a query checkpoints: its checkpoint option, else the engine's data
+// directory, else nowhere ("").
+func (e *Engine) checkpointPath(name string, opts map[string]string) string {
+	if p := opts["checkpoint"]; p != "" {
+		return p
+	}
+	if e.opts.DataDir != "" {
+		return filepath.Join(e.opts.DataDir, "checkpoints", name)
+	}
+	return ""
 }

@@ -68,6 +68,37 @@ func Fingerprint(plan planner.Node, mode sinks.OutputMode) string {
 	return hex.EncodeToString(sum[:12])
 }
 
+// QueryID returns the stable identity of a query run: the id kept in its checkpoint directory
+// (created there on first use), or a fresh random id when the query keeps no checkpoint. Sinks
+// record committed epochs under "<name>-<id>", so a query dropped and created again with a new
+// checkpoint never mistakes the old query's epochs for its own.
+func QueryID(name, checkpoint string) (string, error) {
+	newID := func() string {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		return hex.EncodeToString(b)
+	}
+	if checkpoint == "" {
+		return name + "-" + newID(), nil
+	}
+	d, err := state.Open(checkpoint)
+	if err != nil {
+		return "", err
+	}
+	var id string
+	found, err := d.ReadJSON("id", &id)
+	if err != nil {
+		return "", err
+	}
+	if !found || id == "" {
+		id = newID()
+		if err := d.WriteJSON("id", id); err != nil {
+			return "", err
+		}
+	}
+	return name + "-" + id, nil
+}
+
 // openCheckpoint validates or creates the metadata and restores the query's position.
 func (q *Query) openCheckpoint() error {
 	d, err := state.Open(q.cfg.Checkpoint)
