@@ -162,3 +162,39 @@ func TestStreamingRejectsUnsupportedModes(t *testing.T) {
 		t.Errorf("SELECT over a stream: %v", err)
 	}
 }
+
+// TestMaxFutureKeepsTheWatermarkSane: one event stamped far in the future must not close every
+// window; with max_future it is processed but does not move the watermark, and it is counted.
+func TestMaxFutureKeepsTheWatermarkSane(t *testing.T) {
+	now := time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
+	eng, err := Open(Options{Clock: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	mustExec(t, eng, "CREATE SOURCE ev (k VARCHAR, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '1 minute') WITH (connector = 'push', max_future = '1 hour')")
+	mustExec(t, eng, "CREATE MATERIALIZED VIEW c WITH (trigger = 'manual') AS SELECT k, COUNT(*) AS n FROM ev GROUP BY k")
+	ctx := context.Background()
+	if err := eng.Push("ev", [][]any{{"a", now.Add(-5 * time.Minute)}, {"b", now.Add(24 * 365 * time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.ProcessAllAvailable(ctx, "c"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := eng.QueryProgress("c")
+	if err != nil || p == nil {
+		t.Fatalf("progress: %v %v", p, err)
+	}
+	if want := "2024-01-01 11:54:00"; p.NextWatermark != want {
+		t.Errorf("watermark %s, want %s (the future event must not move it)", p.NextWatermark, want)
+	}
+	if p.Sources[0].FutureRows != 1 {
+		t.Errorf("rows beyond max_future = %d, want 1", p.Sources[0].FutureRows)
+	}
+	if got := query(t, eng, "SELECT k, n FROM c"); strings.Join(got, " ") != "a|1 b|1" {
+		t.Errorf("the future row must still be processed: %v", got)
+	}
+	if _, err := eng.Exec(ctx, "CREATE SOURCE bad (ts TIMESTAMP) WITH (connector = 'push', max_future = '1 hour')"); err == nil || !strings.Contains(err.Error(), "needs a WATERMARK") {
+		t.Errorf("max_future without a watermark: %v", err)
+	}
+}
