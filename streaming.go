@@ -60,6 +60,21 @@ type runningQuery struct {
 	errorsName string             // its catalog name, <name>_errors ("" if that name was taken)
 	explain    string
 	checkpoint string // "" when the query keeps none
+
+	statusMu   sync.Mutex
+	sinkStatus string // what a struggling sink reports (a retry), "" when it is fine
+}
+
+func (rq *runningQuery) setSinkStatus(s string) {
+	rq.statusMu.Lock()
+	defer rq.statusMu.Unlock()
+	rq.sinkStatus = s
+}
+
+func (rq *runningQuery) getSinkStatus() string {
+	rq.statusMu.Lock()
+	defer rq.statusMu.Unlock()
+	return rq.sinkStatus
 }
 
 // queries holds the running continuous queries by name.
@@ -247,7 +262,7 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 			if err != nil {
 				return nil, err
 			}
-			if sink, err = open(sinks.Config{Query: id, Options: connOpts, Mem: e.opts.Allocator, Logger: e.opts.Logger}); err != nil {
+			if sink, err = open(sinks.Config{Query: id, Options: connOpts, Mem: e.opts.Allocator, Logger: e.opts.Logger, Status: rq.setSinkStatus}); err != nil {
 				return nil, fmt.Errorf("sink %s: %w", s.Name, err)
 			}
 		case c == "":
@@ -287,6 +302,7 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 		Name: s.Name, Plan: plan, Mode: mode, Sink: sink, SinkName: rq.sink, Inputs: inputs,
 		Trigger: trigger, Clock: e.opts.Clock, Mem: e.opts.Allocator, Logger: e.opts.Logger,
 		Checkpoint: rq.checkpoint, SQL: s.QueryText, Fault: faultHook(s.Name), BadRecords: bad,
+		OnProgress: e.progressHook(s.Name),
 	})
 	if err != nil {
 		closeInputs(inputs)
@@ -446,6 +462,8 @@ func (e *Engine) showQueries(xctx *exec.Ctx) *Result {
 		}
 		if err != nil {
 			lastErr = err.Error()
+		} else if s := rq.getSinkStatus(); s != "" && st == incremental.StatusRunning {
+			lastErr = "sink " + s
 		}
 		rows = append(rows, []string{rq.name, kind, string(st), rq.q.Mode().String(), rq.q.Trigger().String(), rq.sink, epochs, inRows, wm, lastErr})
 	}

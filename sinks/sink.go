@@ -63,4 +63,8 @@ type Config struct {
 	Mem memory.Allocator
 	// Logger receives retries and errors; secrets (passwords in URLs) must never reach it.
 	Logger *slog.Logger
+	// Status, if set, is told what the sink is doing when it is not simply working: a retry
+	// after an outage ("retrying epoch 12 after: ..., attempt 3"), and "" once a write succeeds.
+	// SHOW QUERIES shows it. The text must be free of secrets.
+	Status func(string)
 }

@@ -187,6 +187,7 @@ type sqlSink struct {
 	query  string
 	log    *slog.Logger
 	secret string // the password, scrubbed from every error and log line
+	status func(string)
 
 	openTimeout time.Duration
 
@@ -208,7 +209,7 @@ func newSQLSink(b sqlBackend, cfg Config, opts sqlOptions, password string) (*sq
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &sqlSink{b: b, opts: opts, query: cfg.Query, secret: password, openTimeout: defaultOpenTimeout}
+	s := &sqlSink{b: b, opts: opts, query: cfg.Query, secret: password, openTimeout: defaultOpenTimeout, status: cfg.Status}
 	s.log = log.With("sink", b.name(), "query", cfg.Query, "table", strings.Join(opts.table, "."), "url", RedactURL(opts.url))
 	return s, nil
 }
@@ -530,6 +531,9 @@ func (s *sqlSink) withRetry(ctx context.Context, what string, epoch int64, f fun
 	for attempt := 1; ; attempt++ {
 		err := f(ctx)
 		if err == nil {
+			if attempt > 1 && s.status != nil {
+				s.status("")
+			}
 			return nil
 		}
 		where := fmt.Sprintf("%s sink: table %s", s.b.name(), s.tableSQL)
@@ -546,6 +550,9 @@ func (s *sqlSink) withRetry(ctx context.Context, what string, epoch int64, f fun
 			return s.scrub(fmt.Errorf("%s: gave up after %d attempt(s): %w (last error: %v)", where, attempt, ctx.Err(), err))
 		}
 		s.log.Warn("sink "+what+" failed, retrying", "epoch", epoch, "attempt", attempt, "backoff", delay, "err", s.scrub(err).Error())
+		if s.status != nil {
+			s.status(fmt.Sprintf("retrying %s (epoch %d, attempt %d) after: %s", what, epoch, attempt, s.scrub(err).Error()))
+		}
 		s.b.reset()
 		t := time.NewTimer(delay)
 		select {
