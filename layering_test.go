@@ -25,6 +25,7 @@ var layers = map[string][]string{
 	"internal/testdb":    {},
 	"internal/benchutil": {},
 	"conformance":        {"*"},
+	"crashtest":          {"*"},
 }
 
 const module = "github.com/streamsql/streamsql"

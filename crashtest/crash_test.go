@@ -72,7 +72,9 @@ var scenarios = []scenario{
 	{name: "mysql-update", sink: "mysql", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1},
 	{name: "mysql-complete", sink: "mysql", mode: "complete", query: completeQuery, cols: completeCols, keyCols: 1},
 	{name: "files-append", sink: "files", mode: "append", query: appendQuery, cols: appendCols, keyCols: 1},
-	{name: "kafka-append", sink: "kafka", mode: "append", query: appendQuery, cols: appendCols, keyCols: 1, targetedOnly: true},
+	// The mock cluster keeps a bounded log (at 1M events it had dropped the topic's first 540,000
+	// records), so the Kafka query keeps one row in eight: ~83,000 rows at 1M events.
+	{name: "kafka-append", sink: "kafka", mode: "append", query: appendQuery + " AND id % 8 = 0", cols: appendCols, keyCols: 1, targetedOnly: true},
 }
 
 // oracleQuery is the batch query whose result the sink must end with.
@@ -275,7 +277,10 @@ func runScenario(t *testing.T, cfg config, bin, root string, sc scenario, tg tar
 	if d := compareRows(got, ffRows, sc.keyCols); !d.ok() {
 		t.Errorf("%s: the sink (%d rows) differs from the failure-free run (%d rows): %s", repro, len(got), len(ffRows), d)
 	}
-	if e := lastEpoch(killDir, name) + 1; e != epochs {
+	// Complete mode re-emits the restored table in one extra epoch after a restart (for views),
+	// so a run restarted after its last data epoch has more epochs; other modes have exactly as
+	// many.
+	if e := lastEpoch(killDir, name) + 1; e != epochs && !(sc.mode == "complete" && e > epochs) {
 		t.Errorf("%s: the killed run committed %d epochs, the failure-free run %d (the epochs' input ranges must not depend on restarts)", repro, e, epochs)
 	}
 	sum.kills += out.kills
@@ -554,8 +559,19 @@ func (k *kafkaTarget) read(name string, sc scenario) ([][]string, error) {
 	if err := c.Assign([]kafka.TopicPartition{{Topic: &topic, Partition: 0, Offset: kafka.OffsetBeginning}}); err != nil {
 		return nil, err
 	}
+	// Read to the high watermark: a PartitionEOF alone can come before the end of a large topic.
+	lo, hi, err := c.QueryWatermarkOffsets(name, 0, 10000)
+	if lo > 0 {
+		return nil, fmt.Errorf("topic %s starts at offset %d: the broker dropped its first records (the mock cluster keeps a bounded log), so the topic cannot be compared", name, lo)
+	}
+	if err != nil {
+		return nil, err
+	}
 	var out [][]string
-	deadline := time.Now().Add(time.Minute)
+	if hi <= 0 {
+		return out, nil
+	}
+	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		switch e := c.Poll(200).(type) {
 		case *kafka.Message:
@@ -564,15 +580,16 @@ func (k *kafkaTarget) read(name string, sc scenario) ([][]string, error) {
 				return nil, fmt.Errorf("topic %s offset %d: %v", name, e.TopicPartition.Offset, err)
 			}
 			out = append(out, row)
-		case kafka.PartitionEOF:
-			return out, nil
+			if int64(e.TopicPartition.Offset) >= hi-1 {
+				return out, nil
+			}
 		case kafka.Error:
 			if e.IsFatal() {
 				return nil, e
 			}
 		}
 	}
-	return nil, fmt.Errorf("reading topic %s: no end of partition within a minute (%d rows read)", name, len(out))
+	return nil, fmt.Errorf("reading topic %s: offset %d not reached within two minutes (%d rows read)", name, hi-1, len(out))
 }
 
 func (k *kafkaTarget) cleanup(string) {}

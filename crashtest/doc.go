@@ -40,7 +40,9 @@
 // never-committed transactions to read_committed consumers too. So the scenario uses targeted
 // kills only (at those four points no transaction is open) and proves that the sink's marker-based
 // recovery is right: after a restart it skips every epoch whose transaction committed and re-runs
-// exactly the others, so the topic ends with each row once. It cannot prove that rows of a
+// exactly the others, so the topic ends with each row once. The mock keeps a bounded log (it drops
+// a topic's oldest records past a few hundred thousand), so this query keeps one row in eight, and
+// the reader refuses a topic whose low watermark is above 0. It cannot prove that rows of a
 // transaction cut by a kill stay invisible (a real broker's job), nor that a zombie producer is
 // fenced; random kills would show such rows as duplicates against the mock.
 //

@@ -451,3 +451,29 @@ func compareRows(got, want [][]string, keyCols int) diff {
 	}
 	return d
 }
+
+// TestCompareRows checks the diff the crash test relies on against hand-counted cases.
+func TestCompareRows(t *testing.T) {
+	want := [][]string{{"1", "a"}, {"2", "b"}, {"3", "c"}, {"4", "d"}}
+	got := [][]string{{"1", "a"}, {"2", "b"}, {"2", "b"}, {"3", "x"}, {"9", "z"}}
+	d := compareRows(got, want, 1)
+	// 4 missing; 2 duplicated once; 3 wrong; 9 unexpected (wrong).
+	if d.missing != 1 || d.duplicated != 1 || d.wrong != 2 {
+		t.Fatalf("compareRows = %s, want missing 1, duplicated 1, wrong 2", d)
+	}
+	if d := compareRows(want, want, 1); !d.ok() {
+		t.Fatalf("equal inputs: %s", d)
+	}
+	for in, out := range map[any]string{
+		"2024-01-01 00:00:05.000000": "2024-01-01 00:00:05",
+		"2024-01-01 00:00:01.250":    "2024-01-01 00:00:01.25",
+		"2024-01-01T00:00:10Z":       "2024-01-01 00:00:10",
+		"k001":                       "k001",
+		int64(-3):                    "-3",
+		nil:                          "NULL",
+	} {
+		if got := normCell(in); got != out {
+			t.Errorf("normCell(%v) = %q, want %q", in, got, out)
+		}
+	}
+}
