@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	streamsql "github.com/streamsql/streamsql"
 	"github.com/streamsql/streamsql/sinks"
@@ -74,14 +75,25 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer eng.Close()
+	// On a terminal, stderr shows each continuous query's progress (rows, rate, watermark);
+	// piped, it stays quiet.
+	tty := isTerminal(stderr)
+	progress := newProgressPrinter(stderr, time.Second)
+	if tty {
+		defer eng.OnProgress(progress.observe)()
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	sess := &session{eng: eng, out: out, errOut: stderr, format: format}
 	text := string(script)
 	for i, st := range sql.SplitStatements(text) {
-		if err := sess.execStatement(ctx, text, st); err != nil {
+		err := sess.execStatement(ctx, text, st)
+		if tty || err != nil {
 			out.Flush()
+			progress.flush()
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "(statement %d at %s:%d)\n", i+1, name, lineOf(text, st.Offset))
 			return 1
 		}
@@ -99,7 +111,9 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		case <-ctx.Done():
 		case <-done:
 		}
-		if err := eng.Close(); err != nil {
+		err := eng.Close()
+		progress.flush()
+		if err != nil {
 			fmt.Fprintf(stderr, "streamsql run: stopping queries: %v\n", err)
 			return 1
 		}

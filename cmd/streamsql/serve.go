@@ -9,10 +9,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	streamsql "github.com/streamsql/streamsql"
 	"github.com/streamsql/streamsql/server"
@@ -40,8 +42,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 	maxConns := fs.Int("max-connections", 100, "maximum concurrent connections")
 	timeout := fs.Duration("statement-timeout", 0, "cancel statements running longer, e.g. 30s (0: no limit)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	httpAddr := fs.String("http", "", "serve /metrics, /api/queries and /healthz on this address, e.g. 127.0.0.1:8080 (default: off); non-loopback addresses need a password")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: streamsql serve [--listen ADDR] [--data-dir DIR] [-f init.sql] [--password-file FILE] [--tls-cert F --tls-key F] [--max-connections N] [--statement-timeout D] [--log-level L]")
+		fmt.Fprintln(stderr, "Usage: streamsql serve [--listen ADDR] [--data-dir DIR] [-f init.sql] [--password-file FILE] [--tls-cert F --tls-key F] [--max-connections N] [--statement-timeout D] [--log-level L] [--http 127.0.0.1:8080]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -83,6 +86,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 	if err := server.CheckListen(*listen, password != ""); err != nil {
 		return usageErr("%v", err)
 	}
+	if *httpAddr != "" {
+		if err := server.CheckHTTPListen(*httpAddr, password != ""); err != nil {
+			return usageErr("%v", err)
+		}
+	}
 	var tlsConfig *tls.Config
 	switch {
 	case *tlsCert != "" && *tlsKey != "":
@@ -104,6 +112,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 		return 1
 	}
 	defer eng.Close()
+	// The monitor sums every epoch's progress, so it starts before the script starts queries.
+	monitor := server.NewMonitor(eng, nil)
+	defer monitor.Close()
 	if *script != "" {
 		text, err := os.ReadFile(*script)
 		if err != nil {
@@ -135,16 +146,63 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 	if onListen != nil {
 		onListen(l.Addr())
 	}
+	monitor.Attach(srv)
+	var ops *server.HTTP
+	var httpSrv *http.Server
+	httpDone := make(chan error, 1)
+	if *httpAddr != "" {
+		if ops, err = server.NewHTTP(server.HTTPConfig{Monitor: monitor, Server: srv, Password: password, Logger: log}); err != nil {
+			l.Close()
+			fmt.Fprintf(stderr, "streamsql serve: %v\n", err)
+			return 1
+		}
+		hl, err := net.Listen("tcp", *httpAddr)
+		if err != nil {
+			l.Close()
+			fmt.Fprintf(stderr, "streamsql serve: --http: %v\n", err)
+			return 1
+		}
+		httpSrv = server.NewHTTPServer(ops, log)
+		httpSrv.TLSConfig = tlsConfig
+		if host, _, _ := net.SplitHostPort(*httpAddr); tlsConfig == nil && password != "" && !isLoopbackHost(host) {
+			log.Warn("serving --http on a non-loopback address without TLS: its basic authentication sends the password in clear text")
+		}
+		log.Info("serving HTTP (/metrics, /api/queries, /healthz)", "addr", hl.Addr().String(), "tls", tlsConfig != nil)
+		if onHTTPListen != nil {
+			onHTTPListen(hl.Addr())
+		}
+		go func() {
+			if tlsConfig != nil {
+				httpDone <- httpSrv.ServeTLS(hl, "", "")
+			} else {
+				httpDone <- httpSrv.Serve(hl)
+			}
+		}()
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(l) }()
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
 	case err = <-done:
+	case err = <-httpDone:
+		err = fmt.Errorf("--http: %w", err)
+	}
+	if ops != nil {
+		ops.Drain()
 	}
 	srv.Close()
+	running := eng.RunningQueries()
 	if cerr := eng.Close(); cerr != nil {
 		log.Warn("closing the engine", "err", cerr)
+	}
+	for _, name := range running {
+		log.Info("query stopped", "query", name)
+	}
+	if httpSrv != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = httpSrv.Shutdown(sctx)
+		cancel()
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql serve: %v\n", err)
@@ -152,6 +210,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 	}
 	return 0
 }
+
+// onHTTPListen, when set (by tests), learns the bound --http address.
+var onHTTPListen func(net.Addr)
 
 func isLoopbackHost(host string) bool {
 	if host == "localhost" {
