@@ -42,3 +42,18 @@ func TestDatagenNumberOfRowsEndsTheStream(t *testing.T) {
 		t.Fatal("a negative number_of_rows must be refused")
 	}
 }
+
+func TestDatagenEventTimesMatchEventTime(t *testing.T) {
+	for _, rate := range []int64{0, 1, 3, 7, 1000, 100000, 300000} {
+		s := &DatagenStream{rate: rate, startUs: 1_700_000_000_000_000}
+		for _, first := range []int64{0, 1, 99999, 100000, 123457} {
+			out := make([]int64, 2500)
+			s.eventTimes(first, out)
+			for j, v := range out {
+				if want := s.eventTime(first + int64(j)); v != want {
+					t.Fatalf("rate %d row %d: %d, want %d", rate, first+int64(j), v, want)
+				}
+			}
+		}
+	}
+}
