@@ -147,6 +147,8 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 	switch s := stmt.(type) {
 	case *sql.CreateTable:
 		return e.createTable(s)
+	case *sql.Subscribe:
+		return nil, ErrSubscribeInExec
 	case *sql.CreateSource:
 		return e.createSource(s)
 	case *sql.CreateSink:

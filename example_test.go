@@ -2,7 +2,12 @@ package streamsql_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
 
 	streamsql "github.com/streamsql/streamsql"
 	"github.com/streamsql/streamsql/exec"
@@ -83,4 +88,61 @@ func ExampleEngine_Push() {
 	// a | 11
 	// b | 2
 	// last epoch read 1 row(s)
+}
+
+// Follows a materialized view's changes: each epoch that changes it arrives as rows with a
+// weight, +1 inserted and -1 removed (an updated row is both), starting with its contents.
+func ExampleEngine_Subscribe() {
+	ctx := context.Background()
+	eng, err := streamsql.Open(streamsql.Options{})
+	if err != nil {
+		panic(err)
+	}
+	defer eng.Close()
+	_, err = eng.Exec(ctx, `CREATE SOURCE ev (k VARCHAR, v BIGINT) WITH (connector = 'push');
+		CREATE MATERIALIZED VIEW totals WITH (trigger = 'manual') AS SELECT k, SUM(v) AS total FROM ev GROUP BY k`)
+	if err != nil {
+		panic(err)
+	}
+	step := func(rows ...[]any) {
+		if err := eng.Push("ev", rows); err != nil {
+			panic(err)
+		}
+		if err := eng.ProcessAllAvailable(ctx, "totals"); err != nil {
+			panic(err)
+		}
+	}
+	step([]any{"a", 1}, []any{"b", 2})
+
+	seen := make(chan int64)
+	done := make(chan error)
+	errEnough := errors.New("enough")
+	go func() {
+		done <- eng.Subscribe(ctx, "totals", func(epoch int64, changes arrow.RecordBatch) error {
+			var lines []string
+			for i := 0; i < int(changes.NumRows()); i++ {
+				lines = append(lines, fmt.Sprintf("epoch %d: %s %s weight %s", epoch,
+					exec.FormatValue(changes.Column(0), i), exec.FormatValue(changes.Column(1), i), exec.FormatValue(changes.Column(2), i)))
+			}
+			sort.Strings(lines)
+			fmt.Println(strings.Join(lines, "\n"))
+			if epoch == 2 {
+				return errEnough
+			}
+			seen <- epoch
+			return nil
+		})
+	}()
+	<-seen // the snapshot
+	step([]any{"a", 10})
+	<-seen
+	step([]any{"c", 5})
+	fmt.Println(<-done)
+	// Output:
+	// epoch 0: a 1 weight 1
+	// epoch 0: b 2 weight 1
+	// epoch 1: a 1 weight -1
+	// epoch 1: a 11 weight 1
+	// epoch 2: c 5 weight 1
+	// enough
 }

@@ -199,6 +199,12 @@ func FormatFloat(f float64) string {
 
 // FormatTimestamp prints microseconds since the epoch as "2006-01-02 15:04:05[.ffffff]" in UTC.
 func FormatTimestamp(us int64) string {
+	var buf [32]byte
+	return string(AppendTimestamp(buf[:0], us))
+}
+
+// formatTimestampSlow is FormatTimestamp through time.Format, for years outside 0000-9999.
+func formatTimestampSlow(us int64) string {
 	t := time.UnixMicro(us).UTC()
 	if t.Nanosecond() == 0 {
 		return t.Format("2006-01-02 15:04:05")

@@ -198,7 +198,9 @@ func describe(ctx context.Context, eng *streamsql.Engine, text string, clientOID
 
 // probeValues are the sample literals describe binds parameters with, by engine type.
 var probeValues = map[string]string{
-	"": "NULL", "VARCHAR": "'1'", "BIGINT": "1", "DOUBLE": "CAST('1' AS DOUBLE)",
+	// The VARCHAR probe converts to no other type: a quoted literal takes the type of the other
+	// operand (id = '5' is a BIGINT comparison), so '1' would make every parameter "text".
+	"": "NULL", "VARCHAR": "'<text>'", "BIGINT": "1", "DOUBLE": "CAST('1' AS DOUBLE)",
 	"DECIMAL": "CAST('1' AS DECIMAL(38,9))", "TIMESTAMP": "TIMESTAMP '2000-01-01 00:00:00'",
 	"DATE": "DATE '2000-01-01'", "INTERVAL": "INTERVAL '1 second'", "BOOLEAN": "TRUE",
 }

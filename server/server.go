@@ -60,8 +60,19 @@ type Server struct {
 	conns  map[string]*conn // by remote address
 	byPID  map[int32]*conn
 	active atomic.Int64
+	total  atomic.Int64 // connections accepted since New
 	closed atomic.Bool
 }
+
+// Connections is the number of open client connections.
+func (s *Server) Connections() int64 { return s.active.Load() }
+
+// ConnectionsTotal is the number of client connections accepted since the server was created,
+// including those refused afterwards for the connection limit.
+func (s *Server) ConnectionsTotal() int64 { return s.total.Load() }
+
+// Closed reports whether Close has been called.
+func (s *Server) Closed() bool { return s.closed.Load() }
 
 // New validates cfg and builds a server.
 func New(cfg Config) (*Server, error) {
@@ -150,6 +161,11 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
+		c.mu.Lock()
+		if c.running != nil {
+			c.running(errors.New("the server is shutting down"))
+		}
+		c.mu.Unlock()
 		c.Close()
 	}
 	err := s.wire.Close()
@@ -199,6 +215,7 @@ func (s *Server) track(nc net.Conn) *conn {
 	c.secret = int32(binary.LittleEndian.Uint32(b[4:]))
 	_ = nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	s.active.Add(1)
+	s.total.Add(1)
 	s.mu.Lock()
 	for {
 		c.pid = int32(binary.LittleEndian.Uint32(b[:4]) & 0x7fffffff)
@@ -312,7 +329,11 @@ func (s *Server) parse(ctx context.Context, q wire.Query) (stmts wire.PreparedSt
 // reported after the results of the statements before it.
 func (s *Server) simpleQuery(c *conn, text string) wire.PreparedStatements {
 	var out wire.PreparedStatements
-	for _, st := range sql.SplitStatements(text) {
+	pieces := sql.SplitStatements(text)
+	for i, st := range pieces {
+		if streamsql.IsSubscribe(st.Text) {
+			return append(out, s.subscribeSimple(c, st.Text, i < len(pieces)-1))
+		}
 		res, err := s.run(c, st.Text)
 		if err != nil {
 			var se *sql.Error
@@ -351,6 +372,9 @@ func (s *Server) prepare(ctx context.Context, c *conn, q wire.Query) (wire.Prepa
 		})), nil
 	}
 	text := pieces[0].Text
+	if streamsql.IsSubscribe(text) {
+		return s.prepareSubscribe(c, text)
+	}
 	ph := placeholders(text)
 	n := numParams(ph)
 	oids := make([]uint32, n)
@@ -445,8 +469,13 @@ func (r *result) columns() wire.Columns {
 // run executes one statement under the connection's cancellation and the statement timeout.
 func (s *Server) run(c *conn, text string) (res *result, err error) {
 	defer recoverTo(&err, s.log)
-	ctx, cancel := context.WithCancelCause(s.base)
+	// Not a child of s.base: 200 connections registering children of one context contend on its
+	// lock on every statement. Close cancels running statements through conn.running instead.
+	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
+	if s.closed.Load() {
+		return nil, errors.New("the server is shutting down")
+	}
 	if s.cfg.StatementTimeout > 0 {
 		var stop context.CancelFunc
 		ctx, stop = context.WithTimeoutCause(ctx, s.cfg.StatementTimeout, errTimeout)

@@ -226,12 +226,39 @@ func AppendJSONValue(buf *bytes.Buffer, col arrow.Array, i int) error {
 			buf.WriteString(exec.FormatFloat(f))
 			return nil
 		}
+	case *array.String:
+		return appendJSONString(buf, a.Value(i))
+	case *array.Timestamp:
+		buf.WriteByte('"')
+		var tmp [32]byte
+		buf.Write(exec.AppendTimestamp(tmp[:0], int64(a.Value(i))))
+		buf.WriteByte('"')
+		return nil
 	}
-	s, err := jsonString(exec.FormatValue(col, i))
+	return appendJSONString(buf, exec.FormatValue(col, i))
+}
+
+// appendJSONString writes s as a JSON string. Plain printable ASCII (the common case: keys,
+// names, numbers as text) is copied as it is; anything else goes through encoding/json.
+func appendJSONString(buf *bytes.Buffer, s string) error {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		buf.WriteByte('"')
+		buf.WriteString(s)
+		buf.WriteByte('"')
+		return nil
+	}
+	b, err := jsonString(s)
 	if err != nil {
 		return err
 	}
-	buf.Write(s)
+	buf.Write(b)
 	return nil
 }
 

@@ -17,7 +17,7 @@ import (
 // reader's Snapshot is always one whole epoch, never half of one.
 //
 // Append mode adds the epoch's rows, complete mode replaces the table, update mode upserts by the
-// key columns.
+// key columns. Subscribers (Subscribe, memory_changes.go) receive each Write's changes.
 type MemoryTable struct {
 	mem memory.Allocator
 
@@ -27,6 +27,8 @@ type MemoryTable struct {
 	keys    []int
 	records []arrow.RecordBatch
 	epoch   int64 // last epoch written; -1 before the first
+	subs    map[*Subscription]struct{}
+	closed  bool
 }
 
 // NewMemoryTable returns an empty result table.
@@ -70,33 +72,73 @@ func (m *MemoryTable) Snapshot() ([]arrow.RecordBatch, int64) {
 func (m *MemoryTable) Write(ctx context.Context, epoch int64, recs []arrow.RecordBatch) error {
 	m.mu.RLock()
 	done := epoch <= m.epoch
+	watched := len(m.subs) > 0
 	m.mu.RUnlock()
 	if done {
 		return nil // a replayed epoch: the table already holds it
 	}
-	var next []arrow.RecordBatch
+	// Writes come from one query goroutine, so m.records only changes below, in this call.
+	var next, removed, added []arrow.RecordBatch
 	var err error
 	switch m.mode {
 	case Complete:
 		next = m.relabel(recs)
+		added = next
+		if watched {
+			m.mu.RLock()
+			removed = retainAll(m.records)
+			m.mu.RUnlock()
+		}
 	case Append:
 		m.mu.RLock()
 		next = retainAll(m.records)
 		m.mu.RUnlock()
-		next = append(next, m.relabel(recs)...)
+		added = m.relabel(recs)
+		next = append(next, added...)
 	case Update:
-		if next, err = m.upsert(ctx, recs); err != nil {
+		var kept []arrow.RecordBatch
+		if kept, removed, err = m.upsert(ctx, recs, watched); err != nil {
+			return err
+		}
+		added = m.relabel(recs)
+		next = append(kept, added...)
+	}
+	var change arrow.RecordBatch
+	if watched {
+		change, err = m.diff(ctx, removed, added)
+		if m.mode == Complete || m.mode == Update {
+			releaseRecords(removed)
+		}
+		if err != nil {
+			releaseRecords(next)
 			return err
 		}
 	}
 	m.mu.Lock()
+	if !watched && len(m.subs) > 0 {
+		// Someone subscribed after the check above: diff the whole versions, under the lock, so
+		// their snapshot and this change stay consistent.
+		if change, err = m.diff(ctx, m.records, next); err != nil {
+			m.mu.Unlock()
+			releaseRecords(next)
+			return err
+		}
+	}
 	old := m.records
 	m.records, m.epoch = next, epoch
+	m.publish(epoch, change)
 	m.mu.Unlock()
-	for _, r := range old {
+	if change != nil {
+		change.Release()
+	}
+	releaseRecords(old)
+	return nil
+}
+
+func releaseRecords(recs []arrow.RecordBatch) {
+	for _, r := range recs {
 		r.Release()
 	}
-	return nil
 }
 
 // relabel gives records the table's field names; the caller owns the new records.
@@ -120,8 +162,9 @@ func retainAll(recs []arrow.RecordBatch) []arrow.RecordBatch {
 	return out
 }
 
-// upsert returns the current rows whose key is not in recs, followed by recs.
-func (m *MemoryTable) upsert(ctx context.Context, recs []arrow.RecordBatch) ([]arrow.RecordBatch, error) {
+// upsert returns the current rows whose key is not in recs (kept) and, when wantRemoved, those
+// whose key is (removed). The caller owns both.
+func (m *MemoryTable) upsert(ctx context.Context, recs []arrow.RecordBatch, wantRemoved bool) (kept, removed []arrow.RecordBatch, err error) {
 	changed := map[string]bool{}
 	var buf []byte
 	for _, r := range recs {
@@ -135,7 +178,12 @@ func (m *MemoryTable) upsert(ctx context.Context, recs []arrow.RecordBatch) ([]a
 	current := retainAll(m.records)
 	m.mu.RUnlock()
 	xctx := &exec.Ctx{Context: ctx, Mem: m.mem}
-	var next []arrow.RecordBatch
+	defer releaseRecords(current)
+	fail := func(err error) ([]arrow.RecordBatch, []arrow.RecordBatch, error) {
+		releaseRecords(kept)
+		releaseRecords(removed)
+		return nil, nil, err
+	}
 	for _, r := range current {
 		cols := keyColumns(r, m.keys)
 		b := array.NewBooleanBuilder(m.mem)
@@ -143,21 +191,36 @@ func (m *MemoryTable) upsert(ctx context.Context, recs []arrow.RecordBatch) ([]a
 			buf = exec.AppendRowKey(buf[:0], cols, i)
 			b.Append(!changed[string(buf)])
 		}
-		mask := b.NewArray()
+		mask := b.NewArray().(*array.Boolean)
 		b.Release()
-		kept, err := exec.FilterRecord(xctx, r, mask)
-		mask.Release()
-		r.Release()
+		k, err := exec.FilterRecord(xctx, r, mask)
 		if err != nil {
-			return nil, err
+			mask.Release()
+			return fail(err)
 		}
-		if kept.NumRows() > 0 {
-			next = append(next, kept)
+		if k.NumRows() > 0 {
+			kept = append(kept, k)
 		} else {
-			kept.Release()
+			k.Release()
 		}
+		if wantRemoved && k.NumRows() < r.NumRows() {
+			inv := array.NewBooleanBuilder(m.mem)
+			for i := 0; i < mask.Len(); i++ {
+				inv.Append(!mask.Value(i))
+			}
+			invMask := inv.NewArray()
+			inv.Release()
+			gone, err := exec.FilterRecord(xctx, r, invMask)
+			invMask.Release()
+			if err != nil {
+				mask.Release()
+				return fail(err)
+			}
+			removed = append(removed, gone)
+		}
+		mask.Release()
 	}
-	return append(next, m.relabel(recs)...), nil
+	return kept, removed, nil
 }
 
 func keyColumns(r arrow.RecordBatch, keys []int) []arrow.Array {
@@ -168,10 +231,12 @@ func keyColumns(r arrow.RecordBatch, keys []int) []arrow.Array {
 	return cols
 }
 
-// Close releases the table's rows.
+// Close releases the table's rows and ends its subscriptions with ErrTableClosed.
 func (m *MemoryTable) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.closed = true
+	m.closeSubscriptions()
 	for _, r := range m.records {
 		r.Release()
 	}

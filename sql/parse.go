@@ -164,10 +164,51 @@ func (p *parser) statement() (Stmt, error) {
 		return p.query(t.Pos)
 	case t.Is("insert"):
 		return p.insert()
+	case t.Is("subscribe"):
+		return p.subscribe()
 	case t.Is("update") || t.Is("delete"):
 		return nil, errorf(p.src, t.Pos, "%s is not supported: tables are append-only (use INSERT, or DROP and re-create the table)", strings.ToUpper(t.Text))
 	}
-	return nil, syntaxErrorf(p.src, t.Pos, "unknown statement %q (expected SELECT, INSERT, CREATE, DROP, SHOW, DESCRIBE or EXPLAIN)", t.Text)
+	return nil, syntaxErrorf(p.src, t.Pos, "unknown statement %q (expected SELECT, INSERT, CREATE, DROP, SHOW, DESCRIBE, EXPLAIN or SUBSCRIBE)", t.Text)
+}
+
+// subscribe parses SUBSCRIBE [TO] name | SUBSCRIBE [TO] (query).
+func (p *parser) subscribe() (Stmt, error) {
+	p.next()
+	p.accept("to")
+	if !p.peek().IsOp("(") {
+		n, pos, err := p.name("a materialized view name or a parenthesized query")
+		if err != nil {
+			return nil, err
+		}
+		return &Subscribe{Name: n, Pos: pos}, p.end()
+	}
+	open := p.i
+	depth := 0
+	for {
+		t := p.next()
+		switch {
+		case t.Kind == TokEOF:
+			return nil, syntaxErrorf(p.src, p.toks[open].Pos, "unclosed parenthesis in SUBSCRIBE")
+		case t.IsOp("("):
+			depth++
+		case t.IsOp(")"):
+			depth--
+		}
+		if depth == 0 {
+			break
+		}
+	}
+	closePos := p.toks[p.i-1].Pos
+	if err := p.end(); err != nil {
+		return nil, err
+	}
+	q, err := subQuery(p.src, p.toks[open].End, closePos)
+	if err != nil {
+		return nil, err
+	}
+	text := strings.TrimSpace(p.src[p.toks[open].End:closePos])
+	return &Subscribe{Query: q, QueryText: text, Pos: p.toks[open].Pos}, nil
 }
 
 func (p *parser) create() (Stmt, error) {

@@ -98,6 +98,15 @@ type Explain struct {
 	Sink  *CreateSink
 }
 
+// Subscribe is SUBSCRIBE [TO] name or SUBSCRIBE [TO] (query): stream the changes of a
+// materialized view, or of a query run as a temporary one (Query set, QueryText its SQL).
+type Subscribe struct {
+	Name      string
+	Query     *Query
+	QueryText string
+	Pos       int
+}
+
 // CTE is one WITH name AS (query) definition.
 type CTE struct {
 	Name    string
@@ -134,6 +143,7 @@ func (*Describe) stmt()      {}
 func (*Explain) stmt()       {}
 func (*Query) stmt()         {}
 func (*Insert) stmt()        {}
+func (*Subscribe) stmt()     {}
 
 // Option returns the value of key and whether it was given.
 func (c *CreateTable) Option(key string) (string, bool) { return findOption(c.Options, key) }

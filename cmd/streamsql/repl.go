@@ -75,7 +75,7 @@ func replCommand(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer eng.Close()
-	sess := &session{eng: eng, out: stdout, errOut: stderr, format: sinks.FormatTable}
+	sess := &session{eng: eng, out: stdout, errOut: stderr, format: sinks.FormatTable, subscribeOK: true}
 	if isatty.IsTerminal(stdin.Fd()) || isatty.IsCygwinTerminal(stdin.Fd()) {
 		return interactive(sess, *history)
 	}

@@ -28,6 +28,8 @@ type session struct {
 	errOut io.Writer // error messages
 	format sinks.OutputFormat
 	timing bool
+	// subscribeOK allows SUBSCRIBE (the shell; not run -f), see subscribe.go.
+	subscribeOK bool
 	// wroteSet records that a result set was written, so the next CSV set is separated from it
 	// by a blank line.
 	wroteSet bool
@@ -38,6 +40,9 @@ type session struct {
 // engine is preceded by whitespace standing for everything before st in script, so the line and
 // column in an engine error point into script. It returns the error, already printed.
 func (s *session) execStatement(ctx context.Context, script string, st sql.Statement) error {
+	if streamsql.IsSubscribe(st.Text) {
+		return s.subscribe(ctx, script, st)
+	}
 	text := positionPad(script, st.Offset) + st.Text
 	start := time.Now()
 	results, err := safeExec(ctx, s.eng, text)
