@@ -72,6 +72,12 @@ func (g *guardedConn) next() ([]byte, error) {
 		return nil, err
 	}
 	size := int(binary.BigEndian.Uint32(hdr[1:]))
+	if size > maxGuardedMessage && (hdr[0] == 'Q' || hdr[0] == 'P') {
+		// A statement over the limit (a 100 MB query string): tell the client why before the
+		// connection closes, instead of a bare disconnect.
+		_, _ = g.rw.Write(errorResponse("54000", fmt.Sprintf("statement too large: %d bytes (the limit is %d)", size-4, maxGuardedMessage-4)))
+		return nil, fmt.Errorf("statement of %d bytes refused", size-4)
+	}
 	if size < 4 || size > maxGuardedMessage {
 		return nil, fmt.Errorf("invalid message length %d for message type %q", size, hdr[0])
 	}
@@ -181,3 +187,17 @@ func validBind(b []byte) bool {
 }
 
 var _ net.Conn = (*guardedConn)(nil)
+
+// errorResponse encodes a PostgreSQL ErrorResponse message with severity ERROR.
+func errorResponse(code, msg string) []byte {
+	var body []byte
+	for _, f := range [][2]string{{"S", "ERROR"}, {"V", "ERROR"}, {"C", code}, {"M", msg}} {
+		body = append(body, f[0][0])
+		body = append(body, f[1]...)
+		body = append(body, 0)
+	}
+	body = append(body, 0)
+	out := []byte{'E', 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(out[1:], uint32(len(body)+4))
+	return append(out, body...)
+}

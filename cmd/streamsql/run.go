@@ -85,6 +85,7 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() { <-ctx.Done(); stop() }() // a second signal exits at once
 	sess := &session{eng: eng, out: out, errOut: stderr, format: format}
 	text := string(script)
 	for i, st := range sql.SplitStatements(text) {

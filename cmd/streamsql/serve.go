@@ -22,10 +22,14 @@ import (
 
 // serveCommand implements `streamsql serve`: one engine served over the PostgreSQL wire protocol
 // until SIGINT or SIGTERM, which stop accepting, close the engine (stopping its continuous
-// queries) and exit 0. Usage errors exit 2, a failing -f script or listener 1.
+// queries after their running epoch) and exit 0; a second signal exits at once. Usage errors
+// exit 2, a failing -f script or listener 1.
 func serveCommand(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first signal the default action is restored, so a second one ends the process at
+	// once; checkpoints are consistent at every instant, so a restart still resumes exactly.
+	go func() { <-ctx.Done(); stop() }()
 	return serve(ctx, args, stdout, stderr, nil)
 }
 
