@@ -38,9 +38,11 @@ Usage:
   streamsql serve [--listen 127.0.0.1:5433] [--data-dir DIR] [-f init.sql]
                   [--password-file FILE] [--tls-cert F --tls-key F]
                   [--max-connections N] [--statement-timeout D] [--log-level L]
+                  [--http 127.0.0.1:8080]
         Serve an engine over the PostgreSQL wire protocol (psql, pgx, JDBC).
-        Continuous queries outlive the connections that created them.
-        SIGINT/SIGTERM stop the server and the engine.
+        Continuous queries outlive the connections that created them. --http adds
+        /metrics (Prometheus), /api/queries and /healthz. SIGINT/SIGTERM stop the
+        server and the engine after the running epochs; a second signal exits at once.
 
   streamsql version
         Print the version.
