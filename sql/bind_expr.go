@@ -69,18 +69,11 @@ func (b *binder) expr(e sqlparser.Expr, sc *scope, agg *aggContext) (planner.Exp
 	case *sqlparser.ComparisonExpr:
 		return b.comparison(x, sc, agg)
 	case *sqlparser.RangeCond:
-		v, err := b.expr(x.Left, sc, agg)
+		vs, err := b.exprList(sc, agg, x.Left, x.From, x.To)
 		if err != nil {
 			return nil, err
 		}
-		lo, err := b.expr(x.From, sc, agg)
-		if err != nil {
-			return nil, err
-		}
-		hi, err := b.expr(x.To, sc, agg)
-		if err != nil {
-			return nil, err
-		}
+		v, lo, hi := vs[0], vs[1], vs[2]
 		ge, err := b.call(">=", []planner.Expr{v, lo})
 		if err != nil {
 			return nil, err
@@ -123,14 +116,11 @@ func (b *binder) expr(e sqlparser.Expr, sc *scope, agg *aggContext) (planner.Exp
 		case sqlparser.BitOrStr:
 			op = "||"
 		case sqlparser.IntDivStr:
-			l, err := b.expr(x.Left, sc, agg)
+			lr, err := b.exprList(sc, agg, x.Left, x.Right)
 			if err != nil {
 				return nil, err
 			}
-			r, err := b.expr(x.Right, sc, agg)
-			if err != nil {
-				return nil, err
-			}
+			l, r := lr[0], lr[1]
 			if l, err = b.cast(l, exec.Int64); err != nil {
 				return nil, err
 			}
@@ -289,15 +279,24 @@ func decimalLiteral(s string) (planner.Expr, error) {
 }
 
 func (b *binder) callExprs(name string, sc *scope, agg *aggContext, args ...sqlparser.Expr) (planner.Expr, error) {
-	bound := make([]planner.Expr, len(args))
-	for i, a := range args {
-		e, err := b.expr(a, sc, agg)
+	bound, err := b.exprList(sc, agg, args...)
+	if err != nil {
+		return nil, err
+	}
+	return b.call(name, bound)
+}
+
+// exprList binds each expression in order, stopping at the first error.
+func (b *binder) exprList(sc *scope, agg *aggContext, es ...sqlparser.Expr) ([]planner.Expr, error) {
+	out := make([]planner.Expr, len(es))
+	for i, e := range es {
+		v, err := b.expr(e, sc, agg)
 		if err != nil {
 			return nil, err
 		}
-		bound[i] = e
+		out[i] = v
 	}
-	return b.call(name, bound)
+	return out, nil
 }
 
 // call binds a registry function, casts arguments to the types it asks for and folds constant
@@ -442,14 +441,11 @@ func (b *binder) comparison(x *sqlparser.ComparisonExpr, sc *scope, agg *aggCont
 		}
 		return b.call("not", []planner.Expr{e})
 	case sqlparser.NullSafeEqualStr:
-		l, err := b.expr(x.Left, sc, agg)
+		lr, err := b.exprList(sc, agg, x.Left, x.Right)
 		if err != nil {
 			return nil, err
 		}
-		r, err := b.expr(x.Right, sc, agg)
-		if err != nil {
-			return nil, err
-		}
+		l, r := lr[0], lr[1]
 		eq, err := b.call("=", []planner.Expr{l, r})
 		if err != nil {
 			return nil, err
@@ -472,15 +468,11 @@ func (b *binder) comparison(x *sqlparser.ComparisonExpr, sc *scope, agg *aggCont
 	if op == sqlparser.NotEqualStr {
 		op = "<>"
 	}
-	l, err := b.expr(x.Left, sc, agg)
+	lr, err := b.exprList(sc, agg, x.Left, x.Right)
 	if err != nil {
 		return nil, err
 	}
-	r, err := b.expr(x.Right, sc, agg)
-	if err != nil {
-		return nil, err
-	}
-	e, err := b.call(op, []planner.Expr{l, r})
+	e, err := b.call(op, lr)
 	if err != nil {
 		return nil, b.errAtOp(x.Operator, fmt.Errorf("%v: %s", err, sqlparser.String(x)))
 	}
