@@ -32,6 +32,11 @@ type Options struct {
 	Stdout io.Writer
 	// Logger receives structured logs (query start, stop, failure). Default: discarded.
 	Logger *slog.Logger
+	// StatementMemoryLimit bounds the Arrow memory (bytes) one ad-hoc statement (SELECT,
+	// INSERT, EXPLAIN) may hold while it runs; past it the statement fails with a
+	// *exec.MemoryLimitError and nothing else is affected. 0: no limit. Continuous queries are
+	// not bounded by it.
+	StatementMemoryLimit int64
 	// DataDir holds the engine's durable files: each continuous query checkpoints to
 	// DataDir/checkpoints/<name> unless its checkpoint option says otherwise. Empty: queries
 	// without a checkpoint option keep no checkpoint and start afresh.
@@ -144,6 +149,12 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 		return nil, err
 	}
 	xctx := &exec.Ctx{Context: ctx, Mem: e.opts.Allocator, Now: e.opts.Clock()}
+	switch stmt.(type) {
+	case *sql.Query, *sql.Insert, *sql.Explain:
+		if e.opts.StatementMemoryLimit > 0 {
+			xctx.Mem = exec.NewLimitedAllocator(e.opts.Allocator, e.opts.StatementMemoryLimit)
+		}
+	}
 	switch s := stmt.(type) {
 	case *sql.CreateTable:
 		return e.createTable(s)

@@ -198,3 +198,26 @@ func TestMaxFutureKeepsTheWatermarkSane(t *testing.T) {
 		t.Errorf("max_future without a watermark: %v", err)
 	}
 }
+
+// TestStatementMemoryLimit: a statement that would hold more Arrow memory than the limit fails
+// with a clear error; the engine and later statements are unaffected.
+func TestStatementMemoryLimit(t *testing.T) {
+	eng, err := Open(Options{StatementMemoryLimit: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	mustExec(t, eng, "CREATE TABLE t (v BIGINT)")
+	var values []string
+	for i := 0; i < 1000; i++ {
+		values = append(values, fmt.Sprintf("(%d)", i))
+	}
+	mustExec(t, eng, "INSERT INTO t VALUES "+strings.Join(values, ", "))
+	_, err = eng.Query(context.Background(), "SELECT a.v, b.v FROM t a CROSS JOIN t b ORDER BY 1, 2")
+	if err == nil || !strings.Contains(err.Error(), "exceeded its memory limit of 4.0 MiB") {
+		t.Fatalf("a 1M-row sort under a 4 MiB limit: %v", err)
+	}
+	if got := query(t, eng, "SELECT COUNT(*) FROM t"); len(got) != 1 || got[0] != "1000" {
+		t.Fatalf("the engine after the refused statement: %v", got)
+	}
+}

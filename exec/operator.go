@@ -29,8 +29,14 @@ func NewCtx(ctx context.Context, now time.Time) *Ctx {
 	return &Ctx{Context: ctx, Mem: memory.DefaultAllocator, Now: now, Watermark: watermark.MinTime}
 }
 
-// Err reports cancellation of the statement.
+// Err reports cancellation of the statement, or a statement memory budget crossed (see
+// LimitedAllocator). Operators and the tree check it between batches.
 func (c *Ctx) Err() error {
+	if l, ok := c.Mem.(interface{ Err() error }); ok {
+		if err := l.Err(); err != nil {
+			return err
+		}
+	}
 	if c.Context == nil {
 		return nil
 	}

@@ -88,8 +88,11 @@ func (t *Tree) Collect(ctx *Ctx) ([]arrow.RecordBatch, error) {
 			d.Rec.Retain()
 			out = append(out, d.Rec)
 		}
-		return nil
+		return ctx.Err()
 	})
+	if err == nil {
+		err = ctx.Err() // a budget crossed by the last step (the final Flush)
+	}
 	if err != nil {
 		for _, r := range out {
 			r.Release()

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"io"
 	"math/big"
 	"net"
@@ -19,6 +20,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	streamsql "github.com/streamsql/streamsql"
 )
 
 // selfSigned makes a certificate for 127.0.0.1 and localhost.
@@ -290,5 +294,26 @@ func TestHugeStatementIsRefused(t *testing.T) {
 	runtime.ReadMemStats(&ms)
 	if ms.HeapInuse > 200<<20 {
 		t.Fatalf("heap in use %d MB after the refused statement", ms.HeapInuse>>20)
+	}
+}
+
+// TestStatementMemoryLimitOverTheWire: a statement past the engine's memory budget fails with
+// SQLSTATE 53200 and the connection goes on working.
+func TestStatementMemoryLimitOverTheWire(t *testing.T) {
+	ts := startServerWith(t, Config{}, streamsql.Options{StatementMemoryLimit: 4 << 20})
+	ctx := context.Background()
+	c := connect(t, ts.url(""))
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "CREATE TABLE t (v BIGINT); INSERT INTO t VALUES "+strings.TrimSuffix(strings.Repeat("(1), ", 1000), ", ")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Exec(ctx, "SELECT a.v FROM t a CROSS JOIN t b ORDER BY 1")
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "53200" || !strings.Contains(pgErr.Message, "memory limit") {
+		t.Fatalf("over the budget: %v", err)
+	}
+	var n int64
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 1000 {
+		t.Fatalf("after the refusal: %d %v", n, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jeroenrinzema/psql-wire/codes"
 	pgerror "github.com/jeroenrinzema/psql-wire/errors"
 
+	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/sql"
 )
 
@@ -41,6 +42,10 @@ var sqlStates = []struct {
 func sqlState(err error) codes.Code {
 	if errors.Is(err, errTimeout) || errors.Is(err, errCanceled) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return codes.QueryCanceled
+	}
+	var mle *exec.MemoryLimitError
+	if errors.As(err, &mle) {
+		return codes.OutOfMemory
 	}
 	msg := err.Error()
 	var se *sql.Error

@@ -25,8 +25,13 @@ type testServer struct {
 }
 
 func startServer(t *testing.T, cfg Config) *testServer {
+	return startServerWith(t, cfg, streamsql.Options{})
+}
+
+// startServerWith is startServer with engine options.
+func startServerWith(t *testing.T, cfg Config, opts streamsql.Options) *testServer {
 	t.Helper()
-	eng, err := streamsql.Open(streamsql.Options{})
+	eng, err := streamsql.Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,8 +37,8 @@ Usage:
 
   streamsql serve [--listen 127.0.0.1:5433] [--data-dir DIR] [-f init.sql]
                   [--password-file FILE] [--tls-cert F --tls-key F]
-                  [--max-connections N] [--statement-timeout D] [--log-level L]
-                  [--http 127.0.0.1:8080]
+                  [--max-connections N] [--statement-timeout D] [--statement-memory SIZE]
+                  [--log-level L] [--http 127.0.0.1:8080]
         Serve an engine over the PostgreSQL wire protocol (psql, pgx, JDBC).
         Continuous queries outlive the connections that created them. --http adds
         /metrics (Prometheus), /api/queries and /healthz. SIGINT/SIGTERM stop the

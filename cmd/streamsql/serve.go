@@ -44,10 +44,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM); needs --tls-cert")
 	maxConns := fs.Int("max-connections", 100, "maximum concurrent connections")
 	timeout := fs.Duration("statement-timeout", 0, "cancel statements running longer, e.g. 30s (0: no limit)")
+	memLimit := fs.String("statement-memory", "", "fail ad-hoc statements holding more memory, e.g. 512MiB or 2GiB (default: no limit)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	httpAddr := fs.String("http", "", "serve /metrics, /api/queries and /healthz on this address, e.g. 127.0.0.1:8080 (default: off); non-loopback addresses need a password")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: streamsql serve [--listen ADDR] [--data-dir DIR] [-f init.sql] [--password-file FILE] [--tls-cert F --tls-key F] [--max-connections N] [--statement-timeout D] [--log-level L] [--http 127.0.0.1:8080]")
+		fmt.Fprintln(stderr, "Usage: streamsql serve [--listen ADDR] [--data-dir DIR] [-f init.sql] [--password-file FILE] [--tls-cert F --tls-key F] [--max-connections N] [--statement-timeout D] [--statement-memory SIZE] [--log-level L] [--http 127.0.0.1:8080]")
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args); done {
@@ -106,7 +107,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 		log.Warn("serving a non-loopback address without TLS: passwords are never sent (SCRAM), but statements and results travel in clear text")
 	}
 
-	eng, err := streamsql.Open(streamsql.Options{DataDir: *dataDir, Stdout: stdout, Logger: log})
+	memBytes, err := parseBytes(*memLimit)
+	if err != nil {
+		return usageErr("--statement-memory: %v", err)
+	}
+	eng, err := streamsql.Open(streamsql.Options{DataDir: *dataDir, Stdout: stdout, Logger: log, StatementMemoryLimit: memBytes})
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql serve: cannot start the engine: %v\n", err)
 		return 1
