@@ -3,7 +3,9 @@ package streamsql
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -218,6 +220,28 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 		return nil, err
 	}
 	rq := &runningQuery{name: s.Name, view: s.View, sql: s.QueryText}
+	// A failed CREATE leaves nothing behind: the sink connector it built is closed and the
+	// checkpoint directory is removed if this call created it (QueryID and Start create it; one
+	// that existed before belongs to an earlier run of the query and is kept).
+	ckptPath := e.checkpointPath(s.Name, opts)
+	ckptExisted := true
+	if ckptPath != "" {
+		_, statErr := os.Stat(ckptPath)
+		ckptExisted = !errors.Is(statErr, fs.ErrNotExist)
+	}
+	var built sinks.Sink // the constructed sink, to close on failure
+	prepared := false
+	defer func() {
+		if prepared {
+			return
+		}
+		if built != nil {
+			built.Close()
+		}
+		if !ckptExisted {
+			os.RemoveAll(ckptPath)
+		}
+	}()
 	var sink sinks.Sink
 	var mode sinks.OutputMode
 	if s.View {
@@ -257,6 +281,7 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 			if sink, err = sinks.NewConsole(e.opts.Stdout, opts["format"]); err != nil {
 				return nil, err
 			}
+			built = sink
 		case known:
 			id, err := incremental.QueryID(s.Name, e.checkpointPath(s.Name, opts))
 			if err != nil {
@@ -265,6 +290,7 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 			if sink, err = open(sinks.Config{Query: id, Options: connOpts, Mem: e.opts.Allocator, Logger: e.opts.Logger, Status: rq.setSinkStatus}); err != nil {
 				return nil, fmt.Errorf("sink %s: %w", s.Name, err)
 			}
+			built = sink
 		case c == "":
 			return nil, fmt.Errorf("sink %s needs a connector option (console, postgres, mysql, kafka or files)", s.Name)
 		default:
@@ -297,7 +323,7 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 		inputs = append(inputs, &incremental.Input{Name: src.name, Stream: st, TimeCol: src.timeCol, Delay: src.delay, MaxFuture: src.maxFuture})
 		rq.reads = append(rq.reads, src.name)
 	}
-	rq.checkpoint = e.checkpointPath(s.Name, opts)
+	rq.checkpoint = ckptPath
 	q, err := incremental.Start(incremental.Config{
 		Name: s.Name, Plan: plan, Mode: mode, Sink: sink, SinkName: rq.sink, Inputs: inputs,
 		Trigger: trigger, Clock: e.opts.Clock, Mem: e.opts.Allocator, Logger: e.opts.Logger,
@@ -310,6 +336,7 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 	}
 	rq.q = q
 	rq.explain = explainStreaming(plan, mode, trigger, rq.sink)
+	prepared = true
 	return rq, nil
 }
 
@@ -420,14 +447,15 @@ func (e *Engine) dropQuery(s *sql.Drop) (*Result, error) {
 	if rq.errorsName != "" {
 		e.catalog.removeView(rq.errorsName)
 	}
-	if err := rq.q.Stop(); err != nil {
-		return nil, err
-	}
-	// Dropping a query forgets it: a query created later under the same name starts afresh.
+	stopErr := rq.q.Stop()
+	// Dropping a query forgets it: a query created later under the same name starts afresh. The
+	// checkpoint goes even when Stop reported an error (a sink that failed to close): the query
+	// is already unregistered, and a kept checkpoint would be resumed by the next CREATE.
 	if rq.checkpoint != "" {
-		if err := incremental.RemoveCheckpoint(rq.checkpoint); err != nil {
-			return nil, err
-		}
+		stopErr = errors.Join(stopErr, incremental.RemoveCheckpoint(rq.checkpoint))
+	}
+	if stopErr != nil {
+		return nil, stopErr
 	}
 	return &Result{Tag: "DROP " + string(s.Kind)}, nil
 }

@@ -105,6 +105,7 @@ type Query struct {
 	reemit bool
 
 	stepMu sync.Mutex // one epoch at a time
+	closed bool       // Stop has released everything (guarded by stepMu)
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -287,9 +288,18 @@ func (q *Query) finish(s Status, err error) {
 
 // Step runs at most one epoch: it returns false when there was nothing to do (no new input and no
 // watermark change that could emit or evict state).
-func (q *Query) Step(ctx context.Context) (bool, error) {
+func (q *Query) Step(ctx context.Context) (ran bool, err error) {
 	q.stepMu.Lock()
 	defer q.stepMu.Unlock()
+	// A panic below (an operator, source or sink bug) fails this query with an error instead of
+	// killing the process from the query's goroutine; the epoch is left half-done, so the query
+	// cannot go on (a restart replays the epoch from the checkpoint).
+	defer func() {
+		if r := recover(); r != nil {
+			ran, err = false, fmt.Errorf("internal error in query %s: %v (please report this with the query)", q.cfg.Name, r)
+			q.finish(StatusFailed, err)
+		}
+	}()
 	if st, err := q.Status(); st != StatusRunning {
 		if err != nil || st == StatusStopped {
 			return false, errors.Join(err, fmt.Errorf("query %s is %s", q.cfg.Name, st))
@@ -327,6 +337,21 @@ func (q *Query) Step(ctx context.Context) (bool, error) {
 			return false, fmt.Errorf("checkpoint: %w", err)
 		}
 	}
+	// From here on the epoch has begun: its offsets are recorded and its input is about to reach
+	// the operators' state and the sink. An error past this point must end the query (failed, or
+	// stopped when ctx was cancelled), never leave it running: a later Step would push the same
+	// input through the operators again (double-counting state) and could re-run the epoch id
+	// with other ranges than its offsets file. A restart from the checkpoint replays it correctly.
+	defer func() {
+		if err == nil {
+			return
+		}
+		if ctx.Err() != nil {
+			q.finish(StatusStopped, nil)
+		} else {
+			q.finish(StatusFailed, err)
+		}
+	}()
 	q.fault("after_offsets", epoch)
 	ectx := q.newCtx(ctx)
 	// Complete mode keeps every group forever (it re-emits the whole table), so, as in Spark,
@@ -350,7 +375,7 @@ func (q *Query) Step(ctx context.Context) (bool, error) {
 			r.Release()
 		}
 	}()
-	err := q.tree.RunEpoch(ectx, opWM, func(d exec.Delta) error {
+	err = q.tree.RunEpoch(ectx, opWM, func(d exec.Delta) error {
 		if d.Rec.NumRows() == 0 {
 			return nil
 		}
@@ -516,6 +541,12 @@ func (q *Query) Stop() error {
 	<-q.done
 	q.stepMu.Lock()
 	defer q.stepMu.Unlock()
+	// Stop may be called more than once (DROP racing Engine.Close, a temporary view closed twice):
+	// only the first call releases the operators, the sink and the sources.
+	if q.closed {
+		return nil
+	}
+	q.closed = true
 	q.finish(StatusStopped, nil)
 	var errs []error
 	errs = append(errs, q.tree.Close(), q.cfg.Sink.Close())
@@ -541,8 +572,9 @@ func (l *epochLeaf) Scan(ctx *exec.Ctx, emit exec.Emit) error {
 		in.rows += rec.NumRows()
 		if in.gen != nil {
 			limit := watermark.MaxTime
-			if in.MaxFuture > 0 {
-				limit = watermark.FromTime(ctx.Now) + watermark.Time(in.MaxFuture)
+			// Saturating: clock + a huge max_future must not wrap around below every event time.
+			if now := watermark.FromTime(ctx.Now); in.MaxFuture > 0 && watermark.Time(in.MaxFuture) < watermark.MaxTime-now {
+				limit = now + watermark.Time(in.MaxFuture)
 			}
 			in.future += observeMax(in.gen, rec.Column(in.TimeCol), limit)
 		}

@@ -53,19 +53,53 @@ var emulations = []struct {
 	{"psql relation oid", regexp.MustCompile(`(?is)^\s*SELECT c\.oid,\s*n\.nspname,\s*c\.relname\s+FROM pg_catalog\.pg_class c`), relationOIDs},
 	{"psql relation details", regexp.MustCompile(`(?is)^\s*SELECT c\.relchecks, c\.relkind,.*WHERE c\.oid = '(\d+)'`), relationDetails},
 	{"psql columns", regexp.MustCompile(`(?is)^\s*SELECT a\.attname,.*FROM pg_catalog\.pg_attribute a\s+WHERE a\.attrelid = '(\d+)' AND a\.attnum > 0`), relationColumns},
-	{"other catalog query", regexp.MustCompile(`(?is)\b(pg_catalog\.|information_schema\.|pg_(class|type|namespace|attribute|database|settings|roles|user|proc|index|constraint|am|description|inherits|trigger|policy|publication|statistic_ext)\b)`), emptyResult},
+	// Only a query (SELECT/WITH) naming a catalog outside string literals (see emulate): an
+	// INSERT of the text 'pg_class' must reach the engine, not get an empty answer.
+	{"other catalog query", regexp.MustCompile(`(?is)^\s*\(?\s*(?:SELECT|WITH)\b.*\b(pg_catalog\.|information_schema\.|pg_(class|type|namespace|attribute|database|settings|roles|user|proc|index|constraint|am|description|inherits|trigger|policy|publication|statistic_ext)\b)`), emptyResult},
 }
 
 // emulate answers query from the table above; ok is false when the engine should run it.
 func (s *Server) emulate(ctx context.Context, query string) (*emulated, bool) {
 	for _, e := range emulations {
-		if m := e.re.FindStringSubmatch(query); m != nil {
+		text := query
+		if e.name == "other catalog query" {
+			text = blankStringLiterals(query)
+		}
+		if m := e.re.FindStringSubmatch(text); m != nil {
 			if em := e.fn(s, ctx, m); em != nil {
 				return em, true
 			}
 		}
 	}
 	return nil, false
+}
+
+// blankStringLiterals returns query with the contents of its '...' literals (and E'...' ones,
+// whose \' escapes are honoured) removed, so patterns match only the statement's own words.
+func blankStringLiterals(query string) string {
+	var sb strings.Builder
+	in, escapes := false, false
+	for i := 0; i < len(query); i++ {
+		ch := query[i]
+		switch {
+		case !in && ch == '\'':
+			in = true
+			escapes = i > 0 && (query[i-1] == 'E' || query[i-1] == 'e')
+			sb.WriteByte(ch)
+		case in && escapes && ch == '\\':
+			i++ // the escaped character
+		case in && ch == '\'':
+			if i+1 < len(query) && query[i+1] == '\'' {
+				i++ // '' inside a literal
+				continue
+			}
+			in = false
+			sb.WriteByte(ch)
+		case !in:
+			sb.WriteByte(ch)
+		}
+	}
+	return sb.String()
 }
 
 func command(tag string) *emulated { return &emulated{tag: tag, noRows: true} }

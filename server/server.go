@@ -489,7 +489,8 @@ func (s *Server) run(c *conn, text string) (res *result, err error) {
 		c.running = nil
 		c.mu.Unlock()
 		if err != nil {
-			s.log.Debug("statement failed", "conn", c.pid, "statement", text, "err", err)
+			// Redacted: a CREATE SINK's text (and a syntax error quoting it) may hold a password.
+			s.log.Debug("statement failed", "conn", c.pid, "statement", redactStatement(text), "err", redactStatement(err.Error()))
 		}
 	}()
 	if em, ok := s.emulate(ctx, text); ok {

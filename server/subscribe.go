@@ -110,7 +110,7 @@ func (s *Server) subscribe(c *conn, text string, w wire.DataWriter) (err error) 
 	if cause := context.Cause(ctx); cause != nil {
 		err = cause
 	}
-	s.log.Debug("subscription ended", "conn", c.pid, "statement", text, "err", err)
+	s.log.Debug("subscription ended", "conn", c.pid, "statement", redactStatement(text), "err", err)
 	return wireError(err)
 }
 

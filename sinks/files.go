@@ -30,10 +30,13 @@ import (
 // in its manifests; see Files.
 const ManifestDir = "_streamsql/manifest"
 
-// Manifest is the content of ManifestDir/<epoch>: the data files (base names in the output
-// directory, in read order) that epoch committed. An epoch without rows has a manifest with no
-// files.
+// Manifest is the content of ManifestDir/<sequence>: the data files (base names in the output
+// directory, in read order) one epoch of one query committed. Manifests are numbered in commit
+// order across every query that ever wrote the directory, so a query dropped and created again
+// (a new query id, epochs from 0 again) neither collides with nor skips past the old one's
+// manifests. An epoch without rows has a manifest with no files.
 type Manifest struct {
+	Query string   `json:"query,omitempty"`
 	Epoch int64    `json:"epoch"`
 	Files []string `json:"files"`
 }
@@ -52,11 +55,12 @@ type Manifest struct {
 //     which is fsynced and renamed to part-<epoch 10 digits>-<hash>.<ext>; the directory is fsynced.
 //     The hash depends only on the query name and the epoch, so the name is the same every time
 //     the epoch is written.
-//  2. The manifest ManifestDir/<epoch> (JSON, see Manifest) is written the same way: a temporary
-//     hidden file, fsync, rename, fsync of the manifest directory.
+//  2. The manifest ManifestDir/<next sequence number> (JSON, see Manifest) is written the same
+//     way: a temporary hidden file, fsync, rename, fsync of the manifest directory.
 //
-// An epoch whose manifest exists is committed: writing it again does nothing (as does writing any
-// epoch at or below the highest manifest found at Open). A crash between steps 1 and 2 leaves a
+// An epoch of this query (sinks.Config.Query, stable per checkpoint) whose manifest exists is
+// committed: writing it, or any epoch at or below this query's highest manifest, again does
+// nothing. A crash between steps 1 and 2 leaves a
 // data file that no manifest names: readers do not see it, and the replayed epoch renames its new
 // file over it, so no row appears twice. The directory is created and the manifest directory with
 // it at Open, so readers honour manifests from the start.
@@ -66,7 +70,8 @@ type Files struct {
 	query  string
 	mem    memory.Allocator
 	schema *arrow.Schema
-	last   int64 // highest committed epoch; -1 when none
+	last   int64 // highest epoch this query committed; -1 when none
+	seq    int64 // the next manifest's sequence number
 }
 
 // NewFiles opens the "files" sink connector; see Files.
@@ -112,13 +117,26 @@ func (f *Files) Open(schema *arrow.Schema, mode OutputMode, _ []int) error {
 	if err != nil {
 		return fmt.Errorf("sink %s: reading the manifests: %w", f.query, err)
 	}
-	last := int64(-1)
+	last, seq := int64(-1), int64(0)
 	for _, e := range entries {
-		if n, err := strconv.ParseInt(e.Name(), 10, 64); err == nil && n > last {
-			last = n
+		n, err := strconv.ParseInt(e.Name(), 10, 64)
+		if err != nil {
+			continue // a temporary file
+		}
+		seq = max(seq, n+1)
+		b, err := os.ReadFile(filepath.Join(mdir, e.Name()))
+		if err != nil {
+			return fmt.Errorf("sink %s: reading manifest %s: %w", f.query, e.Name(), err)
+		}
+		var m Manifest
+		if err := json.Unmarshal(b, &m); err != nil {
+			return fmt.Errorf("sink %s: manifest %s is damaged: %v", f.query, e.Name(), err)
+		}
+		if m.Query == f.query && m.Epoch > last {
+			last = m.Epoch
 		}
 	}
-	f.schema, f.last = schema, last
+	f.schema, f.last, f.seq = schema, last, seq
 	return nil
 }
 
@@ -140,11 +158,7 @@ func (f *Files) Write(ctx context.Context, epoch int64, recs []arrow.RecordBatch
 	if epoch <= f.last {
 		return nil
 	}
-	mname := filepath.Join(f.dir, ManifestDir, strconv.FormatInt(epoch, 10))
-	if _, err := os.Stat(mname); err == nil {
-		f.last = epoch
-		return nil
-	}
+	mname := filepath.Join(f.dir, ManifestDir, strconv.FormatInt(f.seq, 10))
 	var rows int64
 	for _, r := range recs {
 		if err := checkRecord(f.schema, r); err != nil {
@@ -155,7 +169,7 @@ func (f *Files) Write(ctx context.Context, epoch int64, recs []arrow.RecordBatch
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	m := Manifest{Epoch: epoch, Files: []string{}}
+	m := Manifest{Query: f.query, Epoch: epoch, Files: []string{}}
 	if rows > 0 {
 		name := f.partName(epoch)
 		if err := writeAtomic(f.dir, name, func(w io.Writer) error { return f.encode(w, recs) }); err != nil {
@@ -171,7 +185,7 @@ func (f *Files) Write(ctx context.Context, epoch int64, recs []arrow.RecordBatch
 	if err := writeAtomic(mdir, filepath.Base(mname), func(w io.Writer) error { _, err := w.Write(body); return err }); err != nil {
 		return fmt.Errorf("sink %s: writing manifest %s: %w", f.query, mname, err)
 	}
-	f.last = epoch
+	f.last, f.seq = epoch, f.seq+1
 	return nil
 }
 

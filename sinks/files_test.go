@@ -228,7 +228,7 @@ func TestFilesSinkRoundTripAndReplay(t *testing.T) {
 				}
 			}
 			manifest, err := os.ReadFile(filepath.Join(dir, ManifestDir, "3"))
-			if err != nil || string(manifest) != `{"epoch":3,"files":[]}` {
+			if err != nil || string(manifest) != `{"query":"q1","epoch":3,"files":[]}` {
 				t.Fatalf("manifest of the empty epoch: %s, %v", manifest, err)
 			}
 			s2.Close()
@@ -320,5 +320,47 @@ func TestFilesSinkRefusals(t *testing.T) {
 	defer rec.Release()
 	if err := s.Write(context.Background(), 0, []arrow.RecordBatch{rec}); err == nil || !strings.Contains(err.Error(), "1 columns, the output schema 8") {
 		t.Fatalf("mismatched record: %v", err)
+	}
+}
+
+// TestFilesSinkRecreatedQueryDoesNotSkip: a sink dropped and created again writes into the same
+// directory under a new query id with epochs from 0; its rows must appear, not be taken for the old
+// query's committed epochs.
+func TestFilesSinkRecreatedQueryDoesNotSkip(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, nil)
+	write := func(query string, epoch int64, v int64) {
+		t.Helper()
+		s, err := NewFiles(Config{Query: query, Options: map[string]string{"connector": "files", "path": dir, "format": "json"}, Mem: mem})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Open(schema, Append, nil); err != nil {
+			t.Fatal(err)
+		}
+		b := array.NewInt64Builder(mem)
+		b.Append(v)
+		col := b.NewArray()
+		b.Release()
+		rec := array.NewRecordBatch(schema, []arrow.Array{col}, 1)
+		col.Release()
+		if err := s.Write(context.Background(), epoch, []arrow.RecordBatch{rec}); err != nil {
+			t.Fatal(err)
+		}
+		rec.Release()
+		s.Close()
+	}
+	write("q-old", 0, 1)
+	write("q-old", 1, 2)
+	write("q-old", 1, 99) // a replay: skipped
+	write("q-new", 0, 3)  // a new query on the same path: written
+	files, err := sources.ListFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 3 {
+		t.Fatalf("committed files %v, want 3 (old epochs 0 and 1, new epoch 0)", files)
 	}
 }

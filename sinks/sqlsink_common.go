@@ -608,11 +608,18 @@ func isNetworkError(err error) bool {
 // redactParam matches password=... as a URL query parameter or a key=value connection-string word.
 var redactParam = regexp.MustCompile(`(?i)((?:^|[?&;\s])(?:password|passwd|pass|pwd|sslpassword)\s*=\s*)('(?:[^'\\]|\\.)*'|[^&;\s]*)`)
 
+// urlUserinfo matches scheme://user: and the password after it, up to the last '@' before the
+// end of the authority (a '/', '?' or '#'); the password may hold spaces.
+var urlUserinfo = regexp.MustCompile("([a-zA-Z][a-zA-Z0-9+.-]*://[^:/?#@\\s\"'`]*:)[^/?#]*@")
+
 // RedactURL replaces the password of a connection string with "***": the user:password@ part of a
 // URL (postgres://u:pw@h/db, mysql://u:pw@h/db) or of a go-sql-driver DSN (u:pw@tcp(h:3306)/db),
 // and password=... parameters (URL query or key=value form). Strings without a password come back
 // unchanged; in a longer message each space-separated word is redacted on its own.
 func RedactURL(s string) string {
+	// First the user:password@ of URLs whose password holds spaces (invalid, so parsers quote
+	// the whole URL in their errors), which the word-by-word pass below would split apart.
+	s = urlUserinfo.ReplaceAllString(s, "${1}***@")
 	words := strings.Split(s, " ")
 	for i, w := range words {
 		words[i] = redactUserinfo(w)

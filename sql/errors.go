@@ -2,6 +2,7 @@ package sql
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -23,9 +24,28 @@ func (e *Error) Error() string {
 		return kind + ": " + e.Msg
 	}
 	line, col, text := e.Location()
+	text = maskSecrets(text)
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s at line %d, column %d: %s\n  %s\n  %s^", kind, line, col, e.Msg, text, caretPad(text, col-1))
+	fmt.Fprintf(&sb, "%s at line %d, column %d: %s\n  %s\n  %s^", kind, line, col, maskSecrets(e.Msg), text, caretPad(text, col-1))
 	return sb.String()
+}
+
+var (
+	urlPassword    = regexp.MustCompile(`(://[^:/@\s'"]+:)([^@\s'"]+)(@)`)
+	secretOptValue = regexp.MustCompile(`(?i)('[^']*(?:password|passwd|secret|sasl|key\.pem)[^']*'\s*=\s*')([^']*)(')`)
+)
+
+// maskSecrets replaces passwords in URLs and the values of secret-looking options with stars of
+// the same length, so an error that quotes a CREATE SINK line never shows a credential and the
+// caret under it stays in place.
+func maskSecrets(s string) string {
+	star := func(re *regexp.Regexp, s string) string {
+		return re.ReplaceAllStringFunc(s, func(m string) string {
+			g := re.FindStringSubmatch(m)
+			return g[1] + strings.Repeat("*", len(g[2])) + g[3]
+		})
+	}
+	return star(secretOptValue, star(urlPassword, s))
 }
 
 // Location returns the 1-based line and column of Pos and the text of that line.

@@ -83,3 +83,16 @@ func TestSplitEdgeCases(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorSnippetMasksSecrets(t *testing.T) {
+	src := "CREATE SINK s WITH (connector = 'postgres', url = 'postgres://app:hunter2@db/x', 'kafka.sasl.password' = 'pw-9') AS SELEC 1"
+	e := syntaxErrorf(src, strings.Index(src, "SELEC"), "unexpected %q", "SELEC")
+	msg := e.Error()
+	if strings.Contains(msg, "hunter2") || strings.Contains(msg, "pw-9") {
+		t.Fatalf("the error shows a secret:\n%s", msg)
+	}
+	lines := strings.Split(msg, "\n")
+	if col := strings.Index(lines[2], "^"); lines[1][col] != 'S' || !strings.Contains(lines[1], "app:*******@db") {
+		t.Fatalf("caret moved or the URL was not masked in place:\n%s", msg)
+	}
+}
