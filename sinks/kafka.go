@@ -168,7 +168,8 @@ func NewKafka(cfg Config) (Sink, error) {
 // sensitiveSinkOption reports whether an option's value must never be shown.
 func sensitiveSinkOption(key string) bool {
 	k := strings.ToLower(key)
-	return strings.Contains(k, "password") || strings.Contains(k, "secret") || strings.Contains(k, "sasl")
+	return strings.Contains(k, "password") || strings.Contains(k, "secret") || strings.Contains(k, "sasl") ||
+		strings.Contains(k, "key.pem") || strings.Contains(k, "keystore") // inline private keys
 }
 
 // errorf builds an error naming the sink, with sensitive option values removed.

@@ -245,7 +245,8 @@ func openKafka(cfg StreamConfig) (Stream, error) {
 // sensitiveOption reports whether an option's value must never be shown.
 func sensitiveOption(key string) bool {
 	k := strings.ToLower(key)
-	return strings.Contains(k, "password") || strings.Contains(k, "secret") || strings.Contains(k, "sasl")
+	return strings.Contains(k, "password") || strings.Contains(k, "secret") || strings.Contains(k, "sasl") ||
+		strings.Contains(k, "key.pem") || strings.Contains(k, "keystore") // inline private keys
 }
 
 // redact replaces every sensitive option value in msg.

@@ -54,7 +54,7 @@ func replCommand(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	history := fs.String("history", defaultHistoryPath(), "file that keeps the command history")
 	dataDir := fs.String("data-dir", "", "directory for checkpoints of continuous queries")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: streamsql [repl] [--history FILE]")
+		fmt.Fprintln(stderr, "Usage: streamsql [repl] [--history FILE] [--data-dir DIR]")
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args); done {

@@ -28,7 +28,7 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	output := fs.String("output", "table", "result format: table, csv or json")
 	dataDir := fs.String("data-dir", "", "directory for checkpoints; continuous queries resume from it when the script runs again")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: streamsql run -f FILE.sql [--output table|csv|json]")
+		fmt.Fprintln(stderr, "Usage: streamsql run -f FILE.sql [--output table|csv|json] [--data-dir DIR]")
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args); done {
