@@ -24,6 +24,7 @@ var layers = map[string][]string{
 	"streamtest":         {"", "sql", "planner", "exec", "watermark", "state", "sources", "sinks", "incremental"},
 	"internal/testdb":    {},
 	"internal/benchutil": {},
+	"internal/kafkatest": {},
 	"conformance":        {"*"},
 	"crashtest":          {"*"},
 }

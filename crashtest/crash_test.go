@@ -22,6 +22,7 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/streamsql/streamsql/internal/kafkatest"
 	"github.com/streamsql/streamsql/internal/testdb"
 	"github.com/streamsql/streamsql/sinks"
 )
@@ -144,11 +145,7 @@ func TestCrash(t *testing.T) {
 	var kafkaOnce sync.Once
 	var mc *kafka.MockCluster
 	// Cleanup, not defer: the parallel subtests run after this function returns.
-	t.Cleanup(func() {
-		if mc != nil {
-			mc.Close()
-		}
-	})
+	t.Cleanup(func() { kafkatest.Close(t, mc) })
 
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/internal/kafkatest"
 )
 
 // The tests run against librdkafka's in-process mock cluster. It accepts the transactional
@@ -56,7 +57,7 @@ func newMockCluster(t *testing.T, topics ...string) *kafka.MockCluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(mc.Close)
+	t.Cleanup(func() { kafkatest.Close(t, mc) })
 	for _, tp := range topics {
 		if err := mc.CreateTopic(tp, 1, 1); err != nil {
 			t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/internal/kafkatest"
 )
 
 // kafkaMsg is one produced message and, after delivery, where it landed.
@@ -41,7 +42,7 @@ func newKafkaEnv(t *testing.T) *kafkaEnv {
 	}
 	prod, err := kafka.NewProducer(&kafka.ConfigMap{"bootstrap.servers": mc.BootstrapServers(), "linger.ms": 0})
 	if err != nil {
-		mc.Close()
+		kafkatest.Close(t, mc)
 		t.Fatal(err)
 	}
 	e := &kafkaEnv{t: t, mc: mc, prod: prod}
@@ -55,7 +56,7 @@ func (e *kafkaEnv) close() {
 		e.prod = nil
 	}
 	if e.mc != nil {
-		e.mc.Close()
+		kafkatest.Close(e.t, e.mc)
 		e.mc = nil
 	}
 }
@@ -569,7 +570,7 @@ func TestKafkaUnknownTopicAndClusterDown(t *testing.T) {
 		t.Fatalf("Read with the brokers down: got %v", err)
 	}
 	// The cluster going away altogether is reported the same way.
-	env.mc.Close()
+	kafkatest.Close(t, env.mc)
 	env.mc = nil
 	start = time.Now()
 	if _, err := s.Latest(context.Background(), end); err == nil || !strings.Contains(err.Error(), "source src: cannot") {

@@ -1,0 +1,2 @@
+// Package kafkatest holds what tests against librdkafka's in-process mock cluster share.
+package kafkatest
