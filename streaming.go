@@ -316,6 +316,9 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 		var st sources.Stream
 		if src.push != nil {
 			st = sharedPush{src.push}
+			if trigger.AvailableNow {
+				st = sharedPush{src.push.FrozenView()}
+			}
 		} else if st, err = sources.OpenStream(e.streamConfig(src, bad.Reporter(src.name, src.onError))); err != nil {
 			closeInputs(inputs)
 			return nil, err
@@ -379,10 +382,13 @@ func explainStreaming(plan planner.Node, mode sinks.OutputMode, trigger incremen
 
 // sharedPush lets several queries read one push source: commits are not forwarded, because
 // another query may still need the rows.
-type sharedPush struct{ *sources.PushStream }
+type sharedPush struct{ sources.Stream }
 
 func (sharedPush) Commit(sources.Offset) error { return nil }
 func (sharedPush) Close() error                { return nil }
+
+// Unreplayable: pushed rows do not survive a restart.
+func (sharedPush) Unreplayable() {}
 
 func (qs *queries) get(name string) *runningQuery {
 	qs.mu.Lock()

@@ -221,3 +221,38 @@ func TestStatementMemoryLimit(t *testing.T) {
 		t.Fatalf("the engine after the refused statement: %v", got)
 	}
 }
+
+// TestAvailableNowProcessesWhatExistsAtStart: available_now reads the input present when the
+// query starts and then finishes, even while more keeps arriving (Spark's Trigger.AvailableNow);
+// a generator that never runs out is refused at CREATE.
+func TestAvailableNowProcessesWhatExistsAtStart(t *testing.T) {
+	eng, err := Open(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	mustExec(t, eng, "CREATE SOURCE ev (k VARCHAR) WITH (connector = 'push')")
+	if err := eng.Push("ev", [][]any{{"a"}, {"b"}}); err != nil {
+		t.Fatal(err)
+	}
+	// A second view with a manual trigger keeps reading everything: the freeze is per query.
+	mustExec(t, eng, "CREATE MATERIALIZED VIEW all_rows WITH (trigger = 'manual') AS SELECT COUNT(*) AS n FROM ev")
+	mustExec(t, eng, "CREATE MATERIALIZED VIEW snap WITH (trigger = 'available_now') AS SELECT COUNT(*) AS n FROM ev")
+	if err := eng.Push("ev", [][]any{{"c"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.ProcessAllAvailable(context.Background(), "all_rows"); err != nil {
+		t.Fatal(err)
+	}
+	if got := query(t, eng, "SELECT n FROM snap"); len(got) != 1 || got[0] != "2" {
+		t.Errorf("available_now view counted %v, want the 2 rows present at start", got)
+	}
+	if got := query(t, eng, "SELECT n FROM all_rows"); len(got) != 1 || got[0] != "3" {
+		t.Errorf("the other view counted %v, want 3", got)
+	}
+	mustExec(t, eng, "CREATE SOURCE gen (v BIGINT) WITH (connector = 'datagen', rows_per_second = '100')")
+	_, err = eng.Exec(context.Background(), "CREATE MATERIALIZED VIEW g WITH (trigger = 'available_now') AS SELECT COUNT(*) FROM gen")
+	if err == nil || !strings.Contains(err.Error(), "give it number_of_rows") {
+		t.Errorf("available_now over an endless generator: %v", err)
+	}
+}

@@ -178,6 +178,17 @@ func Start(cfg Config) (*Query, error) {
 			return nil, err
 		}
 	}
+	if cfg.Trigger.AvailableNow {
+		// Process what exists now, not what keeps arriving (Spark's Trigger.AvailableNow).
+		for _, in := range q.inputs {
+			if f, ok := in.Stream.(sources.Freezable); ok {
+				if err := f.Freeze(context.Background()); err != nil {
+					tree.Close()
+					return nil, err
+				}
+			}
+		}
+	}
 	if err := cfg.Sink.Open(planner.SchemaOf(cfg.Plan), cfg.Mode, analysis.Keys); err != nil {
 		tree.Close()
 		return nil, err

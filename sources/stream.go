@@ -96,6 +96,15 @@ type CheckpointedStream interface {
 	RestoreState(json.RawMessage) error
 }
 
+// Freezable is implemented by streams that can stop growing: after Freeze, Latest never offers
+// data that arrived after the call. An available_now query freezes its inputs when it starts, so
+// it processes what was there then (in as many epochs as the per-trigger limits dictate) and
+// finishes even while data keeps arriving. A stream that cannot be frozen (an endless generator)
+// returns an error saying why.
+type Freezable interface {
+	Freeze(ctx context.Context) error
+}
+
 // Unreplayable is implemented by streams whose data does not survive the process (socket, push):
 // after a restart they start afresh, and an epoch that was running at the crash cannot be re-read.
 type Unreplayable interface {

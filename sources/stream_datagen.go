@@ -436,9 +436,18 @@ func (s *DatagenStream) Latest(ctx context.Context, from Offset) (Offset, error)
 // available_now query over it finishes).
 func (s *DatagenStream) bound(end int64) int64 {
 	if s.total > 0 && end > s.total {
-		return s.total
+		end = s.total
 	}
 	return end
+}
+
+// Freeze: a generator never runs out by itself, so available_now needs number_of_rows (the rows
+// then come at the configured rate until that many were produced); without it Freeze refuses.
+func (s *DatagenStream) Freeze(ctx context.Context) error {
+	if s.total == 0 {
+		return fmt.Errorf("source %s: a datagen source never runs out; give it number_of_rows to use trigger = 'available_now'", s.name)
+	}
+	return nil
 }
 
 // Read generates rows [from, to) in records of at most 65,536 rows allocated from the configured

@@ -39,6 +39,7 @@ var inProgressSuffixes = []string{"._copying_", ".tmp", ".part", ".partial", ".c
 // The log lives in memory; Log and RestoreLog let a checkpoint save and restore it, so a restarted
 // query replays the same files for the same offsets.
 type FileStream struct {
+	frozen bool // Freeze was called: the log no longer grows
 	name     string
 	dir      string
 	format   string
@@ -137,18 +138,11 @@ func (s *FileStream) Latest(ctx context.Context, from Offset) (Offset, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, err := s.listNew()
-	if err != nil {
+	if err := s.discover(); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, n := range names {
-		if !s.seen[n] {
-			s.seen[n] = true
-			s.log = append(s.log, n)
-		}
-	}
 	total := int64(len(s.log))
 	if start > total {
 		return nil, fmt.Errorf("source %s: offset %s is beyond the %d files discovered (was the discovery log restored?)", s.name, from, total)
@@ -158,6 +152,41 @@ func (s *FileStream) Latest(ctx context.Context, from Offset) (Offset, error) {
 		end = start + s.maxFiles
 	}
 	return latestCount("files", from, start, end), nil
+}
+
+// discover appends the directory's new files to the discovery log, unless the stream is frozen.
+func (s *FileStream) discover() error {
+	s.mu.Lock()
+	frozen := s.frozen
+	s.mu.Unlock()
+	if frozen {
+		return nil
+	}
+	names, err := s.listNew()
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range names {
+		if !s.seen[n] {
+			s.seen[n] = true
+			s.log = append(s.log, n)
+		}
+	}
+	return nil
+}
+
+// Freeze discovers the files present now and stops discovering: later files wait for another
+// query run.
+func (s *FileStream) Freeze(ctx context.Context) error {
+	if err := s.discover(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.frozen = true
+	s.mu.Unlock()
+	return nil
 }
 
 // listNew returns the visible, complete regular files of the directory not yet in the log, sorted.

@@ -43,6 +43,7 @@ var kafkaManaged = map[string]string{
 
 // kafkaStream is the "kafka" connector: a replayable source over one topic. See openKafka.
 type kafkaStream struct {
+	frozen map[int32]int64 // partition end offsets at Freeze (available_now); nil otherwise
 	name     string
 	topic    string
 	brokers  string
@@ -434,6 +435,10 @@ func (s *kafkaStream) Latest(ctx context.Context, from Offset) (Offset, error) {
 		low, high, err := s.watermarks(p, deadline)
 		if err != nil {
 			return nil, err
+		}
+		if s.frozen != nil {
+			// Frozen (available_now): nothing written after Freeze, and no partition added since.
+			high = min(high, max(low, s.frozen[p]))
 		}
 		o, ok := prev[p]
 		switch {
@@ -961,4 +966,25 @@ func (r *kafkaRows) release() {
 		}
 	}
 	r.n = 0
+}
+
+// Freeze records every partition's end offset now; Latest never goes past them afterwards.
+func (s *kafkaStream) Freeze(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	deadline := s.deadline(ctx)
+	parts, err := s.partitions(ctx, deadline)
+	if err != nil {
+		return err
+	}
+	frozen := make(map[int32]int64, len(parts))
+	for _, p := range parts {
+		_, high, err := s.watermarks(p, deadline)
+		if err != nil {
+			return err
+		}
+		frozen[p] = high
+	}
+	s.frozen = frozen
+	return nil
 }

@@ -305,6 +305,27 @@ func (p *PushStream) Latest(ctx context.Context, from Offset) (Offset, error) {
 	return latestCount("rows", from, start, total), nil
 }
 
+// FrozenView returns a view of the stream whose Latest stops at the rows pushed so far (for an
+// available_now query reading a push source other queries share); Read and Commit pass through.
+func (p *PushStream) FrozenView() Stream {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return &frozenPush{PushStream: p, limit: p.total}
+}
+
+type frozenPush struct {
+	*PushStream
+	limit int64
+}
+
+func (f *frozenPush) Latest(ctx context.Context, from Offset) (Offset, error) {
+	start, err := parseCountOffset(f.name, "rows", from)
+	if err != nil {
+		return nil, err
+	}
+	return latestCount("rows", from, start, max(start, f.limit)), nil
+}
+
 // Read emits the pushed rows [from, to) as slices of the pushed records (one per record touched);
 // emit borrows each.
 func (p *PushStream) Read(ctx context.Context, from, to Offset, emit func(arrow.RecordBatch) error) error {

@@ -33,6 +33,7 @@ const socketDialTimeout = 10 * time.Second
 // and demos. A line that is not valid UTF-8 is a bad record (RecordError with Path host:port and
 // Line the 1-based number of the line since the connection opened) for StreamConfig.OnError.
 type SocketStream struct {
+	frozenAt int64 // lines offered at most, once frozen; -1 otherwise
 	name    string
 	schema  *arrow.Schema
 	mem     memory.Allocator
@@ -70,7 +71,7 @@ func NewSocketStream(cfg StreamConfig) (*SocketStream, error) {
 		return nil, fmt.Errorf("source %s: cannot connect to %s: %v (the socket connector is a client: start the server first, e.g. nc -lk %d)",
 			cfg.Name, addr, err, port)
 	}
-	s := &SocketStream{name: cfg.Name, schema: cfg.Schema, mem: cfg.Mem, addr: addr, onError: cfg.OnError, conn: conn,
+	s := &SocketStream{frozenAt: -1, name: cfg.Name, schema: cfg.Schema, mem: cfg.Mem, addr: addr, onError: cfg.OnError, conn: conn,
 		done: make(chan struct{})}
 	go s.receive()
 	return s, nil
@@ -129,11 +130,22 @@ func (s *SocketStream) Latest(ctx context.Context, from Offset) (Offset, error) 
 	}
 	s.mu.Lock()
 	total := s.base + int64(len(s.lines))
+	if s.frozenAt >= 0 {
+		total = min(total, s.frozenAt)
+	}
 	s.mu.Unlock()
 	if start > total {
 		return nil, fmt.Errorf("source %s: offset %s is beyond the %d lines received (socket sources cannot resume after a restart)", s.name, from, total)
 	}
 	return latestCount("lines", from, start, total), nil
+}
+
+// Freeze stops offering lines received after the call.
+func (s *SocketStream) Freeze(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.frozenAt = s.base + int64(len(s.lines))
+	return nil
 }
 
 // Read emits lines [from, to) in records of at most DefaultBatchSize rows, allocated from the
