@@ -39,7 +39,7 @@ var inProgressSuffixes = []string{"._copying_", ".tmp", ".part", ".partial", ".c
 // The log lives in memory; Log and RestoreLog let a checkpoint save and restore it, so a restarted
 // query replays the same files for the same offsets.
 type FileStream struct {
-	frozen bool // Freeze was called: the log no longer grows
+	frozen   bool // Freeze was called: the log no longer grows
 	name     string
 	dir      string
 	format   string

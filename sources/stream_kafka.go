@@ -43,7 +43,7 @@ var kafkaManaged = map[string]string{
 
 // kafkaStream is the "kafka" connector: a replayable source over one topic. See openKafka.
 type kafkaStream struct {
-	frozen map[int32]int64 // partition end offsets at Freeze (available_now); nil otherwise
+	frozen   map[int32]int64 // partition end offsets at Freeze (available_now); nil otherwise
 	name     string
 	topic    string
 	brokers  string

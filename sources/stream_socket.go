@@ -34,13 +34,13 @@ const socketDialTimeout = 10 * time.Second
 // Line the 1-based number of the line since the connection opened) for StreamConfig.OnError.
 type SocketStream struct {
 	frozenAt int64 // lines offered at most, once frozen; -1 otherwise
-	name    string
-	schema  *arrow.Schema
-	mem     memory.Allocator
-	addr    string
-	onError func(*RecordError) error
-	conn    net.Conn
-	done    chan struct{} // closed when the reader goroutine exits
+	name     string
+	schema   *arrow.Schema
+	mem      memory.Allocator
+	addr     string
+	onError  func(*RecordError) error
+	conn     net.Conn
+	done     chan struct{} // closed when the reader goroutine exits
 
 	mu     sync.Mutex
 	base   int64    // number of the first line in lines (lines before it are committed)
