@@ -81,8 +81,9 @@ func (rq *runningQuery) getSinkStatus() string {
 
 // queries holds the running continuous queries by name.
 type queries struct {
-	mu sync.Mutex
-	m  map[string]*runningQuery
+	mu      sync.Mutex
+	m       map[string]*runningQuery
+	pending map[string]bool // names reserved by a CREATE still preparing its query
 }
 
 func (e *Engine) createSource(s *sql.CreateSource) (*Result, error) {
@@ -164,8 +165,17 @@ func (e *Engine) createSink(ctx context.Context, s *sql.CreateSink) (*Result, er
 		}
 		return nil, fmt.Errorf("%s %q already exists", strings.ToLower(string(kindOf(s))), s.Name)
 	}
+	// Reserve the name first: two concurrent CREATEs of one name must not both start a query on
+	// one checkpoint directory.
+	if err := e.queries.reserve(s.Name); err != nil {
+		if s.IfNotExists {
+			return &Result{Tag: createTag(s)}, nil
+		}
+		return nil, err
+	}
 	rq, err := e.prepareQuery(s)
 	if err != nil {
+		e.queries.release(s.Name)
 		return nil, err
 	}
 	if err := e.queries.add(rq); err != nil {
@@ -396,12 +406,35 @@ func (qs *queries) get(name string) *runningQuery {
 	return qs.m[name]
 }
 
+// reserve claims a query name while its query is being prepared.
+func (qs *queries) reserve(name string) error {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	if _, dup := qs.m[name]; dup || qs.pending[name] {
+		return fmt.Errorf("query %q already exists", name)
+	}
+	if qs.pending == nil {
+		qs.pending = map[string]bool{}
+	}
+	qs.pending[name] = true
+	return nil
+}
+
+// release gives up a reservation whose query did not start.
+func (qs *queries) release(name string) {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	delete(qs.pending, name)
+}
+
+// add registers a started query under its reserved (or free) name.
 func (qs *queries) add(rq *runningQuery) error {
 	qs.mu.Lock()
 	defer qs.mu.Unlock()
 	if _, dup := qs.m[rq.name]; dup {
 		return fmt.Errorf("query %q already exists", rq.name)
 	}
+	delete(qs.pending, rq.name)
 	qs.m[rq.name] = rq
 	return nil
 }

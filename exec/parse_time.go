@@ -2,6 +2,7 @@ package exec
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -220,7 +221,11 @@ func ParseInterval(s string) (int64, error) {
 		} else if len(toks) > 1 {
 			return 0, fmt.Errorf("invalid interval %q: number %q has no unit", orig, toks[i])
 		}
-		total += int64(n*float64(unit) + 0.5*sign(n))
+		v := n*float64(unit) + 0.5*sign(n)
+		if limit := float64(math.MaxInt64); math.Abs(v) >= limit || math.Abs(float64(total)+v) >= limit {
+			return 0, fmt.Errorf("interval %q is out of range (at most about 292,000 years)", orig)
+		}
+		total += int64(v)
 	}
 	return total, nil
 }

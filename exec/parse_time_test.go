@@ -42,7 +42,7 @@ func TestParseInterval(t *testing.T) {
 			t.Errorf("%q: got %d, %v; want %d", s, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "1 month", "ten minutes", "5 parsecs", "1 hour 30"} {
+	for _, bad := range []string{"", "1 month", "ten minutes", "5 parsecs", "1 hour 30", "9223372036854775807 microseconds", "300000 weeks 300000000 weeks"} {
 		if _, err := ParseInterval(bad); err == nil {
 			t.Errorf("%q: expected an error", bad)
 		}

@@ -236,7 +236,10 @@ func (q *Query) loop(ctx context.Context) {
 			return
 		}
 		if !ran && q.cfg.Trigger.AvailableNow {
-			q.cfg.Logger.Info("query finished", "query", q.cfg.Name, "epochs", q.epoch)
+			q.stepMu.Lock()
+			epochs := q.epoch
+			q.stepMu.Unlock()
+			q.cfg.Logger.Info("query finished", "query", q.cfg.Name, "epochs", epochs)
 			q.finish(StatusFinished, nil)
 			return
 		}
