@@ -36,7 +36,8 @@ const joinChunk = 64 * 1024
 // side) on equality of key columns, then applies an optional residual condition.
 //
 // Call order: every record of input 1 must be pushed before the first record of input 0 (the
-// Tree runs the build side first). Output rows are the left columns followed by the right columns.
+// Tree runs the build side first); Flush ends an epoch and forgets the build side, so each epoch
+// pushes its build input again. Output rows are the left columns followed by the right columns.
 // Keys with a NULL never match (SQL equality). For LEFT joins a probe row without any match that
 // passes the residual is emitted once with NULLs on the right.
 type HashJoin struct {
@@ -316,9 +317,14 @@ func indexArray(mem memory.Allocator, idx []int64) arrow.Array {
 	return b.NewArray()
 }
 
-// Flush handles a join whose probe side was empty (nothing to emit) after releasing the build.
+// Flush ends the epoch: the build side is released, so the next epoch (a streaming query joining
+// a stream with a table) builds again from that epoch's build input; a table changed between
+// epochs is seen as it is then, as in Spark's stream-static joins.
 func (j *HashJoin) Flush(ctx *Ctx, _ watermark.Time, _ Emit) error {
-	return j.finishBuild(ctx)
+	if err := j.finishBuild(ctx); err != nil {
+		return err
+	}
+	return j.Close()
 }
 
 func (j *HashJoin) Close() error {

@@ -20,7 +20,8 @@ type Analysis struct {
 // Spark's rules: a stateless query runs in append or update mode; an aggregation needs update or
 // complete mode, or append mode when it groups by a time window whose event time has a watermark
 // (so a window can be final); a session window runs in append or complete mode; sorting and LIMIT
-// need complete mode; joins and several aggregations are not supported yet. watermarked reports
+// need complete mode; a stream joins a static table (stream on the preserved side of an outer
+// join); stream-stream joins and several aggregations are not supported yet. watermarked reports
 // whether an input column (by scan and column index) carries a declared watermark.
 func Check(plan planner.Node, mode sinks.OutputMode, watermarked func(s *planner.Scan, col int) bool) (*Analysis, error) {
 	a := &Analysis{}
@@ -33,8 +34,9 @@ func Check(plan planner.Node, mode sinks.OutputMode, watermarked func(s *planner
 		}
 		switch x := n.(type) {
 		case *planner.Join:
-			err = fmt.Errorf("joins are not supported in streaming queries yet (%s)", x.Describe())
-			return
+			if err = checkJoin(x); err != nil {
+				return
+			}
 		case *planner.Aggregate:
 			aggs = append(aggs, x)
 		case *planner.Sort:
@@ -152,6 +154,12 @@ func traceColumn(n planner.Node, col int, watermarked func(*planner.Scan, int) b
 		if col != x.Col {
 			return traceColumn(x.Input, col, watermarked)
 		}
+	case *planner.Join:
+		if nl := len(x.Left.Columns()); col < nl {
+			return traceColumn(x.Left, col, watermarked)
+		} else {
+			return traceColumn(x.Right, col-nl, watermarked)
+		}
 	case *planner.Union:
 		for _, in := range x.Inputs {
 			if !traceColumn(in, col, watermarked) {
@@ -198,4 +206,29 @@ func outputKeys(root planner.Node, agg *planner.Aggregate) []int {
 		}
 	}
 	return keys
+}
+
+// checkJoin allows a join of a stream with a static table (Spark's stream-static join): every
+// epoch joins its new rows with the table as it is then, so no join state is kept. The stream
+// must be on the preserved side of an outer join; stream-stream joins need state and watermarks
+// on both sides and are not supported yet.
+func checkJoin(j *planner.Join) error {
+	ls, rs := len(planner.StreamingScans(j.Left)) > 0, len(planner.StreamingScans(j.Right)) > 0
+	switch {
+	case ls && rs:
+		return fmt.Errorf("joins of two streams are not supported yet (%s); join a stream with a table", j.Describe())
+	case !ls && !rs:
+		return nil
+	}
+	switch j.Kind {
+	case planner.LeftJoin:
+		if !ls {
+			return fmt.Errorf("a LEFT JOIN with the stream on the right (%s) would have to retract the table's unmatched rows; put the stream on the left", j.Describe())
+		}
+	case planner.RightJoin:
+		if !rs {
+			return fmt.Errorf("a RIGHT JOIN with the stream on the left (%s) would have to retract the table's unmatched rows; put the stream on the right", j.Describe())
+		}
+	}
+	return nil
 }

@@ -128,6 +128,11 @@ func (l *Lowering) Lower(n Node) (*exec.Tree, error) {
 			}
 			return &exec.Tree{Source: src}, nil
 		}
+		if l.Stream != nil {
+			// A table read by a continuous query (a stream-static join) is read afresh every
+			// epoch, so the query sees the table as it is when the epoch runs.
+			return &exec.Tree{Source: &reopenedSource{table: x.Source, proj: x.Proj, schema: SchemaOf(x)}}, nil
+		}
 		src, err := x.Source.Open(x.Proj)
 		if err != nil {
 			return nil, err
@@ -475,4 +480,24 @@ func sideOf(e Expr, nl int) int {
 		return 2
 	}
 	return 0
+}
+
+// reopenedSource opens its table at every Scan (every epoch of a continuous query).
+type reopenedSource struct {
+	table  TableSource
+	proj   []int
+	schema *arrow.Schema
+}
+
+func (r *reopenedSource) Schema() *arrow.Schema { return r.schema }
+
+func (r *reopenedSource) Scan(ctx *exec.Ctx, emit exec.Emit) error {
+	src, err := r.table.Open(r.proj)
+	if err != nil {
+		return err
+	}
+	if rel, ok := src.(interface{ Release() }); ok {
+		defer rel.Release()
+	}
+	return src.Scan(ctx, emit)
 }
