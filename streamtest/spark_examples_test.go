@@ -518,4 +518,13 @@ func TestExampleScriptsRun(t *testing.T) {
 	if got := strings.Count(orders, "CREATE SINK"); got != 3 {
 		t.Errorf("orders.sql: %d sinks finished, want 3:\n%s", got, orders)
 	}
+	// The stream-static join: the view equals the batch join over the same files and table.
+	joined := run("customers_join.sql")
+	want := oracle(fmt.Sprintf("CREATE TABLE orders (customer_id BIGINT, amount BIGINT) WITH (connector = 'file', path = '%s', format = 'json'); "+
+		"CREATE TABLE customers (customer_id BIGINT, name VARCHAR, country VARCHAR); INSERT INTO customers VALUES (1, 'alice', 'FR'), (2, 'bob', 'US')",
+		filepath.Join(root, "examples", "streaming", "customers_join")),
+		"SELECT country, COUNT(*) AS orders, SUM(amount) AS total FROM orders JOIN customers USING (customer_id) GROUP BY country ORDER BY country")
+	if !strings.Contains(joined, want) {
+		t.Errorf("customers_join.sql: want the batch join\n%s\ngot\n%s", want, joined)
+	}
 }
