@@ -63,7 +63,6 @@ func TestMaterializedViewEqualsBatchQueryAfterEveryEpoch(t *testing.T) {
 	for seed := uint64(1); seed <= 3; seed++ {
 		for name, q := range queries {
 			t.Run(fmt.Sprintf("%s/seed%d", name, seed), func(t *testing.T) {
-				ctx := context.Background()
 				eng, err := Open(Options{})
 				if err != nil {
 					t.Fatal(err)
@@ -77,38 +76,46 @@ func TestMaterializedViewEqualsBatchQueryAfterEveryEpoch(t *testing.T) {
 				for epoch := 0; epoch < 8; epoch++ {
 					n := rng.IntN(20) // some epochs are empty
 					var rows [][]any
-					var values []string
 					for i := 0; i < n; i++ {
 						var v any = int64(rng.IntN(50))
 						if rng.IntN(10) == 0 {
 							v = nil
 						}
-						k := fmt.Sprintf("k%d", rng.IntN(4))
-						ts := base.Add(time.Duration(rng.IntN(120)) * time.Second)
-						rows = append(rows, []any{k, v, ts})
-						vs := "NULL"
-						if v != nil {
-							vs = fmt.Sprint(v)
-						}
-						values = append(values, fmt.Sprintf("('%s', %s, TIMESTAMP '%s')", k, vs, ts.Format("2006-01-02 15:04:05")))
+						rows = append(rows, []any{fmt.Sprintf("k%d", rng.IntN(4)), v, base.Add(time.Duration(rng.IntN(120)) * time.Second)})
 					}
-					if n > 0 {
-						if err := eng.Push("ev", rows); err != nil {
-							t.Fatal(err)
-						}
-						mustExec(t, eng, "INSERT INTO so_far VALUES "+strings.Join(values, ", "))
-					}
-					if err := eng.ProcessAllAvailable(ctx, "mv"); err != nil {
-						t.Fatal(err)
-					}
-					got := query(t, eng, "SELECT * FROM mv")
-					want := query(t, eng, strings.ReplaceAll(q, "{T}", "so_far"))
-					if strings.Join(got, "\n") != strings.Join(want, "\n") {
-						t.Fatalf("after epoch %d the view differs from the batch query\nview:\n%s\nbatch:\n%s", epoch, strings.Join(got, "\n"), strings.Join(want, "\n"))
-					}
+					checkEpochAgainstBatch(t, eng, epoch, q, rows)
 				}
 			})
 		}
+	}
+}
+
+// checkEpochAgainstBatch pushes rows (k VARCHAR, v BIGINT or nil, ts time.Time) into the push
+// source ev and the same rows into the table so_far, runs the view mv's epoch, and requires mv to
+// equal query q (with {T} naming the input) run as a batch query over so_far.
+func checkEpochAgainstBatch(t *testing.T, eng *Engine, epoch int, q string, rows [][]any) {
+	t.Helper()
+	if len(rows) > 0 {
+		values := make([]string, len(rows))
+		for i, r := range rows {
+			v := "NULL"
+			if r[1] != nil {
+				v = fmt.Sprint(r[1])
+			}
+			values[i] = fmt.Sprintf("('%s', %s, TIMESTAMP '%s')", r[0], v, r[2].(time.Time).Format("2006-01-02 15:04:05"))
+		}
+		if err := eng.Push("ev", rows); err != nil {
+			t.Fatal(err)
+		}
+		mustExec(t, eng, "INSERT INTO so_far VALUES "+strings.Join(values, ", "))
+	}
+	if err := eng.ProcessAllAvailable(context.Background(), "mv"); err != nil {
+		t.Fatal(err)
+	}
+	got := query(t, eng, "SELECT * FROM mv")
+	want := query(t, eng, strings.ReplaceAll(q, "{T}", "so_far"))
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("after epoch %d the view differs from the batch query\nview:\n%s\nbatch:\n%s", epoch, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
@@ -270,7 +277,6 @@ func TestStreamStaticJoinEqualsBatch(t *testing.T) {
 	}
 	for name, q := range queries {
 		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
 			eng, err := Open(Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -285,26 +291,11 @@ func TestStreamStaticJoinEqualsBatch(t *testing.T) {
 			base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 			for epoch := 0; epoch < 6; epoch++ {
 				var rows [][]any
-				var values []string
 				for i := 0; i < 1+rng.IntN(15); i++ {
-					k := fmt.Sprintf("k%d", rng.IntN(4)) // k3 has no customer
-					v := int64(rng.IntN(30))
-					ts := base.Add(time.Duration(rng.IntN(120)) * time.Second)
-					rows = append(rows, []any{k, v, ts})
-					values = append(values, fmt.Sprintf("('%s', %d, TIMESTAMP '%s')", k, v, ts.Format("2006-01-02 15:04:05")))
+					// k3 has no customer
+					rows = append(rows, []any{fmt.Sprintf("k%d", rng.IntN(4)), int64(rng.IntN(30)), base.Add(time.Duration(rng.IntN(120)) * time.Second)})
 				}
-				if err := eng.Push("ev", rows); err != nil {
-					t.Fatal(err)
-				}
-				mustExec(t, eng, "INSERT INTO so_far VALUES "+strings.Join(values, ", "))
-				if err := eng.ProcessAllAvailable(ctx, "mv"); err != nil {
-					t.Fatal(err)
-				}
-				got := query(t, eng, "SELECT * FROM mv")
-				want := query(t, eng, strings.ReplaceAll(q, "{T}", "so_far"))
-				if strings.Join(got, "\n") != strings.Join(want, "\n") {
-					t.Fatalf("epoch %d: the view differs from the batch join\nview:\n%s\nbatch:\n%s", epoch, strings.Join(got, "\n"), strings.Join(want, "\n"))
-				}
+				checkEpochAgainstBatch(t, eng, epoch, q, rows)
 			}
 		})
 	}
