@@ -18,6 +18,7 @@ import (
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/sinks"
 	"github.com/streamsql/streamsql/sources"
 	"github.com/streamsql/streamsql/sql"
 )
@@ -32,6 +33,11 @@ type Options struct {
 	Stdout io.Writer
 	// Logger receives structured logs (query start, stop, failure). Default: discarded.
 	Logger *slog.Logger
+	// SinkConnectors adds sink connectors for CREATE SINK ... WITH (connector = 'name'), by
+	// name, next to the built-in ones (which they may not replace): how an embedding program sends
+	// a query's output somewhere of its own. Each constructor gets the sink's options and must
+	// honour the sinks.Sink contract (idempotent per epoch for exactly-once).
+	SinkConnectors map[string]func(sinks.Config) (sinks.Sink, error)
 	// StatementMemoryLimit bounds the Arrow memory (bytes) one ad-hoc statement (SELECT,
 	// INSERT, EXPLAIN) may hold while it runs; past it the statement fails with a
 	// *exec.MemoryLimitError and nothing else is affected. 0: no limit. Continuous queries are
@@ -63,6 +69,11 @@ func Open(opts Options) (*Engine, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	for name := range opts.SinkConnectors {
+		if _, builtin := sinkConnectors[name]; builtin || name == "console" {
+			return nil, fmt.Errorf("Options.SinkConnectors: %q is a built-in connector", name)
+		}
 	}
 	return &Engine{opts: opts, catalog: newCatalog(), queries: &queries{m: map[string]*runningQuery{}}}, nil
 }

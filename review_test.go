@@ -35,23 +35,27 @@ var reviewSinks = struct {
 	m  map[string]*reviewSink // by the option "id"
 }{m: map[string]*reviewSink{}}
 
-func init() {
-	sinkConnectors["review_sink"] = func(cfg sinks.Config) (sinks.Sink, error) {
-		s := &reviewSink{failOnce: map[int64]bool{}, panicAt: -1, closeErr: cfg.Options["close_error"] == "true"}
-		if v, ok := cfg.Options["panic_epoch"]; ok {
-			fmt.Sscan(v, &s.panicAt)
-		}
-		for _, e := range strings.Split(cfg.Options["fail_epochs"], ",") {
-			var n int64
-			if _, err := fmt.Sscan(e, &n); err == nil {
-				s.failOnce[n] = true
-			}
-		}
-		reviewSinks.mu.Lock()
-		reviewSinks.m[cfg.Options["id"]] = s
-		reviewSinks.mu.Unlock()
-		return s, nil
+// reviewOptions are engine options with the review_sink connector plugged in.
+func reviewOptions(o Options) Options {
+	o.SinkConnectors = map[string]func(sinks.Config) (sinks.Sink, error){"review_sink": openReviewSink}
+	return o
+}
+
+func openReviewSink(cfg sinks.Config) (sinks.Sink, error) {
+	s := &reviewSink{failOnce: map[int64]bool{}, panicAt: -1, closeErr: cfg.Options["close_error"] == "true"}
+	if v, ok := cfg.Options["panic_epoch"]; ok {
+		fmt.Sscan(v, &s.panicAt)
 	}
+	for _, e := range strings.Split(cfg.Options["fail_epochs"], ",") {
+		var n int64
+		if _, err := fmt.Sscan(e, &n); err == nil {
+			s.failOnce[n] = true
+		}
+	}
+	reviewSinks.mu.Lock()
+	reviewSinks.m[cfg.Options["id"]] = s
+	reviewSinks.mu.Unlock()
+	return s, nil
 }
 
 func reviewSinkByID(id string) *reviewSink {
@@ -113,7 +117,7 @@ const reviewSource = "CREATE SOURCE ev (k VARCHAR, v BIGINT) WITH (connector = '
 // had the source grown in between, re-runs the epoch with other ranges than its offsets file).
 func TestReviewFailedEpochIsNotRerunOnTopOfItsOwnState(t *testing.T) {
 	ctx := context.Background()
-	e, err := Open(Options{})
+	e, err := Open(reviewOptions(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +167,7 @@ func TestReviewFailedCreateSinkCleansUp(t *testing.T) {
 		{`CREATE SINK s1 WITH (connector = 'review_sink', id = 'fail1', output_mode = 'append') AS SELECT k, COUNT(*) AS n FROM ev GROUP BY k`, "append"},
 	} {
 		dir := t.TempDir()
-		e, err := Open(Options{DataDir: dir})
+		e, err := Open(reviewOptions(Options{DataDir: dir}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,7 +196,7 @@ func TestReviewFailedCreateSinkCleansUp(t *testing.T) {
 // its ctx and by Close); the second call must neither panic nor close the sink again.
 func TestReviewStopTwice(t *testing.T) {
 	ctx := context.Background()
-	e, err := Open(Options{})
+	e, err := Open(reviewOptions(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +233,7 @@ func TestReviewStopTwice(t *testing.T) {
 // ProcessAllAvailable may be running. The answer is checked against the pushed rows.
 func TestReviewConcurrentControl(t *testing.T) {
 	ctx := context.Background()
-	e, err := Open(Options{DataDir: t.TempDir()})
+	e, err := Open(reviewOptions(Options{DataDir: t.TempDir()}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +315,7 @@ func TestReviewConcurrentControl(t *testing.T) {
 // execOne does for statements, not kill the process from the query's goroutine.
 func TestReviewPanicInEpochFailsTheQuery(t *testing.T) {
 	ctx := context.Background()
-	e, err := Open(Options{})
+	e, err := Open(reviewOptions(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +343,7 @@ func TestReviewPanicInEpochFailsTheQuery(t *testing.T) {
 func TestReviewDropRemovesCheckpointEvenIfCloseFails(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	e, err := Open(Options{DataDir: dir})
+	e, err := Open(reviewOptions(Options{DataDir: dir}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +371,7 @@ func TestReviewDropRemovesCheckpointEvenIfCloseFails(t *testing.T) {
 // count every event as "from the future" and freeze the watermark).
 func TestReviewHugeMaxFutureDoesNotFreezeWatermark(t *testing.T) {
 	ctx := context.Background()
-	e, err := Open(Options{})
+	e, err := Open(reviewOptions(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -281,7 +281,11 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 			}
 		}
 		c := strings.ToLower(opts["connector"])
-		switch open, known := sinkConnectors[c]; {
+		open, known := sinkConnectors[c]
+		if !known {
+			open, known = e.opts.SinkConnectors[c]
+		}
+		switch {
 		case c == "console":
 			for k := range connOpts {
 				if k != "connector" && k != "format" {

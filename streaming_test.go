@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/sinks"
 )
 
 // rowsOf renders a result as sorted lines, for order-insensitive comparison.
@@ -336,6 +337,15 @@ func TestStreamStaticJoinSeesTheTableAtEachEpoch(t *testing.T) {
 	} {
 		if _, err := eng.Exec(ctx, "CREATE SINK s WITH (connector = 'console', output_mode = 'append') AS "+c.sql); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.sql, err, c.want)
+		}
+	}
+}
+
+func TestSinkConnectorsCannotReplaceBuiltins(t *testing.T) {
+	for _, name := range []string{"postgres", "console"} {
+		_, err := Open(Options{SinkConnectors: map[string]func(sinks.Config) (sinks.Sink, error){name: nil}})
+		if err == nil || !strings.Contains(err.Error(), "is a built-in connector") {
+			t.Errorf("replacing %s: %v", name, err)
 		}
 	}
 }
