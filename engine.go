@@ -84,6 +84,9 @@ func (e *Engine) Close() error {
 	for _, rq := range e.queries.list() {
 		e.queries.remove(rq.name)
 		errs = append(errs, rq.q.Stop())
+		if rq.table != nil {
+			rq.table.Close() // ends subscriptions to the view
+		}
 	}
 	for _, n := range e.catalog.names(sql.KindTable) {
 		_ = e.catalog.drop(n, true)
@@ -210,6 +213,15 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 		return textResult(xctx, "SHOW", []string{"name"}, rows), nil
 	case *sql.DescribeQuery:
 		return e.describeQuery(xctx, s, text)
+	case *sql.StopQuery:
+		rq := e.queries.get(s.Name)
+		if rq == nil {
+			return nil, &sql.Error{Msg: fmt.Sprintf("query %q does not exist", s.Name), Source: text, Pos: s.Pos}
+		}
+		if err := rq.q.Stop(); err != nil {
+			return nil, err
+		}
+		return &Result{Tag: "STOP QUERY"}, nil
 	case *sql.Describe:
 		schema, ok := e.catalog.schemaOf(s.Name)
 		if !ok {

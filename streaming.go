@@ -265,7 +265,7 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 			mode = sinks.Complete
 		}
 		rq.table = sinks.NewMemoryTable(e.opts.Allocator)
-		sink, rq.sink = rq.table, "memory"
+		sink, rq.sink = viewSink{rq.table}, "memory"
 	} else {
 		if mode, err = sinks.ParseOutputMode(opts["output_mode"]); err != nil {
 			if _, given := opts["output_mode"]; given {
@@ -491,6 +491,9 @@ func (e *Engine) dropQuery(s *sql.Drop) (*Result, error) {
 		e.catalog.removeView(rq.errorsName)
 	}
 	stopErr := rq.q.Stop()
+	if rq.table != nil {
+		rq.table.Close() // the view's rows (STOP QUERY keeps them; DROP does not)
+	}
 	// Dropping a query forgets it: a query created later under the same name starts afresh. The
 	// checkpoint goes even when Stop reported an error (a sink that failed to close): the query
 	// is already unregistered, and a kept checkpoint would be resumed by the next CREATE.
@@ -705,3 +708,9 @@ func (e *Engine) checkpointPath(name string, opts map[string]string) string {
 	}
 	return ""
 }
+
+// viewSink is a materialized view's result table as its query's sink: stopping the query (STOP
+// QUERY) leaves the table readable; DROP closes it.
+type viewSink struct{ *sinks.MemoryTable }
+
+func (viewSink) Close() error { return nil }

@@ -349,3 +349,42 @@ func TestSinkConnectorsCannotReplaceBuiltins(t *testing.T) {
 		}
 	}
 }
+
+// TestStopQueryKeepsTheViewReadable: STOP QUERY ends processing; the view still answers with its
+// last epoch until DROP.
+func TestStopQueryKeepsTheViewReadable(t *testing.T) {
+	ctx := context.Background()
+	eng, err := Open(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	mustExec(t, eng, "CREATE SOURCE ev (k VARCHAR) WITH (connector = 'push')")
+	mustExec(t, eng, "CREATE MATERIALIZED VIEW c WITH (trigger = 'manual') AS SELECT k, COUNT(*) AS n FROM ev GROUP BY k")
+	if err := eng.Push("ev", [][]any{{"a"}, {"a"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.ProcessAllAvailable(ctx, "c"); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, eng, "STOP QUERY c")
+	if err := eng.Push("ev", [][]any{{"a"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.ProcessAllAvailable(ctx, "c"); err == nil || !strings.Contains(err.Error(), "stopped") {
+		t.Errorf("a stopped query processed data: %v", err)
+	}
+	if got := query(t, eng, "SELECT k, n FROM c"); strings.Join(got, " ") != "a|2" {
+		t.Errorf("the stopped view holds %v, want its last epoch a|2", got)
+	}
+	if info := eng.Queries(); len(info) != 1 || info[0].Status != "stopped" {
+		t.Errorf("queries after STOP: %+v", info)
+	}
+	if _, err := eng.Exec(ctx, "STOP QUERY nope"); err == nil || !strings.Contains(err.Error(), `query "nope" does not exist`) {
+		t.Errorf("STOP of an unknown query: %v", err)
+	}
+	mustExec(t, eng, "DROP MATERIALIZED VIEW c")
+	if _, err := eng.Query(ctx, "SELECT * FROM c"); err == nil {
+		t.Error("the view is still there after DROP")
+	}
+}

@@ -142,6 +142,16 @@ func (p *parser) statement() (Stmt, error) {
 			return nil, err
 		}
 		return &Describe{Name: n, Pos: pos}, p.end()
+	case t.Is("stop"):
+		p.next()
+		if err := p.expectWord("query"); err != nil {
+			return nil, err
+		}
+		n, pos, err := p.name("a query name")
+		if err != nil {
+			return nil, err
+		}
+		return &StopQuery{Name: n, Pos: pos}, p.end()
 	case t.Is("explain"):
 		p.next()
 		if p.peek().Is("create") {

@@ -79,6 +79,13 @@ type CreateSink struct {
 	QueryText string
 }
 
+// StopQuery is STOP QUERY name: the query stops after its running epoch; its checkpoint and
+// (for a view) its result table stay until DROP.
+type StopQuery struct {
+	Name string
+	Pos  int
+}
+
 // DescribeQuery is DESCRIBE QUERY name: the latest progress of a continuous query.
 type DescribeQuery struct {
 	Name string
@@ -139,6 +146,7 @@ func (*Show) stmt()          {}
 func (*CreateSource) stmt()  {}
 func (*CreateSink) stmt()    {}
 func (*DescribeQuery) stmt() {}
+func (*StopQuery) stmt()     {}
 func (*Describe) stmt()      {}
 func (*Explain) stmt()       {}
 func (*Query) stmt()         {}
