@@ -30,7 +30,7 @@ var sqlStates = []struct {
 	{codes.Syntax, regexp.MustCompile(`^syntax error`)},
 	// Before UndefinedTable: this message names a relation too (INSERT INTO t (nope) ...).
 	{codes.UndefinedColumn, regexp.MustCompile(`(?i)\bcolumn "?[^"]*"? of relation "?[^"]*"? does not exist`)},
-	{codes.UndefinedTable, regexp.MustCompile(`(?i)\b(table|source|view|relation|materialized view) "?[^"]*"? does not exist`)},
+	{codes.UndefinedTable, regexp.MustCompile(`(?i)\b(table|source|sink|query|view|relation|materialized view) "?[^"]*"? does not exist`)},
 	{codes.UndefinedColumn, regexp.MustCompile(`(?i)\b(column|field) .*(does not exist|not found|unknown)|unknown column|ambiguous column`)},
 	// PostgreSQL reports a missing operator ("operator does not exist: BIGINT + VARCHAR") as 42883 too.
 	{codes.UndefinedFunction, regexp.MustCompile(`(?i)unknown function|function .* does not exist|no function|undefined function|operator does not exist`)},
