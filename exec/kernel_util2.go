@@ -139,9 +139,10 @@ func decimalsTo(ctx *Ctx, rt arrow.DataType, args []arrow.Array, n int, f func(i
 	})
 }
 
-// int64sTo builds a BIGINT (or other int64-carried type) result row by row.
-func int64sTo(ctx *Ctx, rt arrow.DataType, args []arrow.Array, n int, f func(i int) (int64, error)) (arrow.Array, error) {
-	buf, out := allocFixed[int64](ctx.Mem, n)
+// fixedTo builds a fixed-width result of type rt row by row: rows NULL in any argument stay NULL
+// without calling f.
+func fixedTo[T int64 | float64](ctx *Ctx, rt arrow.DataType, args []arrow.Array, n int, f func(i int) (T, error)) (arrow.Array, error) {
+	buf, out := allocFixed[T](ctx.Mem, n)
 	validity, nulls := combinedValidity(ctx.Mem, n, args...)
 	vb := validBytes(validity)
 	for i := 0; i < n; i++ {
@@ -159,24 +160,14 @@ func int64sTo(ctx *Ctx, rt arrow.DataType, args []arrow.Array, n int, f func(i i
 	return newFixedArray(rt, n, validity, buf, nulls), nil
 }
 
+// int64sTo builds a BIGINT (or other int64-carried type) result row by row.
+func int64sTo(ctx *Ctx, rt arrow.DataType, args []arrow.Array, n int, f func(i int) (int64, error)) (arrow.Array, error) {
+	return fixedTo(ctx, rt, args, n, f)
+}
+
 // float64sTo builds a DOUBLE result row by row.
 func float64sTo(ctx *Ctx, args []arrow.Array, n int, f func(i int) (float64, error)) (arrow.Array, error) {
-	buf, out := allocFixed[float64](ctx.Mem, n)
-	validity, nulls := combinedValidity(ctx.Mem, n, args...)
-	vb := validBytes(validity)
-	for i := 0; i < n; i++ {
-		if vb != nil && !bitutil.BitIsSet(vb, i) {
-			out[i] = 0
-			continue
-		}
-		v, err := f(i)
-		if err != nil {
-			releaseBufs(validity, buf)
-			return nil, err
-		}
-		out[i] = v
-	}
-	return newFixedArray(Float64, n, validity, buf, nulls), nil
+	return fixedTo(ctx, Float64, args, n, f)
 }
 
 // boolsTo builds a BOOLEAN result; f returns the value and whether it is NULL.
