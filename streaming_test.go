@@ -138,6 +138,10 @@ func TestStreamingRejectsUnsupportedModes(t *testing.T) {
 		{"append", "SELECT ev.k, e2.v FROM ev JOIN ev AS e2 ON ev.k = e2.k", "joins of two streams are not supported yet"},
 		{"update", "SELECT n, COUNT(*) FROM (SELECT k, COUNT(*) AS n FROM ev GROUP BY k) AS c GROUP BY n", "multiple aggregations"},
 		{"sideways", "SELECT k FROM ev", "unknown output_mode"},
+		// Subqueries over a stream would be run once, at start, over an empty prefix.
+		{"update", "SELECT k FROM ev WHERE k IN (SELECT k FROM raw)", "an IN subquery reading the stream raw"},
+		{"update", "SELECT k FROM ev WHERE NOT EXISTS (SELECT 1 FROM raw WHERE raw.k = 'a')", "an EXISTS subquery reading the stream raw"},
+		{"update", "SELECT k, v - (SELECT COUNT(*) FROM raw) AS d FROM ev", "a scalar subquery reading the stream raw"},
 	}
 	for _, c := range cases {
 		sql := fmt.Sprintf("CREATE SINK s WITH (connector = 'console', output_mode = '%s') AS %s", c.mode, c.query)

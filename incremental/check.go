@@ -32,6 +32,9 @@ func Check(plan planner.Node, mode sinks.OutputMode, watermarked func(s *planner
 		if err != nil {
 			return
 		}
+		if err = checkSubqueries(n); err != nil {
+			return
+		}
 		switch x := n.(type) {
 		case *planner.Join:
 			if err = checkJoin(x); err != nil {
@@ -229,6 +232,23 @@ func checkJoin(j *planner.Join) error {
 		if !rs {
 			return fmt.Errorf("a RIGHT JOIN with the stream on the left (%s) would have to retract the table's unmatched rows; put the stream on the right", j.Describe())
 		}
+	}
+	return nil
+}
+
+// checkSubqueries refuses IN, EXISTS and scalar subqueries that read a stream. The lowering runs
+// an uncorrelated subquery once, before the query starts; over a stream that is the empty prefix
+// of an input that keeps growing, so the continuous result would silently differ from the batch
+// answer. Subqueries over tables stay allowed: they are read once, like a stream-static join's
+// table would be at the first epoch.
+func checkSubqueries(n planner.Node) error {
+	for _, sq := range planner.Subqueries(n) {
+		scans := planner.StreamingScans(sq.Plan)
+		if len(scans) == 0 {
+			continue
+		}
+		kind := map[planner.SubqueryKind]string{planner.SubqueryScalar: "a scalar subquery", planner.SubqueryExists: "an EXISTS subquery", planner.SubqueryIn: "an IN subquery"}[sq.Kind]
+		return fmt.Errorf("%s reading the stream %s (in %s) is not supported in a continuous query: its answer changes with every epoch; rewrite it as a join with the stream", kind, scans[0].Table, n.Describe())
 	}
 	return nil
 }

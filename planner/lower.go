@@ -65,6 +65,20 @@ func StreamingScans(n Node) []*Scan {
 	return out
 }
 
+// Subqueries returns the subqueries held directly by n's expressions (not those of its children,
+// nor subqueries nested inside them).
+func Subqueries(n Node) []*Subquery {
+	var out []*Subquery
+	for _, e := range nodeExprs(n) {
+		Walk(e, func(x Expr) {
+			if sq, ok := x.(*Subquery); ok {
+				out = append(out, sq)
+			}
+		})
+	}
+	return out
+}
+
 // nodeExprs lists the expressions a node holds directly.
 func nodeExprs(n Node) []Expr {
 	switch x := n.(type) {
