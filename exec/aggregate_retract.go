@@ -80,9 +80,9 @@ type retractAcc struct {
 	// DOUBLE infinities and NaNs are counted, not summed: Inf - Inf would turn a retraction of
 	// an infinity into NaN.
 	pinf, ninf, nan int64
-	set  map[any]*retractValue
-	cur  Datum // cached min/max (valid when curOK)
-	ok   bool
+	set             map[any]*retractValue
+	cur             Datum // cached min/max (valid when curOK)
+	ok              bool
 }
 
 type retractValue struct {
@@ -427,7 +427,6 @@ func datumCompare(a, b Datum) int {
 	return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
 }
 
-
 func (r *RetractingAggregate) better(kind AggKind, v, cur Datum) bool {
 	c := datumCompare(v, cur)
 	if kind == AggMin {
@@ -722,4 +721,3 @@ func (d *deltaBuilder) release() {
 		d.weights.Release()
 	}
 }
-
