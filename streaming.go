@@ -252,65 +252,33 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 			os.RemoveAll(ckptPath)
 		}
 	}()
+	mode, c, connOpts, err := e.sinkSettings(s, opts, plan)
+	if err != nil {
+		return nil, err
+	}
 	var sink sinks.Sink
-	var mode sinks.OutputMode
-	if s.View {
-		for k := range opts {
-			if k != "trigger" && k != "checkpoint" {
-				return nil, fmt.Errorf("materialized view %s: unknown option %q (a view takes trigger and checkpoint; it always holds the complete result)", s.Name, k)
-			}
-		}
-		mode = sinks.Append
-		if hasAggregate(plan) {
-			mode = sinks.Complete
-		}
+	switch {
+	case s.View:
 		rq.table = sinks.NewMemoryTable(e.opts.Allocator)
 		sink, rq.sink = viewSink{rq.table}, "memory"
-	} else {
-		if mode, err = sinks.ParseOutputMode(opts["output_mode"]); err != nil {
-			if _, given := opts["output_mode"]; given {
-				return nil, err
-			}
-			mode = sinks.Append
+	case c == "console":
+		if sink, err = sinks.NewConsole(e.opts.Stdout, opts["format"]); err != nil {
+			return nil, err
 		}
-		// The query's own options stay here; the rest belong to the connector, which checks them.
-		connOpts := map[string]string{}
-		for k, v := range opts {
-			if !queryLevelOptions[k] {
-				connOpts[k] = v
-			}
-		}
-		c := strings.ToLower(opts["connector"])
+		built, rq.sink = sink, c
+	default:
 		open, known := sinkConnectors[c]
 		if !known {
-			open, known = e.opts.SinkConnectors[c]
+			open = e.opts.SinkConnectors[c]
 		}
-		switch {
-		case c == "console":
-			for k := range connOpts {
-				if k != "connector" && k != "format" {
-					return nil, fmt.Errorf("sink %s: unknown option %q for connector 'console' (valid: format, output_mode, trigger, checkpoint)", s.Name, k)
-				}
-			}
-			if sink, err = sinks.NewConsole(e.opts.Stdout, opts["format"]); err != nil {
-				return nil, err
-			}
-			built = sink
-		case known:
-			id, err := incremental.QueryID(s.Name, e.checkpointPath(s.Name, opts))
-			if err != nil {
-				return nil, err
-			}
-			if sink, err = open(sinks.Config{Query: id, Options: connOpts, Mem: e.opts.Allocator, Logger: e.opts.Logger, Status: rq.setSinkStatus}); err != nil {
-				return nil, fmt.Errorf("sink %s: %w", s.Name, err)
-			}
-			built = sink
-		case c == "":
-			return nil, fmt.Errorf("sink %s needs a connector option (console, postgres, mysql, kafka or files)", s.Name)
-		default:
-			return nil, fmt.Errorf("sink %s: unknown connector %q (supported: console, postgres, mysql, kafka, files; use CREATE MATERIALIZED VIEW for an in-memory result table)", s.Name, c)
+		id, err := incremental.QueryID(s.Name, e.checkpointPath(s.Name, opts))
+		if err != nil {
+			return nil, err
 		}
-		rq.sink = c
+		if sink, err = open(sinks.Config{Query: id, Options: connOpts, Mem: e.opts.Allocator, Logger: e.opts.Logger, Status: rq.setSinkStatus}); err != nil {
+			return nil, fmt.Errorf("sink %s: %w", s.Name, err)
+		}
+		built, rq.sink = sink, c
 	}
 	// Bad input records go to the query's dead-letter table <name>_errors (when a source says
 	// dead_letter and the name is free), are counted, or fail the query.
@@ -352,7 +320,7 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 		return nil, err
 	}
 	rq.q = q
-	rq.explain = explainStreaming(plan, mode, trigger, rq.sink)
+	rq.explain = q.Analysis().Plan.Explain(rq.sink, trigger)
 	prepared = true
 	return rq, nil
 }
@@ -375,23 +343,62 @@ func hasAggregate(n planner.Node) bool {
 	return false
 }
 
-// explainStreaming renders the incremental plan: the sink, mode and trigger, then the plan with
-// stateful operators marked.
-func explainStreaming(plan planner.Node, mode sinks.OutputMode, trigger incremental.Trigger, sink string) string {
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "StreamingQuery sink=%s output_mode=%s trigger=%s\n", sink, mode, trigger)
-	emits := map[sinks.OutputMode]string{sinks.Append: "emits closed groups once", sinks.Update: "emits changed groups", sinks.Complete: "emits all groups"}[mode]
-	for _, line := range strings.Split(planner.Explain(plan), "\n") {
-		trimmed := strings.TrimSpace(line)
-		switch {
-		case strings.HasPrefix(trimmed, "Aggregate") || strings.HasPrefix(trimmed, "SessionAggregate"):
-			line += "  [stateful: " + emits + "]"
-		case strings.HasPrefix(trimmed, "Scan "):
-			line = strings.Replace(line, "Scan ", "StreamScan ", 1)
-		}
-		sb.WriteString("  " + line + "\n")
+// sinkSettings checks the WITH options of a CREATE SINK / MATERIALIZED VIEW (EXPLAIN checks them
+// the same way) and returns the output mode, the connector ("" for a view) and the options that
+// belong to the connector. A connector's own options are checked when it is opened.
+func (e *Engine) sinkSettings(s *sql.CreateSink, opts map[string]string, plan planner.Node) (sinks.OutputMode, string, map[string]string, error) {
+	if _, err := incremental.ParseTrigger(opts["trigger"]); err != nil {
+		return 0, "", nil, err
 	}
-	return strings.TrimRight(sb.String(), "\n")
+	if s.View {
+		for k := range opts {
+			if k != "trigger" && k != "checkpoint" {
+				return 0, "", nil, fmt.Errorf("materialized view %s: unknown option %q (a view takes trigger and checkpoint; it always holds the complete result)", s.Name, k)
+			}
+		}
+		if hasAggregate(plan) {
+			return sinks.Complete, "", nil, nil
+		}
+		return sinks.Append, "", nil, nil
+	}
+	mode, err := sinks.ParseOutputMode(opts["output_mode"])
+	if err != nil {
+		if _, given := opts["output_mode"]; given {
+			return 0, "", nil, err
+		}
+		mode = sinks.Append
+	}
+	// The query's own options stay here; the rest belong to the connector, which checks them.
+	connOpts := map[string]string{}
+	for k, v := range opts {
+		if !queryLevelOptions[k] {
+			connOpts[k] = v
+		}
+	}
+	c := strings.ToLower(opts["connector"])
+	_, known := sinkConnectors[c]
+	if !known {
+		_, known = e.opts.SinkConnectors[c]
+	}
+	switch {
+	case c == "console":
+		for k := range connOpts {
+			if k != "connector" && k != "format" {
+				return 0, "", nil, fmt.Errorf("sink %s: unknown option %q for connector 'console' (valid: format, output_mode, trigger, checkpoint)", s.Name, k)
+			}
+		}
+		if f, given := opts["format"]; given {
+			if _, err := sinks.ParseOutputFormat(f); err != nil {
+				return 0, "", nil, fmt.Errorf("sink %s: %w", s.Name, err)
+			}
+		}
+	case known:
+	case c == "":
+		return 0, "", nil, fmt.Errorf("sink %s needs a connector option (console, postgres, mysql, kafka or files)", s.Name)
+	default:
+		return 0, "", nil, fmt.Errorf("sink %s: unknown connector %q (supported: console, postgres, mysql, kafka, files; use CREATE MATERIALIZED VIEW for an in-memory result table)", s.Name, c)
+	}
+	return mode, c, connOpts, nil
 }
 
 // sharedPush lets several queries read one push source: commits are not forwarded, because
@@ -646,34 +653,26 @@ func (e *Engine) explainSink(s *sql.CreateSink, plan planner.Node) (string, erro
 	for _, o := range s.Options {
 		opts[o.Key] = o.Value
 	}
-	trigger, err := incremental.ParseTrigger(opts["trigger"])
+	if len(planner.StreamingScans(plan)) == 0 {
+		return "", fmt.Errorf("%s reads no source: a continuous query needs a stream in FROM", s.Name)
+	}
+	mode, sink, _, err := e.sinkSettings(s, opts, plan)
 	if err != nil {
 		return "", err
 	}
-	mode, sink := sinks.Append, "memory"
 	if s.View {
-		if hasAggregate(plan) {
-			mode = sinks.Complete
-		}
-	} else {
-		sink = strings.ToLower(opts["connector"])
-		if v, ok := opts["output_mode"]; ok {
-			if mode, err = sinks.ParseOutputMode(v); err != nil {
-				return "", err
-			}
-		}
+		sink = "memory"
 	}
+	trigger, _ := incremental.ParseTrigger(opts["trigger"])
 	watermarked := func(sc *planner.Scan, col int) bool {
 		src, ok := sc.Source.(*source)
 		return ok && src.timeCol >= 0 && src.timeCol == col
 	}
-	if len(planner.StreamingScans(plan)) == 0 {
-		return "", fmt.Errorf("%s reads no source: a continuous query needs a stream in FROM", s.Name)
-	}
-	if _, err := incremental.Check(plan, mode, watermarked); err != nil {
+	a, err := incremental.Check(plan, mode, watermarked)
+	if err != nil {
 		return "", err
 	}
-	return explainStreaming(plan, mode, trigger, sink), nil
+	return a.Plan.Explain(sink, trigger), nil
 }
 
 // faultHook returns the test-only fault hook of a query: with STREAMSQL_TEST_FAULT set to

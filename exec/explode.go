@@ -32,9 +32,6 @@ func NewExplode(in *arrow.Schema, listCol int, elemName string) (*Explode, error
 func (e *Explode) Schema() *arrow.Schema { return e.schema }
 
 func (e *Explode) Push(ctx *Ctx, _ int, d Delta, emit Emit) error {
-	if d.Weights != nil {
-		return fmt.Errorf("internal: explode received weighted rows")
-	}
 	list := d.Rec.Column(e.listCol).(*array.List)
 	var parent, child []int64
 	for i := 0; i < list.Len(); i++ {
@@ -70,7 +67,19 @@ func (e *Explode) Push(ctx *Ctx, _ int, d Delta, emit Emit) error {
 	cols[e.listCol] = elems
 	out := array.NewRecordBatch(e.schema, cols, int64(len(parent)))
 	defer out.Release()
-	return emit(Delta{Rec: out})
+	if d.Weights == nil {
+		return emit(Delta{Rec: out})
+	}
+	// Each element row carries its parent row's weight: retracting a row retracts its elements.
+	wb := array.NewInt64Builder(ctx.Mem)
+	defer wb.Release()
+	wb.Reserve(len(parent))
+	for _, p := range parent {
+		wb.UnsafeAppend(d.Weights.Value(int(p)))
+	}
+	w := wb.NewInt64Array()
+	defer w.Release()
+	return emit(Delta{Rec: out, Weights: w})
 }
 
 func (e *Explode) Flush(*Ctx, watermark.Time, Emit) error { return nil }

@@ -28,9 +28,6 @@ func NewFilter(in *arrow.Schema, pred Expr) (*Filter, error) {
 func (f *Filter) Schema() *arrow.Schema { return f.schema }
 
 func (f *Filter) Push(ctx *Ctx, _ int, d Delta, emit Emit) error {
-	if d.Weights != nil {
-		return fmt.Errorf("internal: filter received weighted rows")
-	}
 	mask, err := f.pred.Eval(ctx, d.Rec)
 	if err != nil {
 		return err
@@ -44,7 +41,31 @@ func (f *Filter) Push(ctx *Ctx, _ int, d Delta, emit Emit) error {
 	if out.NumRows() == 0 {
 		return nil
 	}
-	return emit(Delta{Rec: out})
+	if d.Weights == nil {
+		return emit(Delta{Rec: out})
+	}
+	if out.NumRows() == d.Rec.NumRows() {
+		return emit(Delta{Rec: out, Weights: d.Weights})
+	}
+	w := filterWeights(ctx, d.Weights, mask, int(out.NumRows()))
+	defer w.Release()
+	return emit(Delta{Rec: out, Weights: w})
+}
+
+// filterWeights keeps the weights of the rows where mask is TRUE (kept of them), so a filtered
+// retraction stays a retraction of the same row.
+func filterWeights(ctx *Ctx, w *array.Int64, mask arrow.Array, kept int) *array.Int64 {
+	b := array.NewInt64Builder(ctx.Mem)
+	defer b.Release()
+	b.Reserve(kept)
+	if m, ok := mask.(*array.Boolean); ok {
+		for i := 0; i < m.Len(); i++ {
+			if m.IsValid(i) && m.Value(i) {
+				b.UnsafeAppend(w.Value(i))
+			}
+		}
+	}
+	return b.NewInt64Array()
 }
 
 func (f *Filter) Flush(*Ctx, watermark.Time, Emit) error { return nil }

@@ -9,103 +9,29 @@ import (
 
 // Analysis is what Check learns about a streaming plan.
 type Analysis struct {
-	// Aggregate is the plan's streaming aggregate (nil for a stateless query).
+	// Aggregate is the plan's last aggregate (nil for a query without one).
 	Aggregate *planner.Aggregate
-	// Keys are the output columns that identify a row in update mode: the group columns that
-	// reach the output (nil for stateless queries).
+	// Keys are the output columns that identify a row in update mode: the group columns of the
+	// last aggregate that reach the output (nil for queries without one).
 	Keys []int
+	// Plan is the streaming plan.
+	Plan *Plan
 }
 
-// Check rejects every plan/output-mode combination that cannot run incrementally, following
-// Spark's rules: a stateless query runs in append or update mode; an aggregation needs update or
-// complete mode, or append mode when it groups by a time window whose event time has a watermark
-// (so a window can be final); a session window runs in append or complete mode; sorting and LIMIT
-// need complete mode; a stream joins a static table (stream on the preserved side of an outer
-// join); stream-stream joins and several aggregations are not supported yet. watermarked reports
-// whether an input column (by scan and column index) carries a declared watermark.
+// Check builds the streaming plan of plan in mode (BuildPlan) and so rejects every
+// plan/output-mode combination that cannot run incrementally: a query whose every row is final
+// runs in append or update mode; an aggregation needs update or complete mode, or append mode
+// when it groups by a time window whose event time has a watermark (so a window can be final); a
+// session window runs in append or complete mode; sorting and LIMIT need complete mode; a stream
+// joins a static table (stream on the preserved side of an outer join); subqueries reading a
+// stream are refused. watermarked reports whether an input column (by scan and column index)
+// carries a declared watermark.
 func Check(plan planner.Node, mode sinks.OutputMode, watermarked func(s *planner.Scan, col int) bool) (*Analysis, error) {
-	a := &Analysis{}
-	var aggs []*planner.Aggregate
-	var err error
-	var walk func(n planner.Node, aboveAgg bool)
-	walk = func(n planner.Node, aboveAgg bool) {
-		if err != nil {
-			return
-		}
-		if err = checkSubqueries(n); err != nil {
-			return
-		}
-		switch x := n.(type) {
-		case *planner.Join:
-			if err = checkJoin(x); err != nil {
-				return
-			}
-		case *planner.Aggregate:
-			aggs = append(aggs, x)
-		case *planner.Sort:
-			if mode != sinks.Complete {
-				err = fmt.Errorf("sorting a stream (%s) needs output_mode = 'complete' after an aggregation; %s mode cannot sort rows that keep arriving", x.Describe(), mode)
-				return
-			}
-		case *planner.Limit:
-			if mode != sinks.Complete {
-				err = fmt.Errorf("LIMIT on a stream (%s) needs output_mode = 'complete' after an aggregation, not %s", x.Describe(), mode)
-				return
-			}
-		}
-		for _, c := range n.Children() {
-			walk(c, aboveAgg)
-		}
-	}
-	walk(plan, false)
+	p, err := BuildPlan(plan, mode, watermarked)
 	if err != nil {
 		return nil, err
 	}
-	if len(aggs) > 1 {
-		return nil, fmt.Errorf("multiple aggregations over a stream are not supported (%s over %s)", aggs[0].Describe(), aggs[1].Describe())
-	}
-	if len(aggs) == 0 {
-		if mode == sinks.Complete {
-			return nil, fmt.Errorf("output_mode = 'complete' needs an aggregation: a query without one has no result table to re-emit; use append or update")
-		}
-		if hasSortOrLimit(plan) {
-			return nil, fmt.Errorf("sorting or LIMIT on a stream needs an aggregation and output_mode = 'complete'")
-		}
-		return a, nil
-	}
-	agg := aggs[0]
-	a.Aggregate = agg
-	switch {
-	case agg.Session != nil:
-		if mode == sinks.Update {
-			return nil, fmt.Errorf("output_mode = 'update' is not supported for session windows (%s); use append or complete", agg.Describe())
-		}
-		if mode == sinks.Append && !timeHasWatermark(agg.Input, agg.Session.Time, watermarked) {
-			return nil, fmt.Errorf("output_mode = 'append' on a session window (%s) needs a WATERMARK on its event-time column, so sessions can close", agg.Describe())
-		}
-	case mode == sinks.Append:
-		if !agg.Windowed {
-			return nil, fmt.Errorf("output_mode = 'append' is not supported for an aggregation without a time window and a watermark (%s): its rows never become final; use update or complete, or GROUP BY window(ts, ...) over a source with WATERMARK FOR ts", agg.Describe())
-		}
-		if !windowHasWatermark(agg, watermarked) {
-			return nil, fmt.Errorf("output_mode = 'append' on a windowed aggregation (%s) needs a WATERMARK on the window's event-time column, so windows can close", agg.Describe())
-		}
-	}
-	a.Keys = outputKeys(plan, agg)
-	return a, nil
-}
-
-func hasSortOrLimit(n planner.Node) bool {
-	switch n.(type) {
-	case *planner.Sort, *planner.Limit:
-		return true
-	}
-	for _, c := range n.Children() {
-		if hasSortOrLimit(c) {
-			return true
-		}
-	}
-	return false
+	return &Analysis{Aggregate: p.Aggregate, Keys: p.Keys, Plan: p}, nil
 }
 
 // windowHasWatermark checks that the WindowAssign under agg reads a watermarked column.

@@ -201,7 +201,7 @@ func (q *Query) restore() error {
 }
 
 func (q *Query) restoreState(epoch int64) error {
-	for i, s := range q.lowering.Stateful {
+	for i, s := range q.physical.stateful {
 		snap, ok := s.Op.(exec.Snapshotter)
 		if !ok {
 			return fmt.Errorf("operator %s cannot restore its state from a checkpoint", s.Name)
@@ -240,7 +240,7 @@ func (q *Query) writeOffsets(epoch int64, wm watermark.Time) error {
 
 // writeCommit snapshots operator state, then records the epoch as committed.
 func (q *Query) writeCommit(epoch int64, next watermark.Time) error {
-	for i, s := range q.lowering.Stateful {
+	for i, s := range q.physical.stateful {
 		snap, ok := s.Op.(exec.Snapshotter)
 		if !ok {
 			return fmt.Errorf("operator %s cannot checkpoint its state", s.Name)

@@ -82,7 +82,7 @@ type Query struct {
 	cfg      Config
 	analysis *Analysis
 	tree     *exec.Tree
-	lowering *planner.StreamLowering
+	physical *physical
 	inputs   []*inputState
 	tracker  *watermark.Tracker
 
@@ -152,21 +152,14 @@ func Start(cfg Config) (*Query, error) {
 		return nil, err
 	}
 	q.analysis = analysis
-	emit := exec.AggEmitAll
-	switch cfg.Mode {
-	case sinks.Update:
-		emit = exec.AggEmitChanged
-	case sinks.Append:
-		emit = exec.AggEmitClosed
-	}
-	q.lowering = &planner.StreamLowering{Emit: emit, Leaf: func(s *planner.Scan) (exec.Source, error) {
+	q.physical = &physical{plan: analysis.Plan, leaf: func(s *planner.Scan) (exec.Source, error) {
 		st, ok := byName[s.Table]
 		if !ok {
 			return nil, fmt.Errorf("internal: query %s reads %s, which is not one of its inputs", cfg.Name, s.Table)
 		}
 		return &epochLeaf{input: st, proj: s.Proj, schema: planner.SchemaOf(s)}, nil
 	}}
-	low := &planner.Lowering{Ctx: q.newCtx(context.Background()), Stream: q.lowering}
+	low := &planner.Lowering{Ctx: q.newCtx(context.Background()), Physical: q.physical}
 	tree, err := low.Lower(cfg.Plan)
 	if err != nil {
 		return nil, err
@@ -441,8 +434,7 @@ func (q *Query) Step(ctx context.Context) (ran bool, err error) {
 // needsNoDataEpoch: after the watermark moved, an epoch without input still has work when
 // windows or sessions can close (append) or be evicted (update).
 func (q *Query) needsNoDataEpoch(wm watermark.Time) bool {
-	a := q.analysis.Aggregate
-	if a == nil || q.cfg.Mode == sinks.Complete || !(a.Windowed || a.Session != nil) {
+	if q.cfg.Mode == sinks.Complete || !q.analysis.Plan.closesOnWatermark() {
 		return false
 	}
 	return q.ranAnyEpoch && wm > q.lastWM
@@ -477,7 +469,7 @@ func (q *Query) publish(epoch int64, t0, t1, t2, t3 time.Time, wm, next watermar
 	}
 	q.lastStart = t0
 	var dropped int64
-	for _, s := range q.lowering.Stateful {
+	for _, s := range q.physical.stateful {
 		sp := StateProgress{Operator: s.Name}
 		if r, ok := s.Op.(stateReporter); ok {
 			sp.Rows, sp.Bytes = r.StateRows(), r.StateBytes()

@@ -12,19 +12,52 @@ import (
 // are run during lowering (once, before the query that uses them) with the same Ctx.
 type Lowering struct {
 	Ctx *exec.Ctx
-	// Stream, when set, lowers a continuous query: streaming scans read each epoch's input
-	// through Stream.Leaf and aggregates keep state across epochs, emitting as Stream.Emit says.
-	Stream *StreamLowering
+	// Physical chooses the operators of the leaves and of the stateful nodes; nil means a batch
+	// query (BatchPhysical). A continuous query's Physical comes from its streaming plan
+	// (package incremental), so the lowering itself never asks whether it runs on a stream.
+	Physical Physical
 }
 
-// StreamLowering configures the lowering of a continuous query.
-type StreamLowering struct {
-	// Emit is what stateful aggregates emit at the end of an epoch (from the output mode).
-	Emit exec.AggEmit
-	// Leaf returns the exec source that emits a streaming scan's input for the running epoch.
-	Leaf func(s *Scan) (exec.Source, error)
-	// Stateful receives every stateful operator built, for progress reports.
-	Stateful []StatefulOperator
+// Physical builds the operators whose choice differs between a batch query and a continuous one.
+// Every other node lowers to the same operator in both.
+type Physical interface {
+	// Scan returns the source of a scan (a table read once, or a stream's epoch input).
+	Scan(s *Scan) (exec.Source, error)
+	// Aggregate returns the operator of a: its input has the group keys at groupCols, the
+	// session event time at timeCol (-1 without a session window) and the aggregate arguments
+	// as specs say; its output schema is SchemaOf(a).
+	Aggregate(a *Aggregate, in *arrow.Schema, groupCols []int, timeCol int, specs []exec.AggSpec) (exec.Operator, error)
+}
+
+// BatchPhysical is the Physical of batch queries: tables are opened once, streams refused, and
+// aggregates emit every group at the end of input.
+type BatchPhysical struct{}
+
+func (BatchPhysical) Scan(s *Scan) (exec.Source, error) {
+	if _, streaming := s.Source.(StreamingTable); streaming {
+		return nil, fmt.Errorf("%s is a stream: read it in a continuous query (CREATE SINK ... AS SELECT or CREATE MATERIALIZED VIEW ... AS SELECT)", s.Table)
+	}
+	return s.Source.Open(s.Proj)
+}
+
+func (BatchPhysical) Aggregate(a *Aggregate, in *arrow.Schema, groupCols []int, timeCol int, specs []exec.AggSpec) (exec.Operator, error) {
+	if a.Session != nil {
+		return exec.NewSessionAggregate(in, groupCols, timeCol, a.Session.Gap, specs, SchemaOf(a), exec.AggEmitAll)
+	}
+	return exec.NewHashAggregate(in, groupCols, specs, SchemaOf(a))
+}
+
+func (l *Lowering) physical() Physical {
+	if l.Physical == nil {
+		return BatchPhysical{}
+	}
+	return l.Physical
+}
+
+// ReopenedScan is the source of a table read by a continuous query (a stream-static join): it
+// opens the table afresh at every epoch, so the query sees the table as it is when the epoch runs.
+func ReopenedScan(s *Scan) exec.Source {
+	return &reopenedSource{table: s.Source, proj: s.Proj, schema: SchemaOf(s)}
 }
 
 // StatefulOperator is a stateful operator of a running query and the plan node it comes from.
@@ -132,22 +165,7 @@ func (l *Lowering) Run(n Node) ([]arrow.RecordBatch, error) {
 func (l *Lowering) Lower(n Node) (*exec.Tree, error) {
 	switch x := n.(type) {
 	case *Scan:
-		if _, streaming := x.Source.(StreamingTable); streaming {
-			if l.Stream == nil {
-				return nil, fmt.Errorf("%s is a stream: read it in a continuous query (CREATE SINK ... AS SELECT or CREATE MATERIALIZED VIEW ... AS SELECT)", x.Table)
-			}
-			src, err := l.Stream.Leaf(x)
-			if err != nil {
-				return nil, err
-			}
-			return &exec.Tree{Source: src}, nil
-		}
-		if l.Stream != nil {
-			// A table read by a continuous query (a stream-static join) is read afresh every
-			// epoch, so the query sees the table as it is when the epoch runs.
-			return &exec.Tree{Source: &reopenedSource{table: x.Source, proj: x.Proj, schema: SchemaOf(x)}}, nil
-		}
-		src, err := x.Source.Open(x.Proj)
+		src, err := l.physical().Scan(x)
 		if err != nil {
 			return nil, err
 		}
@@ -283,28 +301,9 @@ func (l *Lowering) aggregate(a *Aggregate) (*exec.Tree, error) {
 	if err != nil {
 		return nil, err
 	}
-	emit := exec.AggEmitAll
-	if l.Stream != nil {
-		emit = l.Stream.Emit
-	}
-	var op exec.Operator
-	switch {
-	case a.Session != nil:
-		op, err = exec.NewSessionAggregate(pre.Schema(), groupCols, timeCol, a.Session.Gap, specs, SchemaOf(a), emit)
-	case l.Stream != nil:
-		opts := exec.AggStreamOptions{Emit: emit, EventTimeCol: -1}
-		if a.Windowed {
-			opts.EventTimeCol = a.WindowEnd
-		}
-		op, err = exec.NewStreamingHashAggregate(pre.Schema(), groupCols, specs, SchemaOf(a), opts)
-	default:
-		op, err = exec.NewHashAggregate(pre.Schema(), groupCols, specs, SchemaOf(a))
-	}
+	op, err := l.physical().Aggregate(a, pre.Schema(), groupCols, timeCol, specs)
 	if err != nil {
 		return nil, err
-	}
-	if l.Stream != nil {
-		l.Stream.Stateful = append(l.Stream.Stateful, StatefulOperator{Name: a.Describe(), Op: op})
 	}
 	return &exec.Tree{Op: op, Inputs: []*exec.Tree{pre}}, nil
 }

@@ -1,0 +1,440 @@
+package incremental
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/sinks"
+)
+
+// The streaming plan: what each node of a continuous query's logical plan becomes when it runs
+// incrementally. Every node produces a stream of changes whose kind (Emission) is derived bottom
+// up from its inputs; stateful nodes record the state they keep and the watermark they use. The
+// output modes a query allows follow from the root's emission (see Check), EXPLAIN CREATE
+// SINK|MATERIALIZED VIEW renders the plan, and the lowering takes its operators from it
+// (Physical), so no other package decides how a node runs on a stream.
+
+// Emission is what a node's output stream carries.
+type Emission int
+
+const (
+	// EmitStatic: the node reads no stream (a table, VALUES); it is read afresh every epoch.
+	EmitStatic Emission = iota
+	// EmitFinal: insertions only, each final (it is never retracted): a stream's rows, and what
+	// stateless operators and watermark-closed windows make of them.
+	EmitFinal
+	// EmitUpserts: rows identified by key columns, each replacing the previous row of its key;
+	// only a last aggregate in update mode emits them (the fast path of a single aggregation).
+	EmitUpserts
+	// EmitChanges: weighted insertions (+1) and retractions (-1) of rows.
+	EmitChanges
+	// EmitTable: the whole result table at every epoch (complete mode).
+	EmitTable
+)
+
+func (e Emission) String() string {
+	return [...]string{"static", "final rows", "upserts by key", "insertions and retractions", "the whole table"}[e]
+}
+
+// Op is one node of the streaming plan.
+type Op struct {
+	Node   planner.Node
+	Inputs []*Op
+	Emits  Emission
+	// Operator names the exec operator the node runs as ("" for a stateless node, which runs as
+	// it does in a batch query).
+	Operator string
+	// State describes what the operator keeps across epochs ("" for none).
+	State string
+	// Watermark describes how the operator uses the watermark ("" for not at all).
+	Watermark string
+
+	aggEmit    exec.AggEmit
+	retracting bool
+	eventTime  int // event-time group column of an aggregate (-1: none)
+}
+
+// Plan is the streaming plan of a continuous query in one output mode.
+type Plan struct {
+	Root *Op
+	Mode sinks.OutputMode
+	// Keys are the output columns identifying a row in update mode (nil: none).
+	Keys []int
+	// Aggregate is the last aggregate of the plan (nil for a query without one).
+	Aggregate *planner.Aggregate
+
+	ops map[planner.Node]*Op
+}
+
+// planBuilder carries what building the plan needs.
+type planBuilder struct {
+	mode        sinks.OutputMode
+	watermarked func(*planner.Scan, int) bool
+	ops         map[planner.Node]*Op
+	aggs        []*planner.Aggregate
+}
+
+// BuildPlan derives the streaming plan of a bound, optimized plan in mode, refusing, with a
+// message naming the operator and the mode, whatever cannot run incrementally. watermarked
+// reports whether an input column (by scan and column index) carries a declared watermark.
+func BuildPlan(plan planner.Node, mode sinks.OutputMode, watermarked func(s *planner.Scan, col int) bool) (*Plan, error) {
+	b := &planBuilder{mode: mode, watermarked: watermarked, ops: map[planner.Node]*Op{}}
+	root, err := b.build(plan, true)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Root: root, Mode: mode, ops: b.ops}
+	if len(b.aggs) > 0 {
+		p.Aggregate = b.aggs[0]
+	}
+	if err := p.checkMode(); err != nil {
+		return nil, err
+	}
+	if p.Aggregate != nil {
+		p.Keys = outputKeys(plan, p.Aggregate)
+	}
+	return p, nil
+}
+
+// checkMode derives the output mode's legality from the root's emission: append needs final
+// rows, update needs rows it can upsert by key, complete needs a result table.
+func (p *Plan) checkMode() error {
+	root := p.Root
+	switch p.Mode {
+	case sinks.Append:
+		if root.Emits == EmitFinal {
+			return nil
+		}
+		if root.Emits == EmitChanges {
+			op := lastRetracting(root)
+			return fmt.Errorf("output_mode = 'append' is not supported for %s: it retracts rows it emitted (an aggregation over a stream changes its rows as data arrives); use update or complete", op.Node.Describe())
+		}
+	case sinks.Update:
+		switch root.Emits {
+		case EmitFinal, EmitUpserts:
+			return nil
+		case EmitChanges:
+			op := lastRetracting(root)
+			return fmt.Errorf("output_mode = 'update' is not supported yet for %s: it retracts rows, which the sinks cannot delete yet; use complete (a materialized view holds the complete result)", op.Node.Describe())
+		}
+	case sinks.Complete:
+		if root.Emits == EmitTable {
+			return nil
+		}
+		return fmt.Errorf("output_mode = 'complete' needs an aggregation: a query without one has no result table to re-emit; use append or update")
+	}
+	return fmt.Errorf("output_mode = '%s' cannot run %s", p.Mode, root.Node.Describe())
+}
+
+// lastRetracting is the operator nearest the root whose output retracts rows.
+func lastRetracting(op *Op) *Op {
+	if op.retracting {
+		return op
+	}
+	for _, in := range op.Inputs {
+		if in.Emits == EmitChanges {
+			return lastRetracting(in)
+		}
+	}
+	return op
+}
+
+// build derives the Op of n. last says no stateful operator is above n (only projections and
+// filters), so n's emission can be what the output mode wants rather than changes for a consumer.
+func (b *planBuilder) build(n planner.Node, last bool) (*Op, error) {
+	if err := checkSubqueries(n); err != nil {
+		return nil, err
+	}
+	op := &Op{Node: n, eventTime: -1}
+	b.ops[n] = op
+	childLast := last
+	switch n.(type) {
+	case *planner.Filter, *planner.Project:
+	case *planner.Sort, *planner.Limit:
+		// A sort or LIMIT re-runs over the complete result each epoch: the nodes under it are
+		// still the last stateful ones.
+	default:
+		childLast = false
+	}
+	for _, c := range n.Children() {
+		in, err := b.build(c, childLast)
+		if err != nil {
+			return nil, err
+		}
+		op.Inputs = append(op.Inputs, in)
+	}
+	switch x := n.(type) {
+	case *planner.Scan:
+		if _, ok := x.Source.(planner.StreamingTable); ok {
+			op.Emits, op.Operator = EmitFinal, "StreamScan"
+			op.Watermark = scanWatermark(x, b.watermarked)
+		} else {
+			op.Emits, op.Operator = EmitStatic, "TableScan (read every epoch)"
+		}
+	case *planner.Values:
+		op.Emits = EmitStatic
+	case *planner.Filter, *planner.Project, *planner.WindowAssign, *planner.Explode:
+		op.Emits = op.Inputs[0].Emits
+	case *planner.Union:
+		return op, b.union(op, x)
+	case *planner.Join:
+		return op, b.join(op, x)
+	case *planner.Aggregate:
+		return op, b.aggregate(op, x, last)
+	case *planner.Sort, *planner.Limit:
+		in := op.Inputs[0]
+		if b.mode != sinks.Complete || in.Emits != EmitTable {
+			what := "sorting"
+			if _, ok := n.(*planner.Limit); ok {
+				what = "LIMIT"
+			}
+			if in.Emits == EmitTable || in.Emits == EmitUpserts || in.Emits == EmitChanges || hasAggregate(in.Node) {
+				return nil, fmt.Errorf("%s a stream (%s) needs output_mode = 'complete' after an aggregation; %s mode cannot sort rows that keep arriving", what, n.Describe(), b.mode)
+			}
+			return nil, fmt.Errorf("sorting or LIMIT on a stream (%s) needs an aggregation and output_mode = 'complete'", n.Describe())
+		}
+		op.Emits = EmitTable
+	default:
+		return nil, fmt.Errorf("%s cannot run on a stream", n.Describe())
+	}
+	return op, nil
+}
+
+func hasAggregate(n planner.Node) bool {
+	if _, ok := n.(*planner.Aggregate); ok {
+		return true
+	}
+	for _, c := range n.Children() {
+		if hasAggregate(c) {
+			return true
+		}
+	}
+	return false
+}
+
+func scanWatermark(s *planner.Scan, watermarked func(*planner.Scan, int) bool) string {
+	for i, c := range s.Cols {
+		idx := i
+		if s.Proj != nil {
+			idx = s.Proj[i]
+		}
+		if watermarked(s, idx) {
+			return "tracks max(" + c.Name + ") - delay"
+		}
+	}
+	return ""
+}
+
+func (b *planBuilder) union(op *Op, u *planner.Union) error {
+	op.Emits = EmitStatic
+	for _, in := range op.Inputs {
+		switch in.Emits {
+		case EmitStatic:
+			return fmt.Errorf("UNION ALL of a stream with a table (%s) would re-read the table every epoch; union streams only", u.Describe())
+		case EmitUpserts, EmitTable:
+			return fmt.Errorf("internal: UNION ALL input emits %s", in.Emits)
+		}
+		if in.Emits > op.Emits {
+			op.Emits = in.Emits
+		}
+	}
+	return nil
+}
+
+// join: a stream joins a static table (Spark's stream-static join): every epoch joins its new
+// rows (insertions and retractions alike: the join is linear in the stream) with the table as it
+// is then, so no join state is kept. The stream must be on the preserved side of an outer join.
+func (b *planBuilder) join(op *Op, j *planner.Join) error {
+	if err := checkJoin(j); err != nil {
+		return err
+	}
+	l, r := op.Inputs[0], op.Inputs[1]
+	switch {
+	case l.Emits != EmitStatic && r.Emits != EmitStatic:
+		return fmt.Errorf("joins of two streams are not supported yet (%s); join a stream with a table", j.Describe())
+	case l.Emits != EmitStatic:
+		op.Emits = l.Emits
+	default:
+		op.Emits = r.Emits
+	}
+	op.Operator = "StreamStaticHashJoin"
+	op.State = "none (the table side is read again every epoch)"
+	return nil
+}
+
+func (b *planBuilder) aggregate(op *Op, a *planner.Aggregate, last bool) error {
+	in := op.Inputs[0]
+	b.aggs = append([]*planner.Aggregate{a}, b.aggs...) // the last aggregate first
+	windowWM := a.Windowed && traceWindowWatermark(a, b.watermarked)
+	if a.Windowed {
+		op.eventTime = a.WindowEnd
+	}
+	if a.Session != nil {
+		if !last || in.Emits != EmitFinal {
+			return fmt.Errorf("a session window (%s) must be the only aggregation of a stream, over its rows as they arrive", a.Describe())
+		}
+		switch b.mode {
+		case sinks.Update:
+			return fmt.Errorf("output_mode = 'update' is not supported for session windows (%s); use append or complete", a.Describe())
+		case sinks.Append:
+			if !timeHasWatermark(a.Input, a.Session.Time, b.watermarked) {
+				return fmt.Errorf("output_mode = 'append' on a session window (%s) needs a WATERMARK on its event-time column, so sessions can close", a.Describe())
+			}
+			op.Emits, op.aggEmit = EmitFinal, exec.AggEmitClosed
+		case sinks.Complete:
+			op.Emits, op.aggEmit = EmitTable, exec.AggEmitAll
+		}
+		op.Operator = "SessionAggregate"
+		op.State = "open sessions per key (bounds and accumulators)"
+		op.Watermark = "drops rows at or below the watermark; closes sessions whose end <= watermark"
+		return nil
+	}
+	switch in.Emits {
+	case EmitStatic:
+		return fmt.Errorf("internal: aggregate over no stream")
+	case EmitUpserts, EmitTable:
+		return fmt.Errorf("internal: aggregate input emits %s", in.Emits)
+	}
+	op.State = "per group: the keys and the accumulators"
+	if windowWM {
+		op.Watermark = "drops rows whose window_end <= watermark; evicts groups whose window_end <= watermark"
+	}
+	retracting := in.Emits == EmitChanges || !last
+	if retracting {
+		op.retracting = true
+		op.Operator = "RetractingAggregate"
+		op.State = "per group: the keys, count/sum/avg running values, min/max/DISTINCT value multisets, the row last emitted"
+	} else {
+		op.Operator = "HashAggregate"
+	}
+	switch {
+	case b.mode == sinks.Append:
+		if !a.Windowed {
+			return fmt.Errorf("output_mode = 'append' is not supported for an aggregation without a time window and a watermark (%s): its rows never become final; use update or complete, or GROUP BY window(ts, ...) over a source with WATERMARK FOR ts", a.Describe())
+		}
+		if !windowWM {
+			return fmt.Errorf("output_mode = 'append' on a windowed aggregation (%s) needs a WATERMARK on the window's event-time column, so windows can close", a.Describe())
+		}
+		if in.Emits == EmitChanges {
+			return fmt.Errorf("output_mode = 'append' is not supported for %s: its input retracts rows, so its windows are never final", a.Describe())
+		}
+		if !last {
+			return fmt.Errorf("output_mode = 'append' is not supported for an aggregation feeding another operator (%s) yet; use update or complete", a.Describe())
+		}
+		op.Emits, op.aggEmit = EmitFinal, exec.AggEmitClosed
+	case !last:
+		op.Emits, op.aggEmit = EmitChanges, exec.AggEmitChanged
+	case b.mode == sinks.Complete:
+		op.Emits, op.aggEmit = EmitTable, exec.AggEmitAll
+	case retracting:
+		op.Emits, op.aggEmit = EmitChanges, exec.AggEmitChanged
+	default:
+		op.Emits, op.aggEmit = EmitUpserts, exec.AggEmitChanged
+	}
+	return nil
+}
+
+// traceWindowWatermark checks that the WindowAssign under agg reads a watermarked column.
+func traceWindowWatermark(agg *planner.Aggregate, watermarked func(*planner.Scan, int) bool) bool {
+	return windowHasWatermark(agg, watermarked)
+}
+
+// Explain renders the plan: the sink line, then one line per node with its operator, what it
+// emits, the state it keeps and how it uses the watermark.
+func (p *Plan) Explain(sink string, trigger Trigger) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "StreamingQuery sink=%s output_mode=%s trigger=%s", sink, p.Mode, trigger)
+	if len(p.Keys) > 0 {
+		cols := p.Root.Node.Columns()
+		names := make([]string, len(p.Keys))
+		for i, k := range p.Keys {
+			names[i] = cols[k].Name
+		}
+		fmt.Fprintf(&sb, " keys=[%s]", strings.Join(names, ", "))
+	}
+	sb.WriteByte('\n')
+	var walk func(op *Op, depth int)
+	walk = func(op *Op, depth int) {
+		sb.WriteString(strings.Repeat("  ", depth+1))
+		line := op.Node.Describe()
+		if _, ok := op.Node.(*planner.Scan); ok && op.Emits == EmitFinal {
+			line = "Stream" + line
+		}
+		sb.WriteString(line)
+		var notes []string
+		if op.Operator != "" && op.Operator != "StreamScan" {
+			notes = append(notes, "operator: "+op.Operator)
+		}
+		notes = append(notes, "emits: "+op.Emits.String())
+		if op.State != "" {
+			notes = append(notes, "state: "+op.State)
+		}
+		if op.Watermark != "" {
+			notes = append(notes, "watermark: "+op.Watermark)
+		}
+		sb.WriteString("  [" + strings.Join(notes, "; ") + "]\n")
+		for _, in := range op.Inputs {
+			walk(in, depth+1)
+		}
+	}
+	walk(p.Root, 0)
+	return strings.TrimRight(sb.String(), "\n")
+}
+
+// physical is the planner.Physical of a running query: it builds each node's operator as its
+// Op says and collects the stateful ones (for progress and checkpoints).
+type physical struct {
+	plan     *Plan
+	leaf     func(s *planner.Scan) (exec.Source, error)
+	stateful []planner.StatefulOperator
+}
+
+func (ph *physical) Scan(s *planner.Scan) (exec.Source, error) {
+	op := ph.plan.ops[s]
+	if op == nil {
+		return nil, fmt.Errorf("internal: scan %s is not in the streaming plan", s.Table)
+	}
+	if op.Emits == EmitStatic {
+		return planner.ReopenedScan(s), nil
+	}
+	return ph.leaf(s)
+}
+
+func (ph *physical) Aggregate(a *planner.Aggregate, in *arrow.Schema, groupCols []int, timeCol int, specs []exec.AggSpec) (exec.Operator, error) {
+	op := ph.plan.ops[a]
+	if op == nil {
+		return nil, fmt.Errorf("internal: %s is not in the streaming plan", a.Describe())
+	}
+	out := planner.SchemaOf(a)
+	var x exec.Operator
+	var err error
+	opts := exec.AggStreamOptions{Emit: op.aggEmit, EventTimeCol: op.eventTime}
+	switch {
+	case a.Session != nil:
+		x, err = exec.NewSessionAggregate(in, groupCols, timeCol, a.Session.Gap, specs, out, op.aggEmit)
+	case op.retracting:
+		x, err = exec.NewRetractingAggregate(in, groupCols, specs, out, opts)
+	default:
+		x, err = exec.NewStreamingHashAggregate(in, groupCols, specs, out, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ph.stateful = append(ph.stateful, planner.StatefulOperator{Name: a.Describe(), Op: x})
+	return x, nil
+}
+
+// closesOnWatermark reports whether some operator closes or evicts state when the watermark
+// moves (a windowed or session aggregate), so an epoch without input can still emit.
+func (p *Plan) closesOnWatermark() bool {
+	for n := range p.ops {
+		if a, ok := n.(*planner.Aggregate); ok && (a.Windowed || a.Session != nil) {
+			return true
+		}
+	}
+	return false
+}
