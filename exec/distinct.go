@@ -158,7 +158,7 @@ func (s *StreamDistinct) emitRows(ctx *Ctx, refs []rowRef, w int64, emit Emit) e
 	srcs := s.store.recs()
 	for lo := 0; lo < len(refs); lo += distinctChunk {
 		hi := min(len(refs), lo+distinctChunk)
-		cols := gatherColumns(ctx.Mem, s.schema, srcs, refs[lo:hi], 0, s.schema.NumFields())
+		cols := gatherColumns(ctx.Mem, s.schema, srcs, refs[lo:hi])
 		rec := array.NewRecordBatch(s.schema, cols, int64(hi-lo))
 		releaseArrays(cols)
 		ws := make([]int64, hi-lo)
@@ -276,10 +276,9 @@ func seqInts(n int) []int {
 func snapshotRows(ctx *Ctx, schema *arrow.Schema, store *rowStore, refs []rowRef, extra func(lo, hi int) []arrow.Array) []arrow.RecordBatch {
 	var recs []arrow.RecordBatch
 	srcs := store.recs()
-	nin := store.schema.NumFields()
 	for lo := 0; lo < len(refs) || lo == 0; lo += storeChunkRows {
 		hi := min(len(refs), lo+storeChunkRows)
-		cols := gatherColumns(ctx.Mem, store.schema, srcs, refs[lo:hi], 0, nin)
+		cols := gatherColumns(ctx.Mem, store.schema, srcs, refs[lo:hi])
 		cols = append(cols, extra(lo, hi)...)
 		recs = append(recs, array.NewRecordBatch(schema, cols, int64(hi-lo)))
 		releaseArrays(cols)

@@ -109,7 +109,7 @@ func (s *rowStore) compact(mem memory.Allocator, visit func(fn func(*rowRef))) {
 	var rows int64
 	for lo := 0; lo < len(order); lo += storeChunkRows {
 		hi := min(len(order), lo+storeChunkRows)
-		cols := gatherColumns(mem, s.schema, s.recs(), order[lo:hi], 0, s.schema.NumFields())
+		cols := gatherColumns(mem, s.schema, s.recs(), order[lo:hi])
 		rec := array.NewRecordBatch(s.schema, cols, int64(hi-lo))
 		releaseArrays(cols)
 		id := int32(len(chunks))
@@ -159,11 +159,11 @@ func releaseArrays(cols []arrow.Array) {
 	}
 }
 
-// gatherColumns builds columns lo..hi-1 of schema from the rows refs of srcs (refs[k].chunk indexes
-// srcs); a ref with chunk < 0 gives a NULL row. The caller owns the arrays.
-func gatherColumns(mem memory.Allocator, schema *arrow.Schema, srcs []arrow.RecordBatch, refs []rowRef, lo, hi int) []arrow.Array {
-	out := make([]arrow.Array, 0, hi-lo)
-	for c := lo; c < hi; c++ {
+// gatherColumns builds the columns of schema (the schema of srcs) from the rows refs of srcs
+// (refs[k].chunk indexes srcs); a ref with chunk < 0 gives a NULL row. The caller owns the arrays.
+func gatherColumns(mem memory.Allocator, schema *arrow.Schema, srcs []arrow.RecordBatch, refs []rowRef) []arrow.Array {
+	out := make([]arrow.Array, 0, schema.NumFields())
+	for c := 0; c < schema.NumFields(); c++ {
 		out = append(out, gatherColumn(mem, schema.Field(c).Type, srcs, refs, c))
 	}
 	return out
