@@ -1,0 +1,818 @@
+package exec
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/streamsql/streamsql/watermark"
+)
+
+// StreamJoinKind selects the semantics of a SymmetricHashJoin.
+type StreamJoinKind int
+
+const (
+	StreamJoinInner StreamJoinKind = iota
+	StreamJoinLeft
+	StreamJoinRight
+	StreamJoinFull
+)
+
+func (k StreamJoinKind) String() string {
+	switch k {
+	case StreamJoinLeft:
+		return "LEFT"
+	case StreamJoinRight:
+		return "RIGHT"
+	case StreamJoinFull:
+		return "FULL"
+	}
+	return "INNER"
+}
+
+// leftOuter and rightOuter report whether unmatched rows of that side are kept NULL-padded.
+func (k StreamJoinKind) leftOuter() bool  { return k == StreamJoinLeft || k == StreamJoinFull }
+func (k StreamJoinKind) rightOuter() bool { return k == StreamJoinRight || k == StreamJoinFull }
+
+// JoinEviction lets a SymmetricHashJoin forget rows that can no longer match (a time-bounded join
+// such as `l.t BETWEEN r.t - INTERVAL 10 MINUTE AND r.t`): each side may name an event-time
+// column, and at every Flush Bounds turns the epoch's watermark into one bound per side. Rows of a
+// side whose event time is below its bound are then removed from state without emitting anything:
+// the join rows and NULL-padded rows they produced stay as emitted (for an outer side the padded
+// row of a row that never matched is thereby final, as Spark emits it on eviction), and a match
+// counted for a row of the other side stays counted. The planner must choose bounds so that no
+// row pushed later could match an evicted one.
+//
+// Bounds only rise (a lower bound than the last one is ignored) and stay in force for later
+// pushes: a row arriving with an event time below its side's bound is late; it is dropped without
+// being joined and counted in DroppedLate. A row whose event time is NULL can match nothing under a
+// time bound: it is evicted at the first Flush whose bound is above watermark.MinTime, but it is
+// never dropped as late (an outer side still emits its padded row).
+type JoinEviction struct {
+	// LeftTimeCol and RightTimeCol are each side's event-time column (TIMESTAMP, or BIGINT
+	// microseconds), -1 for a side that is never evicted.
+	LeftTimeCol, RightTimeCol int
+	// Bounds maps the watermark passed to Flush to the bound of each side; watermark.MinTime
+	// evicts nothing.
+	Bounds func(wm watermark.Time) (left, right watermark.Time)
+}
+
+// SymmetricHashJoin joins two streams: both inputs are unbounded tables given as weighted deltas,
+// and the join keeps the accumulated multiset of each side, indexed by the equi-join key. A delta
+// on one side probes the other side's state and emits the change of the join result at once
+// (ΔA⋈B and A⋈ΔB, and ΔA⋈ΔB by processing the pushes in order), each join row weighted by the
+// product of the weights of its two input rows; the residual condition is applied to every pair.
+// So after any sequence of pushes the sum of everything emitted equals the batch join of the two
+// accumulated multisets.
+//
+// Kinds: INNER, LEFT, RIGHT and FULL. For an outer side every stored row keeps its match count
+// (the summed weight of the other side's rows it joins with, residual included); its NULL-padded
+// row is emitted while the count is zero, i.e. the padded row is emitted when an unmatched row
+// arrives, retracted when its first match appears, re-emitted when its last match is retracted,
+// and retracted when the row itself is. Keys containing a NULL never match (SQL equality; DOUBLE
+// -0.0 matches 0.0 and NaN matches NaN, as in HashJoin); such rows are not stored, and on an outer
+// side they produce their padded row (and its retraction) directly.
+//
+// Call order: Push on input 0 (left) or 1 (right) in any interleaving, any number of times per
+// epoch; Flush once per epoch (it applies JoinEviction and compacts state; it emits nothing);
+// SnapshotState only between epochs; Close at the end. Weights nil mean +1 per row; rows of weight
+// 0 are ignored; a retraction may arrive before its insertion (the multiset briefly holds a
+// negative weight). Output rows are the left columns followed by the right columns, all nullable;
+// every emitted record has at most joinChunk rows, and carries nil weights when all its weights
+// are +1. Push Retains a pushed record while any of its rows is stored; emitted records are
+// released after emit returns.
+type SymmetricHashJoin struct {
+	kind     StreamJoinKind
+	schema   *arrow.Schema
+	residual Expr
+	sides    [2]*joinSide
+	evict    *JoinEviction
+	keyBuf   []byte
+	rowBuf   []byte
+}
+
+// joinSide is the state of one input.
+type joinSide struct {
+	schema  *arrow.Schema
+	keys    []int
+	outer   bool
+	timeCol int
+	bound   watermark.Time
+	dropped int64
+	store   *rowStore
+	groups  map[string]int32 // join key -> group
+	glist   []joinGroup
+	gfree   []int32
+	rows    map[string]int32 // whole row (AppendRowKey) -> entry
+	entries []joinEntry
+	efree   []int32
+	touched []int32 // entries whose match count changed during the current push
+}
+
+type joinGroup struct {
+	key     string
+	entries []int32
+}
+
+type joinEntry struct {
+	rowKey  string
+	ref     rowRef
+	w       int64 // multiplicity (sum of weights), never 0 while live
+	mc      int64 // match count, outer sides only
+	dmc     int64 // change of mc during the current push
+	evt     int64
+	evtNull bool
+	group   int32
+	pos     int32 // index in its group's entries
+	live    bool
+	touched bool
+}
+
+// NewSymmetricHashJoin returns a join of streams left and right on left[leftKeys[i]] =
+// right[rightKeys[i]] (key types must be identical; no keys is a cross join). residual, if not
+// nil, is a BOOLEAN expression over the output schema (left fields then right fields); a pair
+// joins when it is TRUE. evict, if not nil, enables state eviction (see JoinEviction).
+func NewSymmetricHashJoin(kind StreamJoinKind, left, right *arrow.Schema, leftKeys, rightKeys []int, residual Expr, evict *JoinEviction) (*SymmetricHashJoin, error) {
+	if kind < StreamJoinInner || kind > StreamJoinFull {
+		return nil, fmt.Errorf("internal: unknown stream join kind %d", kind)
+	}
+	if len(leftKeys) != len(rightKeys) {
+		return nil, fmt.Errorf("internal: join has %d left keys and %d right keys", len(leftKeys), len(rightKeys))
+	}
+	for i := range leftKeys {
+		if leftKeys[i] < 0 || leftKeys[i] >= left.NumFields() || rightKeys[i] < 0 || rightKeys[i] >= right.NumFields() {
+			return nil, fmt.Errorf("internal: join key #%d out of range", i)
+		}
+		lt, rt := left.Field(leftKeys[i]).Type, right.Field(rightKeys[i]).Type
+		if !arrow.TypeEqual(lt, rt) {
+			return nil, fmt.Errorf("internal: join key types differ: %s and %s", TypeName(lt), TypeName(rt))
+		}
+	}
+	for _, s := range []*arrow.Schema{left, right} {
+		for _, f := range s.Fields() {
+			if f.Type.ID() == arrow.LIST {
+				return nil, fmt.Errorf("a join of two streams cannot keep %s of type %s in its state", f.Name, TypeName(f.Type))
+			}
+		}
+	}
+	fields := append(append([]arrow.Field{}, left.Fields()...), right.Fields()...)
+	for i := range fields {
+		fields[i].Nullable = true
+	}
+	schema := arrow.NewSchema(fields, nil)
+	if residual != nil && residual.Type().ID() != arrow.BOOL && residual.Type().ID() != arrow.NULL {
+		return nil, fmt.Errorf("internal: join condition %s is %s, not BOOLEAN", residual, TypeName(residual.Type()))
+	}
+	j := &SymmetricHashJoin{kind: kind, schema: schema, residual: residual, evict: evict}
+	j.sides[0] = newJoinSide(left, leftKeys, kind.leftOuter())
+	j.sides[1] = newJoinSide(right, rightKeys, kind.rightOuter())
+	if evict != nil {
+		if evict.Bounds == nil {
+			return nil, fmt.Errorf("internal: join eviction without a Bounds function")
+		}
+		for s, c := range []int{evict.LeftTimeCol, evict.RightTimeCol} {
+			side := j.sides[s]
+			if c < -1 || c >= side.schema.NumFields() {
+				return nil, fmt.Errorf("internal: join event-time column #%d out of range", c)
+			}
+			if c >= 0 {
+				if id := side.schema.Field(c).Type.ID(); id != arrow.TIMESTAMP && id != arrow.INT64 {
+					return nil, fmt.Errorf("internal: join event-time column %s is %s, not TIMESTAMP",
+						side.schema.Field(c).Name, TypeName(side.schema.Field(c).Type))
+				}
+			}
+			side.timeCol = c
+		}
+	}
+	return j, nil
+}
+
+func newJoinSide(s *arrow.Schema, keys []int, outer bool) *joinSide {
+	return &joinSide{schema: s, keys: keys, outer: outer, timeCol: -1, bound: watermark.MinTime,
+		store: newRowStore(s), groups: map[string]int32{}, rows: map[string]int32{}}
+}
+
+func (j *SymmetricHashJoin) Schema() *arrow.Schema { return j.schema }
+
+// Kind is the join's kind.
+func (j *SymmetricHashJoin) Kind() StreamJoinKind { return j.kind }
+
+// StateRows is the number of distinct rows held in state, both sides together (a row pushed twice
+// is one state row of weight 2).
+func (j *SymmetricHashJoin) StateRows() int64 {
+	return int64(len(j.sides[0].rows) + len(j.sides[1].rows))
+}
+
+// StateRowsBySide is StateRows for the left and the right side.
+func (j *SymmetricHashJoin) StateRowsBySide() (left, right int64) {
+	return int64(len(j.sides[0].rows)), int64(len(j.sides[1].rows))
+}
+
+// DroppedLate is the number of rows dropped because their event time was below their side's
+// eviction bound when they arrived (see JoinEviction).
+func (j *SymmetricHashJoin) DroppedLate() int64 { return j.sides[0].dropped + j.sides[1].dropped }
+
+// encodeKey writes the join key of row r into j.keyBuf; ok is false when a key column is NULL.
+func (j *SymmetricHashJoin) encodeKey(cols []arrow.Array, r int) ([]byte, bool) {
+	buf := j.keyBuf[:0]
+	for _, c := range cols {
+		if c.IsNull(r) {
+			return nil, false
+		}
+		buf = appendKeyValue(buf, c, r)
+	}
+	j.keyBuf = buf
+	return buf, true
+}
+
+// joinRowState is what Push keeps per pushed row between probing and updating state.
+type joinRowState struct {
+	w     int64
+	group int32 // group of the other side with the row's key, -1 for none
+	skip  bool  // weight 0 or late
+	null  bool  // a key column is NULL
+	m     int64 // summed weight of the matches found (outer own side)
+}
+
+// Push applies one delta of input 0 (left) or 1 (right); see the type's comment.
+func (j *SymmetricHashJoin) Push(ctx *Ctx, input int, d Delta, emit Emit) error {
+	if input != 0 && input != 1 {
+		return fmt.Errorf("internal: join of two streams has inputs 0 and 1, got %d", input)
+	}
+	weight, err := deltaWeights("join", d)
+	if err != nil {
+		return err
+	}
+	own, oth := j.sides[input], j.sides[1-input]
+	rec := d.Rec
+	n := int(rec.NumRows())
+	if n == 0 {
+		return nil
+	}
+	keyCols := columnsOf(rec, own.keys)
+	var times []int64
+	var timeArr arrow.Array
+	if own.timeCol >= 0 {
+		timeArr = rec.Column(own.timeCol)
+		times = fixedValues[int64](timeArr)
+	}
+	st := make([]joinRowState, n)
+	for r := range st {
+		s := &st[r]
+		s.w, s.group = weight(r), -1
+		if s.w == 0 {
+			s.skip = true
+			continue
+		}
+		if times != nil && own.bound > watermark.MinTime && timeArr.IsValid(r) && times[r] < int64(own.bound) {
+			s.skip = true
+			own.dropped++
+			continue
+		}
+		key, ok := j.encodeKey(keyCols, r)
+		if !ok {
+			s.null = true
+			continue
+		}
+		if g, found := oth.groups[string(key)]; found {
+			s.group = g
+		}
+	}
+	if err := j.probe(ctx, input, rec, st, emit); err != nil {
+		return err
+	}
+	if err := j.update(ctx, input, rec, st, keyCols, times, timeArr, emit); err != nil {
+		return err
+	}
+	return j.emitOtherPadded(ctx, input, emit)
+}
+
+// probe emits the join rows of the pushed rows with the other side's state and accumulates the
+// match counts: st[r].m for an outer own side, entry.dmc for an outer other side.
+func (j *SymmetricHashJoin) probe(ctx *Ctx, input int, rec arrow.RecordBatch, st []joinRowState, emit Emit) error {
+	oth := j.sides[1-input]
+	var own, other []rowRef
+	flush := func() error {
+		if len(own) == 0 {
+			return nil
+		}
+		err := j.emitPairs(ctx, input, rec, st, own, other, emit)
+		own, other = own[:0], other[:0]
+		return err
+	}
+	for r := range st {
+		if st[r].skip || st[r].group < 0 {
+			continue
+		}
+		for _, e := range oth.glist[st[r].group].entries {
+			own = append(own, rowRef{chunk: 0, row: int32(r)})
+			other = append(other, rowRef{chunk: e, row: 0}) // chunk holds the entry id until emitPairs
+			if len(own) >= joinChunk {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return flush()
+}
+
+// emitPairs builds the candidate pairs (own rows of rec, entries of the other side given as
+// rowRef{chunk: entry}), applies the residual and emits the passing ones with their weights.
+func (j *SymmetricHashJoin) emitPairs(ctx *Ctx, input int, rec arrow.RecordBatch, st []joinRowState, own, entries []rowRef, emit Emit) error {
+	oth := j.sides[1-input]
+	refs := make([]rowRef, len(entries))
+	for k, e := range entries {
+		refs[k] = oth.entries[e.chunk].ref
+	}
+	joined := j.buildJoined(ctx, input, []arrow.RecordBatch{rec}, own, oth.store.recs(), refs)
+	var pass []int
+	if j.residual != nil {
+		mask, err := j.residual.Eval(ctx, joined)
+		if err != nil {
+			joined.Release()
+			return err
+		}
+		if b, ok := mask.(*array.Boolean); ok {
+			for k := range own {
+				if b.IsValid(k) && b.Value(k) {
+					pass = append(pass, k)
+				}
+			}
+		}
+		mask.Release()
+	} else {
+		pass = seqInts(len(own))
+	}
+	ws := make([]int64, len(pass))
+	for i, k := range pass {
+		r, e := own[k].row, entries[k].chunk
+		s, ent := &st[r], &oth.entries[e]
+		w, err := mulWeight(s.w, ent.w)
+		if err != nil {
+			joined.Release()
+			return fmt.Errorf("join: %w", err)
+		}
+		ws[i] = w
+		if j.sides[input].outer {
+			if s.m, err = addWeight(s.m, ent.w); err != nil {
+				joined.Release()
+				return fmt.Errorf("join: %w", err)
+			}
+		}
+		if oth.outer {
+			if ent.dmc, err = addWeight(ent.dmc, s.w); err != nil {
+				joined.Release()
+				return fmt.Errorf("join: %w", err)
+			}
+			if !ent.touched {
+				ent.touched = true
+				oth.touched = append(oth.touched, e)
+			}
+		}
+	}
+	if len(pass) == 0 {
+		joined.Release()
+		return nil
+	}
+	out := takeRecord(ctx.Mem, joined, pass)
+	joined.Release()
+	dl := weightedDelta(ctx.Mem, out, ws)
+	err := emit(dl)
+	releaseDelta(dl)
+	return err
+}
+
+// buildJoined gathers output rows: the input side's columns from ownRefs into ownSrcs, the other
+// side's from othRefs into othSrcs (a ref with chunk -1 is a NULL row), left columns first.
+func (j *SymmetricHashJoin) buildJoined(ctx *Ctx, input int, ownSrcs []arrow.RecordBatch, ownRefs []rowRef, othSrcs []arrow.RecordBatch, othRefs []rowRef) arrow.RecordBatch {
+	ls, lr, rs, rr := ownSrcs, ownRefs, othSrcs, othRefs
+	if input == 1 {
+		ls, lr, rs, rr = othSrcs, othRefs, ownSrcs, ownRefs
+	}
+	cols := gatherColumns(ctx.Mem, j.sides[0].schema, ls, lr)
+	cols = append(cols, gatherColumns(ctx.Mem, j.sides[1].schema, rs, rr)...)
+	rec := array.NewRecordBatch(j.schema, cols, int64(len(ownRefs)))
+	releaseArrays(cols)
+	return rec
+}
+
+// update folds the pushed rows into the own side's state and emits the own side's padded rows.
+func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, st []joinRowState, keyCols []arrow.Array,
+	times []int64, timeArr arrow.Array, emit Emit) error {
+	own := j.sides[input]
+	cols := rec.Columns()
+	var padRefs []rowRef
+	var padW []int64
+	flushPad := func() error {
+		if len(padRefs) == 0 {
+			return nil
+		}
+		err := j.emitPadded(ctx, input, []arrow.RecordBatch{rec}, padRefs, padW, emit)
+		padRefs, padW = padRefs[:0], padW[:0]
+		return err
+	}
+	pad := func(r int, w int64) error {
+		padRefs = append(padRefs, rowRef{chunk: 0, row: int32(r)})
+		padW = append(padW, w)
+		if len(padRefs) >= joinChunk {
+			return flushPad()
+		}
+		return nil
+	}
+	for r := range st {
+		s := &st[r]
+		if s.skip {
+			continue
+		}
+		if s.null {
+			if own.outer {
+				if err := pad(r, s.w); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		j.rowBuf = AppendRowKey(j.rowBuf[:0], cols, r)
+		id, ok := own.rows[string(j.rowBuf)]
+		if !ok {
+			key, _ := j.encodeKey(keyCols, r)
+			id = own.insert(string(j.rowBuf), string(key), own.store.add(rec, r))
+			e := &own.entries[id]
+			e.mc = s.m
+			if times != nil {
+				e.evt, e.evtNull = times[r], timeArr.IsNull(r)
+			}
+		}
+		e := &own.entries[id]
+		if own.outer && e.mc == 0 {
+			if err := pad(r, s.w); err != nil {
+				return err
+			}
+		}
+		w, err := addWeight(e.w, s.w)
+		if err != nil {
+			return fmt.Errorf("join: %w", err)
+		}
+		e.w = w
+		if w == 0 {
+			own.remove(id)
+		}
+	}
+	if err := flushPad(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// emitOtherPadded settles the match counts the push changed on the other side: a row whose count
+// became zero gets its padded row back, one whose count left zero loses it.
+func (j *SymmetricHashJoin) emitOtherPadded(ctx *Ctx, input int, emit Emit) error {
+	oth := j.sides[1-input]
+	if len(oth.touched) == 0 {
+		return nil
+	}
+	var refs []rowRef
+	var ws []int64
+	for _, id := range oth.touched {
+		e := &oth.entries[id]
+		old := e.mc
+		e.mc += e.dmc
+		e.dmc, e.touched = 0, false
+		var w int64
+		switch {
+		case old == 0 && e.mc != 0:
+			w = -e.w
+		case old != 0 && e.mc == 0:
+			w = e.w
+		default:
+			continue
+		}
+		refs = append(refs, e.ref)
+		ws = append(ws, w)
+	}
+	oth.touched = oth.touched[:0]
+	srcs := oth.store.recs()
+	for lo := 0; lo < len(refs); lo += joinChunk {
+		hi := min(len(refs), lo+joinChunk)
+		if err := j.emitPadded(ctx, 1-input, srcs, refs[lo:hi], ws[lo:hi], emit); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// emitPadded emits rows of side s (refs into srcs) with NULLs for the other side.
+func (j *SymmetricHashJoin) emitPadded(ctx *Ctx, s int, srcs []arrow.RecordBatch, refs []rowRef, ws []int64, emit Emit) error {
+	nulls := make([]rowRef, len(refs))
+	for i := range nulls {
+		nulls[i].chunk = -1
+	}
+	rec := j.buildJoined(ctx, s, srcs, refs, nil, nulls)
+	dl := weightedDelta(ctx.Mem, rec, ws)
+	err := emit(dl)
+	releaseDelta(dl)
+	return err
+}
+
+// insert adds an entry of weight 0 for a row not yet stored.
+func (s *joinSide) insert(rowKey, key string, ref rowRef) int32 {
+	g, ok := s.groups[key]
+	if !ok {
+		if n := len(s.gfree); n > 0 {
+			g = s.gfree[n-1]
+			s.gfree = s.gfree[:n-1]
+			s.glist[g] = joinGroup{key: key}
+		} else {
+			g = int32(len(s.glist))
+			s.glist = append(s.glist, joinGroup{key: key})
+		}
+		s.groups[key] = g
+	}
+	e := joinEntry{rowKey: rowKey, ref: ref, group: g, live: true}
+	var id int32
+	if n := len(s.efree); n > 0 {
+		id = s.efree[n-1]
+		s.efree = s.efree[:n-1]
+		s.entries[id] = e
+	} else {
+		id = int32(len(s.entries))
+		s.entries = append(s.entries, e)
+	}
+	grp := &s.glist[g]
+	s.entries[id].pos = int32(len(grp.entries))
+	grp.entries = append(grp.entries, id)
+	s.rows[rowKey] = id
+	return id
+}
+
+// remove forgets an entry (its weight reached 0, or it is evicted). The group keeps the order of
+// its other entries, so emission order does not depend on which rows left.
+func (s *joinSide) remove(id int32) {
+	e := &s.entries[id]
+	grp := &s.glist[e.group]
+	copy(grp.entries[e.pos:], grp.entries[e.pos+1:])
+	grp.entries = grp.entries[:len(grp.entries)-1]
+	for k := int(e.pos); k < len(grp.entries); k++ {
+		s.entries[grp.entries[k]].pos = int32(k)
+	}
+	if len(grp.entries) == 0 {
+		delete(s.groups, grp.key)
+		*grp = joinGroup{}
+		s.gfree = append(s.gfree, e.group)
+	}
+	delete(s.rows, e.rowKey)
+	s.store.drop(e.ref)
+	*e = joinEntry{}
+	s.efree = append(s.efree, id)
+}
+
+// Flush ends the epoch: with JoinEviction it raises each side's bound and evicts the rows below
+// it; then it compacts state whose records hold mostly forgotten rows. It emits nothing.
+func (j *SymmetricHashJoin) Flush(ctx *Ctx, wm watermark.Time, _ Emit) error {
+	if j.evict != nil {
+		lb, rb := j.evict.Bounds(wm)
+		for s, b := range []watermark.Time{lb, rb} {
+			side := j.sides[s]
+			if side.timeCol < 0 || b <= side.bound {
+				continue
+			}
+			side.bound = b
+			for id := range side.entries {
+				e := &side.entries[id]
+				if e.live && (e.evtNull || e.evt < int64(b)) {
+					side.remove(int32(id))
+				}
+			}
+		}
+	}
+	for _, side := range j.sides {
+		if side.store.wasteful() {
+			side.store.compact(ctx.Mem, func(fn func(*rowRef)) {
+				for i := range side.entries {
+					if side.entries[i].live {
+						fn(&side.entries[i].ref)
+					}
+				}
+			})
+		}
+	}
+	return ctx.Err()
+}
+
+// Close releases the state. The operator must not be used afterwards.
+func (j *SymmetricHashJoin) Close() error {
+	for s, side := range j.sides {
+		side.store.release()
+		j.sides[s] = newJoinSide(side.schema, side.keys, side.outer)
+		j.sides[s].timeCol, j.sides[s].bound, j.sides[s].dropped = side.timeCol, side.bound, side.dropped
+	}
+	return nil
+}
+
+// Checkpointing (the Snapshotter interface).
+//
+// Snapshot format "streamsql.symjoin.v1": one row per stored row of either side, left side first,
+// each side's rows group by group in the order of each group's rows, with columns
+//
+//	l.<left field>...    the row's columns when it is a left row, else NULL
+//	r.<right field>...   the row's columns when it is a right row, else NULL
+//	__side BIGINT        0 left, 1 right
+//	__weight BIGINT      the row's multiplicity (never 0)
+//	__match BIGINT       its match count (outer sides; 0 otherwise)
+//
+// and schema metadata: the format, the join's signature (kind, key columns and both input
+// schemas), each side's eviction bound and the late-drop counters. Records have at most
+// storeChunkRows rows; an empty state is one empty record. Restore re-inserts the rows in that
+// order, so every group lists its rows in the same order as before and the restored join emits in
+// the same order as the original.
+
+const (
+	symJoinSnapshotFormat = "streamsql.symjoin.v1"
+	snapMetaJoin          = "streamsql.join"
+	snapMetaBounds        = "streamsql.bounds"
+	snapMetaDroppedSides  = "streamsql.dropped_late_sides"
+)
+
+func (j *SymmetricHashJoin) signature() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s keys %v = %v; left (%s); right (%s)", j.kind, j.sides[0].keys, j.sides[1].keys,
+		snapFieldList(j.sides[0].schema), snapFieldList(j.sides[1].schema))
+	if j.evict != nil {
+		fmt.Fprintf(&b, "; time %d, %d", j.sides[0].timeCol, j.sides[1].timeCol)
+	}
+	return b.String()
+}
+
+func (j *SymmetricHashJoin) stateSchema() *arrow.Schema {
+	var fs []arrow.Field
+	for s, prefix := range []string{"l.", "r."} {
+		for _, f := range j.sides[s].schema.Fields() {
+			fs = append(fs, arrow.Field{Name: prefix + f.Name, Type: f.Type, Nullable: true})
+		}
+	}
+	fs = append(fs, arrow.Field{Name: "__side", Type: Int64}, arrow.Field{Name: "__weight", Type: Int64},
+		arrow.Field{Name: "__match", Type: Int64})
+	md := arrow.NewMetadata(
+		[]string{snapMetaFormat, snapMetaJoin, snapMetaBounds, snapMetaDroppedSides},
+		[]string{symJoinSnapshotFormat, j.signature(),
+			strconv.FormatInt(int64(j.sides[0].bound), 10) + "," + strconv.FormatInt(int64(j.sides[1].bound), 10),
+			strconv.FormatInt(j.sides[0].dropped, 10) + "," + strconv.FormatInt(j.sides[1].dropped, 10)})
+	return arrow.NewSchema(fs, &md)
+}
+
+// SnapshotState returns the state (see the format above) as records owned by the caller; call it
+// between epochs. The operator is unchanged.
+func (j *SymmetricHashJoin) SnapshotState(ctx *Ctx) (*arrow.Schema, []arrow.RecordBatch, error) {
+	schema := j.stateSchema()
+	type item struct {
+		side int
+		id   int32
+	}
+	var items []item
+	for s, side := range j.sides {
+		for _, g := range side.glist {
+			for _, id := range g.entries {
+				items = append(items, item{s, id})
+			}
+		}
+	}
+	srcs := [2][]arrow.RecordBatch{j.sides[0].store.recs(), j.sides[1].store.recs()}
+	var recs []arrow.RecordBatch
+	for lo := 0; lo < len(items) || lo == 0; lo += storeChunkRows {
+		if err := ctx.Err(); err != nil {
+			releaseRecords(recs)
+			return nil, nil, err
+		}
+		hi := min(len(items), lo+storeChunkRows)
+		var refs [2][]rowRef
+		sideCol := make([]int64, hi-lo)
+		wCol := make([]int64, hi-lo)
+		mCol := make([]int64, hi-lo)
+		for k, it := range items[lo:hi] {
+			e := j.sides[it.side].entries[it.id]
+			for s := range refs {
+				if s == it.side {
+					refs[s] = append(refs[s], e.ref)
+				} else {
+					refs[s] = append(refs[s], rowRef{chunk: -1})
+				}
+			}
+			sideCol[k], wCol[k], mCol[k] = int64(it.side), e.w, e.mc
+		}
+		cols := gatherColumns(ctx.Mem, j.sides[0].schema, srcs[0], refs[0])
+		cols = append(cols, gatherColumns(ctx.Mem, j.sides[1].schema, srcs[1], refs[1])...)
+		cols = append(cols, snapFixed(ctx.Mem, Int64, sideCol), snapFixed(ctx.Mem, Int64, wCol), snapFixed(ctx.Mem, Int64, mCol))
+		recs = append(recs, array.NewRecordBatch(schema, cols, int64(hi-lo)))
+		releaseArrays(cols)
+	}
+	return schema, recs, nil
+}
+
+// RestoreState loads a snapshot of SnapshotState of a join of the same query into this fresh
+// operator (before its first Push). It borrows recs (Retaining those it keeps rows of). A
+// snapshot of another format, join or layout is refused with an error starting "checkpoint state
+// does not match the query"; on any error the operator must only be closed.
+func (j *SymmetricHashJoin) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) error {
+	if j.StateRows() > 0 {
+		return fmt.Errorf("internal: join RestoreState must be called on a fresh operator")
+	}
+	if len(recs) == 0 {
+		return errStateMismatch("the join's snapshot has no records (expected format %s)", symJoinSnapshotFormat)
+	}
+	want := j.stateSchema()
+	keys := []string{snapMetaFormat, snapMetaJoin}
+	if _, err := snapCheckSchema(want, recs[0].Schema(), keys); err != nil {
+		return err
+	}
+	md := recs[0].Schema().Metadata()
+	bounds, err := parseIntPair(snapMeta(md, snapMetaBounds))
+	if err != nil {
+		return fmt.Errorf("checkpoint state is damaged: join bounds: %w", err)
+	}
+	dropped, err := parseIntPair(snapMeta(md, snapMetaDroppedSides))
+	if err != nil || dropped[0] < 0 || dropped[1] < 0 {
+		return fmt.Errorf("checkpoint state is damaged: join late-drop counters %q", snapMeta(md, snapMetaDroppedSides))
+	}
+	nl, nr := j.sides[0].schema.NumFields(), j.sides[1].schema.NumFields()
+	for _, rec := range recs {
+		if _, err := snapCheckSchema(want, rec.Schema(), keys); err != nil {
+			return err
+		}
+		views := [2]arrow.RecordBatch{
+			SelectColumns(rec, j.sides[0].schema, seqInts(nl)),
+			SelectColumns(rec, j.sides[1].schema, seqFrom(nl, nr)),
+		}
+		err := j.restoreRecord(rec, views, nl+nr)
+		views[0].Release()
+		views[1].Release()
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	for s := range j.sides {
+		j.sides[s].bound, j.sides[s].dropped = watermark.Time(bounds[s]), dropped[s]
+	}
+	return nil
+}
+
+func (j *SymmetricHashJoin) restoreRecord(rec arrow.RecordBatch, views [2]arrow.RecordBatch, meta int) error {
+	for c := meta; c < meta+3; c++ {
+		if rec.Column(c).NullN() > 0 {
+			return fmt.Errorf("checkpoint state is damaged: join column %s holds NULL", rec.Schema().Field(c).Name)
+		}
+	}
+	sides, ws, ms := snapInt64s(rec.Column(meta)), snapInt64s(rec.Column(meta+1)), snapInt64s(rec.Column(meta+2))
+	for r := 0; r < int(rec.NumRows()); r++ {
+		s := sides[r]
+		if s != 0 && s != 1 || ws[r] == 0 {
+			return fmt.Errorf("checkpoint state is damaged: join row %d has side %d and weight %d", r, s, ws[r])
+		}
+		side, view := j.sides[s], views[s]
+		cols := view.Columns()
+		key, ok := j.encodeKey(columnsOf(view, side.keys), r)
+		if !ok {
+			return fmt.Errorf("checkpoint state is damaged: join row %d has a NULL key", r)
+		}
+		j.rowBuf = AppendRowKey(j.rowBuf[:0], cols, r)
+		if _, dup := side.rows[string(j.rowBuf)]; dup {
+			return fmt.Errorf("checkpoint state is damaged: join row %d repeats an earlier row", r)
+		}
+		id := side.insert(string(j.rowBuf), string(key), side.store.add(view, r))
+		e := &side.entries[id]
+		e.w, e.mc = ws[r], ms[r]
+		if side.timeCol >= 0 {
+			tc := view.Column(side.timeCol)
+			e.evt, e.evtNull = fixedValues[int64](tc)[r], tc.IsNull(r)
+		}
+	}
+	return nil
+}
+
+func seqFrom(lo, n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = lo + i
+	}
+	return out
+}
+
+func parseIntPair(s string) ([2]int64, error) {
+	var out [2]int64
+	a, b, ok := strings.Cut(s, ",")
+	if !ok {
+		return out, fmt.Errorf("%q is not two numbers", s)
+	}
+	var err error
+	if out[0], err = strconv.ParseInt(a, 10, 64); err != nil {
+		return out, err
+	}
+	out[1], err = strconv.ParseInt(b, 10, 64)
+	return out, err
+}
