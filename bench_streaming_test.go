@@ -13,6 +13,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/incremental"
 	"github.com/streamsql/streamsql/internal/benchutil"
 	"github.com/streamsql/streamsql/sinks"
@@ -61,9 +62,9 @@ type discardSink struct{ rows int64 }
 
 func (d *discardSink) Open(*arrow.Schema, sinks.OutputMode, []int) error { return nil }
 func (d *discardSink) Close() error                                      { return nil }
-func (d *discardSink) Write(_ context.Context, _ int64, recs []arrow.RecordBatch) error {
-	for _, r := range recs {
-		d.rows += r.NumRows()
+func (d *discardSink) Write(_ context.Context, _ int64, deltas []exec.Delta) error {
+	for _, r := range deltas {
+		d.rows += r.Rec.NumRows()
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/incremental"
 	"github.com/streamsql/streamsql/sinks"
 )
@@ -71,7 +72,7 @@ func (s *reviewSink) Open(schema *arrow.Schema, mode sinks.OutputMode, keys []in
 	return nil
 }
 
-func (s *reviewSink) Write(ctx context.Context, epoch int64, recs []arrow.RecordBatch) error {
+func (s *reviewSink) Write(ctx context.Context, epoch int64, deltas []exec.Delta) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if epoch == s.panicAt {
@@ -82,7 +83,8 @@ func (s *reviewSink) Write(ctx context.Context, epoch int64, recs []arrow.Record
 		delete(s.failOnce, epoch)
 		return fmt.Errorf("injected failure at epoch %d", epoch)
 	}
-	for _, r := range recs {
+	for _, d := range deltas {
+		r := d.Rec
 		for i := 0; i < int(r.NumRows()); i++ {
 			var cols []string
 			for c := 0; c < int(r.NumCols()); c++ {

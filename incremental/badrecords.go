@@ -113,7 +113,7 @@ func (b *BadRecords) commit(ctx context.Context, epoch int64) (int64, error) {
 	}
 	rec := rb.NewRecordBatch()
 	defer rec.Release()
-	return n, b.table.Write(ctx, epoch, []arrow.RecordBatch{rec})
+	return n, b.table.Write(ctx, epoch, []exec.Delta{{Rec: rec}})
 }
 
 // Total is the number of bad records seen since the query started.

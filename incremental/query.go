@@ -375,11 +375,14 @@ func (q *Query) Step(ctx context.Context) (ran bool, err error) {
 	if q.cfg.BadRecords != nil {
 		q.cfg.BadRecords.begin()
 	}
-	var out []arrow.RecordBatch
+	var out []exec.Delta // the epoch's output, weights kept for the sink (see sinks.Sink)
 	var outRows int64
 	defer func() {
-		for _, r := range out {
-			r.Release()
+		for _, d := range out {
+			d.Rec.Release()
+			if d.Weights != nil {
+				d.Weights.Release()
+			}
 		}
 	}()
 	err = q.tree.RunEpoch(ectx, opWM, func(d exec.Delta) error {
@@ -387,7 +390,10 @@ func (q *Query) Step(ctx context.Context) (ran bool, err error) {
 			return nil
 		}
 		d.Rec.Retain()
-		out = append(out, d.Rec)
+		if d.Weights != nil {
+			d.Weights.Retain()
+		}
+		out = append(out, d)
 		outRows += d.Rec.NumRows()
 		return nil
 	})

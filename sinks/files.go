@@ -46,8 +46,12 @@ type Manifest struct {
 //
 // Options: path (the output directory, created if missing) and format (json lines, the default;
 // csv, with a header line in every file; parquet, Arrow types kept through the stored schema).
-// Only append mode is accepted: files are never rewritten, so changed or retracted rows cannot be
-// expressed.
+// Files are never rewritten, so the sink takes append mode (the rows) and update mode, where each
+// epoch's file holds its consolidated changes (ConsolidateByKey) as change records: the output
+// columns followed by a weight column (BIGINT): -1 for a deleted row (with keys: the key no longer
+// has a row; without keys: one copy of the row is gone), +1 for an upserted row (with keys: the
+// key's new row, replacing any earlier one; without keys: one more copy), deletes first. Applying
+// the files in manifest order rebuilds the result table. Complete mode is refused.
 //
 // Commit protocol for Write(epoch), each step durable before the next:
 //
@@ -65,13 +69,16 @@ type Manifest struct {
 // file over it, so no row appears twice. The directory is created and the manifest directory with
 // it at Open, so readers honour manifests from the start.
 type Files struct {
-	dir    string
-	format string // json, csv or parquet
-	query  string
-	mem    memory.Allocator
-	schema *arrow.Schema
-	last   int64 // highest epoch this query committed; -1 when none
-	seq    int64 // the next manifest's sequence number
+	dir        string
+	format     string // json, csv or parquet
+	query      string
+	mem        memory.Allocator
+	schema     *arrow.Schema
+	mode       OutputMode
+	keys       []int
+	fileSchema *arrow.Schema // schema, or in update mode ChangeSchema(schema)
+	last       int64         // highest epoch this query committed; -1 when none
+	seq        int64         // the next manifest's sequence number
 }
 
 // NewFiles opens the "files" sink connector; see Files.
@@ -99,12 +106,19 @@ func NewFiles(cfg Config) (Sink, error) {
 }
 
 // Open creates the output and manifest directories and finds the highest committed epoch.
-func (f *Files) Open(schema *arrow.Schema, mode OutputMode, _ []int) error {
-	if mode != Append {
-		return fmt.Errorf("sink %s: the files connector supports output_mode append only, not %s (files are never rewritten)", f.query, mode)
+func (f *Files) Open(schema *arrow.Schema, mode OutputMode, keys []int) error {
+	if mode == Complete {
+		return fmt.Errorf("sink %s: the files connector supports output_mode append and update (change records), not complete (files are never rewritten)", f.query)
 	}
 	if schema == nil {
 		return fmt.Errorf("sink %s: no output schema", f.query)
+	}
+	f.fileSchema = schema
+	if mode == Update {
+		if err := checkNoWeightColumn("sink "+f.query, schema); err != nil {
+			return err
+		}
+		f.fileSchema = ChangeSchema(schema)
 	}
 	if st, err := os.Stat(f.dir); err == nil && !st.IsDir() {
 		return fmt.Errorf("sink %s: path %q exists and is not a directory", f.query, f.dir)
@@ -136,7 +150,7 @@ func (f *Files) Open(schema *arrow.Schema, mode OutputMode, _ []int) error {
 			last = m.Epoch
 		}
 	}
-	f.schema, f.last, f.seq = schema, last, seq
+	f.schema, f.mode, f.keys, f.last, f.seq = schema, mode, keys, last, seq
 	return nil
 }
 
@@ -147,8 +161,8 @@ func (f *Files) partName(epoch int64) string {
 	return fmt.Sprintf("part-%010d-%s.%s", epoch, hex.EncodeToString(h[:4]), ext)
 }
 
-// Write commits one epoch (see Files). It borrows recs.
-func (f *Files) Write(ctx context.Context, epoch int64, recs []arrow.RecordBatch) error {
+// Write commits one epoch (see Files). It borrows deltas.
+func (f *Files) Write(ctx context.Context, epoch int64, deltas []exec.Delta) error {
 	if f.schema == nil {
 		return fmt.Errorf("sink %s: Write before Open", f.query)
 	}
@@ -159,11 +173,32 @@ func (f *Files) Write(ctx context.Context, epoch int64, recs []arrow.RecordBatch
 		return nil
 	}
 	mname := filepath.Join(f.dir, ManifestDir, strconv.FormatInt(f.seq, 10))
-	var rows int64
-	for _, r := range recs {
-		if err := checkRecord(f.schema, r); err != nil {
+	for _, d := range deltas {
+		if err := checkRecord(f.schema, d.Rec); err != nil {
 			return fmt.Errorf("sink %s: %v", f.query, err)
 		}
+	}
+	var recs []arrow.RecordBatch
+	if f.mode == Update {
+		c, err := ConsolidateByKey(f.mem, f.schema, deltas, f.keys)
+		if err != nil {
+			return fmt.Errorf("sink %s: epoch %d: %w", f.query, epoch, err)
+		}
+		rec, err := ChangeRecord(f.mem, f.schema, c)
+		c.Release()
+		if err != nil {
+			return fmt.Errorf("sink %s: epoch %d: %w", f.query, epoch, err)
+		}
+		recs = []arrow.RecordBatch{rec}
+	} else {
+		var err error
+		if recs, err = InsertedRows(f.mem, f.schema, f.mode, deltas); err != nil {
+			return fmt.Errorf("sink %s: epoch %d: %w", f.query, epoch, err)
+		}
+	}
+	defer releaseRecords(recs)
+	var rows int64
+	for _, r := range recs {
 		rows += r.NumRows()
 	}
 	if err := ctx.Err(); err != nil {
@@ -191,6 +226,9 @@ func (f *Files) Write(ctx context.Context, epoch int64, recs []arrow.RecordBatch
 
 // checkRecord verifies that r has the sink schema's column types.
 func checkRecord(schema *arrow.Schema, r arrow.RecordBatch) error {
+	if r == nil {
+		return fmt.Errorf("delta without a record")
+	}
 	if int(r.NumCols()) != schema.NumFields() {
 		return fmt.Errorf("record has %d columns, the output schema %d", r.NumCols(), schema.NumFields())
 	}
@@ -206,11 +244,11 @@ func checkRecord(schema *arrow.Schema, r arrow.RecordBatch) error {
 func (f *Files) encode(w io.Writer, recs []arrow.RecordBatch) error {
 	switch f.format {
 	case "csv":
-		return WriteCSV(w, f.schema, recs)
+		return WriteCSV(w, f.fileSchema, recs)
 	case "json":
-		return WriteJSON(w, f.schema, recs)
+		return WriteJSON(w, f.fileSchema, recs)
 	}
-	return writeParquet(w, f.schema, recs, f.mem)
+	return writeParquet(w, f.fileSchema, recs, f.mem)
 }
 
 // writeParquet writes recs (of schema's column types) as one Parquet file with the Arrow schema

@@ -181,7 +181,7 @@ func filesWriteEpoch(t *testing.T, s Sink, mem memory.Allocator, e int64) {
 	t.Helper()
 	recs := []arrow.RecordBatch{filesRecord(t, mem, filesSchema, filesEpochRows(e)), filesRecord(t, mem, filesSchema, nil)}
 	defer releaseAll(recs)
-	if err := s.Write(context.Background(), e, recs); err != nil {
+	if err := s.Write(context.Background(), e, inserts(recs...)); err != nil {
 		t.Fatalf("epoch %d: %v", e, err)
 	}
 }
@@ -259,7 +259,7 @@ func TestFilesSinkCrashBeforeManifest(t *testing.T) {
 	s2 := openFilesSink(t, dir, "csv", mem)
 	defer s2.Close()
 	rec := filesRecord(t, mem, filesSchema, filesEpochRows(1)[:1])
-	err := s2.Write(context.Background(), 1, []arrow.RecordBatch{rec})
+	err := s2.Write(context.Background(), 1, inserts(rec))
 	rec.Release()
 	if err != nil {
 		t.Fatal(err)
@@ -280,15 +280,17 @@ func TestFilesSinkCrashBeforeManifest(t *testing.T) {
 
 func TestFilesSinkRefusals(t *testing.T) {
 	dir := t.TempDir()
-	for _, mode := range []OutputMode{Update, Complete} {
-		s, err := NewFiles(Config{Query: "q", Options: map[string]string{"path": dir}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = s.Open(filesSchema, mode, []int{0})
-		if err == nil || !strings.Contains(err.Error(), "append only, not "+mode.String()) {
-			t.Fatalf("%s mode: error %v, want a refusal naming the mode", mode, err)
-		}
+	s, err := NewFiles(Config{Query: "q", Options: map[string]string{"path": dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Open(filesSchema, Complete, []int{0})
+	if err == nil || !strings.Contains(err.Error(), "append and update (change records), not complete") {
+		t.Fatalf("complete mode: error %v, want a refusal naming the mode", err)
+	}
+	weighty := arrow.NewSchema([]arrow.Field{{Name: "Weight", Type: exec.Int64}}, nil)
+	if err := s.Open(weighty, Update, nil); err == nil || !strings.Contains(err.Error(), `already has a column "Weight"`) {
+		t.Fatalf("update mode with a weight column: error %v", err)
 	}
 	for _, c := range []struct {
 		opts map[string]string
@@ -307,7 +309,7 @@ func TestFilesSinkRefusals(t *testing.T) {
 	if err := os.WriteFile(f, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, _ := NewFiles(Config{Query: "q", Options: map[string]string{"path": f}})
+	s, _ = NewFiles(Config{Query: "q", Options: map[string]string{"path": f}})
 	if err := s.Open(filesSchema, Append, nil); err == nil || !strings.Contains(err.Error(), "not a directory") {
 		t.Fatalf("path is a file: %v", err)
 	}
@@ -318,7 +320,7 @@ func TestFilesSinkRefusals(t *testing.T) {
 	other := arrow.NewSchema([]arrow.Field{{Name: "id", Type: exec.String, Nullable: true}}, nil)
 	rec := filesRecord(t, memory.DefaultAllocator, other, [][]any{{"x"}})
 	defer rec.Release()
-	if err := s.Write(context.Background(), 0, []arrow.RecordBatch{rec}); err == nil || !strings.Contains(err.Error(), "1 columns, the output schema 8") {
+	if err := s.Write(context.Background(), 0, inserts(rec)); err == nil || !strings.Contains(err.Error(), "1 columns, the output schema 8") {
 		t.Fatalf("mismatched record: %v", err)
 	}
 }
@@ -346,7 +348,7 @@ func TestFilesSinkRecreatedQueryDoesNotSkip(t *testing.T) {
 		b.Release()
 		rec := array.NewRecordBatch(schema, []arrow.Array{col}, 1)
 		col.Release()
-		if err := s.Write(context.Background(), epoch, []arrow.RecordBatch{rec}); err != nil {
+		if err := s.Write(context.Background(), epoch, inserts(rec)); err != nil {
 			t.Fatal(err)
 		}
 		rec.Release()

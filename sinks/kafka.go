@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,7 +42,8 @@ var kafkaSinkManaged = map[string]string{
 //	                  (one CSV record per row without header, NULL as an empty field)
 //	key_columns       optional: comma-separated output columns forming the message key; one
 //	                  column gives its text (NULL: no key), several a JSON object (json) or a CSV
-//	                  record (csv) of their values; default none (no key)
+//	                  record (csv) of their values; default none (no key), and in update mode
+//	                  with keys the query's key columns (then key_columns must name exactly them)
 //	commit_topic      where commit markers go; default <topic>__streamsql_commits
 //	timeout           how long each broker interaction may take, as an interval ('30 seconds')
 //	kafka.<property>  passed to librdkafka (kafka.security.protocol, kafka.sasl.password, ...);
@@ -63,6 +65,14 @@ var kafkaSinkManaged = map[string]string{
 // enough); the sink does not create it, so the cluster must auto-create topics or an
 // administrator must create it.
 //
+// Update mode. The epoch's changes are consolidated (ConsolidateByKey). With keys (a GROUP BY),
+// the topic is a changelog of the result table, as a compacted topic expects: an upsert is a
+// message whose key is the row's key and whose value is the row; a delete is a tombstone, a
+// message with that key and no value (null). Without keys (a stateless query), every message is
+// a change record: the row plus a last field weight, 1 for an inserted copy and -1 for a deleted
+// one ({"k": "a", "n": 2, "weight": -1} in json, a,2,-1 in csv). Append and complete mode write
+// the rows as they are.
+//
 // Option values whose name contains password, secret or sasl never appear in errors or logs.
 type Kafka struct {
 	query       string
@@ -77,8 +87,11 @@ type Kafka struct {
 	logger      *slog.Logger
 
 	schema    *arrow.Schema
+	mode      OutputMode
+	keys      []int // the query's key columns (update mode)
 	keyCols   []int
-	fieldKeys [][]byte // JSON-encoded column names
+	fieldKeys [][]byte      // JSON-encoded column names of the message values (weight included when written)
+	valSchema *arrow.Schema // schema of the message values: schema, or ChangeSchema for keyless update
 	producer  *kafka.Producer
 	done      chan struct{} // closed when the event drain ends
 	last      int64         // last committed epoch; -1 when none
@@ -183,11 +196,11 @@ func (k *Kafka) errorf(format string, args ...any) error {
 
 // Open resolves the key columns, starts the transactional producer (fencing earlier instances)
 // and reads the last committed epoch.
-func (k *Kafka) Open(schema *arrow.Schema, _ OutputMode, _ []int) error {
+func (k *Kafka) Open(schema *arrow.Schema, mode OutputMode, keys []int) error {
 	if schema == nil {
 		return k.errorf("no output schema")
 	}
-	k.schema = schema
+	k.schema, k.mode, k.keys, k.valSchema = schema, mode, keys, schema
 	k.keyCols = k.keyCols[:0]
 	for _, n := range k.keyNames {
 		idx := -1
@@ -206,8 +219,23 @@ func (k *Kafka) Open(schema *arrow.Schema, _ OutputMode, _ []int) error {
 		}
 		k.keyCols = append(k.keyCols, idx)
 	}
-	k.fieldKeys = make([][]byte, schema.NumFields())
-	for j, f := range schema.Fields() {
+	if mode == Update && len(keys) > 0 {
+		// Tombstones delete by message key, so the message key must be the row's key.
+		if len(k.keyNames) == 0 {
+			k.keyCols = append(k.keyCols[:0], keys...)
+		} else if !sameColumns(k.keyCols, keys) {
+			return k.errorf("update mode deletes rows with tombstones keyed by the query's key (%s), so key_columns must name exactly those columns (or be left out), not %s",
+				strings.Join(columnNames(schema, keys), ", "), strings.Join(k.keyNames, ", "))
+		}
+	}
+	if mode == Update && len(keys) == 0 {
+		if err := checkNoWeightColumn("sink "+k.query, schema); err != nil {
+			return err
+		}
+		k.valSchema = ChangeSchema(schema)
+	}
+	k.fieldKeys = make([][]byte, k.valSchema.NumFields())
+	for j, f := range k.valSchema.Fields() {
 		b, err := jsonString(f.Name)
 		if err != nil {
 			return err
@@ -329,24 +357,54 @@ func (k *Kafka) readLastEpoch() (int64, error) {
 	}
 }
 
-// Write produces one epoch's rows and its commit marker in one transaction (see Kafka). It
-// borrows recs.
-func (k *Kafka) Write(ctx context.Context, epoch int64, recs []arrow.RecordBatch) error {
+// Write produces one epoch's messages and its commit marker in one transaction (see Kafka). It
+// borrows deltas.
+func (k *Kafka) Write(ctx context.Context, epoch int64, deltas []exec.Delta) error {
 	if k.producer == nil {
 		return k.errorf("Write before Open or after Close")
 	}
 	if epoch <= k.last {
 		return nil
 	}
-	for _, r := range recs {
-		if err := checkRecord(k.schema, r); err != nil {
+	for _, d := range deltas {
+		if err := checkRecord(k.schema, d.Rec); err != nil {
 			return k.errorf("%v", err)
 		}
 	}
+	var recs []arrow.RecordBatch
+	var tombstones arrow.RecordBatch
+	switch {
+	case k.mode == Update:
+		c, err := ConsolidateByKey(nil, k.schema, deltas, k.keys)
+		if err != nil {
+			return k.errorf("epoch %d: %v", epoch, err)
+		}
+		if len(k.keys) > 0 {
+			recs, tombstones = []arrow.RecordBatch{c.Upserts}, c.Deletes
+		} else {
+			rec, err := ChangeRecord(nil, k.schema, c)
+			c.Release()
+			if err != nil {
+				return k.errorf("epoch %d: %v", epoch, err)
+			}
+			recs = []arrow.RecordBatch{rec}
+		}
+	default:
+		var err error
+		if recs, err = InsertedRows(nil, k.schema, k.mode, deltas); err != nil {
+			return k.errorf("epoch %d: %v", epoch, err)
+		}
+	}
+	defer func() {
+		releaseRecords(recs)
+		if tombstones != nil {
+			tombstones.Release()
+		}
+	}()
 	if err := k.producer.BeginTransaction(); err != nil {
 		return k.errorf("epoch %d: beginning the transaction: %v", epoch, err)
 	}
-	if err := k.produceEpoch(ctx, epoch, recs); err != nil {
+	if err := k.produceEpoch(ctx, epoch, recs, tombstones); err != nil {
 		return k.abort(epoch, err)
 	}
 	cctx, cancel := context.WithTimeout(ctx, k.timeout)
@@ -365,9 +423,39 @@ func (k *Kafka) Write(ctx context.Context, epoch int64, recs []arrow.RecordBatch
 	}
 }
 
-// produceEpoch enqueues the rows and the marker of one epoch in the open transaction.
-func (k *Kafka) produceEpoch(ctx context.Context, epoch int64, recs []arrow.RecordBatch) error {
+// produceEpoch enqueues the tombstones (keys of deleted rows; may be nil), the rows and the marker
+// of one epoch in the open transaction.
+func (k *Kafka) produceEpoch(ctx context.Context, epoch int64, recs []arrow.RecordBatch, tombstones arrow.RecordBatch) error {
 	var val, key bytes.Buffer
+	messageKey := func(r arrow.RecordBatch, i int) ([]byte, error) {
+		switch {
+		case len(k.keyCols) == 1:
+			if col := r.Column(k.keyCols[0]); !col.IsNull(i) {
+				return []byte(exec.FormatValue(col, i)), nil
+			}
+		case len(k.keyCols) > 1:
+			key.Reset()
+			if err := k.encodeRow(&key, r, i, k.keyCols); err != nil {
+				return nil, err
+			}
+			return bytes.Clone(key.Bytes()), nil
+		}
+		return nil, nil
+	}
+	if tombstones != nil {
+		for i := 0; i < int(tombstones.NumRows()); i++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			keyBytes, err := messageKey(tombstones, i)
+			if err != nil {
+				return err
+			}
+			if err := k.produce(ctx, &k.topic, kafka.PartitionAny, keyBytes, nil); err != nil {
+				return err
+			}
+		}
+	}
 	for _, r := range recs {
 		for i := 0; i < int(r.NumRows()); i++ {
 			if err := ctx.Err(); err != nil {
@@ -377,18 +465,9 @@ func (k *Kafka) produceEpoch(ctx context.Context, epoch int64, recs []arrow.Reco
 			if err := k.encodeRow(&val, r, i, nil); err != nil {
 				return err
 			}
-			var keyBytes []byte
-			switch {
-			case len(k.keyCols) == 1:
-				if col := r.Column(k.keyCols[0]); !col.IsNull(i) {
-					keyBytes = []byte(exec.FormatValue(col, i))
-				}
-			case len(k.keyCols) > 1:
-				key.Reset()
-				if err := k.encodeRow(&key, r, i, k.keyCols); err != nil {
-					return err
-				}
-				keyBytes = bytes.Clone(key.Bytes())
+			keyBytes, err := messageKey(r, i)
+			if err != nil {
+				return err
 			}
 			if err := k.produce(ctx, &k.topic, kafka.PartitionAny, keyBytes, bytes.Clone(val.Bytes())); err != nil {
 				return err
@@ -400,6 +479,27 @@ func (k *Kafka) produceEpoch(ctx context.Context, epoch int64, recs []arrow.Reco
 		return err
 	}
 	return k.produce(ctx, &k.commitTopic, 0, []byte(k.query), marker)
+}
+
+// sameColumns says a and b hold the same column indexes, in any order.
+func sameColumns(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+func columnNames(schema *arrow.Schema, cols []int) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = schema.Field(c).Name
+	}
+	return out
 }
 
 // produce enqueues one message, waiting while librdkafka's queue is full.
@@ -452,7 +552,7 @@ func (k *Kafka) encodeRow(buf *bytes.Buffer, r arrow.RecordBatch, i int, cols []
 		buf.Write(k.fieldKeys[j])
 		buf.WriteByte(':')
 		if err := AppendJSONValue(buf, r.Column(j), i); err != nil {
-			return fmt.Errorf("column %q: %w", k.schema.Field(j).Name, err)
+			return fmt.Errorf("column %q: %w", k.valSchema.Field(j).Name, err)
 		}
 	}
 	buf.WriteByte('}')

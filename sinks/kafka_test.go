@@ -89,7 +89,7 @@ func kafkaWrite(t *testing.T, s Sink, e int64) {
 	defer mem.AssertSize(t, 0)
 	rec := filesRecord(t, mem, kafkaSchema, kafkaEpochRows(e))
 	defer rec.Release()
-	if err := s.Write(context.Background(), e, []arrow.RecordBatch{rec}); err != nil {
+	if err := s.Write(context.Background(), e, inserts(rec)); err != nil {
 		t.Fatalf("epoch %d: %v", e, err)
 	}
 }

@@ -16,8 +16,10 @@ import (
 // SQL while its query runs. Every Write builds the next version and swaps it in under a lock, so a
 // reader's Snapshot is always one whole epoch, never half of one.
 //
-// Append mode adds the epoch's rows, complete mode replaces the table, update mode upserts by the
-// key columns. Subscribers (Subscribe, memory_changes.go) receive each Write's changes.
+// Append mode adds the epoch's rows, complete mode replaces the table, update mode applies the
+// epoch's consolidated changes (ConsolidateByKey): upserts and deletes by the key columns, or,
+// without key columns, inserts and deletes of single copies of whole rows (a multiset).
+// Subscribers (Subscribe, memory_changes.go) receive each Write's changes, deletes as -1 rows.
 type MemoryTable struct {
 	mem memory.Allocator
 
@@ -40,8 +42,10 @@ func NewMemoryTable(mem memory.Allocator) *MemoryTable {
 }
 
 func (m *MemoryTable) Open(schema *arrow.Schema, mode OutputMode, keys []int) error {
-	if mode == Update && len(keys) == 0 {
-		return fmt.Errorf("update mode into a result table needs key columns")
+	for _, k := range keys {
+		if k < 0 || k >= schema.NumFields() {
+			return fmt.Errorf("result table: key column index %d out of range for %d columns", k, schema.NumFields())
+		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -69,7 +73,9 @@ func (m *MemoryTable) Snapshot() ([]arrow.RecordBatch, int64) {
 	return out, m.epoch
 }
 
-func (m *MemoryTable) Write(ctx context.Context, epoch int64, recs []arrow.RecordBatch) error {
+// Write applies one epoch's deltas (see Sink). A replayed epoch (at or below the last one
+// written) changes nothing.
+func (m *MemoryTable) Write(ctx context.Context, epoch int64, deltas []exec.Delta) error {
 	m.mu.RLock()
 	done := epoch <= m.epoch
 	watched := len(m.subs) > 0
@@ -82,7 +88,9 @@ func (m *MemoryTable) Write(ctx context.Context, epoch int64, recs []arrow.Recor
 	var err error
 	switch m.mode {
 	case Complete:
-		next = m.relabel(recs)
+		if next, err = InsertedRows(m.mem, m.schema, m.mode, deltas); err != nil {
+			return err
+		}
 		added = next
 		if watched {
 			m.mu.RLock()
@@ -90,17 +98,32 @@ func (m *MemoryTable) Write(ctx context.Context, epoch int64, recs []arrow.Recor
 			m.mu.RUnlock()
 		}
 	case Append:
+		if added, err = InsertedRows(m.mem, m.schema, m.mode, deltas); err != nil {
+			return err
+		}
 		m.mu.RLock()
 		next = retainAll(m.records)
 		m.mu.RUnlock()
-		added = m.relabel(recs)
 		next = append(next, added...)
 	case Update:
-		var kept []arrow.RecordBatch
-		if kept, removed, err = m.upsert(ctx, recs, watched); err != nil {
+		c, err := ConsolidateByKey(m.mem, m.schema, deltas, m.keys)
+		if err != nil {
 			return err
 		}
-		added = m.relabel(recs)
+		defer c.Release()
+		var kept []arrow.RecordBatch
+		if len(m.keys) > 0 {
+			kept, removed, err = m.upsert(ctx, []arrow.RecordBatch{c.Upserts, c.Deletes}, watched)
+		} else {
+			kept, removed, err = m.removeCopies(ctx, c.Deletes, watched)
+		}
+		if err != nil {
+			return err
+		}
+		if c.Upserts.NumRows() > 0 {
+			c.Upserts.Retain()
+			added = []arrow.RecordBatch{c.Upserts}
+		}
 		next = append(kept, added...)
 	}
 	var change arrow.RecordBatch
@@ -139,18 +162,6 @@ func releaseRecords(recs []arrow.RecordBatch) {
 	for _, r := range recs {
 		r.Release()
 	}
-}
-
-// relabel gives records the table's field names; the caller owns the new records.
-func (m *MemoryTable) relabel(recs []arrow.RecordBatch) []arrow.RecordBatch {
-	out := make([]arrow.RecordBatch, 0, len(recs))
-	for _, r := range recs {
-		if r.NumRows() == 0 {
-			continue
-		}
-		out = append(out, array.NewRecordBatch(m.schema, r.Columns(), r.NumRows()))
-	}
-	return out
 }
 
 func retainAll(recs []arrow.RecordBatch) []arrow.RecordBatch {
@@ -221,6 +232,97 @@ func (m *MemoryTable) upsert(ctx context.Context, recs []arrow.RecordBatch, want
 		mask.Release()
 	}
 	return kept, removed, nil
+}
+
+// removeCopies returns the current rows minus one copy per row of dels (kept) and, when
+// wantRemoved, the copies taken out (removed). The caller owns both. A delete that finds no equal
+// row is an error: the table and its query's deltas disagree.
+func (m *MemoryTable) removeCopies(ctx context.Context, dels arrow.RecordBatch, wantRemoved bool) (kept, removed []arrow.RecordBatch, err error) {
+	m.mu.RLock()
+	current := retainAll(m.records)
+	m.mu.RUnlock()
+	defer releaseRecords(current)
+	if dels.NumRows() == 0 {
+		return retainAll(current), nil, nil
+	}
+	pending := map[string]int{}
+	var buf []byte
+	cols := dels.Columns()
+	for i := 0; i < int(dels.NumRows()); i++ {
+		buf = exec.AppendRowKey(buf[:0], cols, i)
+		pending[string(buf)]++
+	}
+	masks := make([][]bool, len(current)) // true: keep
+	for j, r := range current {
+		cols := r.Columns()
+		mask := make([]bool, r.NumRows())
+		for i := range mask {
+			buf = exec.AppendRowKey(buf[:0], cols, i)
+			if n := pending[string(buf)]; n > 0 {
+				pending[string(buf)] = n - 1
+			} else {
+				mask[i] = true
+			}
+		}
+		masks[j] = mask
+	}
+	for i := 0; i < int(dels.NumRows()); i++ {
+		buf = exec.AppendRowKey(buf[:0], cols, i)
+		if pending[string(buf)] > 0 {
+			return nil, nil, fmt.Errorf("result table: internal error: a retraction of row (%s) that the table does not hold", rowString(m.schema, dels, i))
+		}
+	}
+	xctx := m.xctx(ctx)
+	fail := func(err error) ([]arrow.RecordBatch, []arrow.RecordBatch, error) {
+		releaseRecords(kept)
+		releaseRecords(removed)
+		return nil, nil, err
+	}
+	for j, r := range current {
+		k, err := filterByMask(xctx, r, masks[j], true)
+		if err != nil {
+			return fail(err)
+		}
+		if k != nil {
+			kept = append(kept, k)
+		}
+		if wantRemoved {
+			g, err := filterByMask(xctx, r, masks[j], false)
+			if err != nil {
+				return fail(err)
+			}
+			if g != nil {
+				removed = append(removed, g)
+			}
+		}
+	}
+	return kept, removed, nil
+}
+
+// filterByMask returns the rows of r where mask is want (nil when there are none); the caller
+// owns the result.
+func filterByMask(xctx *exec.Ctx, r arrow.RecordBatch, mask []bool, want bool) (arrow.RecordBatch, error) {
+	n := 0
+	for _, v := range mask {
+		if v == want {
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		return nil, nil
+	case len(mask):
+		r.Retain()
+		return r, nil
+	}
+	b := array.NewBooleanBuilder(xctx.Mem)
+	for _, v := range mask {
+		b.Append(v == want)
+	}
+	arr := b.NewArray()
+	b.Release()
+	defer arr.Release()
+	return exec.FilterRecord(xctx, r, arr)
 }
 
 func keyColumns(r arrow.RecordBatch, keys []int) []arrow.Array {

@@ -405,7 +405,7 @@ func BenchmarkMemoryTableWrite(b *testing.B) {
 			}
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
-				if err := m.Write(context.Background(), int64(i), recs[i%2:i%2+1]); err != nil {
+				if err := m.Write(context.Background(), int64(i), inserts(recs[i%2])); err != nil {
 					b.Fatal(err)
 				}
 				if s != nil {

@@ -46,7 +46,7 @@ func write(t *testing.T, m *MemoryTable, mem memory.Allocator, epoch int64, rows
 	t.Helper()
 	rec := kvRecord(mem, rows...)
 	defer rec.Release()
-	if err := m.Write(context.Background(), epoch, []arrow.RecordBatch{rec}); err != nil {
+	if err := m.Write(context.Background(), epoch, inserts(rec)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -89,8 +89,8 @@ func TestMemoryTableModes(t *testing.T) {
 	}
 	comp.Close()
 
-	if err := NewMemoryTable(mem).Open(kvSchema, Update, nil); err == nil {
-		t.Fatal("update mode without keys must be refused")
+	if err := NewMemoryTable(mem).Open(kvSchema, Update, []int{2}); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Fatalf("a key column out of range must be refused: %v", err)
 	}
 }
 
@@ -108,7 +108,7 @@ func TestConsoleFormats(t *testing.T) {
 	if err := c.Open(kvSchema, Append, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Write(context.Background(), 7, []arrow.RecordBatch{rec}); err != nil {
+	if err := c.Write(context.Background(), 7, inserts(rec)); err != nil {
 		t.Fatal(err)
 	}
 	want := "{\"batch_id\": 7, \"row\": {\"k\": \"a\", \"n\": 1}}\n{\"batch_id\": 7, \"row\": {\"k\": null, \"n\": 2}}\n"
@@ -119,7 +119,7 @@ func TestConsoleFormats(t *testing.T) {
 	buf.Reset()
 	c, _ = NewConsole(&buf, "table")
 	_ = c.Open(kvSchema, Append, nil)
-	if err := c.Write(context.Background(), 0, []arrow.RecordBatch{rec}); err != nil {
+	if err := c.Write(context.Background(), 0, inserts(rec)); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(buf.String(), "-------------------------------------------\nBatch: 0\n-------------------------------------------\n") ||

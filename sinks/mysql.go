@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,8 +26,11 @@ import (
 // default 2000; a statement is also cut at about 4 MiB of values). See sqlsink_common.go for the
 // exactly-once protocol; the table must be transactional (InnoDB, which create_table uses).
 //
-// Rows go in with multi-row INSERT (append, complete) or INSERT ... ON DUPLICATE KEY UPDATE
-// (update; rows apply in order, so the last row of a key wins). Column types of create_table:
+// Rows go in with multi-row INSERT (append, complete, keyless update) or INSERT ... ON DUPLICATE
+// KEY UPDATE (update with keys; ConsolidateByKey leaves one row per key). Update-mode deletes run
+// first, in the same transaction: with keys DELETE ... WHERE (key) IN ((...), ...) in batches of
+// batch_size keys; without keys, for each deleted row DELETE ... WHERE every column <=> its value
+// LIMIT <copies>, strings compared byte by byte. Column types of create_table:
 // BOOLEAN, BIGINT, DOUBLE, DECIMAL(p,s) (scale at most 30), TEXT, DATETIME(6) holding UTC, DATE,
 // BIGINT microseconds for INTERVAL. VARCHAR key columns become VARCHAR(255) (a TEXT column cannot
 // be a primary key; longer key values are rejected by the server in strict mode) with a binary,
@@ -288,7 +292,7 @@ func (b *myBackend) writeRows(ctx context.Context, tx sqlTx, s *sqlSink, recs []
 	ncol := s.schema.NumFields()
 	head := "INSERT INTO " + s.tableSQL + " " + s.columnsSQL + " VALUES "
 	tail := ""
-	if s.mode == Update {
+	if s.mode == Update && len(s.keys) > 0 {
 		set := upsertSetList(b, s.schema, s.keys, func(q string) string { return "VALUES(" + q + ")" })
 		if set == "" { // every column is a key: a duplicate changes nothing
 			k := b.quoteIdent(s.keyNames[0])
@@ -346,6 +350,79 @@ func (b *myBackend) writeRows(ctx context.Context, tx sqlTx, s *sqlSink, recs []
 		}
 	}
 	return flush()
+}
+
+func (b *myBackend) deleteRows(ctx context.Context, tx sqlTx, s *sqlSink, dels arrow.RecordBatch) (int64, error) {
+	mtx := tx.(myTx).tx
+	cols := s.keys
+	if len(cols) == 0 {
+		cols = make([]int, s.schema.NumFields())
+		for j := range cols {
+			cols[j] = j
+		}
+	}
+	conv := make([]func(int) any, len(cols))
+	names := make([]string, len(cols))
+	for n, j := range cols {
+		f, err := myValue(dels.Column(j))
+		if err != nil {
+			return 0, permanent(fmt.Errorf("column %q: %w", s.schema.Field(j).Name, err))
+		}
+		conv[n] = f
+		names[n] = b.quoteIdent(s.schema.Field(j).Name)
+	}
+	if len(s.keys) > 0 {
+		tuple := "(" + strings.Repeat("?, ", len(cols)-1) + "?)"
+		head := "DELETE FROM " + s.tableSQL + " WHERE (" + strings.Join(names, ", ") + ") IN ("
+		var deleted int64
+		for start := 0; start < int(dels.NumRows()); start += b.batchSize {
+			end := min(start+b.batchSize, int(dels.NumRows()))
+			args := make([]any, 0, (end-start)*len(cols))
+			for i := start; i < end; i++ {
+				for _, f := range conv {
+					args = append(args, f(i))
+				}
+			}
+			res, err := mtx.ExecContext(ctx, head+strings.Repeat(tuple+", ", end-start-1)+tuple+")", args...)
+			if err != nil {
+				return 0, fmt.Errorf("delete %d keys: %w", end-start, err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return 0, err
+			}
+			deleted += n
+		}
+		return max(0, dels.NumRows()-deleted), nil
+	}
+	// Keyless: one row per deleted copy, equal in every column; <=> makes NULL match NULL and
+	// BINARY keeps case- and pad-insensitive collations from matching another string.
+	conds := make([]string, len(cols))
+	for n, j := range cols {
+		if s.schema.Field(j).Type.ID() == arrow.STRING {
+			conds[n] = "BINARY " + names[n] + " <=> BINARY ?"
+		} else {
+			conds[n] = names[n] + " <=> ?"
+		}
+	}
+	q := "DELETE FROM " + s.tableSQL + " WHERE " + strings.Join(conds, " AND ") + " LIMIT "
+	var missing int64
+	for _, g := range groupCopies(dels) {
+		args := make([]any, len(conv))
+		for n, f := range conv {
+			args[n] = f(g.row)
+		}
+		res, err := mtx.ExecContext(ctx, q+strconv.FormatInt(g.n, 10), args...)
+		if err != nil {
+			return 0, fmt.Errorf("delete: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, err
+		}
+		missing += max(0, g.n-n)
+	}
+	return missing, nil
 }
 
 func stringColumns(r arrow.RecordBatch) []*array.String {

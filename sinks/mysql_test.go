@@ -239,7 +239,7 @@ func TestMySQLOutage(t *testing.T) {
 			want[k] = epoch*10000 + i
 		}
 		rec := makeRecord(t, mem, schema, rows...)
-		err := s.Write(ctx, int64(epoch), []arrow.RecordBatch{rec})
+		err := s.Write(ctx, int64(epoch), inserts(rec))
 		rec.Release()
 		if err != nil {
 			t.Fatalf("epoch %d: %v", epoch, err)

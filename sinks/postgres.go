@@ -23,9 +23,11 @@ import (
 // primary_key, create_table, batch_size (rows per COPY; default: one COPY per epoch). See
 // sqlsink_common.go for the exactly-once protocol.
 //
-// Rows go in with COPY (append, complete) or COPY into a temporary table followed by
-// INSERT ... ON CONFLICT (key) DO UPDATE (update; when an epoch holds a key twice the last row
-// wins). Column types of create_table: BOOLEAN, BIGINT, DOUBLE PRECISION, NUMERIC(p,s), TEXT,
+// Rows go in with COPY (append, complete, keyless update) or COPY into a temporary table followed
+// by INSERT ... ON CONFLICT (key) DO UPDATE (update with keys; ConsolidateByKey leaves one row per
+// key). Update-mode deletes run before the inserts, in the same transaction: with keys, the keys
+// are copied into a temporary table and DELETE ... USING it removes them; without keys, each
+// deleted copy removes one row whose columns are all IS NOT DISTINCT FROM its values. Column types of create_table: BOOLEAN, BIGINT, DOUBLE PRECISION, NUMERIC(p,s), TEXT,
 // TIMESTAMPTZ (the engine's timestamps are UTC instants), DATE, INTERVAL. The connections carry
 // application_name "streamsql sink <query>" unless the URL sets one.
 func NewPostgres(cfg Config) (Sink, error) {
@@ -228,15 +230,18 @@ const pgStage = "streamsql_stage"
 func (b *pgBackend) writeRows(ctx context.Context, tx sqlTx, s *sqlSink, recs []arrow.RecordBatch) error {
 	ptx := tx.(pgTx).tx
 	cols := fieldNames(s.schema)
-	if s.mode != Update {
+	if s.mode != Update || len(s.keys) == 0 {
 		return b.copyRows(ctx, ptx, pgx.Identifier(s.opts.table), cols, recs, nil)
+	}
+	if countRows(recs) == 0 {
+		return nil
 	}
 	// Created once per session (each pooled connection has its own); emptied by every commit.
 	if _, err := ptx.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+pgStage+" ON COMMIT DELETE ROWS AS SELECT "+
 		strings.Trim(s.columnsSQL, "()")+" FROM "+s.tableSQL+" WITH NO DATA"); err != nil {
 		return fmt.Errorf("create the staging table: %w", err)
 	}
-	if err := b.copyRows(ctx, ptx, pgx.Identifier{pgStage}, cols, recs, lastPerKey(recs, s.keys)); err != nil {
+	if err := b.copyRows(ctx, ptx, pgx.Identifier{pgStage}, cols, recs, nil); err != nil {
 		return err
 	}
 	keys := make([]string, len(s.keys))
@@ -252,6 +257,71 @@ func (b *pgBackend) writeRows(ctx context.Context, tx sqlTx, s *sqlSink, recs []
 		return fmt.Errorf("upsert: %w", err)
 	}
 	return nil
+}
+
+// pgStageDelete is the temporary table the keys of an epoch's deletes are copied into.
+const pgStageDelete = "streamsql_stage_delete"
+
+func (b *pgBackend) deleteRows(ctx context.Context, tx sqlTx, s *sqlSink, dels arrow.RecordBatch) (int64, error) {
+	ptx := tx.(pgTx).tx
+	if len(s.keys) > 0 {
+		keys := make([]string, len(s.keys))
+		match := make([]string, len(s.keys))
+		for i, k := range s.keys {
+			keys[i] = b.quoteIdent(s.schema.Field(k).Name)
+			match[i] = "t." + keys[i] + " = d." + keys[i]
+		}
+		if _, err := ptx.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+pgStageDelete+" ON COMMIT DELETE ROWS AS SELECT "+
+			strings.Join(keys, ", ")+" FROM "+s.tableSQL+" WITH NO DATA"); err != nil {
+			return 0, fmt.Errorf("create the delete staging table: %w", err)
+		}
+		krec := s.keyRecord(dels)
+		defer krec.Release()
+		if err := b.copyRows(ctx, ptx, pgx.Identifier{pgStageDelete}, s.keyNames, []arrow.RecordBatch{krec}, nil); err != nil {
+			return 0, err
+		}
+		tag, err := ptx.Exec(ctx, "DELETE FROM "+s.tableSQL+" AS t USING "+pgStageDelete+" AS d WHERE "+strings.Join(match, " AND "))
+		if err != nil {
+			return 0, fmt.Errorf("delete: %w", err)
+		}
+		return max(0, dels.NumRows()-tag.RowsAffected()), nil
+	}
+	// Keyless: one statement per distinct row, all sent in one round trip.
+	conv := make([]func(int) any, dels.NumCols())
+	conds := make([]string, dels.NumCols())
+	for j, c := range dels.Columns() {
+		f, err := pgValue(c)
+		if err != nil {
+			return 0, permanent(fmt.Errorf("column %q: %w", s.schema.Field(j).Name, err))
+		}
+		conv[j] = f
+		conds[j] = b.quoteIdent(s.schema.Field(j).Name) + " IS NOT DISTINCT FROM $" + strconv.Itoa(j+1)
+	}
+	q := "DELETE FROM " + s.tableSQL + " WHERE (tableoid, ctid) IN (SELECT tableoid, ctid FROM " + s.tableSQL +
+		" WHERE " + strings.Join(conds, " AND ") + " LIMIT $" + strconv.Itoa(len(conds)+1) + ")"
+	groups := groupCopies(dels)
+	batch := &pgx.Batch{}
+	for _, g := range groups {
+		args := make([]any, 0, len(conv)+1)
+		for _, f := range conv {
+			args = append(args, f(g.row))
+		}
+		batch.Queue(q, append(args, g.n)...)
+	}
+	br := ptx.SendBatch(ctx, batch)
+	var missing int64
+	for _, g := range groups {
+		tag, err := br.Exec()
+		if err != nil {
+			br.Close()
+			return 0, fmt.Errorf("delete: %w", err)
+		}
+		missing += max(0, g.n-tag.RowsAffected())
+	}
+	if err := br.Close(); err != nil {
+		return 0, fmt.Errorf("delete: %w", err)
+	}
+	return missing, nil
 }
 
 // copyRows COPYs the rows of recs (only those of sel when sel is not nil) into table, in chunks of
@@ -273,40 +343,6 @@ func (b *pgBackend) copyRows(ctx context.Context, tx pgx.Tx, table pgx.Identifie
 
 // rowRef addresses row row of record rec.
 type rowRef struct{ rec, row int32 }
-
-// lastPerKey returns, when some key appears in more than one row of recs, the rows to keep (the
-// last of each key, in input order); nil when every key is distinct.
-func lastPerKey(recs []arrow.RecordBatch, keys []int) []rowRef {
-	last := map[string]int{}
-	var buf []byte
-	n := 0
-	for _, r := range recs {
-		cols := keyColumns(r, keys)
-		for i := 0; i < int(r.NumRows()); i++ {
-			buf = exec.AppendRowKey(buf[:0], cols, i)
-			last[string(buf)] = n
-			n++
-		}
-	}
-	if len(last) == n {
-		return nil
-	}
-	keep := make([]bool, n)
-	for _, seq := range last {
-		keep[seq] = true
-	}
-	sel := make([]rowRef, 0, len(last))
-	seq := 0
-	for ri, r := range recs {
-		for i := 0; i < int(r.NumRows()); i++ {
-			if keep[seq] {
-				sel = append(sel, rowRef{int32(ri), int32(i)})
-			}
-			seq++
-		}
-	}
-	return sel
-}
 
 // pgRows is a pgx.CopyFromSource over Arrow records. It stops after limit rows (0: no limit) so
 // that one source can feed several COPYs.

@@ -219,7 +219,7 @@ func TestPostgresOutage(t *testing.T) {
 			want[k] = epoch*10000 + i
 		}
 		rec := makeRecord(t, mem, schema, rows...)
-		err := s.Write(ctx, int64(epoch), []arrow.RecordBatch{rec})
+		err := s.Write(ctx, int64(epoch), inserts(rec))
 		rec.Release()
 		if err != nil {
 			t.Fatalf("epoch %d: %v", epoch, err)
@@ -325,12 +325,12 @@ func benchSink(b *testing.B, tg *sqlTarget, mode OutputMode, rowsPerEpoch int) {
 	defer releaseAll(recs[0])
 	defer releaseAll(recs[1])
 	ctx := context.Background()
-	if err := s.Write(ctx, 0, recs[0]); err != nil { // the keys exist: every later row is an update
+	if err := s.Write(ctx, 0, inserts(recs[0]...)); err != nil { // the keys exist: every later row is an update
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := s.Write(ctx, int64(i+1), recs[(i+1)%2]); err != nil {
+		if err := s.Write(ctx, int64(i+1), inserts(recs[(i+1)%2]...)); err != nil {
 			b.Fatal(err)
 		}
 	}

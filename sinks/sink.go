@@ -8,6 +8,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/streamsql/streamsql/exec"
 )
 
 // OutputMode is how a continuous query's result table reaches its sink (Spark's output modes).
@@ -16,7 +18,8 @@ type OutputMode int
 const (
 	// Append: every row is emitted once, when it is final; nothing emitted changes later.
 	Append OutputMode = iota
-	// Update: each epoch emits the result rows that changed in it (upserts by the key columns).
+	// Update: each epoch emits the result rows that changed in it: upserts by the key columns,
+	// and deletes of the rows that left the result.
 	Update
 	// Complete: each epoch emits the whole result table.
 	Complete
@@ -37,18 +40,35 @@ func ParseOutputMode(s string) (OutputMode, error) {
 	return 0, fmt.Errorf("unknown output_mode %q (expected append, update or complete)", s)
 }
 
-// Sink receives a continuous query's output, one epoch at a time.
+// Sink receives a continuous query's output, one epoch at a time, as weighted deltas.
 //
 // Call order: Open once, then Write for epochs in increasing order (an epoch may be written again
-// after a restart; sinks that promise exactly-once skip epochs they already hold), then Close.
-// Write borrows the records.
+// after a restart, with the same deltas; sinks that promise exactly-once skip epochs they already
+// hold), then Close.
+//
+// Ownership: Write borrows the deltas (records and weights) for the duration of the call; a sink
+// keeping a record past it Retains it.
+//
+// Weights (exec.Delta): nil weights mean every row is inserted once (+1); otherwise each row has
+// a weight, +n inserting n copies and -n retracting n copies of the row. What a sink does with
+// them depends on the mode:
+//
+//   - Append: every row is final; weights are positive (InsertedRows expands them and returns an
+//     error wrapping ErrRetractionOutsideUpdate for a negative one: an engine bug, never ignored).
+//   - Complete: the deltas are the whole result table, nil weights (validated the same way); the
+//     sink replaces its contents every epoch, even when the table is empty.
+//   - Update: the deltas are the epoch's changes: a changed row is a retraction of the old row and
+//     an insertion of the new one, a row leaving the result (a group whose count dropped to zero,
+//     a row falling out of a top-N) only a retraction. ConsolidateByKey turns them into at most one
+//     change per key: an upsert of the key's new row or a delete of the key. With keys nil (a
+//     stateless query, a join without a key) the whole row identifies it and a retraction deletes
+//     one matching copy (multiset semantics).
 type Sink interface {
 	// Open gives the output schema, the mode, and the key columns (the group-by keys, which
-	// identify a row in update mode; nil otherwise).
+	// identify a row in update mode; nil when the rows have no key).
 	Open(schema *arrow.Schema, mode OutputMode, keys []int) error
-	// Write delivers the rows of one epoch: new final rows (append), changed rows (update) or
-	// the whole result table (complete, written every epoch even when nothing changed).
-	Write(ctx context.Context, epoch int64, recs []arrow.RecordBatch) error
+	// Write delivers one epoch's deltas; see the mode rules above.
+	Write(ctx context.Context, epoch int64, deltas []exec.Delta) error
 	Close() error
 }
 

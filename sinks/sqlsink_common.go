@@ -32,7 +32,9 @@ import (
 //     zero rows updated means the epoch is already committed, the transaction is rolled back and
 //     Write returns nil (a replay). The UPDATE locks the marker row, so a concurrent writer of the
 //     same query waits for this transaction and then sees the new epoch;
-//  3. write the rows (append: insert; update: upsert by the key; complete: DELETE + insert);
+//  3. write the rows (append: insert; complete: DELETE + insert; update: the consolidated changes
+//     of ConsolidateByKey: DELETE of the deleted keys, then upsert by the key; without a key,
+//     DELETE of one matching row per deleted copy, NULL matching NULL, then insert);
 //  4. commit.
 //
 // A connection error anywhere (the commit included) makes Write retry the whole transaction after
@@ -171,8 +173,13 @@ type sqlBackend interface {
 	// uniqueKeys lists the column sets of the table's primary key and unique indexes.
 	uniqueKeys(ctx context.Context, t []string) ([][]string, error)
 	// writeRows writes one epoch's rows inside tx according to s.mode (the DELETE of complete mode
-	// has already run). recs are borrowed.
+	// and the deletes of update mode have already run): insert, or in update mode with keys
+	// upsert by the key (recs then hold at most one row per key). recs are borrowed.
 	writeRows(ctx context.Context, tx sqlTx, s *sqlSink, recs []arrow.RecordBatch) error
+	// deleteRows runs the deletes of an update-mode epoch inside tx: with keys, of the rows whose
+	// key equals one in dels; without keys, of one row equal in every column (NULL equal to NULL)
+	// per row of dels. It returns how many deletes found no row. dels is borrowed.
+	deleteRows(ctx context.Context, tx sqlTx, s *sqlSink, dels arrow.RecordBatch) (missing int64, err error)
 	// retryable says err is a lost or refused connection (or a deadlock) worth a new attempt.
 	retryable(err error) bool
 	// reset drops the pool's idle connections after a connection error.
@@ -281,9 +288,6 @@ func (s *sqlSink) resolveKeys(keys []int) error {
 	for _, k := range s.keys {
 		s.keyNames = append(s.keyNames, s.schema.Field(k).Name)
 	}
-	if s.mode == Update && len(s.keys) == 0 {
-		return fmt.Errorf("%s sink: update mode needs key columns to upsert by: set option primary_key (the query has no group-by keys)", s.b.name())
-	}
 	return nil
 }
 
@@ -325,7 +329,7 @@ func (s *sqlSink) prepareTables(ctx context.Context) error {
 	if missing := missingColumns(fieldNames(s.schema), cols, s.b.foldsColumnCase()); len(missing) > 0 {
 		return permanent(fmt.Errorf("table %s has no column(s) %s for the query's output (table columns: %s)", s.tableSQL, strings.Join(missing, ", "), strings.Join(cols, ", ")))
 	}
-	if s.mode == Update {
+	if s.mode == Update && len(s.keys) > 0 {
 		sets, err := s.b.uniqueKeys(ctx, s.opts.table)
 		if err != nil {
 			return fmt.Errorf("look up the keys of %s: %w", s.tableSQL, err)
@@ -460,26 +464,39 @@ func rowString(schema *arrow.Schema, r arrow.RecordBatch, i int) string {
 	return strings.Join(parts, ", ")
 }
 
-// Write commits the epoch's rows and its marker in one transaction, retrying on connection
-// errors until ctx ends; an epoch at or below the recorded one is skipped. recs are borrowed.
-func (s *sqlSink) Write(ctx context.Context, epoch int64, recs []arrow.RecordBatch) error {
+// Write commits the epoch's changes and its marker in one transaction, retrying on connection
+// errors until ctx ends; an epoch at or below the recorded one is skipped. deltas are borrowed.
+func (s *sqlSink) Write(ctx context.Context, epoch int64, deltas []exec.Delta) error {
 	if s.schema == nil {
 		return fmt.Errorf("%s sink: Write before Open", s.b.name())
 	}
-	for _, r := range recs {
-		if r.NumCols() != int64(s.schema.NumFields()) {
-			return fmt.Errorf("%s sink: epoch %d: record has %d columns, the schema %d", s.b.name(), epoch, r.NumCols(), s.schema.NumFields())
-		}
+	fail := func(err error) error {
+		return s.scrub(fmt.Errorf("%s sink: table %s: epoch %d: %w", s.b.name(), s.tableSQL, epoch, err))
 	}
+	var rows []arrow.RecordBatch
+	var dels arrow.RecordBatch
 	if s.mode == Update {
-		if err := s.checkKeysNotNull(recs); err != nil {
-			return s.scrub(fmt.Errorf("%s sink: table %s: epoch %d: %w", s.b.name(), s.tableSQL, epoch, err))
+		c, err := ConsolidateByKey(nil, s.schema, deltas, s.keys)
+		if err != nil {
+			return fail(err)
 		}
+		defer c.Release()
+		if err := s.checkKeysNotNull([]arrow.RecordBatch{c.Upserts, c.Deletes}); err != nil {
+			return fail(err)
+		}
+		rows, dels = []arrow.RecordBatch{c.Upserts}, c.Deletes
+	} else {
+		recs, err := InsertedRows(nil, s.schema, s.mode, deltas)
+		if err != nil {
+			return fail(err)
+		}
+		defer releaseRecords(recs)
+		rows = recs
 	}
-	return s.withRetry(ctx, "write", epoch, func(ctx context.Context) error { return s.writeOnce(ctx, epoch, recs) })
+	return s.withRetry(ctx, "write", epoch, func(ctx context.Context) error { return s.writeOnce(ctx, epoch, rows, dels) })
 }
 
-func (s *sqlSink) writeOnce(ctx context.Context, epoch int64, recs []arrow.RecordBatch) (err error) {
+func (s *sqlSink) writeOnce(ctx context.Context, epoch int64, recs []arrow.RecordBatch, dels arrow.RecordBatch) (err error) {
 	tx, err := s.b.begin(ctx)
 	if err != nil {
 		return err
@@ -507,6 +524,17 @@ func (s *sqlSink) writeOnce(ctx context.Context, epoch int64, recs []arrow.Recor
 			return fmt.Errorf("delete the previous contents: %w", err)
 		}
 	}
+	if dels != nil && dels.NumRows() > 0 {
+		missing, err := s.b.deleteRows(ctx, tx, s, dels)
+		if err != nil {
+			return err
+		}
+		if missing > 0 {
+			// The table lacks rows the query retracts: someone else changed it. The deletes that
+			// found their row are applied; the rest are reported, not retried forever.
+			s.log.Warn("update mode: deletes found no matching row (was the table changed outside the query?)", "epoch", epoch, "missing", missing)
+		}
+	}
 	if err = s.b.writeRows(ctx, tx, s, recs); err != nil {
 		return err
 	}
@@ -514,6 +542,39 @@ func (s *sqlSink) writeOnce(ctx context.Context, epoch int64, recs []arrow.Recor
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// copyGroup is a distinct row of a keyless delete record and how many copies to delete.
+type copyGroup struct {
+	row int
+	n   int64
+}
+
+// groupCopies groups the equal rows of dels (NULL equal to NULL), in order of first appearance.
+func groupCopies(dels arrow.RecordBatch) []copyGroup {
+	idx := map[string]int{}
+	var out []copyGroup
+	var buf []byte
+	cols := dels.Columns()
+	for i := 0; i < int(dels.NumRows()); i++ {
+		buf = exec.AppendRowKey(buf[:0], cols, i)
+		if g, ok := idx[string(buf)]; ok {
+			out[g].n++
+			continue
+		}
+		idx[string(buf)] = len(out)
+		out = append(out, copyGroup{row: i, n: 1})
+	}
+	return out
+}
+
+// keyRecord returns the key columns of rec as a record owned by the caller.
+func (s *sqlSink) keyRecord(rec arrow.RecordBatch) arrow.RecordBatch {
+	fields := make([]arrow.Field, len(s.keys))
+	for i, k := range s.keys {
+		fields[i] = s.schema.Field(k)
+	}
+	return exec.SelectColumns(rec, arrow.NewSchema(fields, nil), s.keys)
 }
 
 // permanentError marks an error no retry can fix.

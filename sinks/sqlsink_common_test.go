@@ -129,7 +129,7 @@ func writeRows(t testing.TB, s Sink, mem memory.Allocator, schema *arrow.Schema,
 	t.Helper()
 	rec := makeRecord(t, mem, schema, rows...)
 	defer rec.Release()
-	if err := s.Write(context.Background(), epoch, []arrow.RecordBatch{rec}); err != nil {
+	if err := s.Write(context.Background(), epoch, inserts(rec)); err != nil {
 		t.Fatalf("epoch %d: %v", epoch, err)
 	}
 }
@@ -200,7 +200,7 @@ func runSQLSinkSuite(t *testing.T, tg *sqlTarget) {
 		equalRows(t, "after replays", tg.dump(t, table, cols...), want...)
 		// A NULL key is rejected before anything is sent.
 		rec := makeRecord(t, mem, winSchema, []any{nil, w0, 1})
-		err := s.Write(context.Background(), 2, []arrow.RecordBatch{rec})
+		err := s.Write(context.Background(), 2, inserts(rec))
 		rec.Release()
 		if err == nil || !strings.Contains(err.Error(), `key column "k" is NULL`) {
 			t.Fatalf("NULL key: err = %v", err)
@@ -251,7 +251,7 @@ func runSQLSinkSuite(t *testing.T, tg *sqlTarget) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					errs[i] = s.Write(context.Background(), epoch, []arrow.RecordBatch{rec})
+					errs[i] = s.Write(context.Background(), epoch, inserts(rec))
 				}()
 			}
 			wg.Wait()
@@ -269,21 +269,18 @@ func runSQLSinkSuite(t *testing.T, tg *sqlTarget) {
 		equalRows(t, "two writers", tg.dump(t, table, cols...), want...)
 	})
 
-	t.Run("UpdateWithoutKeyFailsAtOpen", func(t *testing.T) {
+	t.Run("UpdateWithoutKeyIsAMultiset", func(t *testing.T) {
+		// Without key columns (a stateless query) update mode inserts rows as copies; deletes
+		// remove one copy each (TestSQLSinkUpdateOracle).
 		table := tg.newTable(t)
-		s, err := tg.newSink(Config{Query: table, Options: map[string]string{"url": tg.url, "table": table, "create_table": "true"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		err = s.Open(winSchema, Update, nil)
-		if err == nil || !strings.Contains(err.Error(), "primary_key") {
-			t.Fatalf("err = %v, want one naming option primary_key", err)
-		}
-		// An explicit primary_key makes it work.
-		s2 := tg.open(t, table, winSchema, Update, nil, nil, "create_table", "true", "primary_key", "k, window_start")
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
+		s := tg.open(t, table, winSchema, Update, nil, nil, "create_table", "true")
+		writeRows(t, s, mem, winSchema, 0, []any{"a", w0, 1}, []any{"a", w0, 1})
+		equalRows(t, "keyless update", tg.dump(t, table, cols...), "a|"+tsText("2024-01-01 00:00:00")+"|1", "a|"+tsText("2024-01-01 00:00:00")+"|1")
+		table = tg.newTable(t)
+		// An explicit primary_key makes the rows upserts by it.
+		s2 := tg.open(t, table, winSchema, Update, nil, nil, "create_table", "true", "primary_key", "k, window_start")
 		writeRows(t, s2, mem, winSchema, 0, []any{"a", w0, 1}, []any{"a", w0, 2})
 		equalRows(t, "upsert by primary_key", tg.dump(t, table, cols...), "a|"+tsText("2024-01-01 00:00:00")+"|2")
 	})
@@ -326,7 +323,7 @@ func runSQLSinkSuite(t *testing.T, tg *sqlTarget) {
 		rec := makeRecord(t, mem, winSchema, []any{"a", w0, 1}, []any{"b", w0, nil})
 		defer rec.Release()
 		start := time.Now()
-		err := s.Write(context.Background(), 0, []arrow.RecordBatch{rec})
+		err := s.Write(context.Background(), 0, inserts(rec))
 		if err == nil || !strings.Contains(err.Error(), table) || !strings.Contains(err.Error(), "epoch 0") {
 			t.Fatalf("NOT NULL violation: err = %v", err)
 		}
@@ -467,27 +464,5 @@ func TestRedactURL(t *testing.T) {
 		if got := RedactURL(in); got != want {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
 		}
-	}
-}
-
-// TestLastPerKey checks the PostgreSQL upsert's de-duplication against a naive last-wins scan.
-func TestLastPerKey(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	w := ts("2024-01-01 00:00:00")
-	r1 := makeRecord(t, mem, winSchema, []any{"a", w, 1}, []any{"b", w, 2}, []any{"a", w, 3})
-	r2 := makeRecord(t, mem, winSchema, []any{"b", w, 4}, []any{"c", w, 5}, []any{"a", w + 1, 6})
-	defer r1.Release()
-	defer r2.Release()
-	if sel := lastPerKey([]arrow.RecordBatch{r1}, []int{1}); len(sel) != 1 || sel[0] != (rowRef{0, 2}) {
-		t.Fatalf("key window_start only: %v", sel)
-	}
-	sel := lastPerKey([]arrow.RecordBatch{r1, r2}, []int{0, 1})
-	want := []rowRef{{0, 2}, {1, 0}, {1, 1}, {1, 2}}
-	if fmt.Sprint(sel) != fmt.Sprint(want) {
-		t.Fatalf("sel = %v, want %v", sel, want)
-	}
-	if sel := lastPerKey([]arrow.RecordBatch{r2}, []int{0, 1}); sel != nil {
-		t.Fatalf("distinct keys: sel = %v, want nil", sel)
 	}
 }
