@@ -29,8 +29,9 @@ func TestExplainCreateShowsTheStreamingPlan(t *testing.T) {
 		want []string
 	}{
 		{"EXPLAIN CREATE MATERIALIZED VIEW mv AS SELECT n, COUNT(*) FROM (SELECT k, COUNT(*) AS n FROM ev GROUP BY k) AS t GROUP BY n", []string{
-			"StreamingQuery sink=memory output_mode=complete",
-			"Aggregate group=[n] aggs=[count(*)]  [operator: RetractingAggregate; emits: the whole table; state: per group",
+			"StreamingQuery sink=memory output_mode=update trigger=continuous micro-batches keys=[n]",
+			"ResultTable  [emits: insertions and retractions (the whole table again after a restart); state: the result rows and their counts]",
+			"Aggregate group=[n] aggs=[count(*)]  [operator: RetractingAggregate; emits: insertions and retractions; state: per group",
 			"Aggregate group=[k] aggs=[count(*)]  [operator: RetractingAggregate; emits: insertions and retractions; state:",
 			"StreamScan ev [k, v, ts]  [emits: final rows; watermark: tracks max(ts) - delay]",
 		}},

@@ -312,7 +312,7 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 	q, err := incremental.Start(incremental.Config{
 		Name: s.Name, Plan: plan, Mode: mode, Sink: sink, SinkName: rq.sink, Inputs: inputs,
 		Trigger: trigger, Clock: e.opts.Clock, Mem: e.opts.Allocator, Logger: e.opts.Logger,
-		Checkpoint: rq.checkpoint, SQL: s.QueryText, Fault: faultHook(s.Name), BadRecords: bad,
+		Checkpoint: rq.checkpoint, SQL: s.QueryText, Fault: faultHook(s.Name), BadRecords: bad, VolatileSink: s.View,
 		OnProgress: e.progressHook(s.Name),
 	})
 	if err != nil {
@@ -355,6 +355,12 @@ func (e *Engine) sinkSettings(s *sql.CreateSink, opts map[string]string, plan pl
 			if k != "trigger" && k != "checkpoint" {
 				return 0, "", nil, fmt.Errorf("materialized view %s: unknown option %q (a view takes trigger and checkpoint; it always holds the complete result)", s.Name, k)
 			}
+		}
+		// A view applies its query's changes (update mode: upserts and deletes by key), unless
+		// the query can only run in complete mode (ORDER BY / LIMIT over an aggregation), whose
+		// result the view replaces every epoch.
+		if _, err := incremental.BuildPlan(plan, sinks.Update, e.watermarked); err == nil {
+			return sinks.Update, "", nil, nil
 		}
 		if hasAggregate(plan) {
 			return sinks.Complete, "", nil, nil
@@ -664,15 +670,20 @@ func (e *Engine) explainSink(s *sql.CreateSink, plan planner.Node) (string, erro
 		sink = "memory"
 	}
 	trigger, _ := incremental.ParseTrigger(opts["trigger"])
-	watermarked := func(sc *planner.Scan, col int) bool {
-		src, ok := sc.Source.(*source)
-		return ok && src.timeCol >= 0 && src.timeCol == col
-	}
-	a, err := incremental.Check(plan, mode, watermarked)
+	a, err := incremental.Check(plan, mode, e.watermarked)
 	if err != nil {
 		return "", err
 	}
+	if s.View {
+		a.Plan.KeepResult()
+	}
 	return a.Plan.Explain(sink, trigger), nil
+}
+
+// watermarked says whether a scan's column is its source's declared watermark column.
+func (e *Engine) watermarked(sc *planner.Scan, col int) bool {
+	src, ok := sc.Source.(*source)
+	return ok && src.timeCol >= 0 && src.timeCol == col
 }
 
 // faultHook returns the test-only fault hook of a query: with STREAMSQL_TEST_FAULT set to

@@ -553,7 +553,26 @@ func (r *RetractingAggregate) closed(g *retractGroup, wm watermark.Time) bool {
 	return r.opts.EventTimeCol >= 0 && (wm == watermark.MaxTime || g.evt <= int64(wm))
 }
 
+// global reports an aggregate without GROUP BY: its one group exists even without rows (count 0,
+// NULL sums), as in a batch query, so it is never forgotten.
+func (r *RetractingAggregate) global() bool { return len(r.groupCols) == 0 }
+
+// ensureGlobal creates the group of an aggregate without GROUP BY (before the first Flush, or
+// after a restore of an operator that had none).
+func (r *RetractingAggregate) ensureGlobal() {
+	if !r.global() || len(r.groups) > 0 {
+		return
+	}
+	g := &retractGroup{key: "", accs: make([]retractAcc, len(r.aggs)), evt: math.MaxInt64, seq: r.seq}
+	r.seq++
+	r.groups[""] = g
+	r.order = append(r.order, g)
+	g.changed = true
+	r.changed = append(r.changed, g)
+}
+
 func (r *RetractingAggregate) Flush(ctx *Ctx, wm watermark.Time, emit Emit) error {
+	r.ensureGlobal()
 	b := newDeltaBuilder(ctx, r.out)
 	defer b.release()
 	switch r.opts.Emit {
@@ -564,7 +583,7 @@ func (r *RetractingAggregate) Flush(ctx *Ctx, wm watermark.Time, emit Emit) erro
 				continue
 			}
 			var next []Datum
-			if g.rows > 0 {
+			if g.rows > 0 || r.global() {
 				var err error
 				if next, err = r.row(g); err != nil {
 					return err
@@ -584,7 +603,7 @@ func (r *RetractingAggregate) Flush(ctx *Ctx, wm watermark.Time, emit Emit) erro
 				}
 			}
 			g.last = next
-			if g.rows == 0 {
+			if next == nil {
 				r.forget(g)
 			}
 		}
@@ -592,7 +611,7 @@ func (r *RetractingAggregate) Flush(ctx *Ctx, wm watermark.Time, emit Emit) erro
 	case AggEmitAll:
 		for _, g := range r.changed {
 			g.changed = false
-			if g.rows == 0 {
+			if g.rows == 0 && !r.global() {
 				r.forget(g)
 			}
 		}
@@ -645,7 +664,7 @@ func (r *RetractingAggregate) Flush(ctx *Ctx, wm watermark.Time, emit Emit) erro
 }
 
 func (r *RetractingAggregate) forget(g *retractGroup) {
-	if !g.dead {
+	if !g.dead && !r.global() {
 		g.dead = true
 		delete(r.groups, g.key)
 	}

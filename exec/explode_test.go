@@ -148,11 +148,16 @@ func TestExplodeErrors(t *testing.T) {
 	ctx, mem := opCtx()
 	rec := opRecord(t, mem, in, [][]exec.Datum{{[]exec.Datum{int64(1)}}})
 	wb := array.NewInt64Builder(mem)
-	wb.Append(1)
+	wb.Append(-1)
 	w := wb.NewInt64Array()
 	wb.Release()
-	if err := e.Push(ctx, 0, exec.Delta{Rec: rec, Weights: w}, func(exec.Delta) error { return nil }); err == nil {
-		t.Fatal("weighted rows accepted")
+	// A retraction of a row retracts its elements (see weights_test.go).
+	var got []int64
+	if err := e.Push(ctx, 0, exec.Delta{Rec: rec, Weights: w}, func(d exec.Delta) error {
+		got = append(got, d.Weights.Int64Values()...)
+		return nil
+	}); err != nil || len(got) != 1 || got[0] != -1 {
+		t.Fatalf("weighted explode: %v, weights %v", err, got)
 	}
 	rec.Release()
 	w.Release()

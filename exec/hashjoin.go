@@ -76,10 +76,10 @@ func NewHashJoin(kind JoinKind, left, right *arrow.Schema, leftKeys, rightKeys [
 func (j *HashJoin) Schema() *arrow.Schema { return j.schema }
 
 func (j *HashJoin) Push(ctx *Ctx, input int, d Delta, emit Emit) error {
-	if d.Weights != nil {
-		return fmt.Errorf("internal: hash join received weighted rows")
-	}
 	if input == 1 {
+		if d.Weights != nil {
+			return fmt.Errorf("internal: hash join received weighted rows on its build side")
+		}
 		if j.build != nil {
 			return fmt.Errorf("internal: hash join build input pushed after probing started")
 		}
@@ -90,7 +90,7 @@ func (j *HashJoin) Push(ctx *Ctx, input int, d Delta, emit Emit) error {
 	if err := j.finishBuild(ctx); err != nil {
 		return err
 	}
-	return j.probe(ctx, d.Rec, emit)
+	return j.probe(ctx, d.Rec, d.Weights, emit)
 }
 
 func (j *HashJoin) finishBuild(ctx *Ctx) error {
@@ -191,7 +191,10 @@ func appendKeyValue(buf []byte, c arrow.Array, r int) []byte {
 	return append(buf, s...)
 }
 
-func (j *HashJoin) probe(ctx *Ctx, rec arrow.RecordBatch, emit Emit) error {
+// probe joins rec with the build side. With weights (a stream-static join over a stream that
+// retracts rows), every joined or NULL-padded row carries its probe row's weight: the join is
+// linear in the probe side, so a retraction in is the retraction of the rows it joined.
+func (j *HashJoin) probe(ctx *Ctx, rec arrow.RecordBatch, weights *array.Int64, emit Emit) error {
 	n := int(rec.NumRows())
 	keyCols := columnsOf(rec, j.leftKeys)
 	var probeIdx, buildIdx []int64
@@ -200,7 +203,7 @@ func (j *HashJoin) probe(ctx *Ctx, rec arrow.RecordBatch, emit Emit) error {
 		if len(probeIdx) == 0 {
 			return nil
 		}
-		err := j.emitPairs(ctx, rec, probeIdx, buildIdx, matched, emit)
+		err := j.emitPairs(ctx, rec, weights, probeIdx, buildIdx, matched, emit)
 		probeIdx, buildIdx = probeIdx[:0], buildIdx[:0]
 		return err
 	}
@@ -243,21 +246,43 @@ func (j *HashJoin) probe(ctx *Ctx, rec arrow.RecordBatch, emit Emit) error {
 		return err
 	}
 	defer out.Release()
-	return emit(Delta{Rec: out})
+	w := gatherWeights(ctx, weights, probeIdx)
+	if w != nil {
+		defer w.Release()
+	}
+	return emit(Delta{Rec: out, Weights: w})
+}
+
+// gatherWeights returns the weights of rows idx (nil when weights is nil), owned by the caller.
+func gatherWeights(ctx *Ctx, weights *array.Int64, idx []int64) *array.Int64 {
+	if weights == nil {
+		return nil
+	}
+	b := array.NewInt64Builder(ctx.Mem)
+	defer b.Release()
+	b.Reserve(len(idx))
+	for _, i := range idx {
+		b.UnsafeAppend(weights.Value(int(i)))
+	}
+	return b.NewInt64Array()
 }
 
 // emitPairs emits the candidate pairs that pass the residual and marks their probe rows matched.
-func (j *HashJoin) emitPairs(ctx *Ctx, rec arrow.RecordBatch, probeIdx, buildIdx []int64, matched []bool, emit Emit) error {
+func (j *HashJoin) emitPairs(ctx *Ctx, rec arrow.RecordBatch, weights *array.Int64, probeIdx, buildIdx []int64, matched []bool, emit Emit) error {
 	out, err := j.joined(ctx, rec, probeIdx, buildIdx)
 	if err != nil {
 		return err
 	}
 	defer out.Release()
+	w := gatherWeights(ctx, weights, probeIdx)
+	if w != nil {
+		defer w.Release()
+	}
 	if j.residual == nil {
 		for _, p := range probeIdx {
 			matched[p] = true
 		}
-		return emit(Delta{Rec: out})
+		return emit(Delta{Rec: out, Weights: w})
 	}
 	mask, err := j.residual.Eval(ctx, out)
 	if err != nil {
@@ -279,7 +304,12 @@ func (j *HashJoin) emitPairs(ctx *Ctx, rec arrow.RecordBatch, probeIdx, buildIdx
 	if kept.NumRows() == 0 {
 		return nil
 	}
-	return emit(Delta{Rec: kept})
+	if w != nil && kept.NumRows() != out.NumRows() {
+		fw := filterWeights(ctx, w, mask, int(kept.NumRows()))
+		defer fw.Release()
+		w = fw
+	}
+	return emit(Delta{Rec: kept, Weights: w})
 }
 
 // joined gathers probe rows and build rows (index -1: NULLs) side by side.

@@ -62,3 +62,37 @@ func TestStatelessOperatorsCarryWeights(t *testing.T) {
 		t.Errorf("explode emitted %v", got)
 	}
 }
+
+// TestHashJoinProbeCarriesWeights: a stream-static join is linear in its stream (probe) side:
+// every joined and NULL-padded row carries its probe row's weight, residual or not.
+func TestHashJoinProbeCarriesWeights(t *testing.T) {
+	left, right := opSchema(exec.Int64, exec.String), opSchema(exec.Int64, exec.String)
+	for _, residual := range []bool{false, true} {
+		var res exec.Expr
+		if residual {
+			res = opCall(t, "<>", opCol(1, exec.String), opLit("zz", exec.String))
+		}
+		j, err := exec.NewHashJoin(exec.JoinLeft, left, right, []int{0}, []int{0}, res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, mem := opCtx()
+		build := opRecord(t, mem, right, [][]exec.Datum{{int64(1), "x"}, {int64(1), "y"}})
+		if err := j.Push(ctx, 1, exec.Delta{Rec: build}, nil); err != nil {
+			t.Fatal(err)
+		}
+		build.Release()
+		got := weightedRows(t, j, left, [][]exec.Datum{{int64(1), "a"}, {int64(2), "b"}, {int64(1), "zz"}}, []int64{-1, 2, 1})
+		want := "[-1 [1 a 1 x] -1 [1 a 1 y] +2 [2 b <nil> <nil>]]"
+		if residual {
+			want = "[-1 [1 a 1 x] -1 [1 a 1 y] +2 [2 b <nil> <nil>] +1 [1 zz <nil> <nil>]]"
+		} else {
+			want = "[-1 [1 a 1 x] -1 [1 a 1 y] +1 [1 zz 1 x] +1 [1 zz 1 y] +2 [2 b <nil> <nil>]]"
+		}
+		if fmt.Sprint(got) != want {
+			t.Errorf("residual %v: emitted %v\nwant %s", residual, got, want)
+		}
+		j.Close()
+		opAssertNoLeak(t, mem)
+	}
+}

@@ -101,8 +101,9 @@ func traceColumn(n planner.Node, col int, watermarked func(*planner.Scan, int) b
 }
 
 // outputKeys finds which output columns carry the aggregate's group keys (and session bounds), by
-// following plain column references from the root down to the aggregate.
-func outputKeys(root planner.Node, agg *planner.Aggregate) []int {
+// following plain column references from the root down to the aggregate. complete says every
+// group column (at least one) reaches the output, so the keys identify an output row.
+func outputKeys(root planner.Node, agg *planner.Aggregate) (keys []int, complete bool) {
 	nKeys := len(agg.Groups)
 	if agg.Session != nil {
 		nKeys += 2
@@ -128,25 +129,23 @@ func outputKeys(root planner.Node, agg *planner.Aggregate) []int {
 		}
 		return -1
 	}
-	var keys []int
+	seen := map[int]bool{}
 	for i := range root.Columns() {
 		if o := origin(root, i); o >= 0 && o < nKeys {
 			keys = append(keys, i)
+			seen[o] = true
 		}
 	}
-	return keys
+	return keys, nKeys > 0 && len(seen) == nKeys
 }
 
-// checkJoin allows a join of a stream with a static table (Spark's stream-static join): every
-// epoch joins its new rows with the table as it is then, so no join state is kept. The stream
-// must be on the preserved side of an outer join; stream-stream joins need state and watermarks
-// on both sides and are not supported yet.
+// checkJoin checks a join of a stream with a static table (Spark's stream-static join): the
+// stream must be on the preserved side of an outer join, since the table's unmatched rows would
+// have to be retracted when a stream row arrives and they are not kept. Joins of two streams keep
+// both sides and allow every kind.
 func checkJoin(j *planner.Join) error {
 	ls, rs := len(planner.StreamingScans(j.Left)) > 0, len(planner.StreamingScans(j.Right)) > 0
-	switch {
-	case ls && rs:
-		return fmt.Errorf("joins of two streams are not supported yet (%s); join a stream with a table", j.Describe())
-	case !ls && !rs:
+	if ls == rs {
 		return nil
 	}
 	switch j.Kind {

@@ -177,7 +177,7 @@ func (q *Query) restore() error {
 			return err
 		}
 		q.epoch = lastCommit + 1
-		q.reemit = q.cfg.Mode == sinks.Complete
+		q.reemit = q.cfg.Mode == sinks.Complete || q.analysis.Plan.Result != nil
 	}
 	if lastOffsets > lastCommit {
 		// The epoch running at the crash: re-run it with the same ranges.

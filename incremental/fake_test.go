@@ -2,6 +2,7 @@ package incremental
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,15 +114,21 @@ func (f *fakeSink) Open(_ *arrow.Schema, mode sinks.OutputMode, keys []int) erro
 	return nil
 }
 
-func (f *fakeSink) Write(_ context.Context, epoch int64, recs []arrow.RecordBatch) error {
+// Write records each row as "<weight> <cells>" (weight +1 for nil weights).
+func (f *fakeSink) Write(_ context.Context, epoch int64, deltas []exec.Delta) error {
 	var rows []string
-	for _, r := range recs {
+	for _, d := range deltas {
+		r := d.Rec
 		for i := 0; i < int(r.NumRows()); i++ {
 			cells := make([]string, r.NumCols())
 			for c := range cells {
 				cells[c] = exec.FormatValue(r.Column(c), i)
 			}
-			rows = append(rows, strings.Join(cells, "|"))
+			w := int64(1)
+			if d.Weights != nil {
+				w = d.Weights.Value(i)
+			}
+			rows = append(rows, fmt.Sprintf("%+d %s", w, strings.Join(cells, "|")))
 		}
 	}
 	sort.Strings(rows)

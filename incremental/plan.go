@@ -55,7 +55,8 @@ type Op struct {
 
 	aggEmit    exec.AggEmit
 	retracting bool
-	eventTime  int // event-time group column of an aggregate (-1: none)
+	symmetric  bool // a join of two streams
+	eventTime  int  // event-time group column of an aggregate (-1: none)
 }
 
 // Plan is the streaming plan of a continuous query in one output mode.
@@ -66,6 +67,10 @@ type Plan struct {
 	Keys []int
 	// Aggregate is the last aggregate of the plan (nil for a query without one).
 	Aggregate *planner.Aggregate
+	// Result, when set, puts an exec.ResultTable at the root: complete mode over a query whose
+	// root emits rows or changes (it re-emits the table it keeps), or update mode into a sink
+	// that forgets its contents on a restart (see KeepResult).
+	Result *exec.ResultEmit
 
 	ops map[planner.Node]*Op
 }
@@ -76,14 +81,16 @@ type planBuilder struct {
 	watermarked func(*planner.Scan, int) bool
 	ops         map[planner.Node]*Op
 	aggs        []*planner.Aggregate
+	// retract forces these aggregates to emit retractions (their upserts would have no key).
+	retract map[*planner.Aggregate]bool
 }
 
 // BuildPlan derives the streaming plan of a bound, optimized plan in mode, refusing, with a
 // message naming the operator and the mode, whatever cannot run incrementally. watermarked
 // reports whether an input column (by scan and column index) carries a declared watermark.
 func BuildPlan(plan planner.Node, mode sinks.OutputMode, watermarked func(s *planner.Scan, col int) bool) (*Plan, error) {
-	b := &planBuilder{mode: mode, watermarked: watermarked, ops: map[planner.Node]*Op{}}
-	root, err := b.build(plan, true)
+	b := &planBuilder{mode: mode, watermarked: watermarked, ops: map[planner.Node]*Op{}, retract: map[*planner.Aggregate]bool{}}
+	root, err := b.build(plan, true, false)
 	if err != nil {
 		return nil, err
 	}
@@ -91,11 +98,38 @@ func BuildPlan(plan planner.Node, mode sinks.OutputMode, watermarked func(s *pla
 	if len(b.aggs) > 0 {
 		p.Aggregate = b.aggs[0]
 	}
+	if p.Aggregate != nil {
+		var complete bool
+		p.Keys, complete = outputKeys(plan, p.Aggregate)
+		if !complete {
+			// Rows the sink cannot tell apart by key: no keys; the sink matches whole rows, so
+			// an aggregate emitting upserts must emit retractions instead.
+			p.Keys = nil
+			if root.Emits == EmitUpserts {
+				b.retract[p.Aggregate] = true
+				return b.rebuild(plan)
+			}
+		}
+	}
 	if err := p.checkMode(); err != nil {
 		return nil, err
 	}
-	if p.Aggregate != nil {
-		p.Keys = outputKeys(plan, p.Aggregate)
+	return p, nil
+}
+
+// rebuild builds the plan again with b.retract in force.
+func (b *planBuilder) rebuild(plan planner.Node) (*Plan, error) {
+	b.ops, b.aggs = map[planner.Node]*Op{}, nil
+	root, err := b.build(plan, true, false)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Root: root, Mode: b.mode, ops: b.ops}
+	if len(b.aggs) > 0 {
+		p.Aggregate = b.aggs[0]
+	}
+	if err := p.checkMode(); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -111,21 +145,31 @@ func (p *Plan) checkMode() error {
 		}
 		if root.Emits == EmitChanges {
 			op := lastRetracting(root)
-			return fmt.Errorf("output_mode = 'append' is not supported for %s: it retracts rows it emitted (an aggregation over a stream changes its rows as data arrives); use update or complete", op.Node.Describe())
+			why := "an aggregation over a stream changes its rows as data arrives"
+			if _, ok := op.Node.(*planner.Join); ok {
+				why = "an outer join retracts a NULL-padded row when its first match arrives"
+			}
+			return fmt.Errorf("output_mode = 'append' is not supported for %s: it retracts rows it emitted (%s); use update or complete", op.Node.Describe(), why)
 		}
 	case sinks.Update:
 		switch root.Emits {
 		case EmitFinal, EmitUpserts:
 			return nil
 		case EmitChanges:
-			op := lastRetracting(root)
-			return fmt.Errorf("output_mode = 'update' is not supported yet for %s: it retracts rows, which the sinks cannot delete yet; use complete (a materialized view holds the complete result)", op.Node.Describe())
-		}
-	case sinks.Complete:
-		if root.Emits == EmitTable {
+			// The sink consolidates the epoch's changes per key (or per whole row without
+			// keys) into upserts and deletes.
 			return nil
 		}
-		return fmt.Errorf("output_mode = 'complete' needs an aggregation: a query without one has no result table to re-emit; use append or update")
+	case sinks.Complete:
+		switch root.Emits {
+		case EmitTable:
+			return nil
+		case EmitFinal, EmitChanges:
+			// The result table is kept at the root and re-emitted every epoch.
+			e := exec.ResultEmitTable
+			p.Result = &e
+			return nil
+		}
 	}
 	return fmt.Errorf("output_mode = '%s' cannot run %s", p.Mode, root.Node.Describe())
 }
@@ -144,8 +188,10 @@ func lastRetracting(op *Op) *Op {
 }
 
 // build derives the Op of n. last says no stateful operator is above n (only projections and
-// filters), so n's emission can be what the output mode wants rather than changes for a consumer.
-func (b *planBuilder) build(n planner.Node, last bool) (*Op, error) {
+// filters), so n's emission can be what the output mode wants rather than changes for a consumer;
+// filtered says a filter is among them (a HAVING: an upsert it drops would leave the key's old
+// row in the sink, so the aggregate below must retract instead).
+func (b *planBuilder) build(n planner.Node, last, filtered bool) (*Op, error) {
 	if err := checkSubqueries(n); err != nil {
 		return nil, err
 	}
@@ -153,7 +199,9 @@ func (b *planBuilder) build(n planner.Node, last bool) (*Op, error) {
 	b.ops[n] = op
 	childLast := last
 	switch n.(type) {
-	case *planner.Filter, *planner.Project:
+	case *planner.Filter:
+		filtered = true
+	case *planner.Project:
 	case *planner.Sort, *planner.Limit:
 		// A sort or LIMIT re-runs over the complete result each epoch: the nodes under it are
 		// still the last stateful ones.
@@ -161,7 +209,7 @@ func (b *planBuilder) build(n planner.Node, last bool) (*Op, error) {
 		childLast = false
 	}
 	for _, c := range n.Children() {
-		in, err := b.build(c, childLast)
+		in, err := b.build(c, childLast, filtered)
 		if err != nil {
 			return nil, err
 		}
@@ -184,7 +232,7 @@ func (b *planBuilder) build(n planner.Node, last bool) (*Op, error) {
 	case *planner.Join:
 		return op, b.join(op, x)
 	case *planner.Aggregate:
-		return op, b.aggregate(op, x, last)
+		return op, b.aggregate(op, x, last, filtered)
 	case *planner.Sort, *planner.Limit:
 		in := op.Inputs[0]
 		if b.mode != sinks.Complete || in.Emits != EmitTable {
@@ -192,10 +240,7 @@ func (b *planBuilder) build(n planner.Node, last bool) (*Op, error) {
 			if _, ok := n.(*planner.Limit); ok {
 				what = "LIMIT"
 			}
-			if in.Emits == EmitTable || in.Emits == EmitUpserts || in.Emits == EmitChanges || hasAggregate(in.Node) {
-				return nil, fmt.Errorf("%s a stream (%s) needs output_mode = 'complete' after an aggregation; %s mode cannot sort rows that keep arriving", what, n.Describe(), b.mode)
-			}
-			return nil, fmt.Errorf("sorting or LIMIT on a stream (%s) needs an aggregation and output_mode = 'complete'", n.Describe())
+			return nil, fmt.Errorf("%s a stream (%s) needs output_mode = 'complete' after an aggregation; %s mode cannot sort rows that keep arriving", what, n.Describe(), b.mode)
 		}
 		op.Emits = EmitTable
 	default:
@@ -247,15 +292,30 @@ func (b *planBuilder) union(op *Op, u *planner.Union) error {
 
 // join: a stream joins a static table (Spark's stream-static join): every epoch joins its new
 // rows (insertions and retractions alike: the join is linear in the stream) with the table as it
-// is then, so no join state is kept. The stream must be on the preserved side of an outer join.
+// is then, so no join state is kept; the stream must be on the preserved side of an outer join.
+// Two streams join in a symmetric hash join keeping both inputs: ΔA⋈B + A⋈ΔB + ΔA⋈ΔB. An inner
+// join of two streams of final rows emits final rows; an outer join retracts a NULL-padded row
+// when its first match arrives, so it emits changes.
 func (b *planBuilder) join(op *Op, j *planner.Join) error {
 	if err := checkJoin(j); err != nil {
 		return err
 	}
 	l, r := op.Inputs[0], op.Inputs[1]
+	for _, in := range op.Inputs {
+		if in.Emits == EmitUpserts || in.Emits == EmitTable {
+			return fmt.Errorf("internal: join input emits %s", in.Emits)
+		}
+	}
 	switch {
 	case l.Emits != EmitStatic && r.Emits != EmitStatic:
-		return fmt.Errorf("joins of two streams are not supported yet (%s); join a stream with a table", j.Describe())
+		op.Operator = "SymmetricHashJoin"
+		op.State = "every row of both inputs, by join key (with match counts on an outer side)"
+		op.Emits = EmitFinal
+		if l.Emits == EmitChanges || r.Emits == EmitChanges || j.Kind == planner.LeftJoin || j.Kind == planner.RightJoin {
+			op.Emits = EmitChanges
+		}
+		op.symmetric = true
+		return nil
 	case l.Emits != EmitStatic:
 		op.Emits = l.Emits
 	default:
@@ -266,7 +326,7 @@ func (b *planBuilder) join(op *Op, j *planner.Join) error {
 	return nil
 }
 
-func (b *planBuilder) aggregate(op *Op, a *planner.Aggregate, last bool) error {
+func (b *planBuilder) aggregate(op *Op, a *planner.Aggregate, last, filtered bool) error {
 	in := op.Inputs[0]
 	b.aggs = append([]*planner.Aggregate{a}, b.aggs...) // the last aggregate first
 	windowWM := a.Windowed && traceWindowWatermark(a, b.watermarked)
@@ -303,7 +363,7 @@ func (b *planBuilder) aggregate(op *Op, a *planner.Aggregate, last bool) error {
 	if windowWM {
 		op.Watermark = "drops rows whose window_end <= watermark; evicts groups whose window_end <= watermark"
 	}
-	retracting := in.Emits == EmitChanges || !last
+	retracting := in.Emits == EmitChanges || !last || (filtered && b.mode == sinks.Update) || b.retract[a]
 	if retracting {
 		op.retracting = true
 		op.Operator = "RetractingAggregate"
@@ -341,6 +401,15 @@ func (b *planBuilder) aggregate(op *Op, a *planner.Aggregate, last bool) error {
 // traceWindowWatermark checks that the WindowAssign under agg reads a watermarked column.
 func traceWindowWatermark(agg *planner.Aggregate, watermarked func(*planner.Scan, int) bool) bool {
 	return windowHasWatermark(agg, watermarked)
+}
+
+// KeepResult keeps the result table at the root of an update-mode plan, for a sink that forgets
+// its contents on a restart (an in-memory view): after a restore the table is emitted again.
+func (p *Plan) KeepResult() {
+	if p.Mode == sinks.Update && p.Result == nil {
+		e := exec.ResultEmitChanges
+		p.Result = &e
+	}
 }
 
 // Explain renders the plan: the sink line, then one line per node with its operator, what it
@@ -381,7 +450,16 @@ func (p *Plan) Explain(sink string, trigger Trigger) string {
 			walk(in, depth+1)
 		}
 	}
-	walk(p.Root, 0)
+	depth := 0
+	if p.Result != nil {
+		emits := "the whole table"
+		if *p.Result == exec.ResultEmitChanges {
+			emits = p.Root.Emits.String() + " (the whole table again after a restart)"
+		}
+		fmt.Fprintf(&sb, "  ResultTable  [emits: %s; state: the result rows and their counts]\n", emits)
+		depth = 1
+	}
+	walk(p.Root, depth)
 	return strings.TrimRight(sb.String(), "\n")
 }
 
@@ -426,6 +504,26 @@ func (ph *physical) Aggregate(a *planner.Aggregate, in *arrow.Schema, groupCols 
 	}
 	ph.stateful = append(ph.stateful, planner.StatefulOperator{Name: a.Describe(), Op: x})
 	return x, nil
+}
+
+func (ph *physical) Join(j *planner.Join, kind planner.JoinKind, left, right *arrow.Schema, leftKeys, rightKeys []int, residual exec.Expr) (exec.Operator, []int, error) {
+	op := ph.plan.ops[j]
+	if op == nil {
+		return nil, nil, fmt.Errorf("internal: %s is not in the streaming plan", j.Describe())
+	}
+	if !op.symmetric {
+		return planner.BatchPhysical{}.Join(j, kind, left, right, leftKeys, rightKeys, residual)
+	}
+	sk := exec.StreamJoinInner
+	if kind == planner.LeftJoin {
+		sk = exec.StreamJoinLeft
+	}
+	x, err := exec.NewSymmetricHashJoin(sk, left, right, leftKeys, rightKeys, residual, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	ph.stateful = append(ph.stateful, planner.StatefulOperator{Name: j.Describe(), Op: x})
+	return x, nil, nil
 }
 
 // closesOnWatermark reports whether some operator closes or evicts state when the watermark

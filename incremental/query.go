@@ -59,6 +59,9 @@ type Config struct {
 	// BadRecords, if set, receives the inputs' bad records (the engine wires its Reporter into
 	// the sources); the driver commits its dead letters with each epoch.
 	BadRecords *BadRecords
+	// VolatileSink says the sink forgets its contents when the query restarts (an in-memory
+	// view): in update mode the query keeps its result table to emit it again after a restore.
+	VolatileSink bool
 	// Fault, if set, is called at named points of the epoch protocol ("after_offsets",
 	// "after_sink", "after_state", "after_commit"): the crash tests kill the process there.
 	Fault func(point string, epoch int64)
@@ -152,6 +155,9 @@ func Start(cfg Config) (*Query, error) {
 		return nil, err
 	}
 	q.analysis = analysis
+	if cfg.VolatileSink {
+		analysis.Plan.KeepResult()
+	}
 	q.physical = &physical{plan: analysis.Plan, leaf: func(s *planner.Scan) (exec.Source, error) {
 		st, ok := byName[s.Table]
 		if !ok {
@@ -163,6 +169,19 @@ func Start(cfg Config) (*Query, error) {
 	tree, err := low.Lower(cfg.Plan)
 	if err != nil {
 		return nil, err
+	}
+	if r := analysis.Plan.Result; r != nil {
+		var upsert []int
+		if analysis.Plan.Root.Emits == EmitUpserts {
+			upsert = analysis.Keys
+		}
+		rt, err := exec.NewResultTable(tree.Schema(), *r, upsert)
+		if err != nil {
+			tree.Close()
+			return nil, err
+		}
+		tree = &exec.Tree{Op: rt, Inputs: []*exec.Tree{tree}}
+		q.physical.stateful = append(q.physical.stateful, planner.StatefulOperator{Name: "ResultTable", Op: rt})
 	}
 	q.tree = tree
 	if cfg.Checkpoint != "" {
@@ -365,7 +384,9 @@ func (q *Query) Step(ctx context.Context) (ran bool, err error) {
 	// the watermark neither drops late rows nor closes state there; it is still tracked and
 	// reported.
 	opWM := wm
-	if q.cfg.Mode == sinks.Complete {
+	if q.cfg.Mode == sinks.Complete || q.cfg.VolatileSink {
+		// A materialized view holds the complete result, late rows included, whatever mode
+		// carries the changes into it.
 		opWM = watermark.MinTime
 	}
 	ectx.Watermark = opWM

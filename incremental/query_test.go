@@ -38,10 +38,10 @@ func TestQueryRunsAChainedAggregation(t *testing.T) {
 		rows [][2]any
 		want string
 	}{
-		{[][2]any{{"a", 1}, {"b", 1}}, "1|2"},
-		{[][2]any{{"a", 2}}, "1|1 2|1"},
-		{[][2]any{{"b", 2}, {"c", 1}}, "1|1 2|2"},
-		{[][2]any{{"a", 3}, {"b", 3}, {"c", 3}}, "2|1 3|2"},
+		{[][2]any{{"a", 1}, {"b", 1}}, "+1 1|2"},
+		{[][2]any{{"a", 2}}, "+1 1|1 +1 2|1"},
+		{[][2]any{{"b", 2}, {"c", 1}}, "+1 1|1 +1 2|2"},
+		{[][2]any{{"a", 3}, {"b", 3}, {"c", 3}}, "+1 2|1 +1 3|2"},
 	}
 	for i, e := range epochs {
 		stream.push(t, e.rows...)
@@ -61,15 +61,44 @@ func TestQueryRunsAChainedAggregation(t *testing.T) {
 	if !sink.closed {
 		t.Error("Stop did not close the sink")
 	}
-	// The same plan in the other modes is refused, naming the operator.
-	for mode, want := range map[sinks.OutputMode]string{
-		sinks.Update: "'update' is not supported yet for Aggregate group=[n] aggs=[count(*)]",
-		sinks.Append: "'append' is not supported for an aggregation without a time window",
+	// In append mode it is refused, naming the operator and the mode.
+	_, err = Start(Config{Name: "q", Plan: countOfCounts(scan), Mode: sinks.Append, Sink: &fakeSink{},
+		Inputs: []*Input{{Name: "s", Stream: &memStream{schema: stream.schema}, TimeCol: -1}}, Trigger: Trigger{Manual: true}})
+	if want := "'append' is not supported for an aggregation without a time window and a watermark (Aggregate group=[k]"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("append mode: %v, want %q", err, want)
+	}
+}
+
+// TestQueryUpdateModeRetracts: in update mode the sink gets each epoch's changes, the retraction
+// of a row that changed or left the result and the insertion of its new row, keyed by the outer
+// group column.
+func TestQueryUpdateModeRetracts(t *testing.T) {
+	scan := streamScan("s")
+	stream := &memStream{schema: scan.Source.Schema()}
+	sink := &fakeSink{}
+	q, err := Start(Config{Name: "q", Plan: countOfCounts(scan), Mode: sinks.Update, Sink: sink,
+		Inputs: []*Input{{Name: "s", Stream: stream, TimeCol: -1}}, Trigger: Trigger{Manual: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop()
+	if len(sink.keys) != 1 || sink.keys[0] != 0 {
+		t.Errorf("sink keys %v, want [0] (the outer group column n)", sink.keys)
+	}
+	for i, e := range []struct {
+		rows [][2]any
+		want string
+	}{
+		{[][2]any{{"a", 1}, {"b", 1}}, "+1 1|2"},
+		{[][2]any{{"a", 2}}, "+1 1|1 +1 2|1 -1 1|2"},
+		{[][2]any{{"b", 2}}, "+1 2|2 -1 1|1 -1 2|1"}, // bucket 1 empties: a retraction alone
 	} {
-		_, err := Start(Config{Name: "q", Plan: countOfCounts(scan), Mode: mode, Sink: &fakeSink{},
-			Inputs: []*Input{{Name: "s", Stream: &memStream{schema: stream.schema}, TimeCol: -1}}, Trigger: Trigger{Manual: true}})
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s mode: %v, want %q", mode, err, want)
+		stream.push(t, e.rows...)
+		if err := q.ProcessAllAvailable(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(sink.epochs[int64(i)], " "); got != e.want {
+			t.Errorf("epoch %d: the sink got %q, want %q", i, got, e.want)
 		}
 	}
 }

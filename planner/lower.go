@@ -27,6 +27,11 @@ type Physical interface {
 	// session event time at timeCol (-1 without a session window) and the aggregate arguments
 	// as specs say; its output schema is SchemaOf(a).
 	Aggregate(a *Aggregate, in *arrow.Schema, groupCols []int, timeCol int, specs []exec.AggSpec) (exec.Operator, error)
+	// Join returns the operator of j and the order its inputs run in (nil: left, then right).
+	// kind is InnerJoin, LeftJoin or CrossJoin (a RIGHT JOIN arrives with its sides swapped);
+	// left and right are the sides' schemas with their key columns at leftKeys and rightKeys,
+	// and residual (nil: none) is over the left columns followed by the right ones.
+	Join(j *Join, kind JoinKind, left, right *arrow.Schema, leftKeys, rightKeys []int, residual exec.Expr) (exec.Operator, []int, error)
 }
 
 // BatchPhysical is the Physical of batch queries: tables are opened once, streams refused, and
@@ -45,6 +50,16 @@ func (BatchPhysical) Aggregate(a *Aggregate, in *arrow.Schema, groupCols []int, 
 		return exec.NewSessionAggregate(in, groupCols, timeCol, a.Session.Gap, specs, SchemaOf(a), exec.AggEmitAll)
 	}
 	return exec.NewHashAggregate(in, groupCols, specs, SchemaOf(a))
+}
+
+// Join is a hash join building the right side (run first) and probing with the left.
+func (BatchPhysical) Join(_ *Join, kind JoinKind, left, right *arrow.Schema, leftKeys, rightKeys []int, residual exec.Expr) (exec.Operator, []int, error) {
+	ek := exec.JoinInner
+	if kind == LeftJoin {
+		ek = exec.JoinLeft
+	}
+	op, err := exec.NewHashJoin(ek, left, right, leftKeys, rightKeys, residual)
+	return op, []int{1, 0}, err
 }
 
 func (l *Lowering) physical() Physical {
@@ -412,15 +427,11 @@ func (l *Lowering) join(j *Join) (*exec.Tree, error) {
 			return nil, err
 		}
 	}
-	ek := exec.JoinInner
-	if kind == LeftJoin {
-		ek = exec.JoinLeft
-	}
-	op, err := exec.NewHashJoin(ek, lt.Schema(), rt.Schema(), lkeys, rkeys, res)
+	op, order, err := l.physical().Join(j, kind, lt.Schema(), rt.Schema(), lkeys, rkeys, res)
 	if err != nil {
 		return nil, err
 	}
-	t := &exec.Tree{Op: op, Inputs: []*exec.Tree{lt, rt}, Order: []int{1, 0}}
+	t := &exec.Tree{Op: op, Inputs: []*exec.Tree{lt, rt}, Order: order}
 	if lextra == 0 && rextra == 0 && !swapped {
 		return t, nil
 	}

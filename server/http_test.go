@@ -182,8 +182,9 @@ func TestMetricsPerQuery(t *testing.T) {
 		"streamsql_query_output_rows_total":       float64(outRows),
 		"streamsql_query_dropped_late_rows_total": 0,
 		"streamsql_query_bad_records_total":       0,
-		"streamsql_query_state_rows":              3,
-		"streamsql_query_watermark_lag_seconds":   fixtureNow.Sub(at(45)).Seconds(),
+		// 3 groups, and the view's result table (3 rows) kept to refill the view on a restart.
+		"streamsql_query_state_rows":            6,
+		"streamsql_query_watermark_lag_seconds": fixtureNow.Sub(at(45)).Seconds(),
 	}
 	for name, w := range want {
 		if v, ok := value(fams, name, q); !ok || v != w {
@@ -205,7 +206,7 @@ func TestMetricsPerQuery(t *testing.T) {
 	if v, _ := value(fams, "streamsql_query_status", map[string]string{"query": "agg", "status": "failed"}); v != 0 {
 		t.Errorf("status failed = %v, want 0", v)
 	}
-	if v, ok := value(fams, "streamsql_query_info", map[string]string{"query": "agg", "kind": "materialized view", "mode": "complete", "sink": "memory"}); !ok || v != 1 {
+	if v, ok := value(fams, "streamsql_query_info", map[string]string{"query": "agg", "kind": "materialized view", "mode": "update", "sink": "memory"}); !ok || v != 1 {
 		t.Errorf("query info series missing: %v", fams["streamsql_query_info"])
 	}
 
@@ -269,7 +270,7 @@ func TestAPIQueries(t *testing.T) {
 		t.Fatalf("queries = %+v", list)
 	}
 	a, o := list[0], list[1]
-	if a.Kind != "materialized view" || a.Status != "running" || a.Mode != "complete" || a.Trigger != "manual" || a.Sink != "memory" {
+	if a.Kind != "materialized view" || a.Status != "running" || a.Mode != "update" || a.Trigger != "manual" || a.Sink != "memory" {
 		t.Errorf("agg = %+v", a)
 	}
 	if o.Kind != "sink" || o.Mode != "append" || o.Sink != "files" || o.Last != nil {
