@@ -343,6 +343,17 @@ func hasAggregate(n planner.Node) bool {
 	return false
 }
 
+// ordered says the plan's result is sorted: a Sort or Limit under at most projections.
+func ordered(n planner.Node) bool {
+	switch x := n.(type) {
+	case *planner.Sort, *planner.Limit:
+		return true
+	case *planner.Project:
+		return ordered(x.Input)
+	}
+	return false
+}
+
 // sinkSettings checks the WITH options of a CREATE SINK / MATERIALIZED VIEW (EXPLAIN checks them
 // the same way) and returns the output mode, the connector ("" for a view) and the options that
 // belong to the connector. A connector's own options are checked when it is opened.
@@ -359,6 +370,12 @@ func (e *Engine) sinkSettings(s *sql.CreateSink, opts map[string]string, plan pl
 		// A view applies its query's changes (update mode: upserts and deletes by key), unless
 		// the query can only run in complete mode (ORDER BY / LIMIT over an aggregation), whose
 		// result the view replaces every epoch.
+		// A view of an ORDER BY over an aggregation is re-read whole, so it keeps its order.
+		if ordered(plan) && hasAggregate(plan) {
+			if _, err := incremental.BuildPlan(plan, sinks.Complete, e.watermarked); err == nil {
+				return sinks.Complete, "", nil, nil
+			}
+		}
 		if _, err := incremental.BuildPlan(plan, sinks.Update, e.watermarked); err == nil {
 			return sinks.Update, "", nil, nil
 		}

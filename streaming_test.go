@@ -66,6 +66,10 @@ func TestMaterializedViewEqualsBatchQueryAfterEveryEpoch(t *testing.T) {
 		"count_distinct": "SELECT COUNT(*) AS n FROM (SELECT DISTINCT k, v FROM {T}) AS d",
 		"cte":            "WITH c AS (SELECT k, COUNT(*) AS n, MAX(v) AS m FROM {T} GROUP BY k) SELECT m, SUM(n) AS total FROM c WHERE m IS NOT NULL GROUP BY m",
 		"triple":         "SELECT c, COUNT(*) AS g FROM (SELECT n, COUNT(*) AS c FROM (SELECT k, COUNT(*) AS n FROM {T} GROUP BY k) AS a GROUP BY n) AS b GROUP BY c",
+		// Top-N in update mode: the row that falls out of the top is retracted.
+		"topn_groups": "SELECT k, COUNT(*) AS n FROM {T} GROUP BY k ORDER BY n DESC, k LIMIT 2",
+		"topn_rows":   "SELECT k, v FROM {T} WHERE v IS NOT NULL ORDER BY v DESC, k LIMIT 3 OFFSET 1",
+		"sorted":      "SELECT k, v FROM {T} WHERE v > 40 ORDER BY v",
 		// Joins of two streams (here the stream with itself): both sides keep state.
 		"self_join":      "SELECT a.k, a.v, b.v AS w FROM {T} AS a JOIN {T} AS b ON a.k = b.k AND a.v = b.v + 1",
 		"left_self_join": "SELECT a.k, a.v, b.v AS w FROM {T} AS a LEFT JOIN {T} AS b ON a.k = b.k AND a.v < b.v - 40",
@@ -145,7 +149,8 @@ func TestStreamingRejectsUnsupportedModes(t *testing.T) {
 		{"append", "SELECT k, COUNT(*) FROM ev GROUP BY k", "'append' is not supported for an aggregation without a time window"},
 		{"append", "SELECT k, window(ts, '1 minute'), COUNT(*) FROM raw GROUP BY k, window(ts, '1 minute')", "needs a WATERMARK"},
 		{"update", "SELECT k, session_window(ts, '1 minute'), COUNT(*) FROM ev GROUP BY k, session_window(ts, '1 minute')", "not supported for session windows"},
-		{"update", "SELECT k, COUNT(*) AS n FROM ev GROUP BY k ORDER BY n DESC LIMIT 3", "needs output_mode = 'complete'"},
+		{"append", "SELECT k, v FROM ev ORDER BY v DESC", "sorting a stream (Sort v DESC) needs output_mode = 'complete' after an aggregation, or 'update'"},
+		{"append", "SELECT k, v FROM ev LIMIT 3", "LIMIT on a stream (Limit 3) needs output_mode = 'update' or 'complete'"},
 		{"append", "SELECT ev.k, e2.v FROM ev LEFT JOIN ev AS e2 ON ev.k = e2.k", "'append' is not supported for LeftJoin on (ev.k = e2.k): it retracts rows it emitted (an outer join retracts a NULL-padded row"},
 		{"append", "SELECT n, COUNT(*) FROM (SELECT k, COUNT(*) AS n FROM ev GROUP BY k) AS c GROUP BY n", "'append' is not supported for an aggregation without a time window"},
 		{"sideways", "SELECT k FROM ev", "unknown output_mode"},

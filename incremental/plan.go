@@ -56,6 +56,9 @@ type Op struct {
 	aggEmit    exec.AggEmit
 	retracting bool
 	symmetric  bool // a join of two streams
+	// sortPassThrough: an ORDER BY without LIMIT in update mode; absorbed: an ORDER BY the
+	// LIMIT above it runs as a top-N.
+	sortPassThrough, absorbed bool
 	eventTime  int  // event-time group column of an aggregate (-1: none)
 }
 
@@ -146,8 +149,11 @@ func (p *Plan) checkMode() error {
 		if root.Emits == EmitChanges {
 			op := lastRetracting(root)
 			why := "an aggregation over a stream changes its rows as data arrives"
-			if _, ok := op.Node.(*planner.Join); ok {
+			switch op.Node.(type) {
+			case *planner.Join:
 				why = "an outer join retracts a NULL-padded row when its first match arrives"
+			case *planner.Limit:
+				why = "a top-N retracts the row that falls out"
 			}
 			return fmt.Errorf("output_mode = 'append' is not supported for %s: it retracts rows it emitted (%s); use update or complete", op.Node.Describe(), why)
 		}
@@ -195,6 +201,16 @@ func (b *planBuilder) build(n planner.Node, last, filtered bool) (*Op, error) {
 	if err := checkSubqueries(n); err != nil {
 		return nil, err
 	}
+	if b.mode == sinks.Append {
+		// Refused before looking at the input, so the message names the sort, not what the
+		// sort would need from the operators under it.
+		switch x := n.(type) {
+		case *planner.Sort:
+			return nil, fmt.Errorf("sorting a stream (%s) needs output_mode = 'complete' after an aggregation, or 'update'; append mode cannot sort rows that keep arriving", n.Describe())
+		case *planner.Limit:
+			return nil, fmt.Errorf("LIMIT on a stream (%s) needs output_mode = 'update' or 'complete': in append mode the row that falls out of the top %d could not be retracted", n.Describe(), x.Count)
+		}
+	}
 	op := &Op{Node: n, eventTime: -1}
 	b.ops[n] = op
 	childLast := last
@@ -203,8 +219,9 @@ func (b *planBuilder) build(n planner.Node, last, filtered bool) (*Op, error) {
 		filtered = true
 	case *planner.Project:
 	case *planner.Sort, *planner.Limit:
-		// A sort or LIMIT re-runs over the complete result each epoch: the nodes under it are
-		// still the last stateful ones.
+		// In complete mode a sort or LIMIT re-runs over the complete result each epoch, so the
+		// nodes under it are still the last stateful ones; otherwise a top-N consumes changes.
+		childLast = last && b.mode == sinks.Complete
 	default:
 		childLast = false
 	}
@@ -234,19 +251,52 @@ func (b *planBuilder) build(n planner.Node, last, filtered bool) (*Op, error) {
 	case *planner.Aggregate:
 		return op, b.aggregate(op, x, last, filtered)
 	case *planner.Sort, *planner.Limit:
-		in := op.Inputs[0]
-		if b.mode != sinks.Complete || in.Emits != EmitTable {
-			what := "sorting"
-			if _, ok := n.(*planner.Limit); ok {
-				what = "LIMIT"
-			}
-			return nil, fmt.Errorf("%s a stream (%s) needs output_mode = 'complete' after an aggregation; %s mode cannot sort rows that keep arriving", what, n.Describe(), b.mode)
-		}
-		op.Emits = EmitTable
+		return op, b.order(op)
 	default:
 		return nil, fmt.Errorf("%s cannot run on a stream", n.Describe())
 	}
 	return op, nil
+}
+
+// order: in complete mode a sort or LIMIT re-runs over the whole result every epoch, as in a
+// batch query. Otherwise LIMIT (with the ORDER BY under it) is a top-N that keeps every input row
+// and emits the change of its top rows, retracting the row that falls out; an ORDER BY without
+// LIMIT changes no row, only their order, which a result that keeps changing does not have (the
+// order is applied when the result is read), so it passes the changes through in update mode.
+func (b *planBuilder) order(op *Op) error {
+	n, in := op.Node, op.Inputs[0]
+	what := "sorting"
+	if _, ok := n.(*planner.Limit); ok {
+		what = "LIMIT"
+	}
+	if in.Emits == EmitTable {
+		op.Emits = EmitTable
+		return nil
+	}
+	if b.mode == sinks.Complete && in.Emits == EmitUpserts {
+		return fmt.Errorf("internal: %s over upserts", n.Describe())
+	}
+	switch x := n.(type) {
+	case *planner.Sort:
+		if b.mode != sinks.Update {
+			return fmt.Errorf("%s a stream (%s) needs output_mode = 'complete' after an aggregation, or 'update'; %s mode cannot sort rows that keep arriving", what, n.Describe(), b.mode)
+		}
+		op.Emits = in.Emits
+		op.Operator = "none (a changing result has no order; it is sorted when read)"
+		op.sortPassThrough = true
+	case *planner.Limit:
+		if b.mode == sinks.Append {
+			return fmt.Errorf("%s on a stream (%s) needs output_mode = 'update' or 'complete': in append mode the row that falls out of the top %d could not be retracted", what, n.Describe(), x.Count)
+		}
+		if s, ok := x.Input.(*planner.Sort); ok {
+			b.ops[s].absorbed = true
+		}
+		op.Emits = EmitChanges
+		op.Operator = "TopN"
+		op.State = "every input row (a retraction can bring a row back into the top) and the rows emitted last"
+		op.retracting = true
+	}
+	return nil
 }
 
 func hasAggregate(n planner.Node) bool {
@@ -504,6 +554,29 @@ func (ph *physical) Aggregate(a *planner.Aggregate, in *arrow.Schema, groupCols 
 	}
 	ph.stateful = append(ph.stateful, planner.StatefulOperator{Name: a.Describe(), Op: x})
 	return x, nil
+}
+
+func (ph *physical) Order(s *planner.Sort, lim *planner.Limit, in *exec.Tree, keys []exec.SortKey) (*exec.Tree, error) {
+	var n planner.Node = s
+	if lim != nil {
+		n = lim
+	}
+	op := ph.plan.ops[n]
+	if op == nil {
+		return nil, fmt.Errorf("internal: %s is not in the streaming plan", n.Describe())
+	}
+	switch {
+	case op.Emits == EmitTable:
+		return planner.BatchPhysical{}.Order(s, lim, in, keys)
+	case op.sortPassThrough:
+		return in, nil
+	}
+	x, err := exec.NewTopN(in.Schema(), nil, keys, lim.Count, lim.Offset)
+	if err != nil {
+		return nil, err
+	}
+	ph.stateful = append(ph.stateful, planner.StatefulOperator{Name: lim.Describe(), Op: x})
+	return &exec.Tree{Op: x, Inputs: []*exec.Tree{in}}, nil
 }
 
 func (ph *physical) Join(j *planner.Join, kind planner.JoinKind, left, right *arrow.Schema, leftKeys, rightKeys []int, residual exec.Expr) (exec.Operator, []int, error) {

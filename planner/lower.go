@@ -27,6 +27,9 @@ type Physical interface {
 	// session event time at timeCol (-1 without a session window) and the aggregate arguments
 	// as specs say; its output schema is SchemaOf(a).
 	Aggregate(a *Aggregate, in *arrow.Schema, groupCols []int, timeCol int, specs []exec.AggSpec) (exec.Operator, error)
+	// Order builds ORDER BY s and/or LIMIT lim (either may be nil, not both) over in, whose sort
+	// keys are the columns keys name.
+	Order(s *Sort, lim *Limit, in *exec.Tree, keys []exec.SortKey) (*exec.Tree, error)
 	// Join returns the operator of j and the order its inputs run in (nil: left, then right).
 	// kind is InnerJoin, LeftJoin or CrossJoin (a RIGHT JOIN arrives with its sides swapped);
 	// left and right are the sides' schemas with their key columns at leftKeys and rightKeys,
@@ -50,6 +53,22 @@ func (BatchPhysical) Aggregate(a *Aggregate, in *arrow.Schema, groupCols []int, 
 		return exec.NewSessionAggregate(in, groupCols, timeCol, a.Session.Gap, specs, SchemaOf(a), exec.AggEmitAll)
 	}
 	return exec.NewHashAggregate(in, groupCols, specs, SchemaOf(a))
+}
+
+// Order is a blocking sort, then a LIMIT.
+func (BatchPhysical) Order(s *Sort, lim *Limit, in *exec.Tree, keys []exec.SortKey) (*exec.Tree, error) {
+	t := in
+	if s != nil {
+		op, err := exec.NewSort(in.Schema(), keys)
+		if err != nil {
+			return nil, err
+		}
+		t = &exec.Tree{Op: op, Inputs: []*exec.Tree{t}}
+	}
+	if lim != nil {
+		t = &exec.Tree{Op: exec.NewLimit(t.Schema(), lim.Count, lim.Offset), Inputs: []*exec.Tree{t}}
+	}
+	return t, nil
 }
 
 // Join is a hash join building the right side (run first) and probing with the left.
@@ -226,13 +245,16 @@ func (l *Lowering) Lower(n Node) (*exec.Tree, error) {
 	case *Join:
 		return l.join(x)
 	case *Sort:
-		return l.sort(x)
+		return l.sort(x, nil)
 	case *Limit:
+		if s, ok := x.Input.(*Sort); ok {
+			return l.sort(s, x)
+		}
 		in, err := l.Lower(x.Input)
 		if err != nil {
 			return nil, err
 		}
-		return &exec.Tree{Op: exec.NewLimit(in.Schema(), x.Count, x.Offset), Inputs: []*exec.Tree{in}}, nil
+		return l.physical().Order(nil, x, in, nil)
 	case *Union:
 		t := &exec.Tree{Op: exec.NewUnion(SchemaOf(x))}
 		for _, c := range x.Inputs {
@@ -323,7 +345,10 @@ func (l *Lowering) aggregate(a *Aggregate) (*exec.Tree, error) {
 	return &exec.Tree{Op: op, Inputs: []*exec.Tree{pre}}, nil
 }
 
-func (l *Lowering) sort(s *Sort) (*exec.Tree, error) {
+// sort lowers s, and the LIMIT lim directly above it when lim is not nil, through
+// Physical.Order: sort keys that are not plain columns are computed into extra columns first and
+// dropped after.
+func (l *Lowering) sort(s *Sort, lim *Limit) (*exec.Tree, error) {
 	in, err := l.Lower(s.Input)
 	if err != nil {
 		return nil, err
@@ -348,11 +373,10 @@ func (l *Lowering) sort(s *Sort) (*exec.Tree, error) {
 			return nil, err
 		}
 	}
-	op, err := exec.NewSort(in.Schema(), keys)
+	t, err := l.physical().Order(s, lim, in, keys)
 	if err != nil {
 		return nil, err
 	}
-	t := &exec.Tree{Op: op, Inputs: []*exec.Tree{in}}
 	if !extra {
 		return t, nil
 	}
