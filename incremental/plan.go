@@ -59,7 +59,7 @@ type Op struct {
 	// sortPassThrough: an ORDER BY without LIMIT in update mode; absorbed: an ORDER BY the
 	// LIMIT above it runs as a top-N.
 	sortPassThrough, absorbed bool
-	eventTime  int  // event-time group column of an aggregate (-1: none)
+	eventTime                 int // event-time group column of an aggregate (-1: none)
 }
 
 // Plan is the streaming plan of a continuous query in one output mode.
