@@ -59,6 +59,9 @@ func (g *guardedConn) Read(p []byte) (int, error) {
 	}
 	n := copy(p, g.pending)
 	g.pending = g.pending[n:]
+	if len(g.pending) == 0 {
+		g.pending = nil // a large message's memory goes with it, not with the next one
+	}
 	return n, nil
 }
 
@@ -72,6 +75,9 @@ func (g *guardedConn) next() ([]byte, error) {
 		return nil, err
 	}
 	size := int(binary.BigEndian.Uint32(hdr[1:]))
+	if !g.conn.authenticated.Load() && size > preAuthMessageLimit {
+		return nil, fmt.Errorf("message of %d bytes before authentication refused (the limit is %d)", size, preAuthMessageLimit)
+	}
 	if size > maxGuardedMessage && (hdr[0] == 'Q' || hdr[0] == 'P') {
 		// A statement over the limit (a 100 MB query string): tell the client why before the
 		// connection closes, instead of a bare disconnect.

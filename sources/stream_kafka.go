@@ -252,10 +252,7 @@ func sensitiveOption(key string) bool {
 
 // redact replaces every sensitive option value in msg.
 func (s *kafkaStream) redact(msg string) string {
-	for _, v := range s.secrets {
-		msg = strings.ReplaceAll(msg, v, "[redacted]")
-	}
-	return msg
+	return redactValues(msg, s.secrets)
 }
 
 // errorf builds an error naming the source, with sensitive option values removed.

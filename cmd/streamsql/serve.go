@@ -80,9 +80,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 			return usageErr("cannot read --password-file: %v", err)
 		}
 		password = strings.TrimRight(string(b), "\r\n")
-		if password == "" {
-			return usageErr("--password-file %s is empty", *passwordFile)
+		if strings.TrimSpace(password) == "" {
+			return usageErr("--password-file %s is empty or only white space", *passwordFile)
 		}
+	} else if password != "" && strings.TrimSpace(password) == "" {
+		return usageErr("STREAMSQL_PASSWORD is only white space")
 	}
 	if err := server.CheckListen(*listen, password != ""); err != nil {
 		return usageErr("%v", err)
