@@ -117,6 +117,9 @@ func (e *Engine) createSource(s *sql.CreateSource) (*Result, error) {
 	if _, ok := src.options["connector"]; !ok {
 		return nil, fmt.Errorf("source %s needs a connector option (files, socket, kafka, datagen or push)", s.Name)
 	}
+	if err := checkSourceAccess(e.opts.Access, src.name, src.options); err != nil {
+		return nil, err
+	}
 	cfg := e.streamConfig(src, nil)
 	switch strings.ToLower(src.options["connector"]) {
 	case "push":
@@ -144,7 +147,7 @@ func (e *Engine) createSource(s *sql.CreateSource) (*Result, error) {
 }
 
 func (e *Engine) streamConfig(src *source, onError func(*sources.RecordError) error) sources.StreamConfig {
-	return sources.StreamConfig{Name: src.name, Schema: src.schema, Options: src.options, Clock: e.opts.Clock, Mem: e.opts.Allocator, OnError: onError}
+	return sources.StreamConfig{Name: src.name, Schema: src.schema, Options: src.options, Clock: e.opts.Clock, Mem: e.opts.Allocator, OnError: onError, Access: e.opts.Access}
 }
 
 // sinkOptions are the options every CREATE SINK / MATERIALIZED VIEW takes besides the connector's.
@@ -234,6 +237,11 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 	// checkpoint directory is removed if this call created it (QueryID and Start create it; one
 	// that existed before belongs to an earlier run of the query and is kept).
 	ckptPath := e.checkpointPath(s.Name, opts)
+	if _, explicit := opts["checkpoint"]; explicit && ckptPath != "" {
+		if err := e.opts.Access.CheckPath(ckptPath); err != nil {
+			return nil, fmt.Errorf("%s %s: option checkpoint: %w", strings.ToLower(string(kindOf(s))), s.Name, err)
+		}
+	}
 	ckptExisted := true
 	if ckptPath != "" {
 		_, statErr := os.Stat(ckptPath)
@@ -297,6 +305,11 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 			}
 			built = sink
 		case known:
+			if _, builtin := sinkConnectors[c]; builtin {
+				if err := checkSinkAccess(e.opts.Access, s.Name, connOpts); err != nil {
+					return nil, err
+				}
+			}
 			id, err := incremental.QueryID(s.Name, e.checkpointPath(s.Name, opts))
 			if err != nil {
 				return nil, err

@@ -50,6 +50,11 @@ func sqlState(err error) codes.Code {
 	if errors.As(err, &mle) {
 		return codes.OutOfMemory
 	}
+	// Errors that know their code (sources.AccessError: 42501).
+	var coded interface{ SQLState() string }
+	if errors.As(err, &coded) {
+		return codes.Code(coded.SQLState())
+	}
 	msg := err.Error()
 	var se *sql.Error
 	if errors.As(err, &se) {

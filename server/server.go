@@ -76,8 +76,8 @@ type Server struct {
 	byPID    map[int32]*conn
 	active   atomic.Int64 // open connections: handshakes and sessions
 	sessions atomic.Int64 // authenticated connections, bounded by MaxConnections
-	total  atomic.Int64 // connections accepted since New
-	closed atomic.Bool
+	total    atomic.Int64 // connections accepted since New
+	closed   atomic.Bool
 }
 
 // Connections is the number of open client connections, authenticated or not.

@@ -46,6 +46,7 @@ type FileStream struct {
 	schema   *arrow.Schema
 	opts     DecodeOptions
 	maxFiles int64 // 0: unlimited
+	access   *Access
 
 	mu   sync.Mutex
 	log  []string        // base names, in discovery order
@@ -61,6 +62,9 @@ func NewFileStream(cfg StreamConfig) (*FileStream, error) {
 	dir, ok := cfg.Options["path"]
 	if !ok || dir == "" {
 		return nil, fmt.Errorf("source %s: the files connector needs option path (a directory)", cfg.Name)
+	}
+	if err := cfg.Access.CheckPath(dir); err != nil {
+		return nil, fmt.Errorf("source %s: %w", cfg.Name, err)
 	}
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -82,7 +86,7 @@ func NewFileStream(cfg StreamConfig) (*FileStream, error) {
 		return nil, err
 	}
 	s := &FileStream{name: cfg.Name, dir: dir, format: format, schema: cfg.Schema, opts: opts,
-		maxFiles: maxFiles, seen: map[string]bool{}}
+		maxFiles: maxFiles, seen: map[string]bool{}, access: cfg.Access}
 	// Validate format, schema and decoder options now, on an empty input.
 	probe, err := s.decoder(strings.NewReader(""), dir)
 	if err != nil {
@@ -267,7 +271,7 @@ func (s *FileStream) Read(ctx context.Context, from, to Offset, emit func(arrow.
 }
 
 func (s *FileStream) readFile(ctx context.Context, path string, emit func(arrow.RecordBatch) error) error {
-	f, err := os.Open(path)
+	f, err := openChecked(s.access, path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("source %s: file %q was discovered but has vanished before it was read (files in a source directory must not be deleted or renamed before they are processed)", s.name, path)
 	}

@@ -157,6 +157,9 @@ func openKafka(cfg StreamConfig) (Stream, error) {
 	var brokers []string
 	for _, b := range strings.Split(cfg.Options["brokers"], ",") {
 		if b = strings.TrimSpace(b); b != "" {
+			if err := cfg.Access.CheckAddr(b); err != nil {
+				return nil, fmt.Errorf("source %s: option brokers: %w", cfg.Name, err)
+			}
 			brokers = append(brokers, b)
 		}
 	}

@@ -27,8 +27,11 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	file := fs.String("f", "", "SQL script to run; - reads standard input")
 	output := fs.String("output", "table", "result format: table, csv or json")
 	dataDir := fs.String("data-dir", "", "directory for checkpoints; continuous queries resume from it when the script runs again")
+	logLevel := fs.String("log-level", "warn", "log to stderr at this level: debug, info, warn or error (sink retries are warn)")
+	var access accessFlags
+	access.register(fs, false)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: streamsql run -f FILE.sql [--output table|csv|json] [--data-dir DIR]")
+		fmt.Fprintln(stderr, "Usage: streamsql run -f FILE.sql [--output table|csv|json] [--data-dir DIR] [--log-level L] [--allow-file-root DIR] [--allow-connect HOST:PORT]")
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args); done {
@@ -49,6 +52,14 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	log, err := stderrLogger(stderr, *logLevel)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	acc, err := access.policy(false, nil)
+	if err != nil {
+		return usageErr("%v", err)
+	}
 
 	name := *file
 	var script []byte
@@ -65,7 +76,7 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	out := newSharedOutput(stdout)
 	defer out.Flush()
-	eng, err := streamsql.Open(streamsql.Options{Stdout: out.sinkWriter(), DataDir: *dataDir})
+	eng, err := streamsql.Open(streamsql.Options{Stdout: out.sinkWriter(), DataDir: *dataDir, Logger: log, Access: acc})
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql run: cannot start the engine: %v\n", err)
 		return 1
