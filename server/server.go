@@ -474,6 +474,9 @@ func (s *Server) prepare(ctx context.Context, c *conn, q wire.Query) (wire.Prepa
 				oids[i] = q.ParameterOIDs[i]
 			}
 		}
+		if err := checkColumnCount(d.schema.NumFields()); err != nil {
+			return nil, wireError(err)
+		}
 		cols = columnsOf(d.schema)
 	}
 	exec := func(ctx context.Context, w wire.DataWriter, params []wire.Parameter) (err error) {
@@ -578,6 +581,8 @@ func (s *Server) run(c *conn, text string) (res *result, err error) {
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil) {
 			err = cause
+		} else if ctx.Err() == nil {
+			err = notCanceled(err)
 		}
 		for _, r := range out {
 			r.Release()
@@ -589,6 +594,12 @@ func (s *Server) run(c *conn, text string) (res *result, err error) {
 			r.Release()
 		}
 		return nil, fmt.Errorf("internal: %d results for one statement", len(out))
+	}
+	if out[0].HasRows() {
+		if err := checkColumnCount(out[0].Schema.NumFields()); err != nil {
+			out[0].Release()
+			return nil, err
+		}
 	}
 	return &result{Result: out[0]}, nil
 }

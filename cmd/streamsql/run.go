@@ -13,6 +13,7 @@ import (
 	"time"
 
 	streamsql "github.com/streamsql/streamsql"
+	"github.com/streamsql/streamsql/incremental"
 	"github.com/streamsql/streamsql/sinks"
 	"github.com/streamsql/streamsql/sql"
 )
@@ -110,19 +111,38 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "streamsql run: writing results: %v\n", err)
 		return 1
 	}
-	// Continuous queries keep running after the script until SIGINT/SIGTERM (or until they all
-	// end by themselves, e.g. after a failure).
+	// Continuous queries keep running after the script until SIGINT/SIGTERM, until they all end
+	// by themselves, or until one fails: a failed query ends the run with its error and exit 1.
 	if running := eng.RunningQueries(); len(running) > 0 {
 		done := make(chan error, 1)
 		go func() { done <- eng.WaitQueries(ctx) }()
-		select {
-		case <-ctx.Done():
-		case <-done:
+		tick := time.NewTicker(100 * time.Millisecond)
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				break wait
+			case <-done:
+				break wait
+			case <-tick.C:
+				if len(failedQueries(eng)) > 0 {
+					break wait
+				}
+			}
 		}
+		tick.Stop()
+		failed := failedQueries(eng)
 		err := eng.Close()
 		progress.flush()
+		out.Flush()
+		for _, q := range failed {
+			fmt.Fprintf(stderr, "streamsql run: query %s failed: %s\n", q.Name, q.Error)
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "streamsql run: stopping queries: %v\n", err)
+			return 1
+		}
+		if len(failed) > 0 {
 			return 1
 		}
 	}
@@ -163,4 +183,15 @@ func (s sinkWriter) Write(p []byte) (int, error) {
 		err = s.o.w.Flush()
 	}
 	return n, err
+}
+
+// failedQueries are the continuous queries that ended with an error.
+func failedQueries(eng *streamsql.Engine) []streamsql.QueryInfo {
+	var out []streamsql.QueryInfo
+	for _, q := range eng.Queries() {
+		if q.Status == incremental.StatusFailed {
+			out = append(out, q)
+		}
+	}
+	return out
 }
