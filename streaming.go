@@ -151,7 +151,11 @@ func (e *Engine) streamConfig(src *source, onError func(*sources.RecordError) er
 }
 
 // sinkOptions are the options every CREATE SINK / MATERIALIZED VIEW takes besides the connector's.
-var queryLevelOptions = map[string]bool{"output_mode": true, "trigger": true, "checkpoint": true}
+var queryLevelOptions = map[string]bool{"output_mode": true, "trigger": true, "checkpoint": true, "dead_letter_max_rows": true}
+
+// defaultDeadLetterMaxRows bounds a query's <name>_errors table unless dead_letter_max_rows says
+// otherwise.
+const defaultDeadLetterMaxRows = 100_000
 
 // sinkConnectors open the sinks of CREATE SINK ... WITH (connector = '...').
 var sinkConnectors = map[string]func(sinks.Config) (sinks.Sink, error){
@@ -264,8 +268,8 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 	var mode sinks.OutputMode
 	if s.View {
 		for k := range opts {
-			if k != "trigger" && k != "checkpoint" {
-				return nil, fmt.Errorf("materialized view %s: unknown option %q (a view takes trigger and checkpoint; it always holds the complete result)", s.Name, k)
+			if k != "trigger" && k != "checkpoint" && k != "dead_letter_max_rows" {
+				return nil, fmt.Errorf("materialized view %s: unknown option %q (a view takes trigger, checkpoint and dead_letter_max_rows; it always holds the complete result)", s.Name, k)
 			}
 		}
 		mode = sinks.Append
@@ -274,6 +278,14 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 		}
 		rq.table = sinks.NewMemoryTable(e.opts.Allocator)
 		sink, rq.sink = viewSink{rq.table}, "memory"
+		if mode == sinks.Append && ckptPath != "" {
+			// Its rows cannot be recomputed from the operators' state at restart: keep them.
+			dt, err := newDurableTable(rq.table, "view", ckptPath, 0, e.opts.Allocator)
+			if err != nil {
+				return nil, err
+			}
+			sink = dt
+		}
 	} else {
 		if mode, err = sinks.ParseOutputMode(opts["output_mode"]); err != nil {
 			if _, given := opts["output_mode"]; given {
@@ -327,11 +339,23 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 	}
 	// Bad input records go to the query's dead-letter table <name>_errors (when a source says
 	// dead_letter and the name is free), are counted, or fail the query.
+	maxBad := int64(defaultDeadLetterMaxRows)
+	if v, ok := opts["dead_letter_max_rows"]; ok {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%s %s: dead_letter_max_rows must be a positive number of rows, got %q", strings.ToLower(string(kindOf(s))), s.Name, v)
+		}
+		maxBad = n
+	}
 	rq.errors = sinks.NewMemoryTable(e.opts.Allocator)
-	if err := rq.errors.Open(incremental.DeadLetterSchema, sinks.Append, nil); err != nil {
+	deadLetters, err := newDurableTable(rq.errors, "errors", ckptPath, maxBad, e.opts.Allocator)
+	if err != nil {
 		return nil, err
 	}
-	bad := incremental.NewBadRecords(e.opts.Allocator, rq.errors)
+	if err := deadLetters.Open(incremental.DeadLetterSchema, sinks.Append, nil); err != nil {
+		return nil, fmt.Errorf("%s %s: dead-letter table: %w", strings.ToLower(string(kindOf(s))), s.Name, err)
+	}
+	bad := incremental.NewBadRecords(e.opts.Allocator, deadLetters)
 	var inputs []*incremental.Input
 	seen := map[string]bool{}
 	for _, sc := range scans {

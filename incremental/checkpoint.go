@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/streamsql/streamsql/exec"
@@ -159,8 +160,15 @@ func (q *Query) restore() error {
 			return err
 		}
 		var committed offsetsFile
-		if _, err := d.ReadJSON(state.EpochFile("offsets", lastCommit), &committed); err != nil {
+		found, err := d.ReadJSON(state.EpochFile("offsets", lastCommit), &committed)
+		if err != nil {
 			return err
+		}
+		if !found {
+			// Without the committed ranges every source would be read again from its start on
+			// top of the restored state: refuse instead of counting twice.
+			return fmt.Errorf("checkpoint %s is damaged: %s exists but %s is missing, so where epoch %d ended in the sources is unknown; restore the file, or start the query afresh with a new checkpoint directory",
+				d.Path(), state.EpochFile("commits", lastCommit), filepath.Join(d.Path(), state.EpochFile("offsets", lastCommit)), lastCommit)
 		}
 		for _, in := range q.inputs {
 			if _, unreplayable := in.Stream.(sources.Unreplayable); !unreplayable {

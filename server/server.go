@@ -474,8 +474,10 @@ func (s *Server) prepare(ctx context.Context, c *conn, q wire.Query) (wire.Prepa
 				oids[i] = q.ParameterOIDs[i]
 			}
 		}
-		if err := checkColumnCount(d.schema.NumFields()); err != nil {
-			return nil, wireError(err)
+		if d.schema != nil {
+			if err := checkColumnCount(d.schema.NumFields()); err != nil {
+				return nil, wireError(err)
+			}
 		}
 		cols = columnsOf(d.schema)
 	}

@@ -29,7 +29,7 @@ func TestAccessConnectPatterns(t *testing.T) {
 		"a.corp.example:9092": true, "corp.example:9092": false, "a.corp.example:9093": false,
 		"10.1.2.3:6432": true, "10.1.2.3:5432": false, "internal.example.com:6432": true,
 		"split.example.com:6432": false, // one address outside the block
-		"[fd12::1]:80": true, "169.254.169.254:80": false, "8.8.8.8:53": false, "nosuch.invalid:6432": false,
+		"[fd12::1]:80":           true, "169.254.169.254:80": false, "8.8.8.8:53": false, "nosuch.invalid:6432": false,
 		"not-an-address": false,
 	} {
 		err := a.CheckAddr(addr)
