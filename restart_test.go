@@ -169,3 +169,49 @@ func TestDamagedCheckpointsRecoverExactlyOrRefuse(t *testing.T) {
 		t.Fatalf("missing commits/1: error %q, rows %v", msg, rows)
 	}
 }
+
+// TestChangedSourceFileStopsAFailQuery: a file that shrank between its discovery and its read
+// (here: the epoch that read it crashed before its commit, and the file was cut before the
+// replay) stops an on_error = 'fail' query with a message naming it; with the default policy it
+// lands in <query>_errors. Either way nothing is counted silently.
+func TestChangedSourceFileStopsAFailQuery(t *testing.T) {
+	for _, policy := range []string{"fail", "dead_letter"} {
+		t.Run(policy, func(t *testing.T) {
+			dataDir, srcDir := t.TempDir(), t.TempDir()
+			writeLines(t, srcDir, "a.csv", "1", "2")
+			writeLines(t, srcDir, "b.csv", "3", "4", "5")
+			source := fmt.Sprintf("CREATE SOURCE ev (v BIGINT) WITH (connector = 'files', path = '%s', format = 'csv', max_files_per_trigger = '1', on_error = '%s')", srcDir, policy)
+			view := "CREATE MATERIALIZED VIEW mv WITH (trigger = 'manual') AS SELECT count(*) AS n FROM ev"
+			eng1 := ckptOpen(t, dataDir, nil)
+			mustExec(t, eng1, source)
+			mustExec(t, eng1, view)
+			ckptProcess(t, eng1, "mv")
+			eng1.Close()
+			// As if the process died after reading b.csv but before committing epoch 1.
+			os.Remove(filepath.Join(dataDir, "checkpoints", "mv", "commits", "1"))
+			b := filepath.Join(srcDir, "b.csv")
+			os.WriteFile(b, []byte("3\n"), 0o644)
+			eng := ckptOpen(t, dataDir, nil)
+			defer eng.Close()
+			mustExec(t, eng, source)
+			mustExec(t, eng, view)
+			err := eng.ProcessAllAvailable(context.Background(), "mv")
+			if policy == "fail" {
+				if err == nil || !strings.Contains(err.Error(), b) || !strings.Contains(err.Error(), "shrank after it was discovered") {
+					t.Fatalf("on_error = 'fail': %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := strings.Join(query(t, eng, "SELECT location, reason FROM mv_errors"), " ")
+			if !strings.Contains(rows, b) || !strings.Contains(rows, "shrank") {
+				t.Fatalf("dead letters: %s", rows)
+			}
+			if n := strings.Join(query(t, eng, "SELECT n FROM mv"), ""); n != "3" {
+				t.Fatalf("count %s, want 3 (a.csv and what is left of b.csv)", n)
+			}
+		})
+	}
+}
