@@ -18,7 +18,9 @@ import (
 // <query>_errors. Each epoch's rows go to <checkpoint>/<kind>/<epoch> (an Arrow IPC file with a
 // checksum, see state) before the table shows them and before the query writes commits/<epoch>;
 // at start the files of committed epochs are loaded back in epoch order, and those of an epoch
-// that never committed are removed (the epoch runs again and writes them anew).
+// that never committed are removed (the epoch runs again and writes them anew). Only epochs with
+// rows have a file; <kind>/manifest lists them, so a file that goes missing is refused at
+// restart, naming it, rather than silently losing its rows.
 //
 // With maxRows > 0 (dead letters) the table keeps only the newest epochs' rows, dropping whole
 // epochs, oldest first, while the total exceeds maxRows (the newest epoch is always kept); the
@@ -30,6 +32,7 @@ type durableTable struct {
 	mem     memory.Allocator
 	maxRows int64
 
+	manifest []int64     // the epochs with a row file, ascending
 	retained []epochRows // maxRows > 0: the rows the table holds, oldest epoch first
 	rows     int64
 	last     int64 // the last epoch the table shows; -1 before the first
@@ -73,20 +76,45 @@ func (d *durableTable) load(schema *arrow.Schema) error {
 	if err != nil {
 		return err
 	}
-	epochs, err := d.ckpt.Epochs(d.kind)
+	onDisk, err := d.ckpt.Epochs(d.kind)
 	if err != nil {
 		return err
+	}
+	var m rowsManifest
+	found, err := d.ckpt.ReadJSON(d.manifestFile(), &m)
+	if err != nil {
+		return err
+	}
+	if !found && len(onDisk) > 0 {
+		return fmt.Errorf("checkpoint %s is damaged: %s is missing, so which epochs' rows %s holds is unknown; restore it, or start the query afresh with a new checkpoint directory", d.ckpt.Path(), filepath.Join(d.ckpt.Path(), d.manifestFile()), d.kind)
+	}
+	listed := map[int64]bool{}
+	var epochs []int64
+	for _, e := range m.Epochs {
+		if e <= lastCommit {
+			listed[e] = true
+			epochs = append(epochs, e)
+		}
+	}
+	// Files of epochs that never committed (or never made it into the manifest) go: their epoch
+	// runs again.
+	for _, e := range onDisk {
+		if !listed[e] {
+			if err := d.ckpt.Remove(state.EpochFile(d.kind, e)); err != nil {
+				return err
+			}
+		}
+	}
+	d.manifest = epochs
+	if len(epochs) != len(m.Epochs) {
+		if err := d.writeManifest(); err != nil {
+			return err
+		}
 	}
 	ctx := context.Background()
 	loaded := int64(-1)
 	for _, e := range epochs {
 		rel := state.EpochFile(d.kind, e)
-		if e > lastCommit {
-			if err := d.ckpt.Remove(rel); err != nil {
-				return err
-			}
-			continue
-		}
 		fileSchema, recs, err := d.ckpt.ReadRecords(rel, d.mem)
 		if err != nil {
 			return err
@@ -106,6 +134,9 @@ func (d *durableTable) load(schema *arrow.Schema) error {
 		}
 		loaded = e
 	}
+	if lastCommit >= 0 {
+		loaded = max(loaded, lastCommit)
+	}
 	if loaded >= 0 {
 		d.last = loaded
 		if d.maxRows > 0 {
@@ -123,6 +154,10 @@ func (d *durableTable) Write(ctx context.Context, epoch int64, recs []arrow.Reco
 	}
 	if d.ckpt != nil && countRows(recs) > 0 {
 		if err := d.ckpt.WriteRecords(state.EpochFile(d.kind, epoch), recs[0].Schema(), recs); err != nil {
+			return fmt.Errorf("keeping the rows of epoch %d in the checkpoint: %w", epoch, err)
+		}
+		d.manifest = append(d.manifest, epoch)
+		if err := d.writeManifest(); err != nil {
 			return fmt.Errorf("keeping the rows of epoch %d in the checkpoint: %w", epoch, err)
 		}
 	}
@@ -151,10 +186,25 @@ func (d *durableTable) keep(epoch int64, recs []arrow.RecordBatch) {
 		d.retained = d.retained[1:]
 		d.rows -= old.rows
 		releaseAll(old.recs)
-		if d.ckpt != nil {
-			_ = d.ckpt.Remove(state.EpochFile(d.kind, old.epoch)) // best effort: reloading re-trims
+		if d.ckpt != nil && len(d.manifest) > 0 && d.manifest[0] == old.epoch {
+			// Manifest first: a crash in between leaves an unlisted file, removed at the next load.
+			d.manifest = d.manifest[1:]
+			if d.writeManifest() == nil {
+				_ = d.ckpt.Remove(state.EpochFile(d.kind, old.epoch))
+			}
 		}
 	}
+}
+
+// rowsManifest lists the epochs whose rows a durable table keeps in the checkpoint.
+type rowsManifest struct {
+	Epochs []int64 `json:"epochs"`
+}
+
+func (d *durableTable) manifestFile() string { return filepath.Join(d.kind, "manifest") }
+
+func (d *durableTable) writeManifest() error {
+	return d.ckpt.WriteJSON(d.manifestFile(), rowsManifest{Epochs: append([]int64{}, d.manifest...)})
 }
 
 // all is every retained record, borrowed (the table retains what it keeps).

@@ -117,6 +117,12 @@ func (q *Query) openCheckpoint() error {
 		return fmt.Errorf("query %s changed since its checkpoint in %s was written (the plan differs from: %s); DROP the query to start afresh, or give it a new checkpoint directory", q.cfg.Name, d.Path(), meta.SQL)
 	}
 	if !found {
+		if last, err := d.Last("offsets"); err != nil || last >= 0 {
+			if err == nil {
+				err = fmt.Errorf("checkpoint %s is damaged: %s is missing but epochs were recorded (offsets/%d); restore it, or start the query afresh with a new checkpoint directory", d.Path(), filepath.Join(d.Path(), "metadata"), last)
+			}
+			return err
+		}
 		id := make([]byte, 8)
 		_, _ = rand.Read(id)
 		meta = checkpointMeta{ID: hex.EncodeToString(id), Name: q.cfg.Name, SQL: q.cfg.SQL, Fingerprint: fp, Created: q.cfg.Clock().UTC()}
