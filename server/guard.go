@@ -70,6 +70,8 @@ func (g *guardedConn) next() ([]byte, error) {
 	if !g.started {
 		return g.preamble()
 	}
+	// psql-wire has handled the previous message: its share of the budget is free again.
+	g.conn.srv.budget.release(g.conn)
 	var hdr [5]byte
 	if _, err := io.ReadFull(g.r, hdr[:]); err != nil {
 		return nil, err
@@ -86,6 +88,9 @@ func (g *guardedConn) next() ([]byte, error) {
 	}
 	if size < 4 || size > maxGuardedMessage {
 		return nil, fmt.Errorf("invalid message length %d for message type %q", size, hdr[0])
+	}
+	if size >= largeMessage && !g.conn.srv.budget.acquire(g.conn, int64(size)) {
+		return nil, net.ErrClosed
 	}
 	msg := make([]byte, 5+size-4)
 	copy(msg, hdr[:])

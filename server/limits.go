@@ -159,3 +159,63 @@ func (l *loginLimiter) prune(now time.Time) {
 		delete(l.buckets, h)
 	}
 }
+
+// largeMessage is the size from which an authenticated client's message draws on the server's
+// MessageMemory budget: smaller ones cost little more than the connection's own buffers.
+const largeMessage = 64 << 10
+
+// memoryBudget bounds the bytes of large client messages held at once across all sessions. A
+// session's large message holds its share from when the guard reads it until the guard reads
+// the next message (by then psql-wire has handled it) or the connection closes. A message that
+// does not fit waits: the client's socket is not read meanwhile, so it costs nothing.
+type memoryBudget struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	free int64
+}
+
+func newMemoryBudget(total int64) *memoryBudget {
+	b := &memoryBudget{free: total}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+// acquire takes n bytes for c, waiting until they are free; it gives up (false) when c closes.
+func (b *memoryBudget) acquire(c *conn, n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.free < n {
+		if c.closedFlag {
+			return false
+		}
+		b.cond.Wait()
+	}
+	if c.closedFlag {
+		return false
+	}
+	b.free -= n
+	c.held += n
+	return true
+}
+
+// release returns what c holds.
+func (b *memoryBudget) release(c *conn) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if c.held > 0 {
+		b.free += c.held
+		c.held = 0
+		b.cond.Broadcast()
+	}
+}
+
+// closed marks c closed and wakes its waiting acquire.
+func (b *memoryBudget) closed(c *conn) {
+	b.mu.Lock()
+	c.closedFlag = true
+	b.mu.Unlock()
+	b.release(c)
+	b.mu.Lock()
+	b.cond.Broadcast()
+	b.mu.Unlock()
+}

@@ -331,3 +331,72 @@ func newEngine(t *testing.T) *streamsql.Engine {
 	t.Cleanup(func() { eng.Close() })
 	return eng
 }
+
+// TestMessageMemoryBudget: large messages of all sessions share one budget; one that does not
+// fit waits until another is released, and a closed connection stops waiting.
+func TestMessageMemoryBudget(t *testing.T) {
+	b := newMemoryBudget(100)
+	a, c, d := &conn{}, &conn{}, &conn{}
+	if !b.acquire(a, 70) {
+		t.Fatal("a")
+	}
+	got := make(chan bool, 1)
+	go func() { got <- b.acquire(c, 50) }()
+	select {
+	case <-got:
+		t.Fatal("c got 50 bytes while a holds 70 of 100")
+	case <-time.After(50 * time.Millisecond):
+	}
+	b.release(a)
+	if ok := <-got; !ok || c.held != 50 {
+		t.Fatalf("c after a's release: %v %d", ok, c.held)
+	}
+	go func() { got <- b.acquire(d, 80) }()
+	time.Sleep(20 * time.Millisecond)
+	b.closed(d)
+	if ok := <-got; ok {
+		t.Fatal("a closed connection acquired memory")
+	}
+	b.release(c)
+	if b.free != 100 {
+		t.Fatalf("free %d after every release, want 100", b.free)
+	}
+}
+
+// TestLargeStatementsShareTheBudget: with a budget for one 10 MiB statement at a time, four
+// sessions sending one each concurrently all succeed (they take turns) and the budget is whole
+// afterwards.
+func TestLargeStatementsShareTheBudget(t *testing.T) {
+	ts := startServer(t, Config{MessageMemory: 16 << 20})
+	big := "SELECT length('" + strings.Repeat("y", 10<<20) + "')"
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		c := connect(t, ts.url(""))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			var n int64
+			if err := c.QueryRow(ctx, big).Scan(&n); err != nil || n != 10<<20 {
+				errs <- fmt.Errorf("%d %v", n, err)
+			}
+			// The next message releases the share.
+			if _, err := c.Exec(ctx, "SELECT 1"); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	ts.srv.budget.mu.Lock()
+	free := ts.srv.budget.free
+	ts.srv.budget.mu.Unlock()
+	if free != 16<<20 {
+		t.Fatalf("budget %d free after the statements, want %d", free, 16<<20)
+	}
+}

@@ -48,6 +48,10 @@ type Config struct {
 	LoginRefill time.Duration
 	// Now is the clock of the login limiter. Default time.Now.
 	Now func() time.Time
+	// MessageMemory bounds the bytes of large client messages (64 KiB and more: long statements,
+	// big Bind parameters) that all sessions together hold at once; a message that does not fit
+	// waits for others to be processed. Default 256 MiB; at least the 16 MiB message limit.
+	MessageMemory int64
 	// StatementTimeout cancels a statement running longer (SQLSTATE 57014). 0: no limit.
 	StatementTimeout time.Duration
 	// HandshakeTimeout bounds the startup and authentication of a connection. Default 10s.
@@ -70,6 +74,7 @@ type Server struct {
 
 	hs     *handshakes
 	logins *loginLimiter // nil without a password
+	budget *memoryBudget
 
 	mu       sync.Mutex
 	conns    map[string]*conn // by remote address
@@ -119,10 +124,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.MessageMemory <= 0 {
+		cfg.MessageMemory = 256 << 20
+	}
+	cfg.MessageMemory = max(cfg.MessageMemory, maxGuardedMessage)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[string]*conn{}, byPID: map[int32]*conn{}, hs: newHandshakes(cfg.MaxHandshakes)}
+	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[string]*conn{}, byPID: map[int32]*conn{}, hs: newHandshakes(cfg.MaxHandshakes), budget: newMemoryBudget(cfg.MessageMemory)}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	if cfg.Password != "" {
 		if strings.TrimSpace(cfg.Password) == "" {
@@ -246,6 +255,8 @@ type conn struct {
 	pending       *list.Element // in srv.hs while the handshake runs; guarded by srv.hs.mu
 	authenticated atomic.Bool   // the guard lifts its pre-authentication message limit
 	session       atomic.Bool   // counted in srv.sessions
+	held          int64         // bytes of srv.budget held; guarded by srv.budget.mu
+	closedFlag    bool          // guarded by srv.budget.mu
 
 	mu      sync.Mutex
 	running context.CancelCauseFunc
@@ -292,6 +303,7 @@ func (c *conn) Close() error {
 		delete(s.byPID, c.pid)
 		s.mu.Unlock()
 		s.hs.done(c)
+		s.budget.closed(c)
 		if c.session.CompareAndSwap(true, false) {
 			s.sessions.Add(-1)
 		}
