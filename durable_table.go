@@ -88,9 +88,13 @@ func (d *durableTable) load(schema *arrow.Schema) error {
 	if !found && len(onDisk) > 0 {
 		return fmt.Errorf("checkpoint %s is damaged: %s is missing, so which epochs' rows %s holds is unknown; restore it, or start the query afresh with a new checkpoint directory", d.ckpt.Path(), filepath.Join(d.ckpt.Path(), d.manifestFile()), d.kind)
 	}
+	all, err := m.epochs()
+	if err != nil {
+		return fmt.Errorf("checkpoint file %s is damaged: %v", filepath.Join(d.ckpt.Path(), d.manifestFile()), err)
+	}
 	listed := map[int64]bool{}
 	var epochs []int64
-	for _, e := range m.Epochs {
+	for _, e := range all {
 		if e <= lastCommit {
 			listed[e] = true
 			epochs = append(epochs, e)
@@ -106,7 +110,7 @@ func (d *durableTable) load(schema *arrow.Schema) error {
 		}
 	}
 	d.manifest = epochs
-	if len(epochs) != len(m.Epochs) {
+	if len(epochs) != len(all) {
 		if err := d.writeManifest(); err != nil {
 			return err
 		}
@@ -196,15 +200,44 @@ func (d *durableTable) keep(epoch int64, recs []arrow.RecordBatch) {
 	}
 }
 
-// rowsManifest lists the epochs whose rows a durable table keeps in the checkpoint.
+// rowsManifest lists the epochs whose rows a durable table keeps in the checkpoint, as ranges
+// of consecutive epochs [first, last] (most epochs of a busy view have rows: a few ranges).
 type rowsManifest struct {
-	Epochs []int64 `json:"epochs"`
+	Ranges [][2]int64 `json:"ranges"`
+}
+
+// epochs expands the ranges; a malformed manifest (unordered or inverted ranges) is an error.
+func (m rowsManifest) epochs() ([]int64, error) {
+	var out []int64
+	prev := int64(-1)
+	for _, r := range m.Ranges {
+		if r[0] <= prev || r[1] < r[0] {
+			return nil, fmt.Errorf("ranges out of order at [%d, %d]", r[0], r[1])
+		}
+		for e := r[0]; e <= r[1]; e++ {
+			out = append(out, e)
+		}
+		prev = r[1]
+	}
+	return out, nil
+}
+
+func manifestOf(epochs []int64) rowsManifest {
+	m := rowsManifest{Ranges: [][2]int64{}}
+	for _, e := range epochs {
+		if n := len(m.Ranges); n > 0 && m.Ranges[n-1][1] == e-1 {
+			m.Ranges[n-1][1] = e
+		} else {
+			m.Ranges = append(m.Ranges, [2]int64{e, e})
+		}
+	}
+	return m
 }
 
 func (d *durableTable) manifestFile() string { return filepath.Join(d.kind, "manifest") }
 
 func (d *durableTable) writeManifest() error {
-	return d.ckpt.WriteJSON(d.manifestFile(), rowsManifest{Epochs: append([]int64{}, d.manifest...)})
+	return d.ckpt.WriteJSON(d.manifestFile(), manifestOf(d.manifest))
 }
 
 // all is every retained record, borrowed (the table retains what it keeps).

@@ -215,3 +215,19 @@ func TestChangedSourceFileStopsAFailQuery(t *testing.T) {
 		})
 	}
 }
+
+func TestRowsManifestRanges(t *testing.T) {
+	for _, epochs := range [][]int64{nil, {0}, {0, 1, 2, 5, 6, 9}, {3, 4, 5, 6, 7, 8}} {
+		m := manifestOf(epochs)
+		got, err := m.epochs()
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(epochs) && len(epochs) > 0 {
+			t.Errorf("%v -> %v -> %v %v", epochs, m.Ranges, got, err)
+		}
+	}
+	if len(manifestOf([]int64{0, 1, 2, 5, 6, 9}).Ranges) != 3 {
+		t.Error("consecutive epochs are not one range")
+	}
+	if _, err := (rowsManifest{Ranges: [][2]int64{{5, 6}, {3, 4}}}).epochs(); err == nil {
+		t.Error("unordered ranges accepted")
+	}
+}
