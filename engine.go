@@ -47,6 +47,12 @@ type Options struct {
 	// DataDir/checkpoints/<name> unless its checkpoint option says otherwise. Empty: queries
 	// without a checkpoint option keep no checkpoint and start afresh.
 	DataDir string
+	// Access restricts the files and network addresses that file tables, sources, sinks and
+	// checkpoint options may use (see sources.Access): checked at CREATE, when a query starts,
+	// and by sources at every file they open and connection they make. A refusal is a
+	// *sources.AccessError (SQLSTATE 42501). Nil: no restriction, the freedom of the operating-
+	// system account the engine runs as.
+	Access *sources.Access
 }
 
 // Engine is an embedded streamsql database. It is safe for concurrent use.
@@ -69,6 +75,9 @@ func Open(opts Options) (*Engine, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := opts.Access.Check(); err != nil {
+		return nil, fmt.Errorf("Options.Access: %w", err)
 	}
 	for name := range opts.SinkConnectors {
 		if _, builtin := sinkConnectors[name]; builtin || name == "console" {
@@ -349,6 +358,9 @@ func (e *Engine) createTable(s *sql.CreateTable) (*Result, error) {
 		if strings.ToLower(format) == "text" && (len(fields) != 1 || fields[0].Type.ID() != arrow.STRING) {
 			return nil, fmt.Errorf("format 'text' needs exactly one VARCHAR column (one line per row)")
 		}
+		if err := e.opts.Access.CheckPath(path); err != nil {
+			return nil, fmt.Errorf("table %s: %w", s.Name, err)
+		}
 		if !strings.ContainsAny(path, "*?[") {
 			if _, err := os.Stat(path); err != nil {
 				return nil, fmt.Errorf("path %q: %v", path, err)
@@ -358,6 +370,7 @@ func (e *Engine) createTable(s *sql.CreateTable) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		dopts.Access = e.opts.Access
 		t.file = &fileTable{path: path, format: strings.ToLower(format), opts: dopts}
 	}
 	if _, err := e.catalog.add(t, s.IfNotExists); err != nil {

@@ -117,6 +117,9 @@ func (e *Engine) createSource(s *sql.CreateSource) (*Result, error) {
 	if _, ok := src.options["connector"]; !ok {
 		return nil, fmt.Errorf("source %s needs a connector option (files, socket, kafka, datagen or push)", s.Name)
 	}
+	if err := checkSourceAccess(e.opts.Access, src.name, src.options); err != nil {
+		return nil, err
+	}
 	cfg := e.streamConfig(src, nil)
 	switch strings.ToLower(src.options["connector"]) {
 	case "push":
@@ -144,11 +147,15 @@ func (e *Engine) createSource(s *sql.CreateSource) (*Result, error) {
 }
 
 func (e *Engine) streamConfig(src *source, onError func(*sources.RecordError) error) sources.StreamConfig {
-	return sources.StreamConfig{Name: src.name, Schema: src.schema, Options: src.options, Clock: e.opts.Clock, Mem: e.opts.Allocator, OnError: onError}
+	return sources.StreamConfig{Name: src.name, Schema: src.schema, Options: src.options, Clock: e.opts.Clock, Mem: e.opts.Allocator, OnError: onError, Access: e.opts.Access}
 }
 
 // sinkOptions are the options every CREATE SINK / MATERIALIZED VIEW takes besides the connector's.
-var queryLevelOptions = map[string]bool{"output_mode": true, "trigger": true, "checkpoint": true}
+var queryLevelOptions = map[string]bool{"output_mode": true, "trigger": true, "checkpoint": true, "dead_letter_max_rows": true}
+
+// defaultDeadLetterMaxRows bounds a query's <name>_errors table unless dead_letter_max_rows says
+// otherwise.
+const defaultDeadLetterMaxRows = 100_000
 
 // sinkConnectors open the sinks of CREATE SINK ... WITH (connector = '...').
 var sinkConnectors = map[string]func(sinks.Config) (sinks.Sink, error){
@@ -234,6 +241,11 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 	// checkpoint directory is removed if this call created it (QueryID and Start create it; one
 	// that existed before belongs to an earlier run of the query and is kept).
 	ckptPath := e.checkpointPath(s.Name, opts)
+	if _, explicit := opts["checkpoint"]; explicit && ckptPath != "" {
+		if err := e.opts.Access.CheckPath(ckptPath); err != nil {
+			return nil, fmt.Errorf("%s %s: option checkpoint: %w", strings.ToLower(string(kindOf(s))), s.Name, err)
+		}
+	}
 	ckptExisted := true
 	if ckptPath != "" {
 		_, statErr := os.Stat(ckptPath)
@@ -271,6 +283,11 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 		if !known {
 			open = e.opts.SinkConnectors[c]
 		}
+		if _, builtin := sinkConnectors[c]; builtin {
+			if err := checkSinkAccess(e.opts.Access, s.Name, connOpts); err != nil {
+				return nil, err
+			}
+		}
 		id, err := incremental.QueryID(s.Name, e.checkpointPath(s.Name, opts))
 		if err != nil {
 			return nil, err
@@ -282,11 +299,23 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 	}
 	// Bad input records go to the query's dead-letter table <name>_errors (when a source says
 	// dead_letter and the name is free), are counted, or fail the query.
+	maxBad := int64(defaultDeadLetterMaxRows)
+	if v, ok := opts["dead_letter_max_rows"]; ok {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%s %s: dead_letter_max_rows must be a positive number of rows, got %q", strings.ToLower(string(kindOf(s))), s.Name, v)
+		}
+		maxBad = n
+	}
 	rq.errors = sinks.NewMemoryTable(e.opts.Allocator)
-	if err := rq.errors.Open(incremental.DeadLetterSchema, sinks.Append, nil); err != nil {
+	deadLetters, err := newDurableTable(rq.errors, "errors", ckptPath, maxBad, e.opts.Allocator)
+	if err != nil {
 		return nil, err
 	}
-	bad := incremental.NewBadRecords(e.opts.Allocator, rq.errors)
+	if err := deadLetters.Open(incremental.DeadLetterSchema, sinks.Append, nil); err != nil {
+		return nil, fmt.Errorf("%s %s: dead-letter table: %w", strings.ToLower(string(kindOf(s))), s.Name, err)
+	}
+	bad := incremental.NewBadRecords(e.opts.Allocator, deadLetters)
 	var inputs []*incremental.Input
 	seen := map[string]bool{}
 	for _, sc := range scans {
@@ -363,8 +392,8 @@ func (e *Engine) sinkSettings(s *sql.CreateSink, opts map[string]string, plan pl
 	}
 	if s.View {
 		for k := range opts {
-			if k != "trigger" && k != "checkpoint" {
-				return 0, "", nil, fmt.Errorf("materialized view %s: unknown option %q (a view takes trigger and checkpoint; it always holds the complete result)", s.Name, k)
+			if k != "trigger" && k != "checkpoint" && k != "dead_letter_max_rows" {
+				return 0, "", nil, fmt.Errorf("materialized view %s: unknown option %q (a view takes trigger, checkpoint and dead_letter_max_rows; it always holds the complete result)", s.Name, k)
 			}
 		}
 		// A view applies its query's changes (update mode: upserts and deletes by key), unless

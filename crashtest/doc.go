@@ -55,5 +55,14 @@
 //	CRASHTEST_SEED    one seed (overrides CRASHTEST_SEEDS; to reproduce a failure)
 //	CRASHTEST_EVENTS  events per seed
 //
+// TestCrashViewsAndDamage covers what a sink does not show: a materialized view without
+// aggregation and its dead-letter table (every source file carries one bad line) under targeted and
+// random kills, read back by SELECTs at the end of the script: the view must equal the oracle and
+// the dead-letter table hold each bad line once. Then a run killed right after a middle epoch's
+// commit leaves a checkpoint, and each of its files (offsets, commits, operator state, the view's
+// rows and manifest, the dead letters and theirs, metadata, format) is truncated, removed or has a
+// byte flipped: the restarted run must end with exactly the oracle's result (a lost last commit,
+// a lost format file) or refuse with a message naming the file.
+//
 // PostgreSQL and MariaDB come from internal/testdb (skipped without them, failing under CI=true).
 package crashtest

@@ -11,7 +11,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/streamsql/streamsql/exec"
-	"github.com/streamsql/streamsql/sinks"
 	"github.com/streamsql/streamsql/sources"
 )
 
@@ -55,7 +54,7 @@ var DeadLetterSchema = arrow.NewSchema([]arrow.Field{
 // a crash makes the epoch run twice.
 type BadRecords struct {
 	mem   memory.Allocator
-	table *sinks.MemoryTable
+	table DeadLetterTable
 
 	mu       sync.Mutex
 	pending  [][]string // rows of the running epoch
@@ -63,9 +62,15 @@ type BadRecords struct {
 	total    int64
 }
 
+// DeadLetterTable receives each epoch's dead letters (a *sinks.MemoryTable, or the engine's
+// durable table that also keeps them in the checkpoint).
+type DeadLetterTable interface {
+	Write(ctx context.Context, epoch int64, deltas []exec.Delta) error
+}
+
 // NewBadRecords returns a collector whose dead letters go to table (opened with
 // DeadLetterSchema in append mode by the caller), or nowhere if table is nil.
-func NewBadRecords(mem memory.Allocator, table *sinks.MemoryTable) *BadRecords {
+func NewBadRecords(mem memory.Allocator, table DeadLetterTable) *BadRecords {
 	return &BadRecords{mem: mem, table: table}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/streamsql/streamsql/exec"
@@ -116,6 +117,12 @@ func (q *Query) openCheckpoint() error {
 		return fmt.Errorf("query %s changed since its checkpoint in %s was written (the plan differs from: %s); DROP the query to start afresh, or give it a new checkpoint directory", q.cfg.Name, d.Path(), meta.SQL)
 	}
 	if !found {
+		if last, err := d.Last("offsets"); err != nil || last >= 0 {
+			if err == nil {
+				err = fmt.Errorf("checkpoint %s is damaged: %s is missing but epochs were recorded (offsets/%d); restore it, or start the query afresh with a new checkpoint directory", d.Path(), filepath.Join(d.Path(), "metadata"), last)
+			}
+			return err
+		}
 		id := make([]byte, 8)
 		_, _ = rand.Read(id)
 		meta = checkpointMeta{ID: hex.EncodeToString(id), Name: q.cfg.Name, SQL: q.cfg.SQL, Fingerprint: fp, Created: q.cfg.Clock().UTC()}
@@ -159,8 +166,15 @@ func (q *Query) restore() error {
 			return err
 		}
 		var committed offsetsFile
-		if _, err := d.ReadJSON(state.EpochFile("offsets", lastCommit), &committed); err != nil {
+		found, err := d.ReadJSON(state.EpochFile("offsets", lastCommit), &committed)
+		if err != nil {
 			return err
+		}
+		if !found {
+			// Without the committed ranges every source would be read again from its start on
+			// top of the restored state: refuse instead of counting twice.
+			return fmt.Errorf("checkpoint %s is damaged: %s exists but %s is missing, so where epoch %d ended in the sources is unknown; restore the file, or start the query afresh with a new checkpoint directory",
+				d.Path(), state.EpochFile("commits", lastCommit), filepath.Join(d.Path(), state.EpochFile("offsets", lastCommit)), lastCommit)
 		}
 		for _, in := range q.inputs {
 			if _, unreplayable := in.Stream.(sources.Unreplayable); !unreplayable {

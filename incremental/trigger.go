@@ -32,13 +32,17 @@ func (t Trigger) String() string {
 	return "continuous micro-batches"
 }
 
-// ParseTrigger reads a trigger option: '1 second'-style intervals, 'available_now', '0'/'continuous'
-// for back-to-back micro-batches, or 'manual' (epochs run only when the embedding program calls
+// ParseTrigger reads a trigger option: '1 second'-style intervals, 'available_now', '0' (or no
+// trigger) for back-to-back micro-batches, or 'manual' (epochs run only when the embedding program calls
 // ProcessAllAvailable: tests and step-by-step demos).
 func ParseTrigger(s string) (Trigger, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "0", "continuous", "default":
+	case "", "0":
 		return Trigger{}, nil
+	case "continuous":
+		// Spark's continuous processing (per-row, at-least-once) is a different engine, not a
+		// faster micro-batch: accepting the word would promise what does not run.
+		return Trigger{}, fmt.Errorf("invalid trigger %q: continuous processing is not supported; omit the trigger (or use '0') for back-to-back micro-batches, or give an interval such as '1 second'", s)
 	case "available_now", "availablenow", "once":
 		return Trigger{AvailableNow: true}, nil
 	case "manual":
@@ -46,7 +50,7 @@ func ParseTrigger(s string) (Trigger, error) {
 	}
 	us, err := exec.ParseInterval(s)
 	if err != nil {
-		return Trigger{}, fmt.Errorf("invalid trigger %q: expected an interval such as '1 second', or 'available_now'", s)
+		return Trigger{}, fmt.Errorf("invalid trigger %q: expected an interval such as '1 second', 'available_now', 'manual' or '0'", s)
 	}
 	if us < 0 {
 		return Trigger{}, fmt.Errorf("invalid trigger %q: the interval cannot be negative", s)

@@ -65,11 +65,18 @@ func authFailed(user string) error {
 	return pgerror.WithSeverity(pgerror.WithCode(fmt.Errorf("password authentication failed for user %q", user), codes.InvalidPassword), pgerror.LevelFatal)
 }
 
+// errLoginFailed marks an exchange the client completed with a wrong or malformed answer: it
+// counts against the client's login rate limit (a dropped connection does not).
+var errLoginFailed = errors.New("login failed")
+
 // authenticate runs the SCRAM exchange. On failure it has written a FATAL ErrorResponse.
+// Contract: the returned error never holds what the client sent (a client answering with a
+// cleartext password puts the password where the mechanism name goes), because the connection
+// error reaches the log.
 func (v *scramVerifier) authenticate(user string, r *buffer.Reader, w *buffer.Writer) error {
 	fail := func(reason error) error {
 		_ = writeFatal(w, authFailed(user))
-		return fmt.Errorf("SCRAM authentication of %q failed: %w", user, reason)
+		return fmt.Errorf("SCRAM authentication of %q failed: %w (%w)", user, reason, errLoginFailed)
 	}
 	w.Start(types.ServerAuth)
 	w.AddInt32(authSASL)
@@ -88,7 +95,7 @@ func (v *scramVerifier) authenticate(user string, r *buffer.Reader, w *buffer.Wr
 		return fail(err)
 	}
 	if mech != "SCRAM-SHA-256" {
-		return fail(fmt.Errorf("unsupported mechanism %q", mech))
+		return fail(errors.New("the client did not answer with SCRAM-SHA-256 (a cleartext password or another mechanism)"))
 	}
 	n, err := r.GetInt32()
 	if err != nil || n < 0 || int(n) > len(r.Msg) {

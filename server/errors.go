@@ -50,6 +50,11 @@ func sqlState(err error) codes.Code {
 	if errors.As(err, &mle) {
 		return codes.OutOfMemory
 	}
+	// Errors that know their code (sources.AccessError: 42501).
+	var coded interface{ SQLState() string }
+	if errors.As(err, &coded) {
+		return codes.Code(coded.SQLState())
+	}
 	msg := err.Error()
 	var se *sql.Error
 	if errors.As(err, &se) {
@@ -96,3 +101,31 @@ func wireError(err error) error {
 	}
 	return out
 }
+
+// engineFailure is an error of a statement that was not cancelled: a timeout or cancellation
+// inside the engine (a sink database that does not answer) is its cause, not the client's
+// Ctrl-C, so neither its code nor its message may turn into "canceling statement".
+type engineFailure struct {
+	msg  string
+	code string
+}
+
+func (e *engineFailure) Error() string    { return e.msg }
+func (e *engineFailure) SQLState() string { return e.code }
+
+// notCanceled returns err unchanged unless it would read as a cancellation; then it returns an
+// error with the same message and the code of its cause: 08001 (cannot connect) when it says
+// a connection failed, otherwise what the message maps to without the cancellation rules.
+func notCanceled(err error) error {
+	if sqlState(err) != codes.QueryCanceled {
+		return err
+	}
+	msg := err.Error()
+	code := codes.Internal
+	if connectFailure.MatchString(msg) {
+		code = codes.SQLclientUnableToEstablishSQLconnection
+	}
+	return &engineFailure{msg: msg, code: string(code)}
+}
+
+var connectFailure = regexp.MustCompile(`(?i)failed to connect|connection refused|no such host|i/o timeout|dial (tcp|unix)|network is unreachable`)

@@ -59,6 +59,9 @@ func (g *guardedConn) Read(p []byte) (int, error) {
 	}
 	n := copy(p, g.pending)
 	g.pending = g.pending[n:]
+	if len(g.pending) == 0 {
+		g.pending = nil // a large message's memory goes with it, not with the next one
+	}
 	return n, nil
 }
 
@@ -67,11 +70,16 @@ func (g *guardedConn) next() ([]byte, error) {
 	if !g.started {
 		return g.preamble()
 	}
+	// psql-wire has handled the previous message: its share of the budget is free again.
+	g.conn.srv.budget.release(g.conn)
 	var hdr [5]byte
 	if _, err := io.ReadFull(g.r, hdr[:]); err != nil {
 		return nil, err
 	}
 	size := int(binary.BigEndian.Uint32(hdr[1:]))
+	if !g.conn.authenticated.Load() && size > preAuthMessageLimit {
+		return nil, fmt.Errorf("message of %d bytes before authentication refused (the limit is %d)", size, preAuthMessageLimit)
+	}
 	if size > maxGuardedMessage && (hdr[0] == 'Q' || hdr[0] == 'P') {
 		// A statement over the limit (a 100 MB query string): tell the client why before the
 		// connection closes, instead of a bare disconnect.
@@ -80,6 +88,9 @@ func (g *guardedConn) next() ([]byte, error) {
 	}
 	if size < 4 || size > maxGuardedMessage {
 		return nil, fmt.Errorf("invalid message length %d for message type %q", size, hdr[0])
+	}
+	if size >= largeMessage && !g.conn.srv.budget.acquire(g.conn, int64(size)) {
+		return nil, net.ErrClosed
 	}
 	msg := make([]byte, 5+size-4)
 	copy(msg, hdr[:])

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"container/list"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -11,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,9 +35,23 @@ type Config struct {
 	Password string
 	// TLS, when set, lets clients upgrade to TLS (sslmode=require and stricter).
 	TLS *tls.Config
-	// MaxConnections bounds concurrent connections; the extra client gets SQLSTATE 53300.
-	// Default 100.
+	// MaxConnections bounds concurrent authenticated sessions; the extra client gets SQLSTATE
+	// 53300. Connections still in their handshake do not count. Default 100.
 	MaxConnections int
+	// MaxHandshakes bounds the connections not yet authenticated; past it the oldest one is
+	// dropped for the newcomer. Default 1024 (each holds about 30 KiB).
+	MaxHandshakes int
+	// LoginBurst is the number of failed logins a client host may make at once; afterwards it
+	// earns one attempt back every LoginRefill, and is refused (SQLSTATE 28000, before the
+	// password is checked) until then. Defaults 10 and 6s. Only with a Password.
+	LoginBurst  int
+	LoginRefill time.Duration
+	// Now is the clock of the login limiter. Default time.Now.
+	Now func() time.Time
+	// MessageMemory bounds the bytes of large client messages (64 KiB and more: long statements,
+	// big Bind parameters) that all sessions together hold at once; a message that does not fit
+	// waits for others to be processed. Default 256 MiB; at least the 16 MiB message limit.
+	MessageMemory int64
 	// StatementTimeout cancels a statement running longer (SQLSTATE 57014). 0: no limit.
 	StatementTimeout time.Duration
 	// HandshakeTimeout bounds the startup and authentication of a connection. Default 10s.
@@ -56,16 +72,27 @@ type Server struct {
 	base   context.Context
 	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	conns  map[string]*conn // by remote address
-	byPID  map[int32]*conn
-	active atomic.Int64
-	total  atomic.Int64 // connections accepted since New
-	closed atomic.Bool
+	hs     *handshakes
+	logins *loginLimiter // nil without a password
+	budget *memoryBudget
+
+	mu       sync.Mutex
+	conns    map[string]*conn // by remote address
+	byPID    map[int32]*conn
+	active   atomic.Int64 // open connections: handshakes and sessions
+	sessions atomic.Int64 // authenticated connections, bounded by MaxConnections
+	total    atomic.Int64 // connections accepted since New
+	closed   atomic.Bool
 }
 
-// Connections is the number of open client connections.
+// Connections is the number of open client connections, authenticated or not.
 func (s *Server) Connections() int64 { return s.active.Load() }
+
+// Sessions is the number of authenticated connections.
+func (s *Server) Sessions() int64 { return s.sessions.Load() }
+
+// Handshakes is the number of connections not yet authenticated.
+func (s *Server) Handshakes() int { return s.hs.len() }
 
 // ConnectionsTotal is the number of client connections accepted since the server was created,
 // including those refused afterwards for the connection limit.
@@ -85,17 +112,37 @@ func New(cfg Config) (*Server, error) {
 	if cfg.HandshakeTimeout <= 0 {
 		cfg.HandshakeTimeout = 10 * time.Second
 	}
+	if cfg.MaxHandshakes <= 0 {
+		cfg.MaxHandshakes = 1024
+	}
+	if cfg.LoginBurst <= 0 {
+		cfg.LoginBurst = 10
+	}
+	if cfg.LoginRefill <= 0 {
+		cfg.LoginRefill = 6 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MessageMemory <= 0 {
+		cfg.MessageMemory = 256 << 20
+	}
+	cfg.MessageMemory = max(cfg.MessageMemory, maxGuardedMessage)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[string]*conn{}, byPID: map[int32]*conn{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[string]*conn{}, byPID: map[int32]*conn{}, hs: newHandshakes(cfg.MaxHandshakes), budget: newMemoryBudget(cfg.MessageMemory)}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	if cfg.Password != "" {
+		if strings.TrimSpace(cfg.Password) == "" {
+			return nil, errors.New("server: the password is only white space")
+		}
 		v, err := newScramVerifier(cfg.Password)
 		if err != nil {
 			return nil, err
 		}
 		s.verifier = v
+		s.logins = newLoginLimiter(cfg.LoginBurst, cfg.LoginRefill, cfg.Now)
 	}
 	opts := []wire.OptionFn{
 		wire.Logger(slog.New(demoted{cfg.Logger.Handler()})),
@@ -111,6 +158,8 @@ func New(cfg Config) (*Server, error) {
 		}),
 		wire.ExtendTypes(registerCellCodecs),
 		wire.WithShutdownTimeout(2 * time.Second),
+		// Small until authentication, which raises the message limit (see limits.go).
+		wire.MessageBufferSize(wireReadBuffer),
 	}
 	ws, err := wire.NewServer(s.parse, opts...)
 	if err != nil {
@@ -203,6 +252,12 @@ type conn struct {
 	addr        string
 	pid, secret int32
 
+	pending       *list.Element // in srv.hs while the handshake runs; guarded by srv.hs.mu
+	authenticated atomic.Bool   // the guard lifts its pre-authentication message limit
+	session       atomic.Bool   // counted in srv.sessions
+	held          int64         // bytes of srv.budget held; guarded by srv.budget.mu
+	closedFlag    bool          // guarded by srv.budget.mu
+
 	mu      sync.Mutex
 	running context.CancelCauseFunc
 	once    sync.Once
@@ -227,6 +282,10 @@ func (s *Server) track(nc net.Conn) *conn {
 	s.conns[c.addr] = c
 	s.byPID[c.pid] = c
 	s.mu.Unlock()
+	if old := s.hs.add(c); old != nil {
+		s.log.Debug("dropping the oldest unauthenticated connection", "conn", old.pid, "max_handshakes", s.cfg.MaxHandshakes)
+		old.Close()
+	}
 	return c
 }
 
@@ -243,6 +302,11 @@ func (c *conn) Close() error {
 		}
 		delete(s.byPID, c.pid)
 		s.mu.Unlock()
+		s.hs.done(c)
+		s.budget.closed(c)
+		if c.session.CompareAndSwap(true, false) {
+			s.sessions.Add(-1)
+		}
 		s.active.Add(-1)
 	})
 	return err
@@ -266,27 +330,50 @@ func (s *Server) connOf(ctx context.Context) *conn {
 	return s.conns[addr.String()]
 }
 
-// authenticate enforces the connection limit, then authenticates (SCRAM-SHA-256 when a password
-// is set) and lifts the handshake deadline.
+// authenticate enforces the login rate limit and the session limit, authenticates (SCRAM-SHA-256
+// when a password is set), turns the handshake into a session and lifts the handshake deadline
+// and the pre-authentication message limit.
 func (s *Server) authenticate(ctx context.Context, w *buffer.Writer, r *buffer.Reader) (_ context.Context, err error) {
 	defer recoverTo(&err, s.log)
 	c := s.connOf(ctx)
 	if c == nil {
 		return ctx, errors.New("connection is not tracked")
 	}
-	if n := s.active.Load(); n > int64(s.cfg.MaxConnections) {
+	tooMany := func() error {
 		e := pgerror.WithCode(fmt.Errorf("too many connections (max %d)", s.cfg.MaxConnections), codes.TooManyConnections)
 		_ = writeFatal(w, e)
-		return ctx, e
+		return e
+	}
+	if s.sessions.Load() >= int64(s.cfg.MaxConnections) {
+		return ctx, tooMany()
 	}
 	if s.verifier != nil {
+		host := hostOf(wire.RemoteAddress(ctx))
+		if wait := s.logins.retryAfter(host); wait > 0 {
+			e := pgerror.WithCode(fmt.Errorf("too many failed login attempts from %s; try again in %ds", host, int(wait.Seconds())+1), codes.InvalidAuthorizationSpecification)
+			_ = writeFatal(w, e)
+			return ctx, e
+		}
 		user := wire.ClientParameters(ctx)[wire.ParamUsername]
 		if err := s.verifier.authenticate(user, r, w); err != nil {
+			if errors.Is(err, errLoginFailed) {
+				s.logins.failed(host)
+			}
 			return ctx, err
 		}
 	} else if err := writeAuthOK(w); err != nil {
 		return ctx, err
 	}
+	if !s.hs.done(c) {
+		return ctx, errors.New("connection dropped during its handshake")
+	}
+	if s.sessions.Add(1) > int64(s.cfg.MaxConnections) {
+		s.sessions.Add(-1)
+		return ctx, tooMany()
+	}
+	c.session.Store(true)
+	c.authenticated.Store(true)
+	r.MaxMessageSize = maxGuardedMessage
 	return ctx, c.Conn.SetDeadline(time.Time{})
 }
 
@@ -399,6 +486,11 @@ func (s *Server) prepare(ctx context.Context, c *conn, q wire.Query) (wire.Prepa
 				oids[i] = q.ParameterOIDs[i]
 			}
 		}
+		if d.schema != nil {
+			if err := checkColumnCount(d.schema.NumFields()); err != nil {
+				return nil, wireError(err)
+			}
+		}
 		cols = columnsOf(d.schema)
 	}
 	exec := func(ctx context.Context, w wire.DataWriter, params []wire.Parameter) (err error) {
@@ -503,6 +595,8 @@ func (s *Server) run(c *conn, text string) (res *result, err error) {
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil) {
 			err = cause
+		} else if ctx.Err() == nil {
+			err = notCanceled(err)
 		}
 		for _, r := range out {
 			r.Release()
@@ -514,6 +608,12 @@ func (s *Server) run(c *conn, text string) (res *result, err error) {
 			r.Release()
 		}
 		return nil, fmt.Errorf("internal: %d results for one statement", len(out))
+	}
+	if out[0].HasRows() {
+		if err := checkColumnCount(out[0].Schema.NumFields()); err != nil {
+			out[0].Release()
+			return nil, err
+		}
 	}
 	return &result{Result: out[0]}, nil
 }

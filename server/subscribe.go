@@ -34,6 +34,9 @@ func subscribeColumns(eng *streamsql.Engine, text string) (wire.Columns, error) 
 	}
 	fields := []arrow.Field{{Name: "epoch", Type: exec.Int64}, {Name: "weight", Type: exec.Int64}}
 	fields = append(fields, view.Fields()...)
+	if err := checkColumnCount(len(fields)); err != nil {
+		return nil, err
+	}
 	return columnsOf(arrow.NewSchema(fields, nil)), nil
 }
 

@@ -58,6 +58,26 @@ func oidOf(t arrow.DataType) uint32 {
 	return oidText
 }
 
+// maxWireColumns is the most columns a RowDescription or DataRow can carry (an int16 count).
+const maxWireColumns = 32767
+
+// errTooManyColumns has SQLSTATE 54011 (too_many_columns).
+type errTooManyColumns struct{ n int }
+
+func (e errTooManyColumns) Error() string {
+	return fmt.Sprintf("the result has %d columns; the PostgreSQL protocol carries at most %d", e.n, maxWireColumns)
+}
+func (errTooManyColumns) SQLState() string { return "54011" }
+
+// checkColumnCount refuses a result the protocol cannot describe, instead of sending a
+// RowDescription whose column count has wrapped around.
+func checkColumnCount(n int) error {
+	if n > maxWireColumns {
+		return errTooManyColumns{n}
+	}
+	return nil
+}
+
 // columnsOf describes a result schema as RowDescription columns.
 func columnsOf(schema *arrow.Schema) wire.Columns {
 	if schema == nil {

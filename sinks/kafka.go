@@ -188,10 +188,7 @@ func sensitiveSinkOption(key string) bool {
 // errorf builds an error naming the sink, with sensitive option values removed.
 func (k *Kafka) errorf(format string, args ...any) error {
 	msg := fmt.Sprintf("sink %s: ", k.query) + fmt.Sprintf(format, args...)
-	for _, s := range k.secrets {
-		msg = strings.ReplaceAll(msg, s, "[redacted]")
-	}
-	return errors.New(msg)
+	return errors.New(redactValues(msg, k.secrets))
 }
 
 // Open resolves the key columns, starts the transactional producer (fencing earlier instances)

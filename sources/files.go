@@ -41,11 +41,14 @@ func OpenFiles(path, format string, schema *arrow.Schema, opts DecodeOptions) (D
 		return nil, err
 	}
 	probe.Close()
+	if err := opts.Access.CheckPath(path); err != nil {
+		return nil, err
+	}
 	files, err := ListFiles(path)
 	if err != nil {
 		return nil, err
 	}
-	return &multiDecoder{files: files, open: open}, nil
+	return &multiDecoder{files: files, open: open, access: opts.Access}, nil
 }
 
 // ListFiles expands path as OpenFiles does: a file is itself, a directory its visible regular
@@ -189,12 +192,13 @@ func listDir(dir string) ([]string, error) {
 
 // multiDecoder chains one decoder per file.
 type multiDecoder struct {
-	files []string
-	next  int // index of the next file to open
-	open  func(r io.Reader, name string) (Decoder, error)
-	file  *os.File
-	cur   Decoder
-	err   error
+	files  []string
+	next   int // index of the next file to open
+	open   func(r io.Reader, name string) (Decoder, error)
+	file   *os.File
+	cur    Decoder
+	err    error
+	access *Access
 }
 
 func (m *multiDecoder) Next() (arrow.RecordBatch, error) {
@@ -206,7 +210,7 @@ func (m *multiDecoder) Next() (arrow.RecordBatch, error) {
 			if m.next == len(m.files) {
 				return nil, io.EOF
 			}
-			f, err := os.Open(m.files[m.next])
+			f, err := openChecked(m.access, m.files[m.next])
 			if err != nil {
 				m.err = fmt.Errorf("opening source file: %w", err)
 				return nil, m.err

@@ -41,6 +41,9 @@ type DecodeOptions struct {
 	// failures, a CSV header that does not fit the schema (or cannot be read), and a batch whose
 	// string data would exceed 2 GiB.
 	OnError func(*RecordError) error
+	// Access restricts the files OpenFiles may open (each is checked when it is opened); nil
+	// allows any.
+	Access *Access
 
 	// bufSize overrides the read buffer size (tests use tiny buffers to make records straddle
 	// refills); 0 means defaultBufSize.

@@ -56,6 +56,9 @@ type StreamConfig struct {
 	// reports its bad records again. Sources whose rows cannot be malformed (datagen, push) never
 	// call it.
 	OnError func(*RecordError) error
+	// Access restricts the files and addresses the connector may use, checked at every open
+	// (each file read, each connection); nil allows any.
+	Access *Access
 }
 
 // Option returns an option's value or def.

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -46,10 +47,20 @@ type FileStream struct {
 	schema   *arrow.Schema
 	opts     DecodeOptions
 	maxFiles int64 // 0: unlimited
+	access   *Access
 
 	mu   sync.Mutex
-	log  []string        // base names, in discovery order
-	seen map[string]bool // the names in log
+	log  []string            // base names, in discovery order
+	seen map[string]bool     // the names in log
+	meta map[string]fileMeta // size and modification time at discovery (absent: restored from an older checkpoint)
+}
+
+// fileMeta is what a file looked like when it was discovered. Reading it later takes exactly
+// Size bytes, so a replay reads what the first run read; a file whose size or modification time
+// differs when it is read (or that ends early while being read) is reported.
+type fileMeta struct {
+	Size    int64 `json:"size"`
+	ModTime int64 `json:"mtime_ns"`
 }
 
 // NewFileStream opens the files connector; see FileStream.
@@ -61,6 +72,9 @@ func NewFileStream(cfg StreamConfig) (*FileStream, error) {
 	dir, ok := cfg.Options["path"]
 	if !ok || dir == "" {
 		return nil, fmt.Errorf("source %s: the files connector needs option path (a directory)", cfg.Name)
+	}
+	if err := cfg.Access.CheckPath(dir); err != nil {
+		return nil, fmt.Errorf("source %s: %w", cfg.Name, err)
 	}
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -82,7 +96,7 @@ func NewFileStream(cfg StreamConfig) (*FileStream, error) {
 		return nil, err
 	}
 	s := &FileStream{name: cfg.Name, dir: dir, format: format, schema: cfg.Schema, opts: opts,
-		maxFiles: maxFiles, seen: map[string]bool{}}
+		maxFiles: maxFiles, seen: map[string]bool{}, meta: map[string]fileMeta{}, access: cfg.Access}
 	// Validate format, schema and decoder options now, on an empty input.
 	probe, err := s.decoder(strings.NewReader(""), dir)
 	if err != nil {
@@ -129,6 +143,7 @@ func (s *FileStream) RestoreLog(names []string) error {
 	defer s.mu.Unlock()
 	s.log = append([]string(nil), names...)
 	s.seen = seen
+	s.meta = map[string]fileMeta{}
 	return nil
 }
 
@@ -166,12 +181,21 @@ func (s *FileStream) discover() error {
 	if err != nil {
 		return err
 	}
+	metas := make([]fileMeta, len(names))
+	for i, n := range names {
+		st, err := os.Stat(filepath.Join(s.dir, n))
+		if err != nil {
+			return fmt.Errorf("source %s: file %q: %w", s.name, n, err)
+		}
+		metas[i] = fileMeta{Size: st.Size(), ModTime: st.ModTime().UnixNano()}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, n := range names {
+	for i, n := range names {
 		if !s.seen[n] {
 			s.seen[n] = true
 			s.log = append(s.log, n)
+			s.meta[n] = metas[i]
 		}
 	}
 	return nil
@@ -257,17 +281,47 @@ func (s *FileStream) Read(ctx context.Context, from, to Offset, emit func(arrow.
 		return fmt.Errorf("source %s: offset %s is beyond the %d files discovered", s.name, to, len(s.log))
 	}
 	files := append([]string(nil), s.log[a:b]...)
+	metas := make([]*fileMeta, len(files))
+	for i, n := range files {
+		if m, ok := s.meta[n]; ok {
+			metas[i] = &m
+		}
+	}
 	s.mu.Unlock()
-	for _, n := range files {
-		if err := s.readFile(ctx, filepath.Join(s.dir, n), emit); err != nil {
+	for i, n := range files {
+		if err := s.readFile(ctx, filepath.Join(s.dir, n), metas[i], emit); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *FileStream) readFile(ctx context.Context, path string, emit func(arrow.RecordBatch) error) error {
-	f, err := os.Open(path)
+// fileChanged reports a file that is not what was discovered: through the bad-record policy
+// (counted, dead-lettered, or stopping the query with on_error = 'fail'), or as the Read's
+// error without one.
+func (s *FileStream) fileChanged(path, reason string) error {
+	if s.opts.OnError == nil {
+		return fmt.Errorf("source %s: file %q %s", s.name, path, reason)
+	}
+	return s.opts.OnError(&RecordError{Path: path, Reason: "file " + reason})
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// readFile decodes one file; with its discovery meta it reads exactly the discovered size and
+// reports a change of size or modification time, and a file that ends early while being read.
+func (s *FileStream) readFile(ctx context.Context, path string, meta *fileMeta, emit func(arrow.RecordBatch) error) error {
+	f, err := openChecked(s.access, path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("source %s: file %q was discovered but has vanished before it was read (files in a source directory must not be deleted or renamed before they are processed)", s.name, path)
 	}
@@ -275,7 +329,30 @@ func (s *FileStream) readFile(ctx context.Context, path string, emit func(arrow.
 		return fmt.Errorf("source %s: %w", s.name, err)
 	}
 	defer f.Close()
-	d, err := s.decoder(f, path)
+	var in io.Reader = f
+	var counted *countingReader
+	shrank := false
+	if meta != nil {
+		st, err := f.Stat()
+		if err != nil {
+			return fmt.Errorf("source %s: %w", s.name, err)
+		}
+		shrank = st.Size() < meta.Size
+		switch {
+		case shrank:
+			err = s.fileChanged(path, fmt.Sprintf("shrank after it was discovered (%d bytes then, %d now): only what is left is read", meta.Size, st.Size()))
+		case st.Size() > meta.Size:
+			err = s.fileChanged(path, fmt.Sprintf("grew after it was discovered (%d bytes then, %d now): only the first %d bytes are read (files must be complete when moved into the directory)", meta.Size, st.Size(), meta.Size))
+		case st.ModTime().UnixNano() != meta.ModTime:
+			err = s.fileChanged(path, fmt.Sprintf("was modified after it was discovered (at %s, discovered with modification time %s)", st.ModTime().UTC().Format(time.RFC3339Nano), time.Unix(0, meta.ModTime).UTC().Format(time.RFC3339Nano)))
+		}
+		if err != nil {
+			return err
+		}
+		counted = &countingReader{r: io.LimitReader(f, meta.Size)}
+		in = counted
+	}
+	d, err := s.decoder(in, path)
 	if err != nil {
 		return fmt.Errorf("source %s: %v", s.name, err)
 	}
@@ -286,6 +363,11 @@ func (s *FileStream) readFile(ctx context.Context, path string, emit func(arrow.
 		}
 		rec, err := d.Next()
 		if err == io.EOF {
+			if counted != nil && counted.n < meta.Size && !shrank {
+				if st, serr := f.Stat(); serr == nil && st.Size() < meta.Size {
+					return s.fileChanged(path, fmt.Sprintf("was truncated while it was read (%d of %d bytes read)", counted.n, meta.Size))
+				}
+			}
 			return nil
 		}
 		if err != nil {

@@ -157,6 +157,9 @@ func openKafka(cfg StreamConfig) (Stream, error) {
 	var brokers []string
 	for _, b := range strings.Split(cfg.Options["brokers"], ",") {
 		if b = strings.TrimSpace(b); b != "" {
+			if err := cfg.Access.CheckAddr(b); err != nil {
+				return nil, fmt.Errorf("source %s: option brokers: %w", cfg.Name, err)
+			}
 			brokers = append(brokers, b)
 		}
 	}
@@ -252,10 +255,7 @@ func sensitiveOption(key string) bool {
 
 // redact replaces every sensitive option value in msg.
 func (s *kafkaStream) redact(msg string) string {
-	for _, v := range s.secrets {
-		msg = strings.ReplaceAll(msg, v, "[redacted]")
-	}
-	return msg
+	return redactValues(msg, s.secrets)
 }
 
 // errorf builds an error naming the source, with sensitive option values removed.

@@ -66,6 +66,9 @@ func NewSocketStream(cfg StreamConfig) (*SocketStream, error) {
 	}
 	host := cfg.Option("host", "localhost")
 	addr := net.JoinHostPort(host, strconv.FormatInt(port, 10))
+	if err := cfg.Access.CheckAddr(addr); err != nil {
+		return nil, fmt.Errorf("source %s: %w", cfg.Name, err)
+	}
 	conn, err := net.DialTimeout("tcp", addr, socketDialTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: cannot connect to %s: %v (the socket connector is a client: start the server first, e.g. nc -lk %d)",

@@ -1,14 +1,18 @@
 package state
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -16,14 +20,82 @@ import (
 )
 
 // Dir is one query's checkpoint directory.
-type Dir struct{ path string }
+type Dir struct {
+	path string
+	// checked: the directory is in format 2 (checksums), so a file without a valid checksum
+	// trailer is damaged. A format-1 directory (written before checksums) still reads its old
+	// files unverified; every file written into it from now on carries a checksum.
+	checked bool
+}
 
-// Open creates (if needed) and opens a checkpoint directory.
+// Open creates (if needed) and opens a checkpoint directory. A new (empty) directory is marked
+// with the current format; one marked with an unknown format is refused.
 func Open(path string) (*Dir, error) {
 	if err := os.MkdirAll(path, 0o755); err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	return &Dir{path: path}, nil
+	d := &Dir{path: path}
+	b, err := os.ReadFile(filepath.Join(path, formatFile))
+	switch {
+	case err == nil:
+		if string(b) != formatLine {
+			return nil, fmt.Errorf("checkpoint %s: file %s reads %q: not a checkpoint format this version of streamsql knows (it writes %q); use the streamsql that wrote it, or a new checkpoint directory", path, formatFile, strings.TrimSpace(string(b)), strings.TrimSpace(formatLine))
+		}
+		d.checked = true
+	case errors.Is(err, fs.ErrNotExist):
+		entries, err := os.ReadDir(path)
+		if err != nil {
+			return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+		}
+		if len(entries) == 0 {
+			if err := d.writeAtomic(formatFile, func(f *os.File) error { _, err := f.WriteString(formatLine); return err }); err != nil {
+				return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+			}
+			d.checked = true
+		}
+	default:
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// Checksummed reports whether every file of the directory must carry a valid checksum (format 2).
+func (d *Dir) Checksummed() bool { return d.checked }
+
+// Format 2 checkpoints end every file with a trailer line holding the CRC-32C of the bytes
+// before it; the directory's "format" file says so. Format 1 (no "format" file) had no checksums.
+const (
+	formatFile    = "format"
+	formatLine    = "streamsql checkpoint format 2\n"
+	trailerPrefix = "#streamsql-crc32c:"
+	trailerLen    = len(trailerPrefix) + 8 + 1 // prefix, 8 hex digits, newline
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+func trailer(body []byte) []byte {
+	return fmt.Appendf(nil, "%s%08x\n", trailerPrefix, crc32.Checksum(body, crcTable))
+}
+
+// verified returns the content of a file read from rel without its trailer, or an error naming
+// the file when its checksum is wrong or, in a format-2 directory, missing.
+func (d *Dir) verified(rel string, b []byte) ([]byte, error) {
+	name := filepath.Join(d.path, rel)
+	if len(b) >= trailerLen && string(b[len(b)-trailerLen:len(b)-8-1]) == trailerPrefix && b[len(b)-1] == '\n' {
+		body := b[:len(b)-trailerLen]
+		want, err := strconv.ParseUint(string(b[len(b)-9:len(b)-1]), 16, 32)
+		if err != nil {
+			return nil, fmt.Errorf("checkpoint file %s is damaged: its checksum line is unreadable", name)
+		}
+		if got := crc32.Checksum(body, crcTable); uint32(want) != got {
+			return nil, fmt.Errorf("checkpoint file %s is damaged: checksum mismatch (recorded %08x, content %08x); restore it from a backup or start the query afresh with a new checkpoint directory", name, want, got)
+		}
+		return body, nil
+	}
+	if d.checked {
+		return nil, fmt.Errorf("checkpoint file %s is damaged: it has no checksum line (truncated?); restore it from a backup or start the query afresh with a new checkpoint directory", name)
+	}
+	return b, nil // format 1
 }
 
 // Path is the directory's location.
@@ -45,8 +117,9 @@ func (d *Dir) WriteJSON(rel string, v any) error {
 	if err != nil {
 		return err
 	}
+	body := append(b, '\n')
 	return d.writeAtomic(rel, func(f *os.File) error {
-		_, err := f.Write(append(b, '\n'))
+		_, err := f.Write(append(body, trailer(body)...))
 		return err
 	})
 }
@@ -60,6 +133,9 @@ func (d *Dir) ReadJSON(rel string, v any) (found bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("checkpoint %s: %w", d.path, err)
 	}
+	if b, err = d.verified(rel, b); err != nil {
+		return true, err
+	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return true, fmt.Errorf("checkpoint file %s is damaged: %v", filepath.Join(d.path, rel), err)
 	}
@@ -69,7 +145,8 @@ func (d *Dir) ReadJSON(rel string, v any) (found bool, err error) {
 // WriteRecords writes records of one schema as an Arrow IPC file to rel, atomically.
 func (d *Dir) WriteRecords(rel string, schema *arrow.Schema, recs []arrow.RecordBatch) error {
 	return d.writeAtomic(rel, func(f *os.File) error {
-		w, err := ipc.NewFileWriter(f, ipc.WithSchema(schema))
+		h := crc32.New(crcTable)
+		w, err := ipc.NewFileWriter(io.MultiWriter(f, h), ipc.WithSchema(schema))
 		if err != nil {
 			return err
 		}
@@ -79,18 +156,27 @@ func (d *Dir) WriteRecords(rel string, schema *arrow.Schema, recs []arrow.Record
 				return err
 			}
 		}
-		return w.Close()
+		if err := w.Close(); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(f, "%s%08x\n", trailerPrefix, h.Sum32())
+		return err
 	})
 }
 
 // ReadRecords reads an Arrow IPC file written by WriteRecords. The caller owns the records.
 func (d *Dir) ReadRecords(rel string, mem memory.Allocator) (*arrow.Schema, []arrow.RecordBatch, error) {
-	f, err := os.Open(filepath.Join(d.path, rel))
+	b, err := os.ReadFile(filepath.Join(d.path, rel))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("checkpoint file %s is missing; restore it from a backup or start the query afresh with a new checkpoint directory", filepath.Join(d.path, rel))
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkpoint %s: %w", d.path, err)
 	}
-	defer f.Close()
-	r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
+	if b, err = d.verified(rel, b); err != nil {
+		return nil, nil, err
+	}
+	r, err := ipc.NewFileReader(bytes.NewReader(b), ipc.WithAllocator(mem))
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkpoint file %s is damaged: %v", filepath.Join(d.path, rel), err)
 	}

@@ -53,8 +53,11 @@ func replCommand(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	history := fs.String("history", defaultHistoryPath(), "file that keeps the command history")
 	dataDir := fs.String("data-dir", "", "directory for checkpoints of continuous queries")
+	logLevel := fs.String("log-level", "warn", "log to stderr at this level: debug, info, warn or error (sink retries are warn)")
+	var access accessFlags
+	access.register(fs, false)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: streamsql [repl] [--history FILE] [--data-dir DIR]")
+		fmt.Fprintln(stderr, "Usage: streamsql [repl] [--history FILE] [--data-dir DIR] [--log-level L] [--allow-file-root DIR] [--allow-connect HOST:PORT]")
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args); done {
@@ -66,7 +69,17 @@ func replCommand(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	eng, err := streamsql.Open(streamsql.Options{Stdout: stdout, DataDir: *dataDir})
+	log, err := stderrLogger(stderr, *logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "streamsql repl: %v\n", err)
+		return 2
+	}
+	acc, err := access.policy(false, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "streamsql repl: %v\n", err)
+		return 2
+	}
+	eng, err := streamsql.Open(streamsql.Options{Stdout: stdout, DataDir: *dataDir, Logger: log, Access: acc})
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql: cannot start the engine: %v\n", err)
 		return 1

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	streamsql "github.com/streamsql/streamsql"
+	"github.com/streamsql/streamsql/incremental"
 	"github.com/streamsql/streamsql/sinks"
 	"github.com/streamsql/streamsql/sql"
 )
@@ -27,8 +28,11 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	file := fs.String("f", "", "SQL script to run; - reads standard input")
 	output := fs.String("output", "table", "result format: table, csv or json")
 	dataDir := fs.String("data-dir", "", "directory for checkpoints; continuous queries resume from it when the script runs again")
+	logLevel := fs.String("log-level", "warn", "log to stderr at this level: debug, info, warn or error (sink retries are warn)")
+	var access accessFlags
+	access.register(fs, false)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: streamsql run -f FILE.sql [--output table|csv|json] [--data-dir DIR]")
+		fmt.Fprintln(stderr, "Usage: streamsql run -f FILE.sql [--output table|csv|json] [--data-dir DIR] [--log-level L] [--allow-file-root DIR] [--allow-connect HOST:PORT]")
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args); done {
@@ -49,6 +53,14 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	log, err := stderrLogger(stderr, *logLevel)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	acc, err := access.policy(false, nil)
+	if err != nil {
+		return usageErr("%v", err)
+	}
 
 	name := *file
 	var script []byte
@@ -65,7 +77,7 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	out := newSharedOutput(stdout)
 	defer out.Flush()
-	eng, err := streamsql.Open(streamsql.Options{Stdout: out.sinkWriter(), DataDir: *dataDir})
+	eng, err := streamsql.Open(streamsql.Options{Stdout: out.sinkWriter(), DataDir: *dataDir, Logger: log, Access: acc})
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql run: cannot start the engine: %v\n", err)
 		return 1
@@ -99,19 +111,38 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "streamsql run: writing results: %v\n", err)
 		return 1
 	}
-	// Continuous queries keep running after the script until SIGINT/SIGTERM (or until they all
-	// end by themselves, e.g. after a failure).
+	// Continuous queries keep running after the script until SIGINT/SIGTERM, until they all end
+	// by themselves, or until one fails: a failed query ends the run with its error and exit 1.
 	if running := eng.RunningQueries(); len(running) > 0 {
 		done := make(chan error, 1)
 		go func() { done <- eng.WaitQueries(ctx) }()
-		select {
-		case <-ctx.Done():
-		case <-done:
+		tick := time.NewTicker(100 * time.Millisecond)
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				break wait
+			case <-done:
+				break wait
+			case <-tick.C:
+				if len(failedQueries(eng)) > 0 {
+					break wait
+				}
+			}
 		}
+		tick.Stop()
+		failed := failedQueries(eng)
 		err := eng.Close()
 		progress.flush()
+		out.Flush()
+		for _, q := range failed {
+			fmt.Fprintf(stderr, "streamsql run: query %s failed: %s\n", q.Name, q.Error)
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "streamsql run: stopping queries: %v\n", err)
+			return 1
+		}
+		if len(failed) > 0 {
 			return 1
 		}
 	}
@@ -152,4 +183,15 @@ func (s sinkWriter) Write(p []byte) (int, error) {
 		err = s.o.w.Flush()
 	}
 	return n, err
+}
+
+// failedQueries are the continuous queries that ended with an error.
+func failedQueries(eng *streamsql.Engine) []streamsql.QueryInfo {
+	var out []streamsql.QueryInfo
+	for _, q := range eng.Queries() {
+		if q.Status == incremental.StatusFailed {
+			out = append(out, q)
+		}
+	}
+	return out
 }

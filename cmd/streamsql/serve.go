@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -46,9 +47,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 	timeout := fs.Duration("statement-timeout", 0, "cancel statements running longer, e.g. 30s (0: no limit)")
 	memLimit := fs.String("statement-memory", "", "fail ad-hoc statements holding more memory, e.g. 512MiB or 2GiB (default: no limit)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	var access accessFlags
+	access.register(fs, true)
 	httpAddr := fs.String("http", "", "serve /metrics, /api/queries and /healthz on this address, e.g. 127.0.0.1:8080 (default: off); non-loopback addresses need a password")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: streamsql serve [--listen ADDR] [--data-dir DIR] [-f init.sql] [--password-file FILE] [--tls-cert F --tls-key F] [--max-connections N] [--statement-timeout D] [--statement-memory SIZE] [--log-level L] [--http 127.0.0.1:8080]")
+		fmt.Fprintln(stderr, "Usage: streamsql serve [--listen ADDR] [--data-dir DIR] [-f init.sql] [--password-file FILE] [--tls-cert F --tls-key F] [--max-connections N] [--statement-timeout D] [--statement-memory SIZE] [--log-level L] [--http 127.0.0.1:8080] [--allow-file-root DIR] [--allow-connect HOST:PORT]")
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args); done {
@@ -80,9 +83,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 			return usageErr("cannot read --password-file: %v", err)
 		}
 		password = strings.TrimRight(string(b), "\r\n")
-		if password == "" {
-			return usageErr("--password-file %s is empty", *passwordFile)
+		if strings.TrimSpace(password) == "" {
+			return usageErr("--password-file %s is empty or only white space", *passwordFile)
 		}
+	} else if password != "" && strings.TrimSpace(password) == "" {
+		return usageErr("STREAMSQL_PASSWORD is only white space")
 	}
 	if err := server.CheckListen(*listen, password != ""); err != nil {
 		return usageErr("%v", err)
@@ -111,7 +116,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 	if err != nil {
 		return usageErr("--statement-memory: %v", err)
 	}
-	eng, err := streamsql.Open(streamsql.Options{DataDir: *dataDir, Stdout: stdout, Logger: log, StatementMemoryLimit: memBytes})
+	var defaultRoots []string
+	if *dataDir != "" {
+		defaultRoots = append(defaultRoots, *dataDir)
+	}
+	if *script != "" {
+		defaultRoots = append(defaultRoots, filepath.Dir(*script))
+	}
+	acc, err := access.policy(true, defaultRoots)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	eng, err := streamsql.Open(streamsql.Options{DataDir: *dataDir, Stdout: stdout, Logger: log, StatementMemoryLimit: memBytes, Access: acc})
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql serve: cannot start the engine: %v\n", err)
 		return 1

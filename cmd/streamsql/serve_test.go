@@ -96,3 +96,21 @@ func TestServeRunsInitScriptAndStopsOnSignal(t *testing.T) {
 		t.Fatalf("logs:\n%s", logs)
 	}
 }
+
+func TestServeRefusesWhitespacePassword(t *testing.T) {
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("  \t \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	code := serve(context.Background(), []string{"--listen", "127.0.0.1:0", "--password-file", pwFile}, &bytes.Buffer{}, &stderr, nil)
+	if code != 2 || !strings.Contains(stderr.String(), "only white space") {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	t.Setenv("STREAMSQL_PASSWORD", "   ")
+	stderr.Reset()
+	code = serve(context.Background(), []string{"--listen", "127.0.0.1:0"}, &bytes.Buffer{}, &stderr, nil)
+	if code != 2 || !strings.Contains(stderr.String(), "only white space") {
+		t.Fatalf("env: exit %d, stderr %q", code, stderr.String())
+	}
+}
