@@ -495,8 +495,8 @@ func TestConsoleUpdateShowsDeletes(t *testing.T) {
 	defer releaseDeltas([]exec.Delta{d})
 	for format, want := range map[string]string{
 		"json": `{"batch_id": 4, "op": "-", "row": {"k": "b", "n": 5}}` + "\n" +
-			`{"batch_id": 4, "op": "+", "row": {"k": "a", "n": 2}}` + "\n" +
-			`{"batch_id": 4, "op": "+", "row": {"k": null, "n": 3}}` + "\n",
+			`{"batch_id": 4, "row": {"k": "a", "n": 2}}` + "\n" +
+			`{"batch_id": 4, "row": {"k": null, "n": 3}}` + "\n",
 		"table": "-------------------------------------------\nBatch: 4\n-------------------------------------------\n" +
 			" op |  k   | n\n----+------+---\n -  | b    | 5\n +  | a    | 2\n +  | NULL | 3\n(3 rows)\n\n",
 	} {
@@ -515,8 +515,22 @@ func TestConsoleUpdateShowsDeletes(t *testing.T) {
 			t.Errorf("%s:\n%s\nwant:\n%s", format, buf.String(), want)
 		}
 	}
+	// Without deletes the output is Spark's: no op column.
+	up := weightedDelta(mem, []wrow{{"a", 1, -1}, {"a", 2, 1}}, false)
+	defer releaseDeltas([]exec.Delta{up})
+	var buf bytes.Buffer
+	c, _ := NewConsole(&buf, "table")
+	if err := c.Open(kvSchema, Update, []int{0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Write(context.Background(), 5, []exec.Delta{up}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "-------------------------------------------\nBatch: 5\n-------------------------------------------\n k | n\n---+---\n a | 2\n(1 row)\n\n"; buf.String() != want {
+		t.Errorf("table without deletes:\n%s\nwant:\n%s", buf.String(), want)
+	}
 	// Append mode refuses a retraction instead of printing it as a row.
-	c, _ := NewConsole(io.Discard, "json")
+	c, _ = NewConsole(io.Discard, "json")
 	if err := c.Open(kvSchema, Append, nil); err != nil {
 		t.Fatal(err)
 	}
