@@ -402,6 +402,12 @@ func TestKafkaSinkUpdateKeyColumns(t *testing.T) {
 	if got := readTopic(t, mc, "out"); strings.Join(got, ";") != `a => {"k":"a","n":1}` {
 		t.Fatalf("topic %q", got)
 	}
+	// A NULL key has no message key: its delete cannot be a tombstone and fails the epoch.
+	del := weightedDelta(memory.DefaultAllocator, []wrow{{nil, 1, -1}}, false)
+	defer releaseDeltas([]exec.Delta{del})
+	if err := s2.Write(context.Background(), 1, []exec.Delta{del}); err == nil || !strings.Contains(err.Error(), `key column "k" is NULL`) {
+		t.Fatalf("NULL key delete: %v", err)
+	}
 }
 
 // filesTable applies the files sink's change records in manifest order.
