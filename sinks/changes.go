@@ -39,9 +39,6 @@ func (c Changes) Release() {
 	}
 }
 
-// Empty says the epoch changed nothing.
-func (c Changes) Empty() bool { return c.Upserts.NumRows() == 0 && c.Deletes.NumRows() == 0 }
-
 // ErrRetractionOutsideUpdate is wrapped by the error of a sink in append or complete mode that
 // receives a retraction: only update mode can express a row leaving the result.
 var ErrRetractionOutsideUpdate = fmt.Errorf("internal error: a retraction reached a sink outside update mode")

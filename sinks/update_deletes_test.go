@@ -411,11 +411,11 @@ func TestKafkaSinkUpdateKeyColumns(t *testing.T) {
 }
 
 // filesTable applies the files sink's change records in manifest order.
-func filesTable(t *testing.T, dir string, keyed bool) []string {
+func filesTable(t *testing.T, dir, format string, keyed bool) []string {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	d, err := sources.OpenFiles(dir, "json", ChangeSchema(kvSchema), sources.DecodeOptions{Mem: mem})
+	d, err := sources.OpenFiles(dir, format, ChangeSchema(kvSchema), sources.DecodeOptions{Header: format == "csv", Mem: mem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,12 +461,16 @@ func filesTable(t *testing.T, dir string, keyed bool) []string {
 }
 
 func TestFilesSinkUpdateChangeRecords(t *testing.T) {
-	for _, keyed := range []bool{true, false} {
-		t.Run(fmt.Sprintf("keyed=%v", keyed), func(t *testing.T) {
+	for _, tc := range []struct {
+		keyed  bool
+		format string
+	}{{true, "json"}, {false, "json"}, {true, "csv"}, {false, "csv"}} {
+		keyed, format := tc.keyed, tc.format
+		t.Run(fmt.Sprintf("keyed=%v/%s", keyed, format), func(t *testing.T) {
 			dir := t.TempDir()
 			h := updateHarness{keyed: keyed, epochs: 40}
 			open := func() Sink {
-				s, err := NewFiles(Config{Query: "q1", Options: map[string]string{"path": dir}})
+				s, err := NewFiles(Config{Query: "q1", Options: map[string]string{"path": dir, "format": format}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -481,7 +485,7 @@ func TestFilesSinkUpdateChangeRecords(t *testing.T) {
 					t.Fatalf("epoch %d: %v", e, err)
 				}
 			}
-			h.state = func(t *testing.T) []string { return filesTable(t, dir, keyed) }
+			h.state = func(t *testing.T) []string { return filesTable(t, dir, format, keyed) }
 			h.restart = func(*testing.T) {
 				s.Close()
 				s = open()
