@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -50,7 +51,13 @@ type FileStream struct {
 	mu   sync.Mutex
 	log  []string        // base names, in discovery order
 	seen map[string]bool // the names in log
+
+	backlog atomic.Bool // the last Latest stopped short of the discovered data (Backlogged)
 }
+
+// Backlogged reports whether the last Latest left discovered data for later epochs
+// (sources.Limited).
+func (s *FileStream) Backlogged() bool { return s.backlog.Load() }
 
 // NewFileStream opens the files connector; see FileStream.
 func NewFileStream(cfg StreamConfig) (*FileStream, error) {
@@ -151,6 +158,7 @@ func (s *FileStream) Latest(ctx context.Context, from Offset) (Offset, error) {
 	if s.maxFiles > 0 && end-start > s.maxFiles {
 		end = start + s.maxFiles
 	}
+	s.backlog.Store(end < total)
 	return latestCount("files", from, start, end), nil
 }
 
