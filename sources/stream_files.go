@@ -2,10 +2,8 @@ package sources
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -25,7 +23,10 @@ var inProgressSuffixes = []string{"._copying_", ".tmp", ".part", ".partial", ".c
 //
 // Options: path (a directory, which must exist), format (csv | json | text), header, delimiter,
 // batch_size (see ParseDecodeOptions), max_files_per_trigger (a positive integer; default
-// unlimited).
+// unlimited), max_rows_per_trigger (a positive integer) and max_bytes_per_trigger (a size such as
+// '64MiB'): with either of the last two an epoch ends at the first record boundary where that many
+// rows were read or at least that many bytes consumed, so a large file is read over several
+// epochs in bounded memory, and the offset records the byte position (stream_files_limit.go).
 //
 // Discovery: each Latest lists the directory and appends the files it has not seen before, in name
 // order, to the discovery log; the offset {"files": N} stands for the first N log entries. Files
@@ -47,10 +48,13 @@ type FileStream struct {
 	schema   *arrow.Schema
 	opts     DecodeOptions
 	maxFiles int64 // 0: unlimited
+	maxRows  int64 // max_rows_per_trigger; 0: unlimited
+	maxBytes int64 // max_bytes_per_trigger; 0: unlimited
 
 	mu   sync.Mutex
-	log  []string        // base names, in discovery order
-	seen map[string]bool // the names in log
+	log  []string           // base names, in discovery order
+	seen map[string]bool    // the names in log
+	ends map[string]filePos // where the latest limited ranges ended, by their end offset
 
 	backlog atomic.Bool // the last Latest stopped short of the discovered data (Backlogged)
 }
@@ -62,7 +66,7 @@ func (s *FileStream) Backlogged() bool { return s.backlog.Load() }
 // NewFileStream opens the files connector; see FileStream.
 func NewFileStream(cfg StreamConfig) (*FileStream, error) {
 	cfg = cfg.withDefaults()
-	if err := cfg.CheckOptions("path", "format", "header", "delimiter", "batch_size", "max_files_per_trigger"); err != nil {
+	if err := cfg.CheckOptions("path", "format", "header", "delimiter", "batch_size", "max_files_per_trigger", "max_rows_per_trigger", "max_bytes_per_trigger"); err != nil {
 		return nil, err
 	}
 	dir, ok := cfg.Options["path"]
@@ -88,8 +92,18 @@ func NewFileStream(cfg StreamConfig) (*FileStream, error) {
 	if err != nil {
 		return nil, err
 	}
+	maxRows, err := cfg.optionInt("max_rows_per_trigger", 0, 1, 1<<62, "a positive integer")
+	if err != nil {
+		return nil, err
+	}
+	var maxBytes int64
+	if v, ok := cfg.Options["max_bytes_per_trigger"]; ok {
+		if maxBytes, ok = parseByteSize(v); !ok {
+			return nil, fmt.Errorf("source %s: max_bytes_per_trigger must be a positive size such as '1048576', '64MiB' or '1GiB', got '%s'", cfg.Name, v)
+		}
+	}
 	s := &FileStream{name: cfg.Name, dir: dir, format: format, schema: cfg.Schema, opts: opts,
-		maxFiles: maxFiles, seen: map[string]bool{}}
+		maxFiles: maxFiles, maxRows: maxRows, maxBytes: maxBytes, seen: map[string]bool{}, ends: map[string]filePos{}}
 	// Validate format, schema and decoder options now, on an empty input.
 	probe, err := s.decoder(strings.NewReader(""), dir)
 	if err != nil {
@@ -139,27 +153,11 @@ func (s *FileStream) RestoreLog(names []string) error {
 	return nil
 }
 
-// Latest discovers new files and returns {"files": min(len(log), from+max_files_per_trigger)}.
+// Latest discovers new files and returns the end of the next batch: {"files": N} with at most
+// max_files_per_trigger more files, or, under max_rows_per_trigger / max_bytes_per_trigger, an
+// offset that ends where those limits stop reading (see stream_files_limit.go).
 func (s *FileStream) Latest(ctx context.Context, from Offset) (Offset, error) {
-	start, err := parseCountOffset(s.name, "files", from)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.discover(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	total := int64(len(s.log))
-	if start > total {
-		return nil, fmt.Errorf("source %s: offset %s is beyond the %d files discovered (was the discovery log restored?)", s.name, from, total)
-	}
-	end := total
-	if s.maxFiles > 0 && end-start > s.maxFiles {
-		end = start + s.maxFiles
-	}
-	s.backlog.Store(end < total)
-	return latestCount("files", from, start, end), nil
+	return s.latestFrom(ctx, from)
 }
 
 // discover appends the directory's new files to the discovery log, unless the stream is frozen.
@@ -251,65 +249,17 @@ func inProgress(name string) bool {
 	return false
 }
 
-// Read decodes the files of log entries [from, to) in order, one decoder per file; batches never
-// span two files. emit borrows each record. A file that disappeared since discovery is an error
-// naming it; a bad record is a *RecordError naming the file and line.
+// Read decodes the records between the positions of from and to, one decoder per file (resumed
+// at its byte offset when the range starts inside it); batches never span two files. emit borrows
+// each record. A file that disappeared since discovery is an error naming it; a bad record is a
+// *RecordError naming the file and line.
 func (s *FileStream) Read(ctx context.Context, from, to Offset, emit func(arrow.RecordBatch) error) error {
-	a, b, err := parseRange(s.name, "files", from, to)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	if b > int64(len(s.log)) {
-		s.mu.Unlock()
-		return fmt.Errorf("source %s: offset %s is beyond the %d files discovered", s.name, to, len(s.log))
-	}
-	files := append([]string(nil), s.log[a:b]...)
-	s.mu.Unlock()
-	for _, n := range files {
-		if err := s.readFile(ctx, filepath.Join(s.dir, n), emit); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *FileStream) readFile(ctx context.Context, path string, emit func(arrow.RecordBatch) error) error {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("source %s: file %q was discovered but has vanished before it was read (files in a source directory must not be deleted or renamed before they are processed)", s.name, path)
-	}
-	if err != nil {
-		return fmt.Errorf("source %s: %w", s.name, err)
-	}
-	defer f.Close()
-	d, err := s.decoder(f, path)
-	if err != nil {
-		return fmt.Errorf("source %s: %v", s.name, err)
-	}
-	defer d.Close()
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rec, err := d.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		err = emit(rec)
-		rec.Release()
-		if err != nil {
-			return err
-		}
-	}
+	return s.readBetween(ctx, from, to, emit)
 }
 
 // Commit validates end; the discovery log is kept whole, since offsets index it.
 func (s *FileStream) Commit(end Offset) error {
-	_, err := parseCountOffset(s.name, "files", end)
+	_, err := s.parseFileOffset(end)
 	return err
 }
 
