@@ -53,6 +53,10 @@ func runEpochs(t *testing.T, s *FileStream) []limitEpoch {
 			return epochs
 		}
 		epochs = append(epochs, limitEpoch{from, to, readRange(t, s, from, to)})
+		// An epoch without new data for this source reads the empty range [to, to).
+		if rows := readRange(t, s, to, to); len(rows) != 0 {
+			t.Fatalf("the empty range [%s, %s) gave %d rows", to, to, len(rows))
+		}
 		if err := s.Commit(to); err != nil {
 			t.Fatal(err)
 		}
