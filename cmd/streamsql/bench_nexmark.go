@@ -247,7 +247,10 @@ func runNexmarkOnce(q nexmarkQuery, events, perEpoch int64) (nexmarkRun, error) 
 		if strings.Contains(err.Error(), "syntax") {
 			return out, fmt.Errorf("%s: %w", q.name, err)
 		}
-		return out, &nexmarkUnsupported{reason: err.Error()}
+		// The engine's message names the missing feature on its first line (the rest is a
+		// caret under the statement).
+		reason, _, _ := strings.Cut(err.Error(), "\n")
+		return out, &nexmarkUnsupported{reason: reason}
 	}
 	if err := eng.WaitQueries(ctx); err != nil {
 		return out, err
