@@ -29,7 +29,7 @@ func TestExplainCreateShowsTheStreamingPlan(t *testing.T) {
 		want []string
 	}{
 		{"EXPLAIN CREATE MATERIALIZED VIEW mv AS SELECT n, COUNT(*) FROM (SELECT k, COUNT(*) AS n FROM ev GROUP BY k) AS t GROUP BY n", []string{
-			"StreamingQuery sink=memory output_mode=update trigger=continuous micro-batches keys=[n]",
+			"StreamingQuery sink=memory output_mode=update trigger=default (an epoch at most every 100ms unless backlogged) keys=[n]",
 			"ResultTable  [emits: insertions and retractions (the whole table again after a restart); state: the result rows and their counts]",
 			"Aggregate group=[n] aggs=[count(*)]  [operator: RetractingAggregate; emits: insertions and retractions; state: per group",
 			"Aggregate group=[k] aggs=[count(*)]  [operator: RetractingAggregate; emits: insertions and retractions; state:",

@@ -5,86 +5,16 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 )
 
-// timestampLayouts are the textual timestamp forms accepted by CAST, TIMESTAMP '...' literals and
-// the file decoders, tried in order. A value without a zone is UTC.
-var timestampLayouts = []string{
-	"2006-01-02 15:04:05.999999999",
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02 15:04:05.999999999Z07:00",
-	"2006-01-02T15:04:05.999999999Z07:00",
-	"2006-01-02 15:04:05.999999999Z0700",
-	"2006-01-02T15:04:05.999999999Z0700",
-	"2006-01-02 15:04:05.999999999 -07",
-	"2006-01-02 15:04",
-	"2006-01-02T15:04",
-	"2006-01-02",
-}
-
 // ParseTimestamp parses a timestamp in ISO-8601 / SQL form ("2024-01-02 03:04:05[.ffffff][zone]",
-// with 'T' or a space) into microseconds since the epoch, UTC.
+// with 'T' or a space, or a date alone; see parse_timestamp.go for the grammar) into microseconds
+// since the epoch, UTC.
 func ParseTimestamp(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	if us, ok := parseTimestampFast(s); ok {
+	if us, ok := parseTimestamp(s, nil); ok {
 		return us, nil
 	}
-	for _, l := range timestampLayouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return t.UnixMicro(), nil
-		}
-	}
-	return 0, fmt.Errorf("invalid timestamp %q (expected e.g. '2024-01-31 13:45:00')", s)
-}
-
-// parseTimestampFast handles the common "YYYY-MM-DD[ T]HH:MM:SS[.ffffff]" form without time.Parse,
-// which dominates the cost of reading timestamp columns from files.
-func parseTimestampFast(s string) (int64, bool) {
-	if len(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':' {
-		return 0, false
-	}
-	num := func(a, b int) (int, bool) {
-		v := 0
-		for i := a; i < b; i++ {
-			c := s[i]
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			v = v*10 + int(c-'0')
-		}
-		return v, true
-	}
-	y, ok1 := num(0, 4)
-	mo, ok2 := num(5, 7)
-	d, ok3 := num(8, 10)
-	h, ok4 := num(11, 13)
-	mi, ok5 := num(14, 16)
-	se, ok6 := num(17, 19)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || h > 23 || mi > 59 || se > 59 {
-		return 0, false
-	}
-	frac := 0
-	rest := s[19:]
-	if len(rest) > 0 {
-		if rest[0] != '.' || len(rest) < 2 || len(rest) > 10 {
-			return 0, false
-		}
-		digits := rest[1:]
-		f, ok := num(20, 20+len(digits))
-		if !ok {
-			return 0, false
-		}
-		for i := len(digits); i < 6; i++ {
-			f *= 10
-		}
-		for i := len(digits); i > 6; i-- {
-			f /= 10
-		}
-		frac = f
-	}
-	days := daysFromCivil(y, mo, d)
-	return ((days*24+int64(h))*60+int64(mi))*60_000_000 + int64(se)*1_000_000 + int64(frac), true
+	return 0, fmt.Errorf("invalid timestamp %q (expected e.g. '2024-01-31 13:45:00', '2024-01-31T13:45:00.123Z' or '2024-01-31 13:45:00+01:00')", strings.TrimSpace(s))
 }
 
 func daysIn(y, m int) int {
@@ -116,13 +46,18 @@ func daysFromCivil(y, m, d int) int64 {
 	return int64(era)*146097 + int64(doe) - 719468
 }
 
-// ParseDate parses "YYYY-MM-DD" into days since the epoch.
+// ParseDate parses "YYYY-MM-DD" (surrounding white space ignored) into days since the epoch.
 func ParseDate(s string) (int32, error) {
-	t, err := time.Parse("2006-01-02", strings.TrimSpace(s))
-	if err != nil {
-		return 0, fmt.Errorf("invalid date %q (expected YYYY-MM-DD)", s)
+	t := strings.TrimSpace(s)
+	if len(t) == 10 && t[4] == '-' && t[7] == '-' {
+		y, ok1 := digits4(t[0], t[1], t[2], t[3])
+		mo, ok2 := digits2(t[5], t[6])
+		d, ok3 := digits2(t[8], t[9])
+		if ok1 && ok2 && ok3 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(y, mo) {
+			return int32(daysFromCivil(y, mo, d)), nil
+		}
 	}
-	return int32(t.Unix() / 86400), nil
+	return 0, fmt.Errorf("invalid date %q (expected YYYY-MM-DD)", s)
 }
 
 var intervalUnits = map[string]int64{

@@ -266,7 +266,14 @@ func (q *Query) loop(ctx context.Context) {
 				return
 			}
 			continue
-		case ran || q.cfg.Trigger.AvailableNow:
+		case ran:
+			idle = 10 * time.Millisecond
+			if !q.pace(ctx, start) { // the default trigger's pause (trigger.go)
+				q.finish(StatusStopped, nil)
+				return
+			}
+			continue
+		case q.cfg.Trigger.AvailableNow:
 			idle = 10 * time.Millisecond
 		default:
 			wait = idle

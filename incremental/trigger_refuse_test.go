@@ -9,7 +9,7 @@ import (
 // 'continuous' (Spark's continuous processing) is refused rather than silently run as
 // micro-batches.
 func TestTriggerRefusesUnknownWords(t *testing.T) {
-	for _, s := range []string{"continuous", "Continuous", "default", "banana", "10 seconds please", "processingtime", "once upon"} {
+	for _, s := range []string{"continuous", "Continuous", "banana", "10 seconds please", "processingtime", "once upon"} {
 		tr, err := ParseTrigger(s)
 		if err == nil {
 			t.Errorf("trigger %q accepted as %v", s, tr)
@@ -22,7 +22,7 @@ func TestTriggerRefusesUnknownWords(t *testing.T) {
 	if _, err := ParseTrigger("continuous"); !strings.Contains(err.Error(), "continuous processing is not supported") {
 		t.Errorf("continuous: %v", err)
 	}
-	for s, want := range map[string]string{"": "continuous micro-batches", "0": "continuous micro-batches", "available_now": "available_now", "1 second": "00:00:01"} {
+	for s, want := range map[string]string{"": "default (an epoch at most every 100ms unless backlogged)", "default": "default (an epoch at most every 100ms unless backlogged)", "0": "back-to-back micro-batches", "available_now": "available_now", "1 second": "00:00:01"} {
 		tr, err := ParseTrigger(s)
 		if err != nil || tr.String() != want {
 			t.Errorf("trigger %q: %v %v, want %s", s, tr, err, want)

@@ -59,11 +59,9 @@ type column struct {
 	data  []byte           // kString bytes; data[:offs[n]] are used
 	valid []byte           // validity bits, nil while every row is valid
 
-	// kTimestamp: the date part of the last "YYYY-MM-DD HH:MM:SS" value and its midnight in
-	// microseconds (see parseTimestamp). Kept across batches.
-	tsDay      [10]byte
-	tsDayLen   int
-	tsDayStart int64
+	// kTimestamp: the date of the last value and its midnight (see parseTimestamp). Kept across
+	// batches.
+	tsCache exec.TimestampCache
 }
 
 // newColumn maps a schema field to its decoded layout; types outside the engine's SQL types are
@@ -328,7 +326,7 @@ func (c *column) release() {
 		}
 	}
 	*c = column{name: c.name, typ: c.typ, kind: c.kind, dec: c.dec, mem: c.mem, initCap: c.initCap,
-		tsDay: c.tsDay, tsDayLen: c.tsDayLen, tsDayStart: c.tsDayStart}
+		tsCache: c.tsCache}
 }
 
 // batch turns the accumulated rows of cols into a record of schema (owned by the caller).

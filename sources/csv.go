@@ -48,6 +48,7 @@ type csvDecoder struct {
 	line int64 // physical line of the next record
 	rows int   // rows in the current batch
 	err  error // sticky: once set, Next returns it
+	lim  recordLimit
 }
 
 // NewCSVDecoder decodes CSV from r into records of schema (see the package documentation for the
@@ -82,6 +83,9 @@ func (d *csvDecoder) Next() (arrow.RecordBatch, error) {
 		return nil, d.err
 	}
 	for d.rows < d.opts.BatchSize {
+		if d.lim.stop != nil && d.lim.stop() {
+			break
+		}
 		in := d.in
 		if in.pos == in.end {
 			if in.eof {
@@ -127,6 +131,7 @@ func (d *csvDecoder) Next() (arrow.RecordBatch, error) {
 		return nil, io.EOF
 	}
 	rec := batch(d.schema, d.cols, d.rows)
+	d.lim.produced += int64(d.rows)
 	d.rows = 0
 	return rec, nil
 }

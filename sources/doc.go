@@ -19,7 +19,9 @@
 //	DECIMAL    exact: [sign]digits[.digits][e[sign]digits], rounded half away from zero to the
 //	           column's scale; an error when the result needs more than the precision's digits
 //	VARCHAR    the bytes as they are; they must be valid UTF-8
-//	TIMESTAMP  exec.ParseTimestamp ('2024-01-31 13:45:00[.ffffff][zone]', 'T' accepted), UTC
+//	TIMESTAMP  exec.ParseTimestamp: YYYY-MM-DD, then optionally T or spaces and H[H]:MM[:SS[.fraction]]
+//	           (any number of fraction digits, truncated to microseconds) and a zone Z, ±HH, ±HH:MM
+//	           or ±HHMM (optionally after spaces); no zone means UTC
 //	DATE       exec.ParseDate (YYYY-MM-DD)
 //	INTERVAL   exec.ParseInterval ('10 minutes', 'HH:MM:SS', a bare number of seconds)
 //

@@ -17,6 +17,7 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // moves the unread bytes to the front (invalidating every offset into buf) and reads behind them.
 type input struct {
 	r       io.Reader
+	base    int64 // input offset of buf[0]: the next unread byte is at base+pos
 	buf     []byte
 	pos     int
 	end     int
@@ -51,6 +52,7 @@ func (in *input) more() error {
 	}
 	if in.pos > 0 {
 		in.end = copy(in.buf, in.buf[in.pos:in.end])
+		in.base += int64(in.pos)
 		in.pos = 0
 	}
 	if in.end == len(in.buf) {

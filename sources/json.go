@@ -49,6 +49,7 @@ type jsonDecoder struct {
 	lineNo int64  // physical line of the line being decoded
 	rows   int
 	err    error
+	lim    recordLimit
 }
 
 // NewJSONDecoder decodes JSON lines (one object per line) from r into records of schema.
@@ -104,6 +105,9 @@ func (d *jsonDecoder) Next() (arrow.RecordBatch, error) {
 		return nil, d.err
 	}
 	for d.rows < d.opts.BatchSize {
+		if d.lim.stop != nil && d.lim.stop() {
+			break
+		}
 		line, ok, err := nextLine(d.in)
 		if err != nil {
 			if err = d.readFailed(err); err != nil {
@@ -125,6 +129,7 @@ func (d *jsonDecoder) Next() (arrow.RecordBatch, error) {
 		return nil, io.EOF
 	}
 	rec := batch(d.schema, d.cols, d.rows)
+	d.lim.produced += int64(d.rows)
 	d.rows = 0
 	return rec, nil
 }

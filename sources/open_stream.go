@@ -12,7 +12,7 @@ import (
 )
 
 // Connectors lists the values of the "connector" option OpenStream accepts.
-var Connectors = []string{"datagen", "files", "kafka", "push", "socket"}
+var Connectors = []string{"datagen", "files", "kafka", "nexmark", "push", "socket"}
 
 // OpenStream opens the streaming source cfg.Options["connector"] names:
 //
@@ -44,6 +44,8 @@ func OpenStream(cfg StreamConfig) (Stream, error) {
 		return NewPushStream(cfg)
 	case "kafka":
 		return openKafka(cfg)
+	case "nexmark":
+		return NewNexmarkStream(cfg)
 	}
 	return nil, fmt.Errorf("source %s: unknown connector %q (valid: %s)", cfg.Name, connector, strings.Join(Connectors, ", "))
 }

@@ -82,7 +82,7 @@ func TestOpenStreamDispatchAndErrors(t *testing.T) {
 		{map[string]string{"connector": "push"}, ""},
 		{map[string]string{"connector": "DataGen"}, ""},
 		{map[string]string{"connector": "files", "path": t.TempDir(), "format": "text"}, ""},
-		{map[string]string{"connector": "ftp"}, `unknown connector "ftp" (valid: datagen, files, kafka, push, socket)`},
+		{map[string]string{"connector": "ftp"}, `unknown connector "ftp" (valid: datagen, files, kafka, nexmark, push, socket)`},
 		{map[string]string{}, "missing option connector"},
 		{map[string]string{"connector": "push", "path": "x"}, `unknown option(s) path for connector "push"`},
 		{map[string]string{"connector": "files", "path": t.TempDir(), "format": "text", "max_files_per_trigger": "x"},

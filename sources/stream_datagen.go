@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -88,7 +89,12 @@ type DatagenStream struct {
 	mu      sync.Mutex
 	started bool
 	t0      time.Time // when row 0 was due
+
+	backlog atomic.Bool // the last Latest was capped by max_rows_per_trigger (see Backlogged)
 }
+
+// Backlogged reports whether the last Latest offered fewer rows than were due (sources.Limited).
+func (s *DatagenStream) Backlogged() bool { return s.backlog.Load() }
 
 type genKind uint8
 
@@ -410,7 +416,9 @@ func (s *DatagenStream) Latest(ctx context.Context, from Offset) (Offset, error)
 		return nil, err
 	}
 	if s.rate == 0 {
-		return latestCount("rows", from, start, s.bound(start+s.maxRows)), nil
+		end := s.bound(start + s.maxRows)
+		s.backlog.Store(end > start && end == start+s.maxRows)
+		return latestCount("rows", from, start, end), nil
 	}
 	now := s.clock()
 	s.mu.Lock()
@@ -426,9 +434,11 @@ func (s *DatagenStream) Latest(ctx context.Context, from Offset) (Offset, error)
 		due = us/1e6*s.rate + (us%1e6)*s.rate/1e6
 	}
 	end := max(due, start)
-	if s.maxRows > 0 && end-start > s.maxRows {
+	capped := s.maxRows > 0 && end-start > s.maxRows
+	if capped {
 		end = start + s.maxRows
 	}
+	s.backlog.Store(capped && s.bound(end) == end)
 	return latestCount("rows", from, start, max(start, s.bound(end))), nil
 }
 

@@ -2,16 +2,14 @@ package sources
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
-	"time"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -25,7 +23,10 @@ var inProgressSuffixes = []string{"._copying_", ".tmp", ".part", ".partial", ".c
 //
 // Options: path (a directory, which must exist), format (csv | json | text), header, delimiter,
 // batch_size (see ParseDecodeOptions), max_files_per_trigger (a positive integer; default
-// unlimited).
+// unlimited), max_rows_per_trigger (a positive integer) and max_bytes_per_trigger (a size such as
+// '64MiB'): with either of the last two an epoch ends at the first record boundary where that many
+// rows were read or at least that many bytes consumed, so a large file is read over several
+// epochs in bounded memory, and the offset records the byte position (stream_files_limit.go).
 //
 // Discovery: each Latest lists the directory and appends the files it has not seen before, in name
 // order, to the discovery log; the offset {"files": N} stands for the first N log entries. Files
@@ -48,11 +49,16 @@ type FileStream struct {
 	opts     DecodeOptions
 	maxFiles int64 // 0: unlimited
 	access   *Access
+	maxRows  int64 // max_rows_per_trigger; 0: unlimited
+	maxBytes int64 // max_bytes_per_trigger; 0: unlimited
 
 	mu   sync.Mutex
 	log  []string            // base names, in discovery order
 	seen map[string]bool     // the names in log
 	meta map[string]fileMeta // size and modification time at discovery (absent: restored from an older checkpoint)
+	ends map[string]filePos  // where the latest limited ranges ended, by their end offset
+
+	backlog atomic.Bool // the last Latest stopped short of the discovered data (Backlogged)
 }
 
 // fileMeta is what a file looked like when it was discovered. Reading it later takes exactly
@@ -63,10 +69,14 @@ type fileMeta struct {
 	ModTime int64 `json:"mtime_ns"`
 }
 
+// Backlogged reports whether the last Latest left discovered data for later epochs
+// (sources.Limited).
+func (s *FileStream) Backlogged() bool { return s.backlog.Load() }
+
 // NewFileStream opens the files connector; see FileStream.
 func NewFileStream(cfg StreamConfig) (*FileStream, error) {
 	cfg = cfg.withDefaults()
-	if err := cfg.CheckOptions("path", "format", "header", "delimiter", "batch_size", "max_files_per_trigger"); err != nil {
+	if err := cfg.CheckOptions("path", "format", "header", "delimiter", "batch_size", "max_files_per_trigger", "max_rows_per_trigger", "max_bytes_per_trigger"); err != nil {
 		return nil, err
 	}
 	dir, ok := cfg.Options["path"]
@@ -95,8 +105,19 @@ func NewFileStream(cfg StreamConfig) (*FileStream, error) {
 	if err != nil {
 		return nil, err
 	}
+	maxRows, err := cfg.optionInt("max_rows_per_trigger", 0, 1, 1<<62, "a positive integer")
+	if err != nil {
+		return nil, err
+	}
+	var maxBytes int64
+	if v, ok := cfg.Options["max_bytes_per_trigger"]; ok {
+		if maxBytes, ok = parseByteSize(v); !ok {
+			return nil, fmt.Errorf("source %s: max_bytes_per_trigger must be a positive size such as '1048576', '64MiB' or '1GiB', got '%s'", cfg.Name, v)
+		}
+	}
 	s := &FileStream{name: cfg.Name, dir: dir, format: format, schema: cfg.Schema, opts: opts,
-		maxFiles: maxFiles, seen: map[string]bool{}, meta: map[string]fileMeta{}, access: cfg.Access}
+		maxFiles: maxFiles, maxRows: maxRows, maxBytes: maxBytes, seen: map[string]bool{}, meta: map[string]fileMeta{},
+		ends: map[string]filePos{}, access: cfg.Access}
 	// Validate format, schema and decoder options now, on an empty input.
 	probe, err := s.decoder(strings.NewReader(""), dir)
 	if err != nil {
@@ -147,26 +168,11 @@ func (s *FileStream) RestoreLog(names []string) error {
 	return nil
 }
 
-// Latest discovers new files and returns {"files": min(len(log), from+max_files_per_trigger)}.
+// Latest discovers new files and returns the end of the next batch: {"files": N} with at most
+// max_files_per_trigger more files, or, under max_rows_per_trigger / max_bytes_per_trigger, an
+// offset that ends where those limits stop reading (see stream_files_limit.go).
 func (s *FileStream) Latest(ctx context.Context, from Offset) (Offset, error) {
-	start, err := parseCountOffset(s.name, "files", from)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.discover(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	total := int64(len(s.log))
-	if start > total {
-		return nil, fmt.Errorf("source %s: offset %s is beyond the %d files discovered (was the discovery log restored?)", s.name, from, total)
-	}
-	end := total
-	if s.maxFiles > 0 && end-start > s.maxFiles {
-		end = start + s.maxFiles
-	}
-	return latestCount("files", from, start, end), nil
+	return s.latestFrom(ctx, from)
 }
 
 // discover appends the directory's new files to the discovery log, unless the stream is frozen.
@@ -267,33 +273,12 @@ func inProgress(name string) bool {
 	return false
 }
 
-// Read decodes the files of log entries [from, to) in order, one decoder per file; batches never
-// span two files. emit borrows each record. A file that disappeared since discovery is an error
-// naming it; a bad record is a *RecordError naming the file and line.
+// Read decodes the records between the positions of from and to, one decoder per file (resumed
+// at its byte offset when the range starts inside it); batches never span two files. emit borrows
+// each record. A file that disappeared since discovery is an error naming it; a bad record is a
+// *RecordError naming the file and line.
 func (s *FileStream) Read(ctx context.Context, from, to Offset, emit func(arrow.RecordBatch) error) error {
-	a, b, err := parseRange(s.name, "files", from, to)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	if b > int64(len(s.log)) {
-		s.mu.Unlock()
-		return fmt.Errorf("source %s: offset %s is beyond the %d files discovered", s.name, to, len(s.log))
-	}
-	files := append([]string(nil), s.log[a:b]...)
-	metas := make([]*fileMeta, len(files))
-	for i, n := range files {
-		if m, ok := s.meta[n]; ok {
-			metas[i] = &m
-		}
-	}
-	s.mu.Unlock()
-	for i, n := range files {
-		if err := s.readFile(ctx, filepath.Join(s.dir, n), metas[i], emit); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.readBetween(ctx, from, to, emit)
 }
 
 // fileChanged reports a file that is not what was discovered: through the bad-record policy
@@ -306,84 +291,9 @@ func (s *FileStream) fileChanged(path, reason string) error {
 	return s.opts.OnError(&RecordError{Path: path, Reason: "file " + reason})
 }
 
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// readFile decodes one file; with its discovery meta it reads exactly the discovered size and
-// reports a change of size or modification time, and a file that ends early while being read.
-func (s *FileStream) readFile(ctx context.Context, path string, meta *fileMeta, emit func(arrow.RecordBatch) error) error {
-	f, err := openChecked(s.access, path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("source %s: file %q was discovered but has vanished before it was read (files in a source directory must not be deleted or renamed before they are processed)", s.name, path)
-	}
-	if err != nil {
-		return fmt.Errorf("source %s: %w", s.name, err)
-	}
-	defer f.Close()
-	var in io.Reader = f
-	var counted *countingReader
-	shrank := false
-	if meta != nil {
-		st, err := f.Stat()
-		if err != nil {
-			return fmt.Errorf("source %s: %w", s.name, err)
-		}
-		shrank = st.Size() < meta.Size
-		switch {
-		case shrank:
-			err = s.fileChanged(path, fmt.Sprintf("shrank after it was discovered (%d bytes then, %d now): only what is left is read", meta.Size, st.Size()))
-		case st.Size() > meta.Size:
-			err = s.fileChanged(path, fmt.Sprintf("grew after it was discovered (%d bytes then, %d now): only the first %d bytes are read (files must be complete when moved into the directory)", meta.Size, st.Size(), meta.Size))
-		case st.ModTime().UnixNano() != meta.ModTime:
-			err = s.fileChanged(path, fmt.Sprintf("was modified after it was discovered (at %s, discovered with modification time %s)", st.ModTime().UTC().Format(time.RFC3339Nano), time.Unix(0, meta.ModTime).UTC().Format(time.RFC3339Nano)))
-		}
-		if err != nil {
-			return err
-		}
-		counted = &countingReader{r: io.LimitReader(f, meta.Size)}
-		in = counted
-	}
-	d, err := s.decoder(in, path)
-	if err != nil {
-		return fmt.Errorf("source %s: %v", s.name, err)
-	}
-	defer d.Close()
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rec, err := d.Next()
-		if err == io.EOF {
-			if counted != nil && counted.n < meta.Size && !shrank {
-				if st, serr := f.Stat(); serr == nil && st.Size() < meta.Size {
-					return s.fileChanged(path, fmt.Sprintf("was truncated while it was read (%d of %d bytes read)", counted.n, meta.Size))
-				}
-			}
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		err = emit(rec)
-		rec.Release()
-		if err != nil {
-			return err
-		}
-	}
-}
-
 // Commit validates end; the discovery log is kept whole, since offsets index it.
 func (s *FileStream) Commit(end Offset) error {
-	_, err := parseCountOffset(s.name, "files", end)
+	_, err := s.parseFileOffset(end)
 	return err
 }
 

@@ -23,6 +23,7 @@ type textDecoder struct {
 	lineNo int64
 	rows   int
 	err    error
+	lim    recordLimit
 }
 
 // NewTextDecoder decodes r as lines of text: one row per line in the single VARCHAR column "value",
@@ -67,6 +68,9 @@ func (d *textDecoder) Next() (arrow.RecordBatch, error) {
 		return nil, d.err
 	}
 	for d.rows < d.opts.BatchSize {
+		if d.lim.stop != nil && d.lim.stop() {
+			break
+		}
 		line, ok, err := nextLine(d.in)
 		if err != nil {
 			if err = d.readFailed(err); err != nil {
@@ -94,6 +98,7 @@ func (d *textDecoder) Next() (arrow.RecordBatch, error) {
 		return nil, io.EOF
 	}
 	rec := batch(d.schema, []*column{d.col}, d.rows)
+	d.lim.produced += int64(d.rows)
 	d.rows = 0
 	return rec, nil
 }

@@ -343,34 +343,9 @@ func validUTF8(b []byte) bool {
 	return utf8.Valid(b)
 }
 
-// parseTimestamp parses a TIMESTAMP value with exec.ParseTimestamp, short-cutting the common
-// "YYYY-MM-DD HH:MM:SS" form when the date equals the previous value's (the usual case for event
-// times): the column caches the microseconds of that date's midnight.
+// parseTimestamp parses a TIMESTAMP value in any form exec.ParseTimestamp accepts, through the
+// column's cache of the last value's date (event times mostly share their date with the previous
+// value, so only the time of day and zone are converted).
 func (c *column) parseTimestamp(t []byte) (int64, bool) {
-	simple := len(t) == 19 && t[4] == '-' && t[7] == '-' && (t[10] == ' ' || t[10] == 'T') && t[13] == ':' && t[16] == ':'
-	if simple && c.tsDayLen == 10 && string(t[:10]) == string(c.tsDay[:10]) {
-		h, ok1 := twoDigits(t[11], t[12])
-		m, ok2 := twoDigits(t[14], t[15])
-		s, ok3 := twoDigits(t[17], t[18])
-		if ok1 && ok2 && ok3 && h < 24 && m < 60 && s < 60 {
-			return c.tsDayStart + (int64(h)*3600+int64(m)*60+int64(s))*1_000_000, true
-		}
-	}
-	v, err := exec.ParseTimestamp(bytesString(t))
-	if err != nil {
-		return 0, false
-	}
-	if simple {
-		h, _ := twoDigits(t[11], t[12])
-		m, _ := twoDigits(t[14], t[15])
-		s, _ := twoDigits(t[17], t[18])
-		c.tsDayStart = v - (int64(h)*3600+int64(m)*60+int64(s))*1_000_000
-		c.tsDayLen = copy(c.tsDay[:], t[:10])
-	}
-	return v, true
-}
-
-func twoDigits(a, b byte) (int, bool) {
-	a, b = a-'0', b-'0'
-	return int(a)*10 + int(b), a <= 9 && b <= 9
+	return c.tsCache.Parse(bytesString(t))
 }
