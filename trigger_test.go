@@ -135,12 +135,15 @@ func TestDefaultTriggerDoesNotPauseWhenBacklogged(t *testing.T) {
 
 func TestParseTriggerDefaultAndContinuous(t *testing.T) {
 	for s, want := range map[string]incremental.Trigger{
-		"": {}, "default": {}, "continuous": {Continuous: true}, "0": {Continuous: true},
+		"": {}, "default": {}, "0": {Continuous: true},
 		"1 second": {Interval: time.Second}, "available_now": {AvailableNow: true}, "manual": {Manual: true},
 	} {
 		got, err := incremental.ParseTrigger(s)
 		if err != nil || got != want {
 			t.Errorf("ParseTrigger(%q) = %+v, %v; want %+v", s, got, err, want)
 		}
+	}
+	if got, err := incremental.ParseTrigger("continuous"); err == nil {
+		t.Errorf("ParseTrigger(continuous) = %+v, want a refusal (continuous processing is not micro-batching)", got)
 	}
 }
