@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -13,7 +14,35 @@ type Error struct {
 	Source string // the whole text the position refers to; may be empty
 	Pos    int    // byte offset into Source; -1 when unknown
 	Kind   string // "syntax error", "error"
+	// Code is the SQLSTATE, set where the error is raised; "" means none was assigned (the
+	// server reports XX000).
+	Code string
 }
+
+// SQLSTATE codes the front end raises (PostgreSQL's Appendix A).
+const (
+	CodeSyntax              = "42601"
+	CodeFeatureNotSupported = "0A000"
+	CodeTooComplex          = "54001"
+	CodeUndefinedColumn     = "42703"
+	CodeUndefinedTable      = "42P01"
+	CodeUndefinedFunction   = "42883"
+	CodeUndefinedObject     = "42704"
+	CodeAmbiguousColumn     = "42702"
+	CodeDuplicateColumn     = "42701"
+	CodeDatatypeMismatch    = "42804"
+	CodeGrouping            = "42803"
+	CodeWindowing           = "42P20"
+	CodeInvalidColumnRef    = "42P10"
+	CodeInvalidText         = "22P02"
+	CodeInvalidParameter    = "22023"
+	CodeNumericOutOfRange   = "22003"
+	CodeInvalidDatetime     = "22007"
+	CodeCardinality         = "21000"
+	CodeInvalidRowCount     = "2201W"
+	CodeInvalidOffsetCount  = "2201X"
+	CodeAggInWrongPlace     = "42803"
+)
 
 func (e *Error) Error() string {
 	kind := e.Kind
@@ -85,5 +114,32 @@ func errorf(src string, pos int, format string, args ...any) *Error {
 }
 
 func syntaxErrorf(src string, pos int, format string, args ...any) *Error {
-	return &Error{Msg: fmt.Sprintf(format, args...), Source: src, Pos: pos, Kind: "syntax error"}
+	return &Error{Msg: fmt.Sprintf(format, args...), Source: src, Pos: pos, Kind: "syntax error", Code: CodeSyntax}
 }
+
+// codedError is an unpositioned error with its SQLSTATE, raised where no source is at hand (name
+// resolution); the binder positions it with errAt.
+type codedError struct {
+	code, msg string
+}
+
+func (e *codedError) Error() string { return e.msg }
+
+func codedf(code, format string, args ...any) error {
+	return &codedError{code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// codeOf returns the SQLSTATE err carries, or def.
+func codeOf(err error, def string) string {
+	var ce *codedError
+	if errors.As(err, &ce) {
+		return ce.code
+	}
+	var se *Error
+	if errors.As(err, &se) && se.Code != "" {
+		return se.Code
+	}
+	return def
+}
+
+func resolveCode(err error) string { return codeOf(err, CodeUndefinedColumn) }
