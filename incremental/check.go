@@ -2,6 +2,7 @@ package incremental
 
 import (
 	"fmt"
+	"github.com/streamsql/streamsql/exec"
 
 	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/sinks"
@@ -24,6 +25,15 @@ type Analysis struct {
 // join); stream-stream joins and several aggregations are not supported yet. watermarked reports
 // whether an input column (by scan and column index) carries a declared watermark.
 func Check(plan planner.Node, mode sinks.OutputMode, watermarked func(s *planner.Scan, col int) bool) (*Analysis, error) {
+	a, err := check(plan, mode, watermarked)
+	if err != nil && exec.SQLState(err) == "" {
+		// Every rejection is a plan/output-mode combination streaming cannot run: 0A000.
+		err = &exec.Error{Code: exec.CodeFeatureNotSupported, Msg: err.Error()}
+	}
+	return a, err
+}
+
+func check(plan planner.Node, mode sinks.OutputMode, watermarked func(s *planner.Scan, col int) bool) (*Analysis, error) {
 	a := &Analysis{}
 	var aggs []*planner.Aggregate
 	var err error

@@ -168,14 +168,7 @@ func castCode(err error) string {
 	if err == nil {
 		return ""
 	}
-	msg := err.Error()
-	switch {
-	case strings.HasPrefix(msg, "cannot cast"):
-		return "42846"
-	case strings.Contains(msg, "out of range") || strings.Contains(msg, "overflow"):
-		return CodeNumericOutOfRange
-	}
-	return CodeInvalidText
+	return codeOf(err, CodeInvalidText)
 }
 
 // notePos remembers where a column reference was written, for errors found after binding
@@ -256,18 +249,7 @@ func isComparison(op string) bool {
 
 // bindCode classifies an error from typing a call: a value that does not convert (a quoted
 // literal next to a number) or an operator/function that does not exist for the types.
-func bindCode(err error) string {
-	msg := err.Error()
-	switch {
-	case strings.HasPrefix(msg, "invalid input syntax"):
-		return CodeInvalidText
-	case strings.Contains(msg, "division by zero"):
-		return "22012"
-	case strings.Contains(msg, "out of range") || strings.Contains(msg, "overflow"):
-		return CodeNumericOutOfRange
-	}
-	return CodeUndefinedFunction
-}
+func bindCode(err error) string { return codeOf(err, CodeUndefinedFunction) }
 
 // intDiv is integer division (MySQL's DIV, PostgreSQL's div()): both sides as BIGINT.
 func (b *binder) intDiv(pos int, l, r planner.Expr) (planner.Expr, error) {

@@ -1,10 +1,11 @@
 package sql
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/streamsql/streamsql/exec"
 )
 
 // Error is a user-facing error tied to a position in the SQL text. Its message shows the line and
@@ -43,6 +44,14 @@ const (
 	CodeInvalidOffsetCount  = "2201X"
 	CodeAggInWrongPlace     = "42803"
 )
+
+// SQLState is the error's SQLSTATE: its Code, or 42601 for a syntax error without one.
+func (e *Error) SQLState() string {
+	if e.Code == "" && e.Kind == "syntax error" {
+		return CodeSyntax
+	}
+	return e.Code
+}
 
 func (e *Error) Error() string {
 	kind := e.Kind
@@ -110,7 +119,7 @@ func caretPad(line string, n int) string {
 
 // errorf builds a positioned error.
 func errorf(src string, pos int, format string, args ...any) *Error {
-	return &Error{Msg: fmt.Sprintf(format, args...), Source: src, Pos: pos}
+	return &Error{Msg: fmt.Sprintf(format, args...), Source: src, Pos: pos, Code: CodeSyntax}
 }
 
 func syntaxErrorf(src string, pos int, format string, args ...any) *Error {
@@ -123,7 +132,8 @@ type codedError struct {
 	code, msg string
 }
 
-func (e *codedError) Error() string { return e.msg }
+func (e *codedError) Error() string    { return e.msg }
+func (e *codedError) SQLState() string { return e.code }
 
 func codedf(code, format string, args ...any) error {
 	return &codedError{code: code, msg: fmt.Sprintf(format, args...)}
@@ -131,13 +141,8 @@ func codedf(code, format string, args ...any) error {
 
 // codeOf returns the SQLSTATE err carries, or def.
 func codeOf(err error, def string) string {
-	var ce *codedError
-	if errors.As(err, &ce) {
-		return ce.code
-	}
-	var se *Error
-	if errors.As(err, &se) && se.Code != "" {
-		return se.Code
+	if c := exec.SQLState(err); c != "" {
+		return c
 	}
 	return def
 }

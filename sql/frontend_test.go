@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/sql"
 )
 
@@ -94,5 +95,37 @@ func TestStatementLimits(t *testing.T) {
 	}
 	if got := rows(t, eng, "SELECT 1 WHERE 1 IN ("+strings.Repeat("-2, ", 20000)+"1)"); got[0] != "1" {
 		t.Errorf("wide IN: %q", got)
+	}
+}
+
+// TestErrorCodes: each error carries the SQLSTATE PostgreSQL gives the same mistake, chosen where
+// it is raised; internal helper functions cannot be called.
+func TestErrorCodes(t *testing.T) {
+	eng := newEngine(t, errorsFixture)
+	for q, want := range map[string]string{
+		`SELEC 1`:                              "42601",
+		`SELECT * FROM nope`:                   "42P01",
+		`SELECT nope FROM t`:                   "42703",
+		`SELECT x.a FROM t`:                    "42P01",
+		`SELECT a FROM t, u`:                   "42702",
+		`SELECT nofn(a) FROM t`:                "42883",
+		`SELECT __cast(a, 'DOUBLE') FROM t`:    "42883",
+		`SELECT a + s FROM t`:                  "42883",
+		`SELECT 1/0`:                           "22012",
+		`SELECT CAST('x' AS BIGINT)`:           "22P02",
+		`SELECT 9223372036854775807 + 1`:       "22003",
+		`SELECT s, count(*) FROM t GROUP BY a`: "42803",
+		`SELECT a FROM t WHERE a`:              "42804",
+		`SELECT a FROM t LIMIT -1`:             "2201W",
+		`SELECT a FROM t FULL JOIN u ON true`:  "0A000",
+		`SELECT CAST(a AS nosuchtype) FROM t`:  "42704",
+		`ROLLBACK`:                             "0A000",
+		`UPDATE t SET a = 1`:                   "0A000",
+		`SELECT a FROM t ORDER BY 5`:           "42P10",
+	} {
+		_, err := queryRows(eng, q)
+		if got := exec.SQLState(err); got != want {
+			t.Errorf("%s: SQLSTATE %q (%v), want %s", q, got, err, want)
+		}
 	}
 }

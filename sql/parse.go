@@ -176,12 +176,26 @@ func (p *parser) statement() (Stmt, error) {
 	case t.Is("subscribe"):
 		return p.subscribe()
 	case t.Is("update") || t.Is("delete"):
-		return nil, errorf(p.src, t.Pos, "%s is not supported: tables are append-only (use INSERT, or DROP and re-create the table)", strings.ToUpper(t.Text))
+		e := errorf(p.src, t.Pos, "%s is not supported: tables are append-only (use INSERT, or DROP and re-create the table)", strings.ToUpper(t.Text))
+		e.Code = CodeFeatureNotSupported
+		return nil, e
+	case pgOnlyStatements[strings.ToLower(t.Text)]:
+		e := errorf(p.src, t.Pos, "%s is not supported", strings.ToUpper(t.Text))
+		e.Code = CodeFeatureNotSupported
+		return nil, e
 	}
 	return nil, syntaxErrorf(p.src, t.Pos, "unknown statement %q (expected SELECT, INSERT, CREATE, DROP, SHOW, DESCRIBE, EXPLAIN or SUBSCRIBE)", t.Text)
 }
 
 // subscribe parses SUBSCRIBE [TO] name | SUBSCRIBE [TO] (query).
+// pgOnlyStatements are PostgreSQL statements clients send that the engine does not run.
+var pgOnlyStatements = map[string]bool{
+	"begin": true, "commit": true, "rollback": true, "start": true, "savepoint": true, "release": true,
+	"set": true, "reset": true, "alter": true, "truncate": true, "grant": true, "revoke": true, "copy": true,
+	"vacuum": true, "analyze": true, "prepare": true, "execute": true, "deallocate": true, "listen": true,
+	"notify": true, "lock": true, "merge": true, "call": true, "do": true, "discard": true, "comment": true,
+}
+
 func (p *parser) subscribe() (Stmt, error) {
 	p.next()
 	p.accept("to")
@@ -431,7 +445,9 @@ func (p *parser) column(seen map[string]bool) (ColumnDef, error) {
 		return ColumnDef{}, err
 	}
 	if seen[name] {
-		return ColumnDef{}, errorf(p.src, pos, "column %q specified more than once", name)
+		e := errorf(p.src, pos, "column %q specified more than once", name)
+		e.Code = CodeDuplicateColumn
+		return ColumnDef{}, e
 	}
 	seen[name] = true
 	typ, err := p.typeName()
@@ -496,7 +512,9 @@ func (p *parser) typeName() (typ arrow.DataType, err error) {
 	}
 	typ, err = exec.ParseType(name, params)
 	if err != nil {
-		return nil, errorf(p.src, t.Pos, "%v", err)
+		e := errorf(p.src, t.Pos, "%v", err)
+		e.Code = CodeUndefinedObject
+		return nil, e
 	}
 	return typ, nil
 }
