@@ -152,6 +152,11 @@ func (b *binder) expr(e Expr, sc *scope, agg *aggContext) (planner.Expr, error) 
 		if err != nil {
 			return nil, b.errAt(x.Type.Pos, CodeUndefinedObject, err)
 		}
+		if isBareNumeric(x.Type) {
+			if t, err = b.bareNumericType(v); err != nil {
+				return nil, b.errAt(x.Pos, castCode(err), err)
+			}
+		}
 		out, err := b.cast(v, t)
 		return out, b.errAt(x.Pos, castCode(err), err)
 	case *FuncCall:
@@ -160,6 +165,57 @@ func (b *binder) expr(e Expr, sc *scope, agg *aggContext) (planner.Expr, error) 
 		return b.caseExpr(x, sc, agg)
 	}
 	return nil, b.errorf(e.Position(), CodeFeatureNotSupported, "unsupported expression %s", ExprString(e))
+}
+
+func isBareNumeric(t TypeRef) bool {
+	return (t.Name == "DECIMAL" || t.Name == "NUMERIC") && len(t.Params) == 0
+}
+
+// bareNumericType is the DECIMAL type CAST(v AS NUMERIC) gets. PostgreSQL's unconstrained
+// numeric keeps every digit of the value; our decimals have a fixed scale, so a constant gets
+// exactly its own digits ('1.23e-3' is 0.00123), a decimal keeps its
+// type, an integer has scale 0, and other values get DECIMAL(38,9).
+func (b *binder) bareNumericType(v planner.Expr) (arrow.DataType, error) {
+	switch v.Type().ID() {
+	case arrow.DECIMAL128:
+		return v.Type(), nil
+	case arrow.INT64:
+		return exec.Decimal(19, 0), nil
+	}
+	if c, ok := v.(*planner.Const); ok && c.Value != nil {
+		var text string
+		switch x := c.Value.(type) {
+		case string:
+			text = strings.TrimSpace(x)
+		case float64:
+			text = strconv.FormatFloat(x, 'f', -1, 64)
+		}
+		if text != "" {
+			if r, ok := new(big.Rat).SetString(text); ok {
+				digits := plainDecimal(r, text)
+				if d, err := decimalLiteral(digits); err == nil && d.Type().ID() == arrow.DECIMAL128 {
+					return d.Type(), nil
+				}
+			}
+		}
+	}
+	return exec.Decimal(38, 9), nil
+}
+
+// plainDecimal writes r without exponent, with as many fraction digits as text's mantissa and
+// exponent call for.
+func plainDecimal(r *big.Rat, text string) string {
+	mant, exp, hasExp := strings.Cut(strings.ToLower(text), "e")
+	scale := 0
+	if _, frac, ok := strings.Cut(mant, "."); ok {
+		scale = len(frac)
+	}
+	if hasExp {
+		if e, err := strconv.Atoi(exp); err == nil {
+			scale = max(scale-e, 0)
+		}
+	}
+	return r.FloatString(min(scale, 38))
 }
 
 // castCode classifies a failed cast: a value that does not convert (22P02, 22003) or a cast
@@ -199,7 +255,12 @@ func (b *binder) binary(x *Binary, sc *scope, agg *aggContext) (planner.Expr, er
 			return nil, err
 		}
 		if op == "~*" || op == "!~*" {
-			lr = append(lr, &planner.Const{Value: "i", Typ: exec.String})
+			// case-insensitive: RE2's (?i) flag in front of the pattern
+			p, err := b.callBound(x.Pos, "||", []planner.Expr{&planner.Const{Value: "(?i)", Typ: exec.String}, lr[1]})
+			if err != nil {
+				return nil, err
+			}
+			lr[1] = p
 		}
 		e, err := b.callBound(x.Pos, fn, lr)
 		if err != nil || !strings.HasPrefix(op, "not") && !strings.HasPrefix(op, "!") {

@@ -53,6 +53,11 @@ func (b *binder) funcExpr(x *FuncCall, sc *scope, agg *aggContext) (planner.Expr
 		name = "now"
 	case "utc_date":
 		name = "current_date"
+	case "position":
+		if x.SQLSyntax {
+			// position(a IN b) arrives as position(b, a), PostgreSQL's strpos order.
+			name = "strpos"
+		}
 	case "div":
 		if len(args) == 2 {
 			lr, err := b.exprList(sc, agg, args...)
@@ -130,9 +135,6 @@ func (b *binder) aggregate(name string, kind exec.AggKind, x *FuncCall, sc *scop
 	if agg == nil {
 		return nil, b.errorf(x.Pos, CodeGrouping, "aggregate function %s is not allowed here (WHERE, GROUP BY, JOIN conditions and aggregate arguments cannot contain aggregates)", name)
 	}
-	if x.Filter != nil {
-		return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "FILTER (WHERE ...) is not supported")
-	}
 	if len(x.OrderBy) > 0 {
 		return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "ORDER BY inside an aggregate call is not supported")
 	}
@@ -154,6 +156,22 @@ func (b *binder) aggregate(name string, kind exec.AggKind, x *FuncCall, sc *scop
 		}
 		call.Arg = arg
 		argType = arg.Type()
+	}
+	if x.Filter != nil {
+		// agg(x) FILTER (WHERE c) is agg(CASE WHEN c THEN x END): aggregates skip NULLs, and
+		// count(*) FILTER counts the rows where c holds.
+		cond, err := b.expr(x.Filter, sc, nil)
+		if err != nil {
+			return nil, err
+		}
+		if err := requireBool(cond, "FILTER"); err != nil {
+			return nil, b.errAt(x.Filter.Position(), CodeDatatypeMismatch, err)
+		}
+		then := call.Arg
+		if call.Kind == exec.AggCountStar {
+			call.Kind, then, argType = exec.AggCount, &planner.Const{Value: int64(1), Typ: exec.Int64}, exec.Int64
+		}
+		call.Arg = &planner.Case{Whens: []planner.Expr{cond}, Thens: []planner.Expr{then}, Typ: then.Type()}
 	}
 	typ, err := exec.AggResultType(call.Kind, argType)
 	if err != nil {

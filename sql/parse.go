@@ -510,6 +510,11 @@ func (p *parser) typeName() (typ arrow.DataType, err error) {
 			break
 		}
 	}
+	if u := strings.ToUpper(name); (u == "DECIMAL" || u == "NUMERIC") && len(params) == 0 {
+		// Unconstrained NUMERIC keeps a value's digits in PostgreSQL; ours has a fixed scale, so
+		// a column declared without one keeps nine fraction digits rather than none.
+		params = []int{38, 9}
+	}
 	typ, err = exec.ParseType(name, params)
 	if err != nil {
 		e := errorf(p.src, t.Pos, "%v", err)
