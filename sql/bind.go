@@ -218,18 +218,64 @@ func (b *binder) join(j *Join, outer *scope) (planner.Node, error) {
 	case JoinRight:
 		kind = planner.RightJoin
 	case JoinFull:
-		return nil, b.errorf(j.Pos, CodeFeatureNotSupported, "FULL OUTER JOIN is not supported; combine a LEFT JOIN with the unmatched rows of a RIGHT JOIN using UNION ALL")
+		return b.fullJoin(j, left, right, outer)
 	}
 	n := &planner.Join{Kind: kind, Left: left, Right: right}
+	if err := b.joinCondition(j, n, outer); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// fullJoin builds L FULL JOIN R ON c as L LEFT JOIN R ON c, plus the right rows no left row
+// matched: L' RIGHT JOIN R ON c where L' is L with a marker column, keeping the rows whose marker
+// is NULL. Batch queries only (a stream would have to retract unmatched rows).
+func (b *binder) fullJoin(j *Join, left, right planner.Node, outer *scope) (planner.Node, error) {
+	if j.On == nil && len(j.Using) == 0 {
+		return nil, b.errorf(j.Pos, CodeSyntax, "FULL JOIN needs an ON or USING condition")
+	}
+	lj := &planner.Join{Kind: planner.LeftJoin, Left: left, Right: right}
+	if err := b.joinCondition(j, lj, outer); err != nil {
+		return nil, err
+	}
+	exprs, mcols := passThroughColumns(left)
+	exprs = append(exprs, &planner.Const{Value: true, Typ: exec.Bool})
+	mcols = append(mcols, planner.Column{Name: "\x00matched", Type: exec.Bool}) // no user name resolves to it
+	marked := &planner.Project{Input: left, Exprs: exprs, Cols: mcols}
+	rj := &planner.Join{Kind: planner.RightJoin, Left: marked, Right: right}
+	if err := b.joinCondition(j, rj, outer); err != nil {
+		return nil, err
+	}
+	nl := len(left.Columns())
+	unmatched, err := b.call("is_null", []planner.Expr{&planner.ColRef{Index: nl, Name: "matched", Typ: exec.Bool}})
+	if err != nil {
+		return nil, err
+	}
+	rjCols := rj.Columns()
+	keep := make([]planner.Expr, 0, len(rjCols)-1)
+	kcols := make([]planner.Column, 0, len(rjCols)-1)
+	for i, c := range rjCols {
+		if i != nl {
+			keep = append(keep, &planner.ColRef{Index: i, Name: c.Name, Typ: c.Type})
+			kcols = append(kcols, c)
+		}
+	}
+	rightOnly := &planner.Project{Input: &planner.Filter{Input: rj, Pred: unmatched}, Exprs: keep, Cols: kcols}
+	return &planner.Union{Inputs: []planner.Node{lj, rightOnly}, Cols: lj.Columns()}, nil
+}
+
+// joinCondition binds the ON or USING condition of j into n.
+func (b *binder) joinCondition(j *Join, n *planner.Join, outer *scope) error {
+	left, right := n.Left, n.Right
 	sc := scopeOf(n)
 	sc.outer = outer
 	if j.On != nil {
 		cond, err := b.expr(j.On, sc, nil)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := requireBool(cond, "JOIN/ON"); err != nil {
-			return nil, b.errAt(b.keywordAfter(j.Pos, "on"), CodeDatatypeMismatch, err)
+			return b.errAt(b.keywordAfter(j.Pos, "on"), CodeDatatypeMismatch, err)
 		}
 		n.Cond = cond
 	}
@@ -242,28 +288,28 @@ func (b *binder) join(j *Join, outer *scope) (planner.Node, error) {
 			pos := b.wordAfter(usingPos, name)
 			li, err := ls.resolve("", name)
 			if err != nil {
-				return nil, b.errAt(pos, resolveCode(err), err)
+				return b.errAt(pos, resolveCode(err), err)
 			}
 			ri, err := rs.resolve("", name)
 			if err != nil {
-				return nil, b.errAt(pos, resolveCode(err), err)
+				return b.errAt(pos, resolveCode(err), err)
 			}
 			eq, err := b.call("=", []planner.Expr{
 				&planner.ColRef{Index: li, Name: name, Typ: ls.cols[li].typ},
 				&planner.ColRef{Index: nl + ri, Name: name, Typ: rs.cols[ri].typ},
 			})
 			if err != nil {
-				return nil, b.errAt(pos, CodeUndefinedFunction, err)
+				return b.errAt(pos, CodeUndefinedFunction, err)
 			}
 			conds = append(conds, eq)
 		}
 		cond, err := planner.And(conds)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		n.Cond = cond
 	}
-	return n, nil
+	return nil
 }
 
 // keywordAfter finds word at or after pos in the statement (clause keywords have no node).
@@ -361,7 +407,89 @@ func (b *binder) keywordBefore(pos int, word string) int {
 	return best
 }
 
-// funcTable binds a function call in FROM.
+// maxSeriesRows bounds generate_series, whose rows are materialized when the query is bound.
+const maxSeriesRows = 10_000_000
+
+// funcTable binds a function call in FROM: generate_series(start, stop[, step]) over BIGINT,
+// or over TIMESTAMP with an INTERVAL step, with constant arguments.
 func (b *binder) funcTable(f *FuncTable) (planner.Node, error) {
-	return nil, b.errorf(f.Pos, CodeFeatureNotSupported, "function %s in FROM is not supported", f.Call.Name)
+	c := f.Call
+	if c.Name != "generate_series" || c.Schema != "" {
+		return nil, b.errorf(f.Pos, CodeFeatureNotSupported, "function %s in FROM is not supported (only generate_series)", c.Name)
+	}
+	if len(c.Args) < 2 || len(c.Args) > 3 || c.Star || c.Distinct || c.Filter != nil || c.Over != nil {
+		return nil, b.errorf(c.Pos, CodeUndefinedFunction, "usage: generate_series(start, stop[, step])")
+	}
+	vals := make([]*planner.Const, len(c.Args))
+	for i, a := range c.Args {
+		e, err := b.expr(a, &scope{}, nil)
+		if err != nil {
+			return nil, err
+		}
+		k, ok := e.(*planner.Const)
+		if !ok {
+			return nil, b.errorf(a.Position(), CodeFeatureNotSupported, "generate_series needs constant arguments")
+		}
+		vals[i] = k
+	}
+	for _, v := range vals {
+		if v.Value == nil {
+			return b.seriesNode(f, nil, vals[0].Typ)
+		}
+	}
+	var typ arrow.DataType
+	var start, stop, step int64
+	switch {
+	case vals[0].Typ.ID() == arrow.INT64 && vals[1].Typ.ID() == arrow.INT64 && (len(vals) == 2 || vals[2].Typ.ID() == arrow.INT64):
+		typ, start, stop, step = exec.Int64, vals[0].Value.(int64), vals[1].Value.(int64), 1
+		if len(vals) == 3 {
+			step = vals[2].Value.(int64)
+		}
+	case len(vals) == 3 && vals[2].Typ.ID() == arrow.DURATION:
+		ts := make([]int64, 2)
+		for i := range ts {
+			t, err := b.cast(vals[i], exec.Timestamp)
+			if err != nil {
+				return nil, b.errAt(c.Args[i].Position(), CodeUndefinedFunction, err)
+			}
+			ts[i] = t.(*planner.Const).Value.(int64)
+		}
+		typ, start, stop, step = exec.Timestamp, ts[0], ts[1], vals[2].Value.(int64)
+	default:
+		return nil, b.errorf(c.Pos, CodeUndefinedFunction, "generate_series takes (BIGINT, BIGINT[, BIGINT]) or (TIMESTAMP, TIMESTAMP, INTERVAL)")
+	}
+	if step == 0 {
+		return nil, b.errorf(c.Pos, CodeInvalidParameter, "step size cannot equal zero")
+	}
+	var rows [][]exec.Datum
+	for v := start; (step > 0 && v <= stop) || (step < 0 && v >= stop); v += step {
+		if len(rows) >= maxSeriesRows {
+			return nil, b.errorf(c.Pos, "54000", "generate_series would produce more than %d rows", maxSeriesRows)
+		}
+		rows = append(rows, []exec.Datum{v})
+		if (step > 0 && v > stop-step) || (step < 0 && v < stop-step) {
+			break // the next value would pass stop (or overflow)
+		}
+	}
+	return b.seriesNode(f, rows, typ)
+}
+
+func (b *binder) seriesNode(f *FuncTable, rows [][]exec.Datum, typ arrow.DataType) (planner.Node, error) {
+	if typ.ID() == arrow.NULL {
+		typ = exec.Int64
+	}
+	name, alias := "generate_series", "generate_series"
+	if f.Alias != "" {
+		name, alias = f.Alias, f.Alias
+	}
+	if len(f.ColAliases) > 1 {
+		return nil, b.errorf(f.Pos, CodeInvalidColumnRef, "generate_series has 1 column but %d column names were given", len(f.ColAliases))
+	}
+	if len(f.ColAliases) == 1 {
+		name = f.ColAliases[0]
+	}
+	if rows == nil {
+		rows = [][]exec.Datum{}
+	}
+	return &planner.Values{Rows: rows, Cols: []planner.Column{{Name: name, Table: alias, Type: typ}}}, nil
 }

@@ -578,9 +578,49 @@ func (b *binder) setOp(u *SetOp, outer *scope) (planner.Node, error) {
 			n = distinct(n)
 		}
 	default:
-		return nil, b.errorf(u.Pos, CodeFeatureNotSupported, "%s is not supported", word)
+		if u.All {
+			return nil, b.errorf(u.Pos, CodeFeatureNotSupported, "%s ALL is not supported; use %s (without ALL), which removes duplicates", word, word)
+		}
+		if n, err = b.intersectExcept(u.Op, left, right, cols); err != nil {
+			return nil, err
+		}
 	}
 	return b.orderAndLimit(n, u.Tail, word)
+}
+
+// intersectExcept builds INTERSECT / EXCEPT (without ALL) from existing nodes: both inputs,
+// each tagged with its side (0 left, 1 right), are grouped by every column (so NULLs match NULLs,
+// as set operations require); INTERSECT keeps the groups seen on both sides (min(side) = 0 and
+// max(side) = 1), EXCEPT those seen only on the left (max(side) = 0).
+func (b *binder) intersectExcept(op string, left, right planner.Node, cols []planner.Column) (planner.Node, error) {
+	tag := func(n planner.Node, side int64) planner.Node {
+		exprs, tcols := passThroughColumns(n)
+		exprs = append(exprs, &planner.Const{Value: side, Typ: exec.Int64})
+		tcols = append(tcols, planner.Column{Name: "side", Type: exec.Int64})
+		return &planner.Project{Input: n, Exprs: exprs, Cols: tcols}
+	}
+	ucols := append(append([]planner.Column{}, cols...), planner.Column{Name: "side", Type: exec.Int64})
+	u := &planner.Union{Inputs: []planner.Node{tag(left, 0), tag(right, 1)}, Cols: ucols}
+	side := &planner.ColRef{Index: len(cols), Name: "side", Typ: exec.Int64}
+	groups := make([]planner.Expr, len(cols))
+	for i, c := range cols {
+		groups[i] = &planner.ColRef{Index: i, Name: c.Name, Typ: c.Type}
+	}
+	acols := append(append([]planner.Column{}, cols...), planner.Column{Name: "min(side)", Type: exec.Int64}, planner.Column{Name: "max(side)", Type: exec.Int64})
+	agg := &planner.Aggregate{Input: u, Groups: groups, Aggs: []planner.AggCall{{Kind: exec.AggMin, Arg: side}, {Kind: exec.AggMax, Arg: side}}, Cols: acols}
+	minSide := &planner.ColRef{Index: len(cols), Name: "min(side)", Typ: exec.Int64}
+	maxSide := &planner.ColRef{Index: len(cols) + 1, Name: "max(side)", Typ: exec.Int64}
+	var pred planner.Expr
+	var err error
+	if op == "intersect" {
+		pred, err = b.call("<>", []planner.Expr{minSide, maxSide})
+	} else {
+		pred, err = b.call("=", []planner.Expr{maxSide, &planner.Const{Value: int64(0), Typ: exec.Int64}})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return keepColumns(&planner.Filter{Input: agg, Pred: pred}, len(cols)), nil
 }
 
 // orderAndLimit applies ORDER BY (output names and positions only) and LIMIT to a set operation
