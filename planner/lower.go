@@ -180,6 +180,8 @@ func (l *Lowering) Lower(n Node) (*exec.Tree, error) {
 		return l.join(x)
 	case *Sort:
 		return l.sort(x)
+	case *Window:
+		return l.window(x)
 	case *Limit:
 		in, err := l.Lower(x.Input)
 		if err != nil {

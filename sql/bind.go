@@ -24,6 +24,9 @@ type binder struct {
 	// where each bound column reference was written.
 	depth        int
 	colPositions map[*planner.ColRef]int
+	// wctx collects the window function calls of the select list and ORDER BY being bound;
+	// nil where window functions are not allowed.
+	wctx *windowCtx
 	// sessionCols is 2 while binding above a session aggregate (session_start, session_end sit
 	// between the groups and the aggregates), else 0.
 	sessionCols int

@@ -26,7 +26,7 @@ func (b *binder) funcExpr(x *FuncCall, sc *scope, agg *aggContext) (planner.Expr
 		return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "qualified function names are not supported: %s.%s", x.Schema, name)
 	}
 	if x.Over != nil {
-		return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "window functions (OVER ...) are not supported; use GROUP BY, or window(ts, size) for time windows")
+		return b.windowCall(x, sc)
 	}
 	if kind, ok := aggKinds[name]; ok {
 		return b.aggregate(name, kind, x, sc, agg)

@@ -49,6 +49,9 @@ func (b *binder) selectQuery(sel *Select, outer *scope) (planner.Node, error) {
 	if grouped {
 		agg = &aggContext{}
 	}
+	savedWctx := b.wctx
+	defer func() { b.wctx = savedWctx }()
+	b.wctx = &windowCtx{}
 	items, err := b.selectItems(sel.Items, sc, agg)
 	if err != nil {
 		return nil, err
@@ -92,6 +95,24 @@ func (b *binder) selectQuery(sel *Select, outer *scope) (planner.Node, error) {
 			it.expr = e
 		}
 		order = append(order, it)
+	}
+	wcalls := b.wctx.calls
+	b.wctx = nil
+	if len(wcalls) > 0 {
+		if grouped || sel.Having != nil {
+			return nil, b.errorf(wcalls[0].pos, CodeFeatureNotSupported, "window functions in a query with GROUP BY or aggregates are not supported; compute the aggregates in a subquery")
+		}
+		if input, err = b.buildWindows(input, wcalls); err != nil {
+			return nil, err
+		}
+		for i := range items {
+			items[i].expr = resolveWinRefs(items[i].expr, wcalls)
+		}
+		for i := range order {
+			if order[i].expr != nil {
+				order[i].expr = resolveWinRefs(order[i].expr, wcalls)
+			}
+		}
 	}
 	if grouped {
 		groups, err := b.groupBy(sel.GroupBy, items, sc)

@@ -205,7 +205,8 @@ func TestRewriteRefusals(t *testing.T) {
 	eng := newEngine(t, rewriteFixture)
 	cases := []struct{ q, want string }{
 		{`SELECT * FROM t x NATURAL JOIN t y`, "NATURAL JOIN is not supported"},
-		{`SELECT a, row_number() OVER (ORDER BY a) FROM t`, "window functions (OVER ...) are not supported"},
+		{`SELECT a, row_number() OVER w FROM t WINDOW w AS (ORDER BY a)`, "the WINDOW clause is not supported"},
+		{`SELECT a FROM t WHERE rank() OVER (ORDER BY a) = 1`, "window functions are not allowed here"},
 		{`SELECT a FROM t WHERE s SIMILAR TO 'X'`, "SIMILAR TO is not supported"},
 		{`SELECT 'abc`, "unterminated string literal"},
 		{`SELECT a FROM t /* no end`, "unterminated /* comment"},
