@@ -129,3 +129,14 @@ func TestErrorCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeWindowExample runs the window-function example of the README.
+func TestReadmeWindowExample(t *testing.T) {
+	eng := newEngine(t, bindFixture)
+	got := rows(t, eng, `SELECT name, dept, salary, rank() OVER (PARTITION BY dept ORDER BY salary DESC) AS r,
+       sum(salary) OVER (PARTITION BY dept) AS dept_total FROM emp ORDER BY name`)
+	want := []string{"ann|eng|100|1|180", "bob|eng|80|2|180", "cid|ops|50|1|50", "dee|NULL|70|1|70"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
