@@ -103,7 +103,7 @@ func (c *catalog) addSource(s *source, ifNotExists bool) (bool, error) {
 		if ifNotExists {
 			return false, nil
 		}
-		return false, fmt.Errorf("%q already exists", s.name)
+		return false, exec.Errorf(exec.CodeDuplicateTable, "%q already exists", s.name)
 	}
 	c.sources[s.name] = s
 	return true, nil
@@ -117,7 +117,7 @@ func (c *catalog) dropSource(name string, ifExists bool) error {
 		if ifExists {
 			return nil
 		}
-		return fmt.Errorf("source %q does not exist", name)
+		return exec.Errorf(exec.CodeUndefinedTable, "source %q does not exist", name)
 	}
 	delete(c.sources, name)
 	if s.push != nil {
@@ -130,7 +130,7 @@ func (c *catalog) addView(name string, t *sinks.MemoryTable, q *incremental.Quer
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.takenLocked(name) {
-		return fmt.Errorf("%q already exists", name)
+		return exec.Errorf(exec.CodeDuplicateTable, "%q already exists", name)
 	}
 	c.views[name] = &view{name: name, table: t, query: q}
 	return nil
@@ -214,7 +214,7 @@ func (c *catalog) add(t *table, ifNotExists bool) (bool, error) {
 		if ifNotExists {
 			return false, nil
 		}
-		return false, fmt.Errorf("table %q already exists", t.name)
+		return false, exec.Errorf(exec.CodeDuplicateTable, "table %q already exists", t.name)
 	}
 	c.tables[key] = t
 	return true, nil
@@ -229,7 +229,7 @@ func (c *catalog) drop(name string, ifExists bool) error {
 		if ifExists {
 			return nil
 		}
-		return fmt.Errorf("table %q does not exist", name)
+		return exec.Errorf(exec.CodeUndefinedTable, "table %q does not exist", name)
 	}
 	delete(c.tables, key)
 	t.mu.Lock()
@@ -257,7 +257,7 @@ func (t *table) Open(proj []int) (exec.Source, error) {
 
 func (t *table) append(recs []arrow.RecordBatch) error {
 	if t.file != nil {
-		return fmt.Errorf("table %q is read-only: it reads files (connector 'file')", t.name)
+		return exec.Errorf(exec.CodeReadOnly, "table %q is read-only: it reads files (connector 'file')", t.name)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -144,14 +144,14 @@ func (e *Engine) Exec(ctx context.Context, script string) ([]*Result, error) {
 func (e *Engine) Query(ctx context.Context, query string) (*Result, error) {
 	stmts := sql.SplitStatements(query)
 	if len(stmts) != 1 {
-		return nil, fmt.Errorf("Query takes exactly one statement, got %d", len(stmts))
+		return nil, exec.Errorf(exec.CodeFeatureNotSupported, "Query takes exactly one statement, got %d", len(stmts))
 	}
 	res, err := e.execOne(ctx, stmts[0].Text)
 	if err != nil {
 		return nil, err
 	}
 	if !res.HasRows() {
-		return nil, fmt.Errorf("statement returns no rows (%s); use Exec", res.Tag)
+		return nil, exec.Errorf(exec.CodeFeatureNotSupported, "statement returns no rows (%s); use Exec", res.Tag)
 	}
 	return res, nil
 }
@@ -195,7 +195,7 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 			return e.dropQuery(s)
 		}
 		if _, isTable := e.catalog.get(s.Name); !isTable && e.catalog.exists(s.Name) {
-			return nil, fmt.Errorf("%q is not a table (use DROP SOURCE or DROP MATERIALIZED VIEW)", s.Name)
+			return nil, exec.Errorf(exec.CodeWrongObjectType, "%q is not a table (use DROP SOURCE or DROP MATERIALIZED VIEW)", s.Name)
 		}
 		if err := e.catalog.drop(s.Name, s.IfExists); err != nil {
 			return nil, err
@@ -225,7 +225,7 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 	case *sql.StopQuery:
 		rq := e.queries.get(s.Name)
 		if rq == nil {
-			return nil, &sql.Error{Msg: fmt.Sprintf("query %q does not exist", s.Name), Source: text, Pos: s.Pos}
+			return nil, &sql.Error{Msg: fmt.Sprintf("query %q does not exist", s.Name), Source: text, Pos: s.Pos, Code: exec.CodeUndefinedTable}
 		}
 		if err := rq.q.Stop(); err != nil {
 			return nil, err
@@ -238,7 +238,7 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 			if best := closestName(s.Name, e.catalog.TableNames()); best != "" {
 				msg += fmt.Sprintf("; did you mean %q?", best)
 			}
-			return nil, &sql.Error{Msg: msg, Source: text, Pos: s.Pos}
+			return nil, &sql.Error{Msg: msg, Source: text, Pos: s.Pos, Code: exec.CodeUndefinedTable}
 		}
 		rows := make([][]string, schema.NumFields())
 		for i, f := range schema.Fields() {
@@ -284,10 +284,10 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 			if best := closestName(s.Table, e.catalog.TableNames()); best != "" {
 				msg += fmt.Sprintf("; did you mean %q?", best)
 			}
-			return nil, fmt.Errorf("%s", msg)
+			return nil, &sql.Error{Msg: msg, Source: text, Pos: s.TablePos, Code: exec.CodeUndefinedTable}
 		}
 		if t.file != nil {
-			return nil, fmt.Errorf("table %q is read-only: it reads files (connector 'file')", t.name)
+			return nil, exec.Errorf(exec.CodeReadOnly, "table %q is read-only: it reads files (connector 'file')", t.name)
 		}
 		plan, err := sql.BindInsert(e.catalog, s, t.schema, xctx.Now)
 		if err != nil {
@@ -326,9 +326,9 @@ func (e *Engine) createTable(s *sql.CreateTable) (*Result, error) {
 		switch strings.ToLower(connector) {
 		case "file", "files":
 		case "":
-			return nil, fmt.Errorf("WITH options need connector = 'file' (the only table connector)")
+			return nil, exec.Errorf(exec.CodeInvalidParameter, "WITH options need connector = 'file' (the only table connector)")
 		default:
-			return nil, fmt.Errorf("unknown table connector %q (supported: 'file')", connector)
+			return nil, exec.Errorf(exec.CodeInvalidParameter, "unknown table connector %q (supported: 'file')", connector)
 		}
 		opts := map[string]string{}
 		var unknown []string
@@ -340,23 +340,23 @@ func (e *Engine) createTable(s *sql.CreateTable) (*Result, error) {
 		}
 		if len(unknown) > 0 {
 			sort.Strings(unknown)
-			return nil, fmt.Errorf("unknown option(s) %s for connector 'file' (supported: connector, path, format, header, delimiter, batch_size)", strings.Join(unknown, ", "))
+			return nil, exec.Errorf(exec.CodeInvalidParameter, "unknown option(s) %s for connector 'file' (supported: connector, path, format, header, delimiter, batch_size)", strings.Join(unknown, ", "))
 		}
 		path, ok := s.Option("path")
 		if !ok || path == "" {
-			return nil, fmt.Errorf("connector 'file' needs a path option")
+			return nil, exec.Errorf(exec.CodeInvalidParameter, "connector 'file' needs a path option")
 		}
 		format, ok := s.Option("format")
 		if !ok {
-			return nil, fmt.Errorf("connector 'file' needs format = 'csv', 'json' or 'text'")
+			return nil, exec.Errorf(exec.CodeInvalidParameter, "connector 'file' needs format = 'csv', 'json' or 'text'")
 		}
 		switch strings.ToLower(format) {
 		case "csv", "json", "text":
 		default:
-			return nil, fmt.Errorf("unknown format %q (supported: csv, json, text)", format)
+			return nil, exec.Errorf(exec.CodeInvalidParameter, "unknown format %q (supported: csv, json, text)", format)
 		}
 		if strings.ToLower(format) == "text" && (len(fields) != 1 || fields[0].Type.ID() != arrow.STRING) {
-			return nil, fmt.Errorf("format 'text' needs exactly one VARCHAR column (one line per row)")
+			return nil, exec.Errorf(exec.CodeInvalidParameter, "format 'text' needs exactly one VARCHAR column (one line per row)")
 		}
 		if err := e.opts.Access.CheckPath(path); err != nil {
 			return nil, fmt.Errorf("table %s: %w", s.Name, err)

@@ -46,7 +46,7 @@ func (s *source) Schema() *arrow.Schema                { return s.schema }
 func (s *source) StreamName() string                   { return s.name }
 func (s *source) Open(proj []int) (exec.Source, error) { return nil, s.streamError() }
 func (s *source) streamError() error {
-	return fmt.Errorf("%s is a stream: read it in a continuous query (CREATE SINK ... AS SELECT or CREATE MATERIALIZED VIEW ... AS SELECT)", s.name)
+	return exec.Errorf(exec.CodeWrongObjectType, "%s is a stream: read it in a continuous query (CREATE SINK ... AS SELECT or CREATE MATERIALIZED VIEW ... AS SELECT)", s.name)
 }
 
 // runningQuery is a CREATE SINK or CREATE MATERIALIZED VIEW and its query.
@@ -108,14 +108,14 @@ func (e *Engine) createSource(s *sql.CreateSource) (*Result, error) {
 	}
 	if v, ok := s.Option("max_future"); ok {
 		if src.maxFuture, err = exec.ParseInterval(v); err != nil || src.maxFuture <= 0 {
-			return nil, fmt.Errorf("source %s: max_future must be a positive interval such as '1 hour', got %q", s.Name, v)
+			return nil, exec.Errorf(exec.CodeInvalidParameter, "source %s: max_future must be a positive interval such as '1 hour', got %q", s.Name, v)
 		}
 		if src.timeCol < 0 {
-			return nil, fmt.Errorf("source %s: max_future needs a WATERMARK FOR column", s.Name)
+			return nil, exec.Errorf(exec.CodeInvalidParameter, "source %s: max_future needs a WATERMARK FOR column", s.Name)
 		}
 	}
 	if _, ok := src.options["connector"]; !ok {
-		return nil, fmt.Errorf("source %s needs a connector option (files, socket, kafka, datagen or push)", s.Name)
+		return nil, exec.Errorf(exec.CodeInvalidParameter, "source %s needs a connector option (files, socket, kafka, datagen or push)", s.Name)
 	}
 	if err := checkSourceAccess(e.opts.Access, src.name, src.options); err != nil {
 		return nil, err
@@ -170,7 +170,7 @@ func (e *Engine) createSink(ctx context.Context, s *sql.CreateSink) (*Result, er
 		if s.IfNotExists {
 			return &Result{Tag: createTag(s)}, nil
 		}
-		return nil, fmt.Errorf("%s %q already exists", strings.ToLower(string(kindOf(s))), s.Name)
+		return nil, exec.Errorf(exec.CodeDuplicateTable, "%s %q already exists", strings.ToLower(string(kindOf(s))), s.Name)
 	}
 	// Reserve the name first: two concurrent CREATEs of one name must not both start a query on
 	// one checkpoint directory.
@@ -230,7 +230,7 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 	}
 	scans := planner.StreamingScans(plan)
 	if len(scans) == 0 {
-		return nil, fmt.Errorf("%s %s reads no source: a continuous query needs a stream in FROM (CREATE SOURCE ...)", strings.ToLower(string(kindOf(s))), s.Name)
+		return nil, exec.Errorf(exec.CodeFeatureNotSupported, "%s %s reads no source: a continuous query needs a stream in FROM (CREATE SOURCE ...)", strings.ToLower(string(kindOf(s))), s.Name)
 	}
 	trigger, err := incremental.ParseTrigger(opts["trigger"])
 	if err != nil {
@@ -393,7 +393,7 @@ func (e *Engine) sinkSettings(s *sql.CreateSink, opts map[string]string, plan pl
 	if s.View {
 		for k := range opts {
 			if k != "trigger" && k != "checkpoint" && k != "dead_letter_max_rows" {
-				return 0, "", nil, fmt.Errorf("materialized view %s: unknown option %q (a view takes trigger, checkpoint and dead_letter_max_rows; it always holds the complete result)", s.Name, k)
+				return 0, "", nil, exec.Errorf(exec.CodeInvalidParameter, "materialized view %s: unknown option %q (a view takes trigger, checkpoint and dead_letter_max_rows; it always holds the complete result)", s.Name, k)
 			}
 		}
 		// A view applies its query's changes (update mode: upserts and deletes by key), unless
@@ -436,7 +436,7 @@ func (e *Engine) sinkSettings(s *sql.CreateSink, opts map[string]string, plan pl
 	case c == "console":
 		for k := range connOpts {
 			if k != "connector" && k != "format" {
-				return 0, "", nil, fmt.Errorf("sink %s: unknown option %q for connector 'console' (valid: format, output_mode, trigger, checkpoint)", s.Name, k)
+				return 0, "", nil, exec.Errorf(exec.CodeInvalidParameter, "sink %s: unknown option %q for connector 'console' (valid: format, output_mode, trigger, checkpoint)", s.Name, k)
 			}
 		}
 		if f, given := opts["format"]; given {
@@ -446,9 +446,9 @@ func (e *Engine) sinkSettings(s *sql.CreateSink, opts map[string]string, plan pl
 		}
 	case known:
 	case c == "":
-		return 0, "", nil, fmt.Errorf("sink %s needs a connector option (console, postgres, mysql, kafka or files)", s.Name)
+		return 0, "", nil, exec.Errorf(exec.CodeInvalidParameter, "sink %s needs a connector option (console, postgres, mysql, kafka or files)", s.Name)
 	default:
-		return 0, "", nil, fmt.Errorf("sink %s: unknown connector %q (supported: console, postgres, mysql, kafka, files; use CREATE MATERIALIZED VIEW for an in-memory result table)", s.Name, c)
+		return 0, "", nil, exec.Errorf(exec.CodeInvalidParameter, "sink %s: unknown connector %q (supported: console, postgres, mysql, kafka, files; use CREATE MATERIALIZED VIEW for an in-memory result table)", s.Name, c)
 	}
 	return mode, c, connOpts, nil
 }
@@ -474,7 +474,7 @@ func (qs *queries) reserve(name string) error {
 	qs.mu.Lock()
 	defer qs.mu.Unlock()
 	if _, dup := qs.m[name]; dup || qs.pending[name] {
-		return fmt.Errorf("query %q already exists", name)
+		return exec.Errorf(exec.CodeDuplicateTable, "query %q already exists", name)
 	}
 	if qs.pending == nil {
 		qs.pending = map[string]bool{}
@@ -495,7 +495,7 @@ func (qs *queries) add(rq *runningQuery) error {
 	qs.mu.Lock()
 	defer qs.mu.Unlock()
 	if _, dup := qs.m[rq.name]; dup {
-		return fmt.Errorf("query %q already exists", rq.name)
+		return exec.Errorf(exec.CodeDuplicateTable, "query %q already exists", rq.name)
 	}
 	delete(qs.pending, rq.name)
 	qs.m[rq.name] = rq
@@ -540,7 +540,7 @@ func (e *Engine) dropQuery(s *sql.Drop) (*Result, error) {
 		if s.IfExists {
 			return &Result{Tag: "DROP " + string(s.Kind)}, nil
 		}
-		return nil, fmt.Errorf("%s %q does not exist", strings.ToLower(string(s.Kind)), s.Name)
+		return nil, exec.Errorf(exec.CodeUndefinedTable, "%s %q does not exist", strings.ToLower(string(s.Kind)), s.Name)
 	}
 	e.queries.remove(s.Name)
 	if rq.view {
@@ -567,7 +567,7 @@ func (e *Engine) dropQuery(s *sql.Drop) (*Result, error) {
 
 func (e *Engine) dropSource(s *sql.Drop) (*Result, error) {
 	if readers := e.queries.readers(s.Name); len(readers) > 0 {
-		return nil, fmt.Errorf("cannot drop source %s: read by %s (drop them first)", s.Name, strings.Join(readers, ", "))
+		return nil, exec.Errorf(exec.CodeDependentObjects, "cannot drop source %s: read by %s (drop them first)", s.Name, strings.Join(readers, ", "))
 	}
 	if err := e.catalog.dropSource(s.Name, s.IfExists); err != nil {
 		return nil, err
@@ -614,7 +614,7 @@ func (e *Engine) describeQuery(xctx *exec.Ctx, s *sql.DescribeQuery, text string
 		if best := closestName(s.Name, names); best != "" {
 			msg += fmt.Sprintf("; did you mean %q?", best)
 		}
-		return nil, &sql.Error{Msg: msg, Source: text, Pos: s.Pos}
+		return nil, &sql.Error{Msg: msg, Source: text, Pos: s.Pos, Code: exec.CodeUndefinedTable}
 	}
 	p := rq.q.LastProgress()
 	var doc any = map[string]any{"name": rq.name, "status": "no epoch has run yet"}
@@ -638,10 +638,10 @@ func (e *Engine) describeQuery(xctx *exec.Ctx, s *sql.DescribeQuery, text string
 func (e *Engine) Push(source string, rows [][]any) error {
 	src, ok := e.catalog.source(source)
 	if !ok {
-		return fmt.Errorf("source %q does not exist", source)
+		return exec.Errorf(exec.CodeUndefinedTable, "source %q does not exist", source)
 	}
 	if src.push == nil {
-		return fmt.Errorf("source %s is not a push source (connector = 'push')", source)
+		return exec.Errorf(exec.CodeWrongObjectType, "source %s is not a push source (connector = 'push')", source)
 	}
 	return src.push.PushRows(rows)
 }
@@ -650,10 +650,10 @@ func (e *Engine) Push(source string, rows [][]any) error {
 func (e *Engine) PushRecords(source string, recs ...arrow.RecordBatch) error {
 	src, ok := e.catalog.source(source)
 	if !ok {
-		return fmt.Errorf("source %q does not exist", source)
+		return exec.Errorf(exec.CodeUndefinedTable, "source %q does not exist", source)
 	}
 	if src.push == nil {
-		return fmt.Errorf("source %s is not a push source (connector = 'push')", source)
+		return exec.Errorf(exec.CodeWrongObjectType, "source %s is not a push source (connector = 'push')", source)
 	}
 	return src.push.Push(recs...)
 }
@@ -662,7 +662,7 @@ func (e *Engine) PushRecords(source string, recs ...arrow.RecordBatch) error {
 func (e *Engine) QueryProgress(name string) (*incremental.Progress, error) {
 	rq := e.queries.get(name)
 	if rq == nil {
-		return nil, fmt.Errorf("query %q does not exist", name)
+		return nil, exec.Errorf(exec.CodeUndefinedTable, "query %q does not exist", name)
 	}
 	return rq.q.LastProgress(), nil
 }
@@ -672,7 +672,7 @@ func (e *Engine) QueryProgress(name string) (*incremental.Progress, error) {
 func (e *Engine) ProcessAllAvailable(ctx context.Context, name string) error {
 	rq := e.queries.get(name)
 	if rq == nil {
-		return fmt.Errorf("query %q does not exist", name)
+		return exec.Errorf(exec.CodeUndefinedTable, "query %q does not exist", name)
 	}
 	return rq.q.ProcessAllAvailable(ctx)
 }
@@ -706,7 +706,7 @@ func (e *Engine) explainSink(s *sql.CreateSink, plan planner.Node) (string, erro
 		opts[o.Key] = o.Value
 	}
 	if len(planner.StreamingScans(plan)) == 0 {
-		return "", fmt.Errorf("%s reads no source: a continuous query needs a stream in FROM", s.Name)
+		return "", exec.Errorf(exec.CodeFeatureNotSupported, "%s reads no source: a continuous query needs a stream in FROM", s.Name)
 	}
 	mode, sink, _, err := e.sinkSettings(s, opts, plan)
 	if err != nil {

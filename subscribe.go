@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/streamsql/streamsql/exec"
 	"sync"
 	"sync/atomic"
 
@@ -109,7 +110,7 @@ func (e *Engine) SubscribeColumns(statement string) (*arrow.Schema, error) {
 		return nil, err
 	}
 	if len(planner.StreamingScans(plan)) == 0 {
-		return nil, errors.New("SUBSCRIBE query reads no source: a subscription needs a stream in FROM (CREATE SOURCE ...)")
+		return nil, exec.Errorf(exec.CodeFeatureNotSupported, "SUBSCRIBE query reads no source: a subscription needs a stream in FROM (CREATE SOURCE ...)")
 	}
 	return planner.SchemaOf(plan), nil
 }
@@ -117,7 +118,7 @@ func (e *Engine) SubscribeColumns(statement string) (*arrow.Schema, error) {
 func parseSubscribe(statement string) (*sql.Subscribe, error) {
 	stmts := sql.SplitStatements(statement)
 	if len(stmts) != 1 {
-		return nil, fmt.Errorf("SUBSCRIBE takes exactly one statement, got %d", len(stmts))
+		return nil, exec.Errorf(exec.CodeFeatureNotSupported, "SUBSCRIBE takes exactly one statement, got %d", len(stmts))
 	}
 	stmt, err := sql.Parse(stmts[0].Text)
 	if err != nil {
@@ -125,7 +126,7 @@ func parseSubscribe(statement string) (*sql.Subscribe, error) {
 	}
 	st, ok := stmt.(*sql.Subscribe)
 	if !ok {
-		return nil, fmt.Errorf("not a SUBSCRIBE statement (got %T)", stmt)
+		return nil, exec.Errorf(exec.CodeFeatureNotSupported, "not a SUBSCRIBE statement (got %T)", stmt)
 	}
 	return st, nil
 }

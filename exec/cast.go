@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -77,7 +76,7 @@ func CanCast(from, to arrow.DataType) bool {
 type castFn = func(ctx *Ctx, a arrow.Array, n int) (arrow.Array, error)
 
 func castFunc(from, to arrow.DataType) (castFn, error) {
-	fail := fmt.Errorf("cannot cast %s to %s", TypeName(from), TypeName(to))
+	fail := Errorf(CodeCannotCoerce, "cannot cast %s to %s", TypeName(from), TypeName(to))
 	if from.ID() == arrow.NULL {
 		return func(ctx *Ctx, _ arrow.Array, n int) (arrow.Array, error) { return ConstantArray(ctx.Mem, to, nil, n) }, nil
 	}
@@ -101,7 +100,7 @@ func castFunc(from, to arrow.DataType) (castFn, error) {
 				return decimalsTo(ctx, to, []arrow.Array{a}, n, func(i int) (decimal128.Num, error) {
 					v, ok := decRescale(decimal128.FromI64(x.Value(i)), 0, s)
 					if !ok || !v.FitsInPrecision(p) {
-						return v, fmt.Errorf("numeric field overflow: %d does not fit %s", x.Value(i), TypeName(to))
+						return v, Errorf(CodeNumericOutOfRange, "numeric field overflow: %d does not fit %s", x.Value(i), TypeName(to))
 					}
 					return v, nil
 				})
@@ -125,7 +124,7 @@ func castFunc(from, to arrow.DataType) (castFn, error) {
 				return decimalsTo(ctx, to, []arrow.Array{a}, n, func(i int) (decimal128.Num, error) {
 					v, ok := floatToDecimal(x.Value(i), s)
 					if !ok || !v.FitsInPrecision(p) {
-						return v, fmt.Errorf("numeric field overflow: %s does not fit %s", FormatFloat(x.Value(i)), TypeName(to))
+						return v, Errorf(CodeNumericOutOfRange, "numeric field overflow: %s does not fit %s", FormatFloat(x.Value(i)), TypeName(to))
 					}
 					return v, nil
 				})
@@ -157,7 +156,7 @@ func castFunc(from, to arrow.DataType) (castFn, error) {
 				return decimalsTo(ctx, to, []arrow.Array{a}, n, func(i int) (decimal128.Num, error) {
 					v, ok := decRescale(x.Value(i), fs, s)
 					if !ok || !v.FitsInPrecision(p) {
-						return v, fmt.Errorf("numeric field overflow: %s does not fit %s", x.Value(i).ToString(fs), TypeName(to))
+						return v, Errorf(CodeNumericOutOfRange, "numeric field overflow: %s does not fit %s", x.Value(i).ToString(fs), TypeName(to))
 					}
 					return v, nil
 				})
@@ -232,7 +231,7 @@ func castToString(ctx *Ctx, a arrow.Array, n int) (arrow.Array, error) {
 }
 
 func syntaxErr(typ, s string) error {
-	return fmt.Errorf("invalid input syntax for type %s: %q", typ, s)
+	return Errorf(CodeInvalidText, "invalid input syntax for type %s: %q", typ, s)
 }
 
 // ParseBool accepts PostgreSQL's spellings of a boolean: true/false, t/f, yes/no, y/n, on/off,
@@ -253,7 +252,7 @@ func ParseInt64(s string) (int64, error) {
 	v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil {
 		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			return 0, fmt.Errorf("value %q is out of range for type bigint", s)
+			return 0, Errorf(CodeNumericOutOfRange, "value %q is out of range for type bigint", s)
 		}
 		return 0, syntaxErr("bigint", s)
 	}
@@ -274,7 +273,7 @@ func ParseFloat64(s string) (float64, error) {
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil {
 		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			return 0, fmt.Errorf("%q is out of range for type double precision", s)
+			return 0, Errorf(CodeNumericOutOfRange, "%q is out of range for type double precision", s)
 		}
 		return 0, syntaxErr("double precision", s)
 	}
@@ -305,7 +304,7 @@ func castFromString(to arrow.DataType) (castFn, error) {
 				return nil, syntaxErr("numeric", s)
 			}
 			if !v.FitsInPrecision(prec) {
-				return nil, fmt.Errorf("numeric field overflow: %q does not fit %s", s, TypeName(to))
+				return nil, Errorf(CodeNumericOutOfRange, "numeric field overflow: %q does not fit %s", s, TypeName(to))
 			}
 			return v, nil
 		}
@@ -337,12 +336,12 @@ func castFromString(to arrow.DataType) (castFn, error) {
 		p = func(s string) (Datum, error) {
 			v, err := ParseInterval(s)
 			if err != nil {
-				return nil, fmt.Errorf("invalid input syntax for type interval: %q (%v)", s, err)
+				return nil, Errorf(CodeInvalidText, "invalid input syntax for type interval: %q (%v)", s, err)
 			}
 			return v, nil
 		}
 	default:
-		return nil, fmt.Errorf("cannot cast VARCHAR to %s", TypeName(to))
+		return nil, Errorf(CodeCannotCoerce, "cannot cast VARCHAR to %s", TypeName(to))
 	}
 	return func(ctx *Ctx, a arrow.Array, n int) (arrow.Array, error) {
 		x := a.(*array.String)

@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -25,10 +24,10 @@ import (
 // DATE; DATE - DATE -> BIGINT days; DATE ± INTERVAL -> TIMESTAMP (the DATE is cast to TIMESTAMP).
 
 var (
-	errDivZero      = errors.New("division by zero")
-	errBigintRange  = errors.New("bigint out of range")
-	errTSRange      = errors.New("timestamp out of range")
-	errIntervalRang = errors.New("interval out of range")
+	errDivZero      = Errorf(CodeDivisionByZero, "division by zero")
+	errBigintRange  = Errorf(CodeNumericOutOfRange, "bigint out of range")
+	errTSRange      = Errorf(CodeDatetimeOverflow, "timestamp out of range")
+	errIntervalRang = Errorf(CodeDatetimeOverflow, "interval out of range")
 )
 
 const arithUsage = "a %s b for numbers, or TIMESTAMP/DATE/INTERVAL operands"
@@ -276,7 +275,7 @@ func float64Op(op string) func(x, y float64) (float64, error) {
 func decimalArithKernel(op string, s1, s2, rp, rs int32) Kernel {
 	ret := Decimal(rp, rs)
 	overflow := func(x, y decimal128.Num) error {
-		return fmt.Errorf("numeric field overflow: %s %s %s does not fit %s", x.ToString(s1), op, y.ToString(s2), TypeName(ret))
+		return Errorf(CodeNumericOutOfRange, "numeric field overflow: %s %s %s does not fit %s", x.ToString(s1), op, y.ToString(s2), TypeName(ret))
 	}
 	var f func(x, y decimal128.Num) (decimal128.Num, error)
 	switch op {
@@ -343,7 +342,7 @@ func dateAddDays(sign int64, swapped bool) Kernel {
 		return map2(ctx, Date, d, k, n, func(x int32, y int64) (int32, error) {
 			r := int64(x) + sign*y
 			if r > math.MaxInt32 || r < math.MinInt32 || y > math.MaxInt32 || y < math.MinInt32 {
-				return 0, errors.New("date out of range")
+				return 0, Errorf(CodeDatetimeOverflow, "date out of range")
 			}
 			return int32(r), nil
 		})

@@ -15,10 +15,10 @@ import (
 // DOUBLE or DECIMAL); the transcendental functions work on DOUBLE and fail on arguments outside
 // their domain with PostgreSQL's messages instead of returning NaN.
 //
-// round rounds half away from zero for every type (PostgreSQL does that for NUMERIC; its
-// round(float8) rounds half to even). round(DOUBLE, d) rounds the shortest decimal text of the
-// value, so round(2.675, 2) is 2.68. round(DECIMAL(p,s), d) keeps type DECIMAL(p,s): the digits
-// after d are zero, but the type's scale (and so the printed form) is unchanged.
+// round rounds half away from zero (PostgreSQL's NUMERIC rule), except round(DOUBLE) with one
+// argument, which rounds half to even like PostgreSQL's round(float8). round(DOUBLE, d) rounds the shortest decimal text of the
+// value, so round(2.675, 2) is 2.68. round(DECIMAL(p,s), d) has type DECIMAL(p+1,s): the digits
+// after d are zero, the scale (and so the printed form) is unchanged, and a carry fits.
 
 func init() {
 	dbl := func(name string, f func(float64) (float64, error)) {
@@ -248,11 +248,17 @@ func bindRound(args []arrow.DataType) (*Bound, error) {
 	case arrow.FLOAT64:
 		return &Bound{Args: argT, Ret: t, Kernel: func(ctx *Ctx, a []arrow.Array, n int) (arrow.Array, error) {
 			x := a[0].(*array.Float64)
+			if len(a) == 1 {
+				// round(double precision) is rint: half to even, as PostgreSQL.
+				return float64sTo(ctx, a, n, func(i int) (float64, error) { return math.RoundToEven(x.Value(i)), nil })
+			}
 			return float64sTo(ctx, a, n, func(i int) (float64, error) { return roundFloat(x.Value(i), digits(a, i)), nil })
 		}}, nil
 	}
 	p, s := decParams(t)
-	ret := t
+	// Rounding can carry into a new integer digit (round(0.5, 0) is 1, round(9.96, 1) is 10.0):
+	// the result has one more digit of precision than the argument.
+	ret := Decimal(min(38, p+1), s)
 	if len(args) == 1 {
 		ret = Decimal(min(38, p-s+1), 0)
 	}
@@ -271,7 +277,7 @@ func bindRound(args []arrow.DataType) (*Bound, error) {
 			d = max(d, int64(s)-38)
 			r, _ := decRescale(v, s, int32(d))
 			back, ok := decRescale(r, int32(d), s)
-			if !ok || !back.FitsInPrecision(p) {
+			if rp, _ := decParams(ret); !ok || !back.FitsInPrecision(rp) {
 				return v, fmt.Errorf("numeric field overflow: round(%s, %d) does not fit %s", v.ToString(s), d, TypeName(t))
 			}
 			return back, nil

@@ -199,7 +199,7 @@ func init() {
 				g = a[2].(*array.Int64).Value(i)
 			}
 			if g < 0 || g > int64(re.NumSubexp()) {
-				return nil, fmt.Errorf("regexp_extract: group %d does not exist in pattern %q (it has %d)", g, re.String(), re.NumSubexp())
+				return nil, Errorf(CodeInvalidParameter, "regexp_extract: group %d does not exist in pattern %q (it has %d)", g, re.String(), re.NumSubexp())
 			}
 			m := re.FindStringSubmatch(s)
 			if m == nil {
@@ -408,7 +408,7 @@ func compileLike(p string, fold bool) (*likeMatcher, error) {
 	re.WriteString("$")
 	r, err := regexp.Compile(re.String())
 	if err != nil {
-		return nil, fmt.Errorf("invalid LIKE pattern %q: %v", p, err)
+		return nil, Errorf(CodeInvalidRegex, "invalid LIKE pattern %q: %v", p, err)
 	}
 	return &likeMatcher{kind: 4, re: r}, nil
 }
@@ -453,7 +453,7 @@ func regexKernel(ctx *Ctx, a []arrow.Array, n int, ret arrow.DataType, f func(re
 		if last == nil || p.Value(i) != lastPat {
 			re, err := regexp.Compile(p.Value(i))
 			if err != nil {
-				return fmt.Errorf("invalid regular expression %q: %v", p.Value(i), err)
+				return Errorf(CodeInvalidRegex, "invalid regular expression %q: %v", p.Value(i), err)
 			}
 			last, lastPat = re, p.Value(i)
 		}

@@ -389,7 +389,7 @@ func parseWithPattern(s, pattern string) (int64, error) {
 	}
 	t, err := time.Parse(layout, strings.TrimSpace(s))
 	if err != nil {
-		return 0, fmt.Errorf("invalid value %q for datetime pattern %q", s, pattern)
+		return 0, Errorf(CodeInvalidDatetime, "invalid value %q for datetime pattern %q", s, pattern)
 	}
 	return t.UnixMicro(), nil
 }

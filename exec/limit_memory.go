@@ -12,6 +12,9 @@ type MemoryLimitError struct {
 	Limit, Wanted int64
 }
 
+// SQLState is out_of_memory.
+func (e *MemoryLimitError) SQLState() string { return "53200" }
+
 func (e *MemoryLimitError) Error() string {
 	return fmt.Sprintf("statement exceeded its memory limit of %s (an allocation of %s crossed it); narrow it (WHERE, LIMIT, fewer columns) or raise the limit", formatBytes(e.Limit), formatBytes(e.Wanted))
 }

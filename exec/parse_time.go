@@ -14,7 +14,7 @@ func ParseTimestamp(s string) (int64, error) {
 	if us, ok := parseTimestamp(s, nil); ok {
 		return us, nil
 	}
-	return 0, fmt.Errorf("invalid timestamp %q (expected e.g. '2024-01-31 13:45:00', '2024-01-31T13:45:00.123Z' or '2024-01-31 13:45:00+01:00')", strings.TrimSpace(s))
+	return 0, Errorf(CodeInvalidDatetime, "invalid timestamp %q (expected e.g. '2024-01-31 13:45:00', '2024-01-31T13:45:00.123Z' or '2024-01-31 13:45:00+01:00')", strings.TrimSpace(s))
 }
 
 func daysIn(y, m int) int {
@@ -57,7 +57,7 @@ func ParseDate(s string) (int32, error) {
 			return int32(daysFromCivil(y, mo, d)), nil
 		}
 	}
-	return 0, fmt.Errorf("invalid date %q (expected YYYY-MM-DD)", s)
+	return 0, Errorf(CodeInvalidDatetime, "invalid date %q (expected YYYY-MM-DD)", s)
 }
 
 var intervalUnits = map[string]int64{
@@ -91,7 +91,7 @@ func ParseInterval(s string) (int64, error) {
 	s = strings.TrimSpace(strings.ToLower(s))
 	s = strings.TrimPrefix(s, "interval ")
 	if s == "" {
-		return 0, fmt.Errorf("invalid interval %q", orig)
+		return 0, Errorf(CodeInvalidDatetime, "invalid interval %q", orig)
 	}
 	if strings.Count(s, ":") == 2 && !strings.Contains(s, " ") {
 		parts := strings.Split(s, ":")
@@ -99,7 +99,7 @@ func ParseInterval(s string) (int64, error) {
 		m, e2 := strconv.ParseInt(parts[1], 10, 64)
 		sec, e3 := strconv.ParseFloat(parts[2], 64)
 		if e1 != nil || e2 != nil || e3 != nil {
-			return 0, fmt.Errorf("invalid interval %q", orig)
+			return 0, Errorf(CodeInvalidDatetime, "invalid interval %q", orig)
 		}
 		return (h*3600+m*60)*1e6 + int64(sec*1e6+0.5), nil
 	}
@@ -133,7 +133,7 @@ func ParseInterval(s string) (int64, error) {
 			// The clock part of PostgreSQL's (and FormatInterval's) "1 day 02:03:04.5".
 			c, err := ParseInterval(strings.TrimPrefix(toks[i], "-"))
 			if err != nil {
-				return 0, fmt.Errorf("invalid interval %q", orig)
+				return 0, Errorf(CodeInvalidDatetime, "invalid interval %q", orig)
 			}
 			if strings.HasPrefix(toks[i], "-") {
 				c = -c
@@ -143,18 +143,18 @@ func ParseInterval(s string) (int64, error) {
 		}
 		n, err := strconv.ParseFloat(toks[i], 64)
 		if err != nil {
-			return 0, fmt.Errorf("invalid interval %q: expected a number before %q", orig, toks[i])
+			return 0, Errorf(CodeInvalidDatetime, "invalid interval %q: expected a number before %q", orig, toks[i])
 		}
 		unit := int64(1e6)
 		if i+1 < len(toks) {
 			u, err := IntervalUnit(toks[i+1])
 			if err != nil {
-				return 0, fmt.Errorf("invalid interval %q: %v", orig, err)
+				return 0, Errorf(CodeInvalidDatetime, "invalid interval %q: %v", orig, err)
 			}
 			unit = u
 			i++
 		} else if len(toks) > 1 {
-			return 0, fmt.Errorf("invalid interval %q: number %q has no unit", orig, toks[i])
+			return 0, Errorf(CodeInvalidDatetime, "invalid interval %q: number %q has no unit", orig, toks[i])
 		}
 		v := n*float64(unit) + 0.5*sign(n)
 		if limit := float64(math.MaxInt64); math.Abs(v) >= limit || math.Abs(float64(total)+v) >= limit {

@@ -70,9 +70,14 @@ func FunctionNames() []string {
 func BindCall(name string, args []arrow.DataType) (*Bound, error) {
 	f, ok := LookupFunction(name)
 	if !ok {
-		return nil, fmt.Errorf("unknown function %s", name)
+		return nil, Errorf(CodeUndefinedFunction, "unknown function %s", name)
 	}
-	return f.Bind(args)
+	b, err := f.Bind(args)
+	if err != nil && SQLState(err) == "" {
+		// No signature takes these arguments: PostgreSQL's "function/operator does not exist".
+		return nil, &Error{Code: CodeUndefinedFunction, Msg: err.Error()}
+	}
+	return b, err
 }
 
 // ArgTypeError is the standard message for arguments a function cannot take.

@@ -246,6 +246,8 @@ func (l *Lowering) Lower(n Node) (*exec.Tree, error) {
 		return l.join(x)
 	case *Sort:
 		return l.sort(x, nil)
+	case *Window:
+		return l.window(x)
 	case *Limit:
 		if s, ok := x.Input.(*Sort); ok {
 			return l.sort(s, x)

@@ -161,6 +161,8 @@ func withChildren(n Node, c []Node) Node {
 		return &Union{Inputs: c, Cols: x.Cols}
 	case *Explode:
 		return &Explode{Input: c[0], Col: x.Col, Cols: x.Cols}
+	case *Window:
+		return &Window{Input: c[0], Partition: x.Partition, Order: x.Order, Funcs: x.Funcs, Cols: x.Cols}
 	}
 	return n
 }

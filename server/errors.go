@@ -20,53 +20,25 @@ var (
 	errCanceled = errors.New("canceling statement due to user request")
 )
 
-// sqlStates is the one place that maps engine errors to SQLSTATE codes. The engine has no error
-// codes yet, so the mapping goes by message patterns; the first matching row wins. Keep the more
-// specific patterns first.
-var sqlStates = []struct {
-	code    codes.Code
-	pattern *regexp.Regexp
-}{
-	{codes.Syntax, regexp.MustCompile(`^syntax error`)},
-	// Before UndefinedTable: this message names a relation too (INSERT INTO t (nope) ...).
-	{codes.UndefinedColumn, regexp.MustCompile(`(?i)\bcolumn "?[^"]*"? of relation "?[^"]*"? does not exist`)},
-	{codes.UndefinedTable, regexp.MustCompile(`(?i)\b(table|source|sink|query|view|relation|materialized view) "?[^"]*"? does not exist`)},
-	{codes.UndefinedColumn, regexp.MustCompile(`(?i)\b(column|field) .*(does not exist|not found|unknown)|unknown column|ambiguous column`)},
-	// PostgreSQL reports a missing operator ("operator does not exist: BIGINT + VARCHAR") as 42883 too.
-	{codes.UndefinedFunction, regexp.MustCompile(`(?i)unknown function|function .* does not exist|no function|undefined function|operator does not exist`)},
-	{codes.DivisionByZero, regexp.MustCompile(`(?i)division by zero|divide by zero`)},
-	{codes.InvalidTextRepresentation, regexp.MustCompile(`(?i)invalid (input|text|value|literal)|cannot (parse|cast)|invalid .* syntax`)},
-	{codes.DuplicateRelation, regexp.MustCompile(`(?i)already exists`)},
-	{codes.FeatureNotSupported, regexp.MustCompile(`(?i)not supported|unsupported|not yet`)},
-	{codes.QueryCanceled, regexp.MustCompile(`(?i)context canceled|context deadline exceeded|canceling statement`)},
-}
-
-// sqlState returns the SQLSTATE of an engine error.
+// sqlState returns the SQLSTATE of an engine error. The engine's errors carry their code from
+// where they are raised (sql.Error, exec.Error and anything else with a SQLState() method,
+// found through the %w chain); cancellation is the server's own. An error without a code is an
+// internal error (XX000).
 func sqlState(err error) codes.Code {
 	if errors.Is(err, errTimeout) || errors.Is(err, errCanceled) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return codes.QueryCanceled
 	}
-	var mle *exec.MemoryLimitError
-	if errors.As(err, &mle) {
-		return codes.OutOfMemory
+	if c := exec.SQLState(err); c != "" {
+		return codes.Code(c)
 	}
 	// Errors that know their code (sources.AccessError: 42501).
 	var coded interface{ SQLState() string }
 	if errors.As(err, &coded) {
 		return codes.Code(coded.SQLState())
 	}
-	msg := err.Error()
-	var se *sql.Error
-	if errors.As(err, &se) {
-		if se.Kind == "syntax error" {
-			return codes.Syntax
-		}
-		msg = se.Msg
-	}
-	for _, s := range sqlStates {
-		if s.pattern.MatchString(msg) {
-			return s.code
-		}
+	// The server's own errors (emulated statements, protocol errors) carry psql-wire's code.
+	if c := pgerror.GetCode(err); c != codes.Uncategorized {
+		return c
 	}
 	return codes.Internal
 }

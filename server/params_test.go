@@ -1,8 +1,12 @@
 package server
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/sql"
 
 	"github.com/jackc/pgx/v5/pgtype"
 	wire "github.com/jeroenrinzema/psql-wire"
@@ -70,20 +74,22 @@ func TestLiteralQuotingByType(t *testing.T) {
 	}
 }
 
-func TestSQLStateTable(t *testing.T) {
-	cases := map[string]string{
-		`table "x" does not exist`:                     "42P01",
-		`column "b" does not exist; did you mean "a"?`: "42703",
-		`function nofn does not exist`:                 "42883",
-		`division by zero`:                             "22012",
-		`invalid input syntax for type bigint: "x"`:    "22P02",
-		`table "t" already exists`:                     "42P07",
-		`FULL OUTER JOIN is not supported`:             "0A000",
-		`something else entirely`:                      "XX000",
+// TestSQLStateFromType: the code comes from the error's type (sql.Error, exec.Error, anything
+// with SQLState(), through %w wrapping), never from its text.
+func TestSQLStateFromType(t *testing.T) {
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{&sql.Error{Msg: `table "x" does not exist`, Pos: -1, Code: sql.CodeUndefinedTable}, "42P01"},
+		{&sql.Error{Msg: "anything", Pos: -1, Kind: "syntax error"}, "42601"},
+		{fmt.Errorf("query q: %w", exec.Errorf(exec.CodeDivisionByZero, "division by zero")), "22012"},
+		{&exec.MemoryLimitError{}, "53200"},
+		{errString(`table "t" already exists`), "XX000"}, // text alone carries no code
 	}
-	for msg, want := range cases {
-		if got := string(sqlState(errString(msg))); got != want {
-			t.Errorf("%q: %s, want %s", msg, got, want)
+	for _, c := range cases {
+		if got := string(sqlState(c.err)); got != c.want {
+			t.Errorf("%v: %s, want %s", c.err, got, c.want)
 		}
 	}
 	if got := sqlState(errTimeout); got != "57014" {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
-	"github.com/xwb1989/sqlparser"
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/planner"
@@ -37,168 +36,335 @@ var aggKinds = map[string]exec.AggKind{
 }
 
 // expr binds e against sc. agg collects aggregate calls (nil: aggregates are an error here).
-func (b *binder) expr(e sqlparser.Expr, sc *scope, agg *aggContext) (planner.Expr, error) {
+func (b *binder) expr(e Expr, sc *scope, agg *aggContext) (planner.Expr, error) {
+	b.depth++
+	defer func() { b.depth-- }()
+	if b.depth > maxTreeDepth {
+		return nil, b.errorf(e.Position(), CodeTooComplex, "expression is nested too deeply (more than %d levels)", maxTreeDepth)
+	}
 	switch x := e.(type) {
-	case *sqlparser.ColName:
-		name := x.Name.String()
-		table := x.Qualifier.Name.String()
-		if table != "" {
-			if e, ok := b.windowField(table, name); ok {
+	case *ColName:
+		if x.Table != "" {
+			if e, ok := b.windowField(x.Table, x.Name); ok {
 				return e, nil
 			}
 		}
-		idx, err := sc.resolve(table, name)
+		idx, err := sc.resolve(x.Table, x.Name)
 		if err != nil {
-			return nil, b.errAt(name, err)
+			pos := x.Pos
+			if codeOf(err, "") == CodeUndefinedTable && x.TablePos >= 0 {
+				pos = x.Pos
+			}
+			return nil, b.errAt(pos, resolveCode(err), err)
 		}
-		return &planner.ColRef{Index: idx, Name: qualifiedIf(table, name), Typ: sc.cols[idx].typ}, nil
-	case *sqlparser.SQLVal:
+		ref := &planner.ColRef{Index: idx, Name: qualifiedIf(x.Table, x.Name), Typ: sc.cols[idx].typ}
+		b.notePos(ref, x.Pos)
+		return ref, nil
+	case *Literal:
 		return b.literal(x)
-	case *sqlparser.NullVal:
-		return &planner.Const{Value: nil, Typ: exec.Null}, nil
-	case sqlparser.BoolVal:
-		return &planner.Const{Value: bool(x), Typ: exec.Bool}, nil
-	case *sqlparser.ParenExpr:
-		return b.expr(x.Expr, sc, agg)
-	case *sqlparser.AndExpr:
-		return b.callExprs("and", sc, agg, x.Left, x.Right)
-	case *sqlparser.OrExpr:
-		return b.callExprs("or", sc, agg, x.Left, x.Right)
-	case *sqlparser.NotExpr:
-		return b.callExprs("not", sc, agg, x.Expr)
-	case *sqlparser.ComparisonExpr:
-		return b.comparison(x, sc, agg)
-	case *sqlparser.RangeCond:
-		vs, err := b.exprList(sc, agg, x.Left, x.From, x.To)
+	case *Param:
+		return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "parameters ($%d) are only supported over the network protocol", x.N)
+	case *Unary:
+		switch x.Op {
+		case "-":
+			if v, ok := x.X.(*Literal); ok && (v.Kind == LitInt || v.Kind == LitNumeric || v.Kind == LitFloat) && !strings.HasPrefix(v.Val, "-") {
+				neg := *v
+				neg.Val = "-" + v.Val
+				return b.literal(&neg)
+			}
+			return b.callAt(x.Pos, "neg", sc, agg, x.X)
+		case "+":
+			return b.expr(x.X, sc, agg)
+		case "not":
+			return b.callAt(x.Pos, "not", sc, agg, x.X)
+		}
+		return nil, b.errorf(x.Pos, CodeUndefinedFunction, "operator does not exist: %s", x.Op)
+	case *Binary:
+		return b.binary(x, sc, agg)
+	case *IsTest:
+		fn := map[string]string{"null": "is_null", "true": "is_true", "false": "is_false", "unknown": "is_null"}[x.What]
+		if x.Not {
+			fn = map[string]string{"null": "is_not_null", "true": "is_not_true", "false": "is_not_false", "unknown": "is_not_null"}[x.What]
+		}
+		if x.What == "unknown" {
+			v, err := b.expr(x.X, sc, agg)
+			if err != nil {
+				return nil, err
+			}
+			if err := requireBool(v, "IS UNKNOWN"); err != nil {
+				return nil, b.errAt(x.Pos, CodeDatatypeMismatch, err)
+			}
+			return b.callBound(x.Pos, fn, []planner.Expr{v})
+		}
+		return b.callAt(x.Pos, fn, sc, agg, x.X)
+	case *Between:
+		vs, err := b.exprList(sc, agg, x.X, x.Lo, x.Hi)
 		if err != nil {
 			return nil, err
 		}
 		v, lo, hi := vs[0], vs[1], vs[2]
-		ge, err := b.call(">=", []planner.Expr{v, lo})
-		if err != nil {
-			return nil, err
-		}
-		le, err := b.call("<=", []planner.Expr{v, hi})
-		if err != nil {
-			return nil, err
-		}
-		both, err := b.call("and", []planner.Expr{ge, le})
-		if err != nil || x.Operator == sqlparser.BetweenStr {
-			return both, err
-		}
-		return b.call("not", []planner.Expr{both})
-	case *sqlparser.IsExpr:
-		fn := map[string]string{
-			sqlparser.IsNullStr: "is_null", sqlparser.IsNotNullStr: "is_not_null",
-			sqlparser.IsTrueStr: "is_true", sqlparser.IsFalseStr: "is_false",
-			sqlparser.IsNotTrueStr: "is_not_true", sqlparser.IsNotFalseStr: "is_not_false",
-		}[x.Operator]
-		return b.callExprs(fn, sc, agg, x.Expr)
-	case *sqlparser.ExistsExpr:
-		plan, err := b.subquery(x.Subquery, sc)
-		if err != nil {
-			return nil, err
-		}
-		return &planner.Subquery{Kind: planner.SubqueryExists, Plan: plan, Typ: exec.Bool}, nil
-	case *sqlparser.Subquery:
-		plan, err := b.subquery(x, sc)
-		if err != nil {
-			return nil, err
-		}
-		cols := plan.Columns()
-		if len(cols) != 1 {
-			return nil, fmt.Errorf("subquery must return only one column, not %d", len(cols))
-		}
-		return &planner.Subquery{Kind: planner.SubqueryScalar, Plan: plan, Typ: cols[0].Type}, nil
-	case *sqlparser.BinaryExpr:
-		op := x.Operator
-		switch op {
-		case sqlparser.BitOrStr:
-			op = "||"
-		case sqlparser.IntDivStr:
-			lr, err := b.exprList(sc, agg, x.Left, x.Right)
+		between := func(lo, hi planner.Expr) (planner.Expr, error) {
+			ge, err := b.callBound(x.Pos, ">=", []planner.Expr{v, lo})
 			if err != nil {
 				return nil, err
 			}
-			l, r := lr[0], lr[1]
-			if l, err = b.cast(l, exec.Int64); err != nil {
+			le, err := b.callBound(x.Pos, "<=", []planner.Expr{v, hi})
+			if err != nil {
 				return nil, err
 			}
-			if r, err = b.cast(r, exec.Int64); err != nil {
+			return b.callBound(x.Pos, "and", []planner.Expr{ge, le})
+		}
+		both, err := between(lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		if x.Symmetric {
+			swapped, err := between(hi, lo)
+			if err != nil {
 				return nil, err
 			}
-			return b.call("/", []planner.Expr{l, r})
-		case sqlparser.ModStr:
-			op = "%"
-		case sqlparser.PlusStr, sqlparser.MinusStr, sqlparser.MultStr, sqlparser.DivStr:
-		default:
-			return nil, fmt.Errorf("operator %s is not supported", op)
-		}
-		l, err := b.expr(x.Left, sc, agg)
-		if err != nil {
-			return nil, err
-		}
-		r, err := b.expr(x.Right, sc, agg)
-		if err != nil {
-			return nil, err
-		}
-		e, err := b.call(op, []planner.Expr{l, r})
-		return e, b.errAtOp(op, err)
-	case *sqlparser.UnaryExpr:
-		switch x.Operator {
-		case sqlparser.UMinusStr:
-			if v, ok := x.Expr.(*sqlparser.SQLVal); ok && (v.Type == sqlparser.IntVal || v.Type == sqlparser.FloatVal) {
-				neg := *v
-				neg.Val = append([]byte{'-'}, v.Val...)
-				return b.literal(&neg)
+			if both, err = b.callBound(x.Pos, "or", []planner.Expr{both, swapped}); err != nil {
+				return nil, err
 			}
-			return b.callExprs("neg", sc, agg, x.Expr)
-		case sqlparser.UPlusStr:
-			return b.expr(x.Expr, sc, agg)
-		case sqlparser.BangStr:
-			return b.callExprs("not", sc, agg, x.Expr)
 		}
-		return nil, fmt.Errorf("operator %s is not supported", x.Operator)
-	case *sqlparser.IntervalExpr:
-		v, err := b.expr(x.Expr, sc, agg)
-		if err != nil {
-			return nil, err
+		if !x.Not {
+			return both, nil
 		}
-		c, ok := v.(*planner.Const)
+		return b.callBound(x.Pos, "not", []planner.Expr{both})
+	case *InList:
+		return b.inList(x, sc, agg)
+	case *SubqueryExpr:
+		return b.subqueryExpr(x, sc, agg)
+	case *ArrayOp:
+		arr, ok := x.Array.(*Array)
 		if !ok {
-			return nil, fmt.Errorf("INTERVAL needs a constant, e.g. INTERVAL '10' MINUTE")
+			return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "%s ANY/ALL needs an ARRAY[...] list or a subquery", x.Op)
 		}
-		us, err := exec.ParseInterval(exec.FormatDatum(c.Typ, c.Value) + " " + x.Unit)
+		return b.arrayOp(x, arr, sc, agg)
+	case *Array:
+		return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "array values are only supported in x = ANY(ARRAY[...]) and x <> ALL(ARRAY[...])")
+	case *Cast:
+		v, err := b.expr(x.X, sc, agg)
 		if err != nil {
 			return nil, err
 		}
-		return &planner.Const{Value: us, Typ: exec.Interval}, nil
-	case *sqlparser.FuncExpr:
+		t, err := typeOf(x.Type)
+		if err != nil {
+			return nil, b.errAt(x.Type.Pos, CodeUndefinedObject, err)
+		}
+		if isBareNumeric(x.Type) {
+			if t, err = b.bareNumericType(v); err != nil {
+				return nil, b.errAt(x.Pos, castCode(err), err)
+			}
+		}
+		out, err := b.cast(v, t)
+		return out, b.errAt(x.Pos, castCode(err), err)
+	case *FuncCall:
 		return b.funcExpr(x, sc, agg)
-	case *sqlparser.CaseExpr:
+	case *Case:
 		return b.caseExpr(x, sc, agg)
-	case *sqlparser.SubstrExpr:
-		args := []sqlparser.Expr{x.Name, x.From}
-		if x.To != nil {
-			args = append(args, x.To)
-		}
-		return b.callExprs("substring", sc, agg, args...)
-	case *sqlparser.ConvertExpr:
-		v, err := b.expr(x.Expr, sc, agg)
-		if err != nil {
-			return nil, err
-		}
-		t, err := convertType(x.Type)
-		if err != nil {
-			return nil, err
-		}
-		return b.cast(v, t)
-	case sqlparser.ValTuple:
-		return nil, fmt.Errorf("a row value (a, b, ...) is only allowed after IN")
-	case *sqlparser.GroupConcatExpr:
-		return nil, fmt.Errorf("GROUP_CONCAT is not supported")
 	}
-	return nil, fmt.Errorf("unsupported expression %s", sqlparser.String(e))
+	return nil, b.errorf(e.Position(), CodeFeatureNotSupported, "unsupported expression %s", ExprString(e))
+}
+
+func isBareNumeric(t TypeRef) bool {
+	return (t.Name == "DECIMAL" || t.Name == "NUMERIC") && len(t.Params) == 0
+}
+
+// bareNumericType is the DECIMAL type CAST(v AS NUMERIC) gets. PostgreSQL's unconstrained
+// numeric keeps every digit of the value; our decimals have a fixed scale, so a constant gets
+// exactly its own digits ('1.23e-3' is 0.00123), a decimal keeps its
+// type, an integer has scale 0, and other values get DECIMAL(38,9).
+func (b *binder) bareNumericType(v planner.Expr) (arrow.DataType, error) {
+	switch v.Type().ID() {
+	case arrow.DECIMAL128:
+		return v.Type(), nil
+	case arrow.INT64:
+		return exec.Decimal(19, 0), nil
+	}
+	if c, ok := v.(*planner.Const); ok && c.Value != nil {
+		var text string
+		switch x := c.Value.(type) {
+		case string:
+			text = strings.TrimSpace(x)
+		case float64:
+			text = strconv.FormatFloat(x, 'f', -1, 64)
+		}
+		if text != "" {
+			if r, ok := new(big.Rat).SetString(text); ok {
+				digits := plainDecimal(r, text)
+				if d, err := decimalLiteral(digits); err == nil && d.Type().ID() == arrow.DECIMAL128 {
+					return d.Type(), nil
+				}
+			}
+		}
+	}
+	return exec.Decimal(38, 9), nil
+}
+
+// plainDecimal writes r without exponent, with as many fraction digits as text's mantissa and
+// exponent call for.
+func plainDecimal(r *big.Rat, text string) string {
+	mant, exp, hasExp := strings.Cut(strings.ToLower(text), "e")
+	scale := 0
+	if _, frac, ok := strings.Cut(mant, "."); ok {
+		scale = len(frac)
+	}
+	if hasExp {
+		if e, err := strconv.Atoi(exp); err == nil {
+			scale = max(scale-e, 0)
+		}
+	}
+	return r.FloatString(min(scale, 38))
+}
+
+// castCode classifies a failed cast: a value that does not convert (22P02, 22003) or a cast
+// that does not exist (42846).
+func castCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	return codeOf(err, CodeInvalidText)
+}
+
+// notePos remembers where a column reference was written, for errors found after binding
+// (GROUP BY checks).
+func (b *binder) notePos(ref *planner.ColRef, pos int) {
+	if b.colPositions == nil {
+		b.colPositions = map[*planner.ColRef]int{}
+	}
+	b.colPositions[ref] = pos
+}
+
+func (b *binder) colPos(ref *planner.ColRef) int {
+	if p, ok := b.colPositions[ref]; ok {
+		return p
+	}
+	return -1
+}
+
+func (b *binder) binary(x *Binary, sc *scope, agg *aggContext) (planner.Expr, error) {
+	op := x.Op
+	switch op {
+	case "and", "or":
+		return b.callAt(x.Pos, op, sc, agg, x.L, x.R)
+	case "like", "not like", "ilike", "not ilike", "~", "!~", "~*", "!~*":
+		fn := map[string]string{"like": "like", "not like": "like", "ilike": "ilike", "not ilike": "ilike", "~": "regexp_like", "!~": "regexp_like", "~*": "regexp_like", "!~*": "regexp_like"}[op]
+		lr, err := b.exprList(sc, agg, x.L, x.R)
+		if err != nil {
+			return nil, err
+		}
+		if op == "~*" || op == "!~*" {
+			// case-insensitive: RE2's (?i) flag in front of the pattern
+			p, err := b.callBound(x.Pos, "||", []planner.Expr{&planner.Const{Value: "(?i)", Typ: exec.String}, lr[1]})
+			if err != nil {
+				return nil, err
+			}
+			lr[1] = p
+		}
+		e, err := b.callBound(x.Pos, fn, lr)
+		if err != nil || !strings.HasPrefix(op, "not") && !strings.HasPrefix(op, "!") {
+			return e, err
+		}
+		return b.callBound(x.Pos, "not", []planner.Expr{e})
+	case "is distinct from", "is not distinct from":
+		lr, err := b.exprList(sc, agg, x.L, x.R)
+		if err != nil {
+			return nil, err
+		}
+		same, err := b.notDistinct(x.Pos, lr[0], lr[1])
+		if err != nil || op == "is not distinct from" {
+			return same, err
+		}
+		return b.callBound(x.Pos, "not", []planner.Expr{same})
+	case "div":
+		lr, err := b.exprList(sc, agg, x.L, x.R)
+		if err != nil {
+			return nil, err
+		}
+		return b.intDiv(x.Pos, lr[0], lr[1])
+	case "^":
+		return b.callAt(x.Pos, "power", sc, agg, x.L, x.R)
+	}
+	lr, err := b.exprList(sc, agg, x.L, x.R)
+	if err != nil {
+		return nil, err
+	}
+	e, err := b.call(op, lr)
+	if err != nil {
+		if isComparison(op) {
+			err = fmt.Errorf("%v: %s", err, ExprString(x))
+		}
+		return nil, b.errAt(x.Pos, bindCode(err), err)
+	}
+	return e, nil
+}
+
+func isComparison(op string) bool {
+	switch op {
+	case "=", "<>", "<", "<=", ">", ">=":
+		return true
+	}
+	return false
+}
+
+// bindCode classifies an error from typing a call: a value that does not convert (a quoted
+// literal next to a number) or an operator/function that does not exist for the types.
+func bindCode(err error) string { return codeOf(err, CodeUndefinedFunction) }
+
+// intDiv is integer division (MySQL's DIV, PostgreSQL's div()): both sides as BIGINT.
+func (b *binder) intDiv(pos int, l, r planner.Expr) (planner.Expr, error) {
+	var err error
+	if l, err = b.cast(l, exec.Int64); err != nil {
+		return nil, b.errAt(pos, castCode(err), err)
+	}
+	if r, err = b.cast(r, exec.Int64); err != nil {
+		return nil, b.errAt(pos, castCode(err), err)
+	}
+	return b.callBound(pos, "/", []planner.Expr{l, r})
+}
+
+// notDistinct is l IS NOT DISTINCT FROM r: equal, or both NULL; never NULL itself.
+func (b *binder) notDistinct(pos int, l, r planner.Expr) (planner.Expr, error) {
+	eq, err := b.callBound(pos, "=", []planner.Expr{l, r})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := b.callBound(pos, "is_null", []planner.Expr{l})
+	if err != nil {
+		return nil, err
+	}
+	rn, err := b.callBound(pos, "is_null", []planner.Expr{r})
+	if err != nil {
+		return nil, err
+	}
+	both, err := b.callBound(pos, "and", []planner.Expr{ln, rn})
+	if err != nil {
+		return nil, err
+	}
+	either, err := b.callBound(pos, "or", []planner.Expr{ln, rn})
+	if err != nil {
+		return nil, err
+	}
+	// CASE WHEN l IS NULL OR r IS NULL THEN l IS NULL AND r IS NULL ELSE l = r END
+	return &planner.Case{Whens: []planner.Expr{either}, Thens: []planner.Expr{both}, Else: eq, Typ: exec.Bool}, nil
+}
+
+// callAt binds the arguments and calls name, positioning a typing error at pos.
+func (b *binder) callAt(pos int, name string, sc *scope, agg *aggContext, args ...Expr) (planner.Expr, error) {
+	bound, err := b.exprList(sc, agg, args...)
+	if err != nil {
+		return nil, err
+	}
+	return b.callBound(pos, name, bound)
+}
+
+func (b *binder) callBound(pos int, name string, args []planner.Expr) (planner.Expr, error) {
+	e, err := b.call(name, args)
+	if err != nil {
+		return nil, b.errAt(pos, bindCode(err), err)
+	}
+	return e, nil
 }
 
 func qualifiedIf(table, name string) string {
@@ -208,44 +374,32 @@ func qualifiedIf(table, name string) string {
 	return table + "." + name
 }
 
-func convertType(ct *sqlparser.ConvertType) (arrow.DataType, error) {
-	var params []int
-	if ct.Length != nil {
-		n, _ := strconv.Atoi(string(ct.Length.Val))
-		params = append(params, n)
-	}
-	if ct.Scale != nil {
-		n, _ := strconv.Atoi(string(ct.Scale.Val))
-		params = append(params, n)
-	}
-	return exec.ParseType(ct.Type, params)
-}
-
-func (b *binder) literal(v *sqlparser.SQLVal) (planner.Expr, error) {
-	s := string(v.Val)
-	switch v.Type {
-	case sqlparser.StrVal:
+func (b *binder) literal(v *Literal) (planner.Expr, error) {
+	s := v.Val
+	switch v.Kind {
+	case LitNull:
+		return &planner.Const{Value: nil, Typ: exec.Null}, nil
+	case LitBool:
+		return &planner.Const{Value: s == "true", Typ: exec.Bool}, nil
+	case LitString:
 		return &planner.Const{Value: s, Typ: exec.String}, nil
-	case sqlparser.IntVal:
+	case LitInt:
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 			return &planner.Const{Value: n, Typ: exec.Int64}, nil
 		}
-		return decimalLiteral(s)
-	case sqlparser.FloatVal:
-		if strings.ContainsAny(s, "eE") {
-			f, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				return nil, fmt.Errorf("invalid number %s", s)
-			}
-			return &planner.Const{Value: f, Typ: exec.Float64}, nil
+		e, err := decimalLiteral(s)
+		return e, b.errAt(v.Pos, CodeInvalidText, err)
+	case LitFloat:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return nil, b.errorf(v.Pos, CodeNumericOutOfRange, "invalid number %s", s)
 		}
-		return decimalLiteral(s)
-	case sqlparser.HexVal, sqlparser.HexNum, sqlparser.BitVal:
-		return nil, fmt.Errorf("binary literals are not supported: %s", s)
-	case sqlparser.ValArg:
-		return nil, fmt.Errorf("parameters (%s) are only supported over the network protocol", s)
+		return &planner.Const{Value: f, Typ: exec.Float64}, nil
+	case LitNumeric:
+		e, err := decimalLiteral(s)
+		return e, b.errAt(v.Pos, CodeInvalidText, err)
 	}
-	return nil, fmt.Errorf("unsupported literal %s", s)
+	return nil, b.errorf(v.Pos, CodeFeatureNotSupported, "unsupported literal %s", s)
 }
 
 // decimalLiteral types 1.50 as DECIMAL(3,2), like PostgreSQL's numeric literals, so exact
@@ -278,16 +432,8 @@ func decimalLiteral(s string) (planner.Expr, error) {
 	return &planner.Const{Value: decimal128.FromBigInt(bi), Typ: exec.Decimal(int32(prec), int32(scale))}, nil
 }
 
-func (b *binder) callExprs(name string, sc *scope, agg *aggContext, args ...sqlparser.Expr) (planner.Expr, error) {
-	bound, err := b.exprList(sc, agg, args...)
-	if err != nil {
-		return nil, err
-	}
-	return b.call(name, bound)
-}
-
 // exprList binds each expression in order, stopping at the first error.
-func (b *binder) exprList(sc *scope, agg *aggContext, es ...sqlparser.Expr) ([]planner.Expr, error) {
+func (b *binder) exprList(sc *scope, agg *aggContext, es ...Expr) ([]planner.Expr, error) {
 	out := make([]planner.Expr, len(es))
 	for i, e := range es {
 		v, err := b.expr(e, sc, agg)
@@ -371,136 +517,152 @@ func fold(e planner.Expr) (planner.Expr, error) {
 // evalConst evaluates a constant, non-volatile expression (the clock is not read).
 func evalConst(e planner.Expr) (planner.Expr, error) { return evalConstAt(e, timeZero) }
 
-func (b *binder) comparison(x *sqlparser.ComparisonExpr, sc *scope, agg *aggContext) (planner.Expr, error) {
-	switch x.Operator {
-	case sqlparser.InStr, sqlparser.NotInStr:
-		v, err := b.expr(x.Left, sc, agg)
-		if err != nil {
-			return nil, err
-		}
-		not := x.Operator == sqlparser.NotInStr
-		switch r := x.Right.(type) {
-		case sqlparser.ValTuple:
-			list := make([]planner.Expr, len(r))
-			t := v.Type()
-			for i, item := range r {
-				if list[i], err = b.expr(item, sc, agg); err != nil {
-					return nil, err
-				}
-				ct, ok := exec.CommonType(t, list[i].Type())
-				if !ok {
-					return nil, fmt.Errorf("IN list types %s and %s cannot be matched", exec.TypeName(t), exec.TypeName(list[i].Type()))
-				}
-				t = ct
-			}
-			if v, err = b.cast(v, t); err != nil {
-				return nil, err
-			}
-			for i := range list {
-				if list[i], err = b.cast(list[i], t); err != nil {
-					return nil, err
-				}
-			}
-			return &planner.InList{X: v, List: list, Not: not}, nil
-		case *sqlparser.Subquery:
-			plan, err := b.subquery(r, sc)
-			if err != nil {
-				return nil, err
-			}
-			cols := plan.Columns()
-			if len(cols) != 1 {
-				return nil, fmt.Errorf("subquery has too many columns")
-			}
-			t, ok := exec.CommonType(v.Type(), cols[0].Type)
-			if !ok {
-				return nil, fmt.Errorf("operator does not exist: %s IN %s", exec.TypeName(v.Type()), exec.TypeName(cols[0].Type))
-			}
-			if v, err = b.cast(v, t); err != nil {
-				return nil, err
-			}
-			if !arrow.TypeEqual(cols[0].Type, t) {
-				plan, err = castColumns(b, plan, []arrow.DataType{t})
-				if err != nil {
-					return nil, err
-				}
-			}
-			return &planner.Subquery{Kind: planner.SubqueryIn, Plan: plan, X: v, Not: not, Typ: exec.Bool}, nil
-		}
-		return nil, fmt.Errorf("unsupported IN operand %s", sqlparser.String(x.Right))
-	case sqlparser.LikeStr, sqlparser.NotLikeStr, sqlparser.RegexpStr, sqlparser.NotRegexpStr:
-		fn := "like"
-		if x.Operator == sqlparser.RegexpStr || x.Operator == sqlparser.NotRegexpStr {
-			fn = "regexp_like"
-		}
-		if x.Escape != nil {
-			return nil, fmt.Errorf("LIKE ... ESCAPE is not supported; backslash is the escape character")
-		}
-		e, err := b.callExprs(fn, sc, agg, x.Left, x.Right)
-		if err != nil || (x.Operator != sqlparser.NotLikeStr && x.Operator != sqlparser.NotRegexpStr) {
-			return e, err
-		}
-		return b.call("not", []planner.Expr{e})
-	case sqlparser.NullSafeEqualStr:
-		lr, err := b.exprList(sc, agg, x.Left, x.Right)
-		if err != nil {
-			return nil, err
-		}
-		l, r := lr[0], lr[1]
-		eq, err := b.call("=", []planner.Expr{l, r})
-		if err != nil {
-			return nil, err
-		}
-		ln, err := b.call("is_null", []planner.Expr{l})
-		if err != nil {
-			return nil, err
-		}
-		rn, err := b.call("is_null", []planner.Expr{r})
-		if err != nil {
-			return nil, err
-		}
-		both, err := b.call("and", []planner.Expr{ln, rn})
-		if err != nil {
-			return nil, err
-		}
-		return b.call("coalesce", []planner.Expr{eq, both})
-	}
-	op := x.Operator
-	if op == sqlparser.NotEqualStr {
-		op = "<>"
-	}
-	lr, err := b.exprList(sc, agg, x.Left, x.Right)
+func (b *binder) inList(x *InList, sc *scope, agg *aggContext) (planner.Expr, error) {
+	v, err := b.expr(x.X, sc, agg)
 	if err != nil {
 		return nil, err
 	}
-	e, err := b.call(op, lr)
-	if err != nil {
-		return nil, b.errAtOp(x.Operator, fmt.Errorf("%v: %s", err, sqlparser.String(x)))
+	list := make([]planner.Expr, len(x.List))
+	t := v.Type()
+	for i, item := range x.List {
+		if list[i], err = b.expr(item, sc, agg); err != nil {
+			return nil, err
+		}
+		ct, ok := exec.CommonType(t, list[i].Type())
+		if !ok {
+			if c, isConst := list[i].(*planner.Const); isConst && c.Typ.ID() == arrow.STRING {
+				// a quoted literal takes the other side's type, as in v = 'x'
+				if cv, cerr := b.cast(c, t); cerr == nil {
+					list[i] = cv
+					continue
+				} else {
+					return nil, b.errAt(item.Position(), castCode(cerr), cerr)
+				}
+			}
+			return nil, b.errorf(x.Pos, CodeDatatypeMismatch, "IN list types %s and %s cannot be matched", exec.TypeName(t), exec.TypeName(list[i].Type()))
+		}
+		t = ct
 	}
-	return e, nil
+	if v, err = b.cast(v, t); err != nil {
+		return nil, b.errAt(x.Pos, castCode(err), err)
+	}
+	for i := range list {
+		if list[i], err = b.cast(list[i], t); err != nil {
+			return nil, b.errAt(x.List[i].Position(), castCode(err), err)
+		}
+	}
+	return &planner.InList{X: v, List: list, Not: x.Not}, nil
 }
 
-func (b *binder) subquery(s *sqlparser.Subquery, sc *scope) (planner.Node, error) {
-	inner := &binder{cat: b.cat, src: b.src, toks: b.toks, ctes: b.ctes}
-	return inner.selectStatement(s.Select, sc)
+// arrayOp binds x op ANY(ARRAY[...]) and x op ALL(ARRAY[...]) as an OR (AND) of comparisons;
+// = ANY is an IN list and <> ALL a NOT IN list, with the same NULL semantics.
+func (b *binder) arrayOp(x *ArrayOp, arr *Array, sc *scope, agg *aggContext) (planner.Expr, error) {
+	if (x.Op == "=" && !x.All) || (x.Op == "<>" && x.All) {
+		return b.inList(&InList{X: x.X, List: arr.Elems, Not: x.All, Pos: x.Pos}, sc, agg)
+	}
+	if len(arr.Elems) == 0 {
+		return &planner.Const{Value: x.All, Typ: exec.Bool}, nil
+	}
+	v, err := b.expr(x.X, sc, agg)
+	if err != nil {
+		return nil, err
+	}
+	var acc planner.Expr
+	for _, el := range arr.Elems {
+		ev, err := b.expr(el, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		cmp, err := b.callBound(x.Pos, x.Op, []planner.Expr{v, ev})
+		if err != nil {
+			return nil, err
+		}
+		if acc == nil {
+			acc = cmp
+			continue
+		}
+		join := "or"
+		if x.All {
+			join = "and"
+		}
+		if acc, err = b.callBound(x.Pos, join, []planner.Expr{acc, cmp}); err != nil {
+			return nil, err
+		}
+	}
+	return acc, nil
 }
 
-func (b *binder) caseExpr(x *sqlparser.CaseExpr, sc *scope, agg *aggContext) (planner.Expr, error) {
+func (b *binder) subqueryExpr(x *SubqueryExpr, sc *scope, agg *aggContext) (planner.Expr, error) {
+	switch x.Kind {
+	case SubExists:
+		plan, err := b.subquery(x.Query, sc)
+		if err != nil {
+			return nil, err
+		}
+		return &planner.Subquery{Kind: planner.SubqueryExists, Plan: plan, Typ: exec.Bool}, nil
+	case SubScalar:
+		plan, err := b.subquery(x.Query, sc)
+		if err != nil {
+			return nil, err
+		}
+		cols := plan.Columns()
+		if len(cols) != 1 {
+			return nil, b.errorf(x.Pos, CodeSyntax, "subquery must return only one column, not %d", len(cols))
+		}
+		return &planner.Subquery{Kind: planner.SubqueryScalar, Plan: plan, Typ: cols[0].Type}, nil
+	case SubIn:
+		v, err := b.expr(x.X, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		plan, err := b.subquery(x.Query, sc)
+		if err != nil {
+			return nil, err
+		}
+		cols := plan.Columns()
+		if len(cols) != 1 {
+			return nil, b.errorf(x.Pos, CodeSyntax, "subquery has too many columns")
+		}
+		t, ok := exec.CommonType(v.Type(), cols[0].Type)
+		if !ok {
+			return nil, b.errorf(x.Pos, CodeUndefinedFunction, "operator does not exist: %s IN %s", exec.TypeName(v.Type()), exec.TypeName(cols[0].Type))
+		}
+		if v, err = b.cast(v, t); err != nil {
+			return nil, b.errAt(x.Pos, castCode(err), err)
+		}
+		if !arrow.TypeEqual(cols[0].Type, t) {
+			if plan, err = castColumns(b, plan, []arrow.DataType{t}); err != nil {
+				return nil, b.errAt(x.Pos, castCode(err), err)
+			}
+		}
+		return &planner.Subquery{Kind: planner.SubqueryIn, Plan: plan, X: v, Typ: exec.Bool}, nil
+	}
+	return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "%s ANY/ALL (subquery) is only supported as = ANY (IN)", x.Op)
+}
+
+func (b *binder) subquery(q *Query, sc *scope) (planner.Node, error) {
+	inner := &binder{cat: b.cat, src: b.src, ctes: b.ctes, depth: b.depth, colPositions: b.colPositions}
+	return inner.query(q, sc)
+}
+
+func (b *binder) caseExpr(x *Case, sc *scope, agg *aggContext) (planner.Expr, error) {
 	c := &planner.Case{}
 	var err error
-	if x.Expr != nil {
-		if c.Operand, err = b.expr(x.Expr, sc, agg); err != nil {
+	if x.Operand != nil {
+		if c.Operand, err = b.expr(x.Operand, sc, agg); err != nil {
 			return nil, err
 		}
 	}
 	var t arrow.DataType = exec.Null
 	for _, w := range x.Whens {
 		cond, err := b.expr(w.Cond, sc, agg)
+
 		if err != nil {
 			return nil, err
 		}
 		if c.Operand == nil {
 			if err := requireBool(cond, "CASE/WHEN"); err != nil {
-				return nil, err
+				return nil, b.errAt(w.Cond.Position(), CodeDatatypeMismatch, err)
 			}
 		}
 		val, err := b.expr(w.Val, sc, agg)
@@ -511,7 +673,7 @@ func (b *binder) caseExpr(x *sqlparser.CaseExpr, sc *scope, agg *aggContext) (pl
 		c.Thens = append(c.Thens, val)
 		ct, ok := exec.CommonType(t, val.Type())
 		if !ok {
-			return nil, fmt.Errorf("CASE types %s and %s cannot be matched", exec.TypeName(t), exec.TypeName(val.Type()))
+			return nil, b.errorf(w.Val.Position(), CodeDatatypeMismatch, "CASE types %s and %s cannot be matched", exec.TypeName(t), exec.TypeName(val.Type()))
 		}
 		t = ct
 	}
@@ -521,7 +683,7 @@ func (b *binder) caseExpr(x *sqlparser.CaseExpr, sc *scope, agg *aggContext) (pl
 		}
 		ct, ok := exec.CommonType(t, c.Else.Type())
 		if !ok {
-			return nil, fmt.Errorf("CASE types %s and %s cannot be matched", exec.TypeName(t), exec.TypeName(c.Else.Type()))
+			return nil, b.errorf(x.Else.Position(), CodeDatatypeMismatch, "CASE types %s and %s cannot be matched", exec.TypeName(t), exec.TypeName(c.Else.Type()))
 		}
 		t = ct
 	}
@@ -530,42 +692,16 @@ func (b *binder) caseExpr(x *sqlparser.CaseExpr, sc *scope, agg *aggContext) (pl
 	}
 	for i := range c.Thens {
 		if c.Thens[i], err = b.cast(c.Thens[i], t); err != nil {
-			return nil, err
+			return nil, b.errAt(x.Whens[i].Val.Position(), castCode(err), err)
 		}
 	}
 	if c.Else != nil {
 		if c.Else, err = b.cast(c.Else, t); err != nil {
-			return nil, err
+			return nil, b.errAt(x.Else.Position(), castCode(err), err)
 		}
 	}
 	c.Typ = t
 	return c, nil
-}
-
-// errAtOp attaches the position of operator op to a type error of an operator call, when op occurs
-// exactly once in the statement (with several, the AST cannot tell which one failed, and no caret
-// is better than a wrong one).
-func (b *binder) errAtOp(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := err.(*Error); ok {
-		return err
-	}
-	pos := -1
-	for _, t := range b.toks {
-		ne := func(o string) bool { return o == "<>" || o == "!=" }
-		if t.Kind == TokOp && (t.Text == op || (ne(op) && ne(t.Text))) {
-			if pos >= 0 {
-				return err
-			}
-			pos = t.Pos
-		}
-	}
-	if pos < 0 {
-		return err
-	}
-	return &Error{Msg: err.Error(), Source: b.src, Pos: pos}
 }
 
 // coercesLiterals are the operators where a quoted literal takes the type of the other operand,

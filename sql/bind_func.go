@@ -7,7 +7,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/xwb1989/sqlparser"
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/planner"
@@ -18,73 +17,100 @@ var timeZero = time.Time{}
 // oneRow is a record with one row and no columns, the input constant folding evaluates over.
 var oneRow = array.NewRecordBatch(arrow.NewSchema(nil, nil), nil, 1)
 
-func (b *binder) funcExpr(x *sqlparser.FuncExpr, sc *scope, agg *aggContext) (planner.Expr, error) {
-	name := strings.ToLower(x.Name.String())
-	if !x.Qualifier.IsEmpty() {
-		return nil, b.errorf(name, "qualified function names are not supported: %s.%s", x.Qualifier.String(), name)
+// internalFunctions are registry entries the binder itself calls; users cannot.
+func internalFunction(name string) bool { return strings.HasPrefix(name, "__") }
+
+func (b *binder) funcExpr(x *FuncCall, sc *scope, agg *aggContext) (planner.Expr, error) {
+	name := x.Name
+	if x.Schema != "" {
+		return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "qualified function names are not supported: %s.%s", x.Schema, name)
+	}
+	if x.Over != nil {
+		return b.windowCall(x, sc)
 	}
 	if kind, ok := aggKinds[name]; ok {
 		return b.aggregate(name, kind, x, sc, agg)
 	}
 	if x.Distinct {
-		return nil, b.errorf(name, "DISTINCT is only allowed in aggregate functions, not in %s", name)
+		return nil, b.errorf(x.Pos, CodeSyntax, "DISTINCT is only allowed in aggregate functions, not in %s", name)
 	}
-	var args []sqlparser.Expr
-	for _, se := range x.Exprs {
-		ae, ok := se.(*sqlparser.AliasedExpr)
-		if !ok {
-			return nil, b.errorf(name, "%s(*) is not valid; only count(*) takes *", name)
-		}
-		args = append(args, ae.Expr)
+	if x.Filter != nil {
+		return nil, b.errorf(x.Pos, CodeSyntax, "FILTER is only allowed in aggregate functions, not in %s", name)
 	}
+	if len(x.OrderBy) > 0 {
+		return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "ORDER BY inside a function call is not supported")
+	}
+	if x.Star {
+		return nil, b.errorf(x.Pos, CodeSyntax, "%s(*) is not valid; only count(*) takes *", name)
+	}
+	args := x.Args
 	switch name {
-	case "__cast":
-		v, err := b.expr(args[0], sc, agg)
-		if err != nil {
-			return nil, err
-		}
-		t, err := parseTypeText(string(args[1].(*sqlparser.SQLVal).Val))
-		if err != nil {
-			return nil, b.errAt("cast", err)
-		}
-		e, err := b.cast(v, t)
-		return e, b.errAt("cast", err)
-	case "__timestamp", "__date", "__interval":
-		text := string(args[0].(*sqlparser.SQLVal).Val)
-		switch name {
-		case "__timestamp":
-			us, err := exec.ParseTimestamp(text)
-			return &planner.Const{Value: us, Typ: exec.Timestamp}, b.errAt("timestamp", err)
-		case "__date":
-			d, err := exec.ParseDate(text)
-			return &planner.Const{Value: d, Typ: exec.Date}, b.errAt("date", err)
-		}
-		us, err := exec.ParseInterval(text)
-		return &planner.Const{Value: us, Typ: exec.Interval}, b.errAt("interval", err)
 	case "explode":
-		return nil, b.errorf(name, "explode() is only allowed as a top-level item of the select list")
+		return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "explode() is only allowed as a top-level item of the select list")
 	case "window", "session_window":
-		return nil, b.errorf(name, "%s() can only appear in GROUP BY and as a select item", name)
-	case "__substring":
-		name = "substring"
+		return nil, b.errorf(x.Pos, CodeSyntax, "%s() can only appear in GROUP BY and as a select item", name)
 	case "current_timestamp", "localtimestamp", "localtime":
 		name = "now"
 	case "utc_date":
 		name = "current_date"
+	case "position":
+		if x.SQLSyntax {
+			// position(a IN b) arrives as position(b, a), PostgreSQL's strpos order.
+			name = "strpos"
+		}
+	case "div":
+		if len(args) == 2 {
+			lr, err := b.exprList(sc, agg, args...)
+			if err != nil {
+				return nil, err
+			}
+			return b.intDiv(x.Pos, lr[0], lr[1])
+		}
+	case "extract", "date_part":
+		// EXTRACT(field FROM x) arrives as extract('field', x); the registry takes the field in
+		// lower case.
+		if len(args) == 2 {
+			if l, ok := args[0].(*Literal); ok && l.Kind == LitString {
+				args = append([]Expr{&Literal{Kind: LitString, Val: strings.ToLower(l.Val), Pos: l.Pos}}, args[1:]...)
+			}
+		}
+		name = "extract"
 	}
-	if _, ok := exec.LookupFunction(name); !ok {
-		candidates := append(exec.FunctionNames(), "count", "sum", "avg", "min", "max")
+	if _, ok := exec.LookupFunction(name); !ok || internalFunction(name) {
+		var candidates []string
+		for _, f := range exec.FunctionNames() {
+			if !internalFunction(f) {
+				candidates = append(candidates, f)
+			}
+		}
+		candidates = append(candidates, "count", "sum", "avg", "min", "max")
 		msg := fmt.Sprintf("function %s does not exist", name)
 		if best := closest(name, candidates); best != "" {
 			msg += fmt.Sprintf("; did you mean %s?", best)
 		}
-		return nil, b.errorf(name, "%s", msg)
+		return nil, b.errorf(x.Pos, CodeUndefinedFunction, "%s", msg)
 	}
-	e, err := b.callExprs(name, sc, agg, args...)
+	bound, err := b.exprList(sc, agg, args...)
 	if err != nil {
-		return nil, b.errAt(name, err)
+		return nil, err
+	}
+	e, err := b.call(name, bound)
+	if err != nil {
+		return nil, b.errAt(x.Pos, bindCode(err), err)
 	}
 	return e, nil
+}
+
+// typeOf resolves a type reference.
+func typeOf(t TypeRef) (arrow.DataType, error) {
+	if t.Array {
+		return nil, codedf(CodeFeatureNotSupported, "array types are not supported")
+	}
+	typ, err := exec.ParseType(t.Name, t.Params)
+	if err != nil {
+		return nil, codedf(CodeUndefinedObject, "%v", err)
+	}
+	return typ, nil
 }
 
 func parseTypeText(s string) (arrow.DataType, error) {
@@ -105,40 +131,64 @@ func parseTypeText(s string) (arrow.DataType, error) {
 
 // aggregate binds an aggregate call: it is recorded in agg and stands as an aggRef until the
 // Aggregate node is built.
-func (b *binder) aggregate(name string, kind exec.AggKind, x *sqlparser.FuncExpr, sc *scope, agg *aggContext) (planner.Expr, error) {
+func (b *binder) aggregate(name string, kind exec.AggKind, x *FuncCall, sc *scope, agg *aggContext) (planner.Expr, error) {
 	if agg == nil {
-		return nil, b.errorf(name, "aggregate function %s is not allowed here (WHERE, GROUP BY, JOIN conditions and aggregate arguments cannot contain aggregates)", name)
+		return nil, b.errorf(x.Pos, CodeGrouping, "aggregate function %s is not allowed here (WHERE, GROUP BY, JOIN conditions and aggregate arguments cannot contain aggregates)", name)
 	}
-	if len(x.Exprs) != 1 {
-		return nil, b.errorf(name, "%s takes exactly one argument", name)
+	if len(x.OrderBy) > 0 {
+		return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "ORDER BY inside an aggregate call is not supported")
+	}
+	if x.Star {
+		if name != "count" || x.Distinct {
+			return nil, b.errorf(x.Pos, CodeSyntax, "%s(*) is not valid; only count(*) takes *", name)
+		}
+	} else if len(x.Args) != 1 {
+		return nil, b.errorf(x.Pos, CodeUndefinedFunction, "%s takes exactly one argument", name)
 	}
 	call := planner.AggCall{Kind: kind, Distinct: x.Distinct}
 	var argType arrow.DataType
-	switch a := x.Exprs[0].(type) {
-	case *sqlparser.StarExpr:
-		if name != "count" || x.Distinct {
-			return nil, b.errorf(name, "%s(*) is not valid; only count(*) takes *", name)
-		}
+	if x.Star {
 		call.Kind = exec.AggCountStar
-	case *sqlparser.AliasedExpr:
-		arg, err := b.expr(a.Expr, sc, nil)
+	} else {
+		arg, err := b.expr(x.Args[0], sc, nil)
 		if err != nil {
 			return nil, err
 		}
 		call.Arg = arg
 		argType = arg.Type()
 	}
+	if x.Filter != nil {
+		// agg(x) FILTER (WHERE c) is agg(CASE WHEN c THEN x END): aggregates skip NULLs, and
+		// count(*) FILTER counts the rows where c holds.
+		cond, err := b.expr(x.Filter, sc, nil)
+		if err != nil {
+			return nil, err
+		}
+		if err := requireBool(cond, "FILTER"); err != nil {
+			return nil, b.errAt(x.Filter.Position(), CodeDatatypeMismatch, err)
+		}
+		then := call.Arg
+		if call.Kind == exec.AggCountStar {
+			call.Kind, then, argType = exec.AggCount, &planner.Const{Value: int64(1), Typ: exec.Int64}, exec.Int64
+		}
+		call.Arg = &planner.Case{Whens: []planner.Expr{cond}, Thens: []planner.Expr{then}, Typ: then.Type()}
+	}
 	typ, err := exec.AggResultType(call.Kind, argType)
 	if err != nil {
-		return nil, b.errAt(name, err)
+		return nil, b.errAt(x.Pos, CodeUndefinedFunction, err)
 	}
+	// Two calls are the same aggregate when they render alike and take the same argument type
+	// (max(0.5 * 1) and max(CAST(0.5 AS DOUBLE)) both render as max(0.5)).
 	key := call.String()
+	if argType != nil {
+		key += "::" + exec.TypeName(argType)
+	}
 	for i, k := range agg.keys {
 		if k == key {
-			return &aggRef{idx: i, typ: typ, str: key}, nil
+			return &aggRef{idx: i, typ: typ, str: call.String()}, nil
 		}
 	}
 	agg.calls = append(agg.calls, call)
 	agg.keys = append(agg.keys, key)
-	return &aggRef{idx: len(agg.calls) - 1, typ: typ, str: key}, nil
+	return &aggRef{idx: len(agg.calls) - 1, typ: typ, str: call.String()}, nil
 }

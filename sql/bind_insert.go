@@ -15,7 +15,7 @@ import (
 // with target's types (omitted columns are NULL). now is the statement's clock reading, used by
 // now() in VALUES.
 func BindInsert(cat Catalog, ins *Insert, target *arrow.Schema, now time.Time) (planner.Node, error) {
-	b := &binder{cat: cat, src: ins.src, toks: ins.toks}
+	b := &binder{cat: cat, src: ins.src}
 	// positions[i] is the target column filled by source column i.
 	var positions []int
 	if len(ins.Columns) == 0 {
@@ -24,7 +24,8 @@ func BindInsert(cat Catalog, ins *Insert, target *arrow.Schema, now time.Time) (
 		}
 	} else {
 		seen := map[int]bool{}
-		for _, c := range ins.Columns {
+		for ci, c := range ins.Columns {
+			cpos := ins.ColumnPos[ci]
 			idx := -1
 			for i, f := range target.Fields() {
 				if strings.EqualFold(f.Name, c) {
@@ -40,10 +41,10 @@ func BindInsert(cat Catalog, ins *Insert, target *arrow.Schema, now time.Time) (
 				if best := closest(c, names); best != "" {
 					msg += fmt.Sprintf("; did you mean %q?", best)
 				}
-				return nil, b.errorf(c, "%s", msg)
+				return nil, b.errorf(cpos, CodeUndefinedColumn, "%s", msg)
 			}
 			if seen[idx] {
-				return nil, b.errorf(c, "column %q specified more than once", c)
+				return nil, b.errorf(cpos, CodeDuplicateColumn, "column %q specified more than once", c)
 			}
 			seen[idx] = true
 			positions = append(positions, idx)
@@ -62,7 +63,11 @@ func BindInsert(cat Catalog, ins *Insert, target *arrow.Schema, now time.Time) (
 		rows := make([][]exec.Datum, len(ins.rows))
 		for r, tuple := range ins.rows {
 			if len(tuple) != len(positions) {
-				return nil, b.errorf("values", "VALUES row %d has %d values but %d columns are being inserted", r+1, len(tuple), len(positions))
+				code, msg := CodeSyntax, "VALUES row %d has %d values but %d columns are being inserted"
+				if len(tuple) > len(positions) {
+					msg = "INSERT has more expressions than target columns: " + msg
+				}
+				return nil, b.errorf(tuple[min(len(tuple), len(positions))-1].Position(), code, msg, r+1, len(tuple), len(positions))
 			}
 			row := make([]exec.Datum, len(tuple))
 			for i, e := range tuple {
@@ -76,14 +81,14 @@ func BindInsert(cat Catalog, ins *Insert, target *arrow.Schema, now time.Time) (
 				cv, err := b.cast(v, typ)
 				if err != nil {
 					if _, cerr := exec.NewCast(&exec.Literal{Value: nil, Typ: v.Type()}, typ); cerr == nil {
-						return nil, b.errAt(target.Field(positions[i]).Name, fmt.Errorf("column %q: %v", target.Field(positions[i]).Name, err))
+						return nil, b.errAt(e.Position(), castCode(err), fmt.Errorf("column %q: %v", target.Field(positions[i]).Name, err))
 					}
-					return nil, b.errAt(target.Field(positions[i]).Name, fmt.Errorf("column %q is of type %s but expression is of type %s", target.Field(positions[i]).Name, exec.TypeName(typ), exec.TypeName(v.Type())))
+					return nil, b.errorf(e.Position(), CodeDatatypeMismatch, "column %q is of type %s but expression is of type %s", target.Field(positions[i]).Name, exec.TypeName(typ), exec.TypeName(v.Type()))
 				}
 				v = cv
 				c, err := evalConstAt(v, now)
 				if err != nil {
-					return nil, err
+					return nil, b.errAt(e.Position(), bindCode(err), err)
 				}
 				row[i] = c.Value
 			}
@@ -97,7 +102,7 @@ func BindInsert(cat Catalog, ins *Insert, target *arrow.Schema, now time.Time) (
 	}
 	scols := src.Columns()
 	if len(scols) != len(positions) {
-		return nil, b.errorf("insert", "INSERT has %d target columns but the query returns %d", len(positions), len(scols))
+		return nil, b.errorf(0, CodeSyntax, "INSERT has %d target columns but the query returns %d", len(positions), len(scols))
 	}
 	exprs := make([]planner.Expr, target.NumFields())
 	out := make([]planner.Column, target.NumFields())
@@ -110,11 +115,11 @@ func BindInsert(cat Catalog, ins *Insert, target *arrow.Schema, now time.Time) (
 		typ := target.Field(p).Type
 		if !arrow.TypeEqual(e.Type(), typ) {
 			if _, ok := exec.CommonType(e.Type(), typ); !ok && e.Type().ID() != arrow.STRING {
-				return nil, b.errAt(target.Field(p).Name, fmt.Errorf("column %q is of type %s but expression is of type %s", target.Field(p).Name, exec.TypeName(typ), exec.TypeName(e.Type())))
+				return nil, b.errorf(0, CodeDatatypeMismatch, "column %q is of type %s but expression is of type %s", target.Field(p).Name, exec.TypeName(typ), exec.TypeName(e.Type()))
 			}
 			var err error
 			if e, err = b.cast(e, typ); err != nil {
-				return nil, err
+				return nil, b.errAt(0, castCode(err), err)
 			}
 		}
 		exprs[p] = e

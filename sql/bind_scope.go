@@ -50,7 +50,7 @@ func (s *scope) resolve(table, name string) (int, error) {
 			continue
 		}
 		if found >= 0 {
-			return -1, fmt.Errorf("column reference %q is ambiguous", qualified(table, name))
+			return -1, codedf(CodeAmbiguousColumn, "column reference %q is ambiguous", qualified(table, name))
 		}
 		found = i
 	}
@@ -59,11 +59,11 @@ func (s *scope) resolve(table, name string) (int, error) {
 	}
 	if s.outer != nil {
 		if _, err := s.outer.resolve(table, name); err == nil {
-			return -1, fmt.Errorf("correlated subqueries are not supported (%q refers to the outer query); rewrite it as a join", qualified(table, name))
+			return -1, codedf(CodeFeatureNotSupported, "correlated subqueries are not supported (%q refers to the outer query); rewrite it as a join", qualified(table, name))
 		}
 	}
 	if table != "" && !s.hasTable(table) {
-		return -1, fmt.Errorf("missing FROM-clause entry for table %q", table)
+		return -1, codedf(CodeUndefinedTable, "missing FROM-clause entry for table %q", table)
 	}
 	var names []string
 	for _, c := range s.cols {
@@ -75,7 +75,7 @@ func (s *scope) resolve(table, name string) (int, error) {
 	if best := closest(name, names); best != "" {
 		msg += fmt.Sprintf("; did you mean %q?", best)
 	}
-	return -1, fmt.Errorf("%s", msg)
+	return -1, codedf(CodeUndefinedColumn, "%s", msg)
 }
 
 func (s *scope) hasTable(t string) bool {

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/xwb1989/sqlparser"
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/planner"
@@ -16,9 +15,13 @@ type selectItem struct {
 	expr    planner.Expr
 	name    string
 	explode bool
+	pos     int
 }
 
-func (b *binder) selectQuery(sel *sqlparser.Select, outer *scope) (planner.Node, error) {
+func (b *binder) selectQuery(sel *Select, outer *scope) (planner.Node, error) {
+	if len(sel.DistinctOn) > 0 {
+		return nil, b.errorf(sel.Pos, CodeFeatureNotSupported, "DISTINCT ON is not supported")
+	}
 	input, err := b.from(sel.From, outer)
 	if err != nil {
 		return nil, err
@@ -26,12 +29,12 @@ func (b *binder) selectQuery(sel *sqlparser.Select, outer *scope) (planner.Node,
 	sc := scopeOf(input)
 	sc.outer = outer
 	if sel.Where != nil {
-		pred, err := b.expr(sel.Where.Expr, sc, nil)
+		pred, err := b.expr(sel.Where, sc, nil)
 		if err != nil {
 			return nil, err
 		}
 		if err := requireBool(pred, "WHERE"); err != nil {
-			return nil, b.errAt("where", err)
+			return nil, b.errAt(sel.WherePos, CodeDatatypeMismatch, err)
 		}
 		input = &planner.Filter{Input: input, Pred: pred}
 	}
@@ -46,7 +49,10 @@ func (b *binder) selectQuery(sel *sqlparser.Select, outer *scope) (planner.Node,
 	if grouped {
 		agg = &aggContext{}
 	}
-	items, err := b.selectItems(sel.SelectExprs, sc, agg)
+	savedWctx := b.wctx
+	defer func() { b.wctx = savedWctx }()
+	b.wctx = &windowCtx{}
+	items, err := b.selectItems(sel.Items, sc, agg)
 	if err != nil {
 		return nil, err
 	}
@@ -55,30 +61,32 @@ func (b *binder) selectQuery(sel *sqlparser.Select, outer *scope) (planner.Node,
 		if !grouped {
 			agg = &aggContext{}
 		}
-		if having, err = b.expr(sel.Having.Expr, sc, agg); err != nil {
+		if having, err = b.expr(sel.Having, sc, agg); err != nil {
 			return nil, err
 		}
 		if err := requireBool(having, "HAVING"); err != nil {
-			return nil, b.errAt("having", err)
+			return nil, b.errAt(sel.HavingPos, CodeDatatypeMismatch, err)
 		}
 		grouped = true
 	}
 	// ORDER BY items: an output ordinal, an output name, or an expression over the input.
 	type orderItem struct {
 		output int // >= 0: refers to items[output]
+		pos    int
 		expr   planner.Expr
 		desc   bool
+		nulls  bool
 	}
 	var order []orderItem
 	for _, o := range sel.OrderBy {
-		it := orderItem{output: -1, desc: o.Direction == sqlparser.DescScr}
+		it := orderItem{output: -1, desc: o.Desc, nulls: nullsFirst(o), pos: o.Pos}
 		if n, ok := ordinal(o.Expr); ok {
 			if n < 1 || n > len(items) {
-				return nil, b.errorf(fmt.Sprint(n), "ORDER BY position %d is not in select list", n)
+				return nil, b.errorf(o.Expr.Position(), CodeInvalidColumnRef, "ORDER BY position %d is not in select list", n)
 			}
 			it.output = n - 1
-		} else if c, ok := o.Expr.(*sqlparser.ColName); ok && c.Qualifier.IsEmpty() && outputIndex(items, c.Name.String()) >= 0 {
-			it.output = outputIndex(items, c.Name.String())
+		} else if c, ok := o.Expr.(*ColName); ok && c.Table == "" && outputIndex(items, c.Name) >= 0 {
+			it.output = outputIndex(items, c.Name)
 		} else {
 			e, err := b.expr(o.Expr, sc, agg)
 			if err != nil {
@@ -87,6 +95,24 @@ func (b *binder) selectQuery(sel *sqlparser.Select, outer *scope) (planner.Node,
 			it.expr = e
 		}
 		order = append(order, it)
+	}
+	wcalls := b.wctx.calls
+	b.wctx = nil
+	if len(wcalls) > 0 {
+		if grouped || sel.Having != nil {
+			return nil, b.errorf(wcalls[0].pos, CodeFeatureNotSupported, "window functions in a query with GROUP BY or aggregates are not supported; compute the aggregates in a subquery")
+		}
+		if input, err = b.buildWindows(input, wcalls); err != nil {
+			return nil, err
+		}
+		for i := range items {
+			items[i].expr = resolveWinRefs(items[i].expr, wcalls)
+		}
+		for i := range order {
+			if order[i].expr != nil {
+				order[i].expr = resolveWinRefs(order[i].expr, wcalls)
+			}
+		}
 	}
 	if grouped {
 		groups, err := b.groupBy(sel.GroupBy, items, sc)
@@ -106,12 +132,12 @@ func (b *binder) selectQuery(sel *sqlparser.Select, outer *scope) (planner.Node,
 			cols = append(cols, planner.Column{Name: "session_start", Type: exec.Timestamp}, planner.Column{Name: "session_end", Type: exec.Timestamp})
 			b.sessionCols = 2
 		}
-		for i, c := range agg.calls {
+		for _, c := range agg.calls {
 			t, err := exec.AggResultType(c.Kind, argTypeOf(c))
 			if err != nil {
-				return nil, err
+				return nil, b.errAt(sel.Pos, CodeUndefinedFunction, err)
 			}
-			cols = append(cols, planner.Column{Name: agg.keys[i], Type: t})
+			cols = append(cols, planner.Column{Name: c.String(), Type: t})
 		}
 		aggNode.Input, aggNode.Groups, aggNode.Aggs, aggNode.Cols = input, groups, agg.calls, cols
 		input = aggNode
@@ -135,6 +161,7 @@ func (b *binder) selectQuery(sel *sqlparser.Select, outer *scope) (planner.Node,
 			}
 		}
 	}
+	_ = fmt.Sprint
 	// Projection: the items, then hidden ORDER BY expressions not in the select list.
 	exprs := make([]planner.Expr, len(items))
 	cols := make([]planner.Column, len(items))
@@ -144,7 +171,7 @@ func (b *binder) selectQuery(sel *sqlparser.Select, outer *scope) (planner.Node,
 		cols[i] = planner.Column{Name: it.name, Type: it.expr.Type()}
 		if it.explode {
 			if explodeAt >= 0 {
-				return nil, b.errorf("explode", "only one explode() is allowed per select list")
+				return nil, b.errorf(it.pos, CodeFeatureNotSupported, "only one explode() is allowed per select list")
 			}
 			explodeAt = i
 		}
@@ -160,8 +187,8 @@ func (b *binder) selectQuery(sel *sqlparser.Select, outer *scope) (planner.Node,
 			}
 		}
 		if order[i].output < 0 {
-			if sel.Distinct != "" {
-				return nil, b.errorf("order", "for SELECT DISTINCT, ORDER BY expressions must appear in select list")
+			if sel.Distinct {
+				return nil, b.errorf(b.keywordBefore(order[i].pos, "order"), CodeInvalidColumnRef, "for SELECT DISTINCT, ORDER BY expressions must appear in select list")
 			}
 			order[i].output = len(exprs)
 			exprs = append(exprs, order[i].expr)
@@ -172,24 +199,24 @@ func (b *binder) selectQuery(sel *sqlparser.Select, outer *scope) (planner.Node,
 	if explodeAt >= 0 {
 		lt, ok := exprs[explodeAt].Type().(*arrow.ListType)
 		if !ok {
-			return nil, b.errorf("explode", "explode needs an array argument such as split(s, ' '), not %s", exec.TypeName(exprs[explodeAt].Type()))
+			return nil, b.errorf(items[explodeAt].pos, CodeDatatypeMismatch, "explode needs an array argument such as split(s, ' '), not %s", exec.TypeName(exprs[explodeAt].Type()))
 		}
 		ecols := append([]planner.Column{}, cols...)
 		ecols[explodeAt] = planner.Column{Name: cols[explodeAt].Name, Type: lt.Elem()}
 		n = &planner.Explode{Input: n, Col: explodeAt, Cols: ecols}
 	}
-	if sel.Distinct != "" {
+	if sel.Distinct {
 		n = distinct(n)
 	}
 	if len(order) > 0 {
 		keys := make([]planner.SortKey, len(order))
 		outCols := n.Columns()
 		for i, o := range order {
-			keys[i] = planner.SortKey{Expr: &planner.ColRef{Index: o.output, Name: outCols[o.output].Name, Typ: outCols[o.output].Type}, Desc: o.desc, NullsFirst: o.desc}
+			keys[i] = planner.SortKey{Expr: &planner.ColRef{Index: o.output, Name: outCols[o.output].Name, Typ: outCols[o.output].Type}, Desc: o.desc, NullsFirst: o.nulls}
 		}
 		n = &planner.Sort{Input: n, Keys: keys}
 	}
-	if n, err = b.limit(n, sel.Limit); err != nil {
+	if n, err = b.limit(n, sel.Tail); err != nil {
 		return nil, err
 	}
 	if len(n.Columns()) > visible {
@@ -237,131 +264,142 @@ func distinct(n planner.Node) planner.Node {
 	return &planner.Aggregate{Input: n, Groups: groups, Cols: cols}
 }
 
-func (b *binder) limit(n planner.Node, l *sqlparser.Limit) (planner.Node, error) {
-	if l == nil {
+// nullsFirst applies PostgreSQL's default: NULLs sort as if larger than every value.
+func nullsFirst(o OrderItem) bool {
+	switch o.Nulls {
+	case "first":
+		return true
+	case "last":
+		return false
+	}
+	return o.Desc
+}
+
+func (b *binder) limit(n planner.Node, t Tail) (planner.Node, error) {
+	if t.Limit == nil && t.Offset == nil {
 		return n, nil
 	}
 	count, offset := int64(-1), int64(0)
 	var err error
-	if l.Rowcount != nil {
-		if count, err = b.constInt(l.Rowcount, "LIMIT"); err != nil {
+	if t.Limit != nil {
+		if count, err = b.constInt(t.Limit, "LIMIT", t.LimitPos); err != nil {
 			return nil, err
 		}
 	}
-	if l.Offset != nil {
-		if offset, err = b.constInt(l.Offset, "OFFSET"); err != nil {
+	if t.Offset != nil {
+		if offset, err = b.constInt(t.Offset, "OFFSET", t.OffsetPos); err != nil {
 			return nil, err
 		}
+	}
+	if count < 0 && offset == 0 {
+		return n, nil
 	}
 	return &planner.Limit{Input: n, Count: count, Offset: offset}, nil
 }
 
-func (b *binder) selectItems(exprs sqlparser.SelectExprs, sc *scope, agg *aggContext) ([]selectItem, error) {
+func (b *binder) selectItems(list []SelectItem, sc *scope, agg *aggContext) ([]selectItem, error) {
 	var items []selectItem
-	for _, se := range exprs {
-		switch x := se.(type) {
-		case *sqlparser.StarExpr:
-			table := x.TableName.Name.String()
+	for _, x := range list {
+		if x.Star {
+			table := x.StarTable
 			if table != "" && !sc.hasTable(table) {
-				return nil, b.errorf(table, "missing FROM-clause entry for table %q", table)
+				return nil, b.errorf(x.Pos, CodeUndefinedTable, "missing FROM-clause entry for table %q", table)
 			}
 			for i, c := range sc.cols {
 				if table == "" || c.table == table {
-					items = append(items, selectItem{expr: &planner.ColRef{Index: i, Name: c.name, Typ: c.typ}, name: c.name})
+					items = append(items, selectItem{expr: &planner.ColRef{Index: i, Name: c.name, Typ: c.typ}, name: c.name, pos: x.Pos})
 				}
 			}
-		case *sqlparser.AliasedExpr:
-			if f, ok := isWindowCall(x.Expr); ok {
-				wi, err := b.windowItems(b.win, f, x.As.String())
-				if err != nil {
-					return nil, err
-				}
-				items = append(items, wi...)
-				continue
-			}
-			it := selectItem{name: x.As.String()}
-			if f, ok := x.Expr.(*sqlparser.FuncExpr); ok && strings.EqualFold(f.Name.String(), "explode") {
-				if len(f.Exprs) != 1 {
-					return nil, b.errorf("explode", "explode takes exactly one argument")
-				}
-				ae, ok := f.Exprs[0].(*sqlparser.AliasedExpr)
-				if !ok {
-					return nil, b.errorf("explode", "explode(*) is not valid")
-				}
-				e, err := b.expr(ae.Expr, sc, agg)
-				if err != nil {
-					return nil, err
-				}
-				it.expr, it.explode = e, true
-				if it.name == "" {
-					it.name = "col"
-				}
-			} else {
-				e, err := b.expr(x.Expr, sc, agg)
-				if err != nil {
-					return nil, err
-				}
-				it.expr = e
-			}
-			if it.name == "" {
-				it.name = outputName(x.Expr)
-			}
-			items = append(items, it)
-		default:
-			return nil, fmt.Errorf("unsupported select item %s", sqlparser.String(se))
+			continue
 		}
+		if f, ok := isWindowCall(x.Expr); ok {
+			wi, err := b.windowItems(b.win, f, x.Alias)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, wi...)
+			continue
+		}
+		it := selectItem{name: x.Alias, pos: x.Expr.Position()}
+		if f, ok := x.Expr.(*FuncCall); ok && f.Name == "explode" && f.Schema == "" && f.Over == nil {
+			if len(f.Args) != 1 || f.Star {
+				return nil, b.errorf(f.Pos, CodeUndefinedFunction, "explode takes exactly one argument")
+			}
+			e, err := b.expr(f.Args[0], sc, agg)
+			if err != nil {
+				return nil, err
+			}
+			it.expr, it.explode = e, true
+			if it.name == "" {
+				it.name = "col"
+			}
+		} else {
+			e, err := b.expr(x.Expr, sc, agg)
+			if err != nil {
+				return nil, err
+			}
+			it.expr = e
+		}
+		if it.name == "" {
+			it.name = outputName(x.Expr)
+		}
+		items = append(items, it)
 	}
 	return items, nil
 }
 
 // outputName names an unaliased select item like PostgreSQL: the column or function name, or
 // ?column?.
-func outputName(e sqlparser.Expr) string {
+func outputName(e Expr) string {
 	switch x := e.(type) {
-	case *sqlparser.ColName:
-		return x.Name.String()
-	case *sqlparser.FuncExpr:
-		n := strings.ToLower(x.Name.String())
-		switch n {
-		case "__cast":
-			if len(x.Exprs) > 0 {
-				if ae, ok := x.Exprs[0].(*sqlparser.AliasedExpr); ok {
-					if _, isCol := ae.Expr.(*sqlparser.ColName); isCol {
-						return outputName(ae.Expr)
-					}
-				}
-				if ae, ok := x.Exprs[1].(*sqlparser.AliasedExpr); ok {
-					if v, ok := ae.Expr.(*sqlparser.SQLVal); ok {
-						t, _, _ := strings.Cut(strings.ToLower(string(v.Val)), "(")
-						return t
-					}
-				}
+	case *ColName:
+		return x.Name
+	case *FuncCall:
+		switch x.Name {
+		case "btrim", "ltrim", "rtrim":
+			if x.SQLSyntax {
+				return "btrim"
 			}
-		case "__substring":
-			return "substring"
-		case "__timestamp":
-			return "timestamp"
-		case "__date":
-			return "date"
-		case "__interval":
-			return "interval"
+		case "now":
+			if x.SQLSyntax {
+				return "current_timestamp"
+			}
 		}
-		return n
-	case *sqlparser.ParenExpr:
-		return outputName(x.Expr)
-	case *sqlparser.CaseExpr:
+		return x.Name
+	case *Cast:
+		if _, isCol := x.X.(*ColName); isCol {
+			return outputName(x.X)
+		}
+		if t, err := typeOf(x.Type); err == nil {
+			if x.Literal {
+				return strings.ToLower(strings.SplitN(exec.TypeName(t), "(", 2)[0])
+			}
+			return strings.ToLower(strings.SplitN(exec.TypeName(t), "(", 2)[0])
+		}
+		return strings.ToLower(x.Type.Name)
+	case *Case:
 		return "case"
-	case *sqlparser.SubstrExpr:
-		return "substring"
-	case *sqlparser.ConvertExpr:
-		return outputName(x.Expr)
+	case *SubqueryExpr:
+		if x.Kind == SubExists {
+			return "exists"
+		}
+		if x.Kind == SubScalar {
+			if s, ok := x.Query.body.(*Select); ok && len(s.Items) == 1 && !s.Items[0].Star {
+				if s.Items[0].Alias != "" {
+					return s.Items[0].Alias
+				}
+				return outputName(s.Items[0].Expr)
+			}
+		}
+	case *Array:
+		return "array"
 	}
 	return "?column?"
 }
 
 // groupBy binds GROUP BY items: an ordinal or an output alias refers to the select item; anything
 // else is an expression over the input.
-func (b *binder) groupBy(gb sqlparser.GroupBy, items []selectItem, sc *scope) ([]planner.Expr, error) {
+func (b *binder) groupBy(gb []Expr, items []selectItem, sc *scope) ([]planner.Expr, error) {
 	var groups []planner.Expr
 	for _, g := range gb {
 		if _, ok := isWindowCall(g); ok {
@@ -375,17 +413,17 @@ func (b *binder) groupBy(gb sqlparser.GroupBy, items []selectItem, sc *scope) ([
 		var e planner.Expr
 		if n, ok := ordinal(g); ok {
 			if n < 1 || n > len(items) {
-				return nil, b.errorf(fmt.Sprint(n), "GROUP BY position %d is not in select list", n)
+				return nil, b.errorf(g.Position(), CodeInvalidColumnRef, "GROUP BY position %d is not in select list", n)
 			}
 			e = items[n-1].expr
 			if containsAggRef(e) {
-				return nil, b.errorf(fmt.Sprint(n), "aggregate functions are not allowed in GROUP BY")
+				return nil, b.errorf(g.Position(), CodeGrouping, "aggregate functions are not allowed in GROUP BY")
 			}
-		} else if c, ok := g.(*sqlparser.ColName); ok && c.Qualifier.IsEmpty() {
-			if _, err := sc.resolve("", c.Name.String()); err != nil && outputIndex(items, c.Name.String()) >= 0 {
-				e = items[outputIndex(items, c.Name.String())].expr
+		} else if c, ok := g.(*ColName); ok && c.Table == "" {
+			if _, err := sc.resolve("", c.Name); err != nil && outputIndex(items, c.Name) >= 0 {
+				e = items[outputIndex(items, c.Name)].expr
 				if containsAggRef(e) {
-					return nil, b.errorf(c.Name.String(), "aggregate functions are not allowed in GROUP BY")
+					return nil, b.errorf(c.Pos, CodeGrouping, "aggregate functions are not allowed in GROUP BY")
 				}
 			}
 		}
@@ -415,7 +453,7 @@ func containsAggRef(e planner.Expr) bool {
 // len(groups)+k, and any other input column is an error (it is neither grouped nor aggregated).
 func (b *binder) afterAggregate(e planner.Expr, groups []planner.Expr) (planner.Expr, error) {
 	for i, g := range groups {
-		if g.String() == e.String() && !containsAggRef(e) {
+		if sameExpr(g, e) && !containsAggRef(e) {
 			if _, isConst := e.(*planner.Const); !isConst {
 				return &planner.ColRef{Index: i, Name: g.String(), Typ: g.Type()}, nil
 			}
@@ -427,7 +465,7 @@ func (b *binder) afterAggregate(e planner.Expr, groups []planner.Expr) (planner.
 	case *sessionRef:
 		return &planner.ColRef{Index: len(groups) + x.which, Name: x.String(), Typ: exec.Timestamp}, nil
 	case *planner.ColRef:
-		return nil, b.errorf(lastName(x.Name), "column %q must appear in the GROUP BY clause or be used in an aggregate function", x.Name)
+		return nil, b.errorf(b.colPos(x), CodeGrouping, "column %q must appear in the GROUP BY clause or be used in an aggregate function", x.Name)
 	case *planner.Const:
 		return x, nil
 	case *planner.Subquery:
@@ -486,47 +524,57 @@ func rebuild(e planner.Expr, f func(planner.Expr) planner.Expr) planner.Expr {
 	return e
 }
 
+// sameExpr reports whether two bound expressions compute the same value: column references by
+// input index (t.a and a are the same column), everything else by its rendering and type.
+func sameExpr(a, b planner.Expr) bool {
+	if ca, ok := a.(*planner.ColRef); ok {
+		cb, ok := b.(*planner.ColRef)
+		return ok && ca.Index == cb.Index
+	}
+	return a.String() == b.String() && arrow.TypeEqual(a.Type(), b.Type())
+}
+
 // hasAggregate reports whether the select list, HAVING or ORDER BY call an aggregate function
-// (not counting aggregates inside subqueries).
-func hasAggregate(sel *sqlparser.Select) bool {
+// (not counting aggregates inside subqueries or window functions).
+func hasAggregate(sel *Select) bool {
 	found := false
-	visit := func(node sqlparser.SQLNode) (bool, error) {
-		switch x := node.(type) {
-		case *sqlparser.Subquery:
-			return false, nil
-		case *sqlparser.FuncExpr:
-			if _, ok := aggKinds[strings.ToLower(x.Name.String())]; ok && x.Qualifier.IsEmpty() {
+	visit := func(e Expr) bool {
+		if f, ok := e.(*FuncCall); ok {
+			if _, isAgg := aggKinds[f.Name]; isAgg && f.Schema == "" && f.Over == nil {
 				found = true
 			}
 		}
-		return true, nil
+		return true
 	}
-	_ = sqlparser.Walk(visit, sel.SelectExprs)
-	if sel.Having != nil {
-		_ = sqlparser.Walk(visit, sel.Having)
+	for _, it := range sel.Items {
+		WalkExpr(it.Expr, visit)
 	}
-	_ = sqlparser.Walk(visit, sel.OrderBy)
+	WalkExpr(sel.Having, visit)
+	for _, o := range sel.OrderBy {
+		WalkExpr(o.Expr, visit)
+	}
 	return found
 }
 
-func (b *binder) union(u *sqlparser.Union, outer *scope) (planner.Node, error) {
-	left, err := b.selectStatement(u.Left, outer)
+func (b *binder) setOp(u *SetOp, outer *scope) (planner.Node, error) {
+	word := strings.ToUpper(u.Op)
+	left, err := b.query(u.L, outer)
 	if err != nil {
 		return nil, err
 	}
-	right, err := b.selectStatement(u.Right, outer)
+	right, err := b.query(u.R, outer)
 	if err != nil {
 		return nil, err
 	}
 	lc, rc := left.Columns(), right.Columns()
 	if len(lc) != len(rc) {
-		return nil, b.errorf("union", "each UNION query must have the same number of columns (%d and %d)", len(lc), len(rc))
+		return nil, b.errorf(u.Pos, CodeSyntax, "each %s query must have the same number of columns (%d and %d)", word, len(lc), len(rc))
 	}
 	types := make([]arrow.DataType, len(lc))
 	for i := range lc {
 		t, ok := exec.CommonType(lc[i].Type, rc[i].Type)
 		if !ok {
-			return nil, b.errorf("union", "UNION types %s and %s cannot be matched (column %d)", exec.TypeName(lc[i].Type), exec.TypeName(rc[i].Type), i+1)
+			return nil, b.errorf(u.Pos, CodeDatatypeMismatch, "%s types %s and %s cannot be matched (column %d)", word, exec.TypeName(lc[i].Type), exec.TypeName(rc[i].Type), i+1)
 		}
 		if t.ID() == arrow.NULL {
 			t = exec.String
@@ -543,37 +591,136 @@ func (b *binder) union(u *sqlparser.Union, outer *scope) (planner.Node, error) {
 	for i := range lc {
 		cols[i] = planner.Column{Name: lc[i].Name, Type: types[i]}
 	}
-	var n planner.Node = &planner.Union{Inputs: []planner.Node{left, right}, Cols: cols}
-	switch strings.ToLower(u.Type) {
-	case sqlparser.UnionAllStr:
-	case sqlparser.UnionStr, sqlparser.UnionDistinctStr:
-		n = distinct(n)
+	var n planner.Node
+	switch u.Op {
+	case "union":
+		n = &planner.Union{Inputs: []planner.Node{left, right}, Cols: cols}
+		if !u.All {
+			n = distinct(n)
+		}
 	default:
-		return nil, b.errorf("union", "%s is not supported", strings.ToUpper(u.Type))
+		if u.All {
+			return nil, b.errorf(u.Pos, CodeFeatureNotSupported, "%s ALL is not supported; use %s (without ALL), which removes duplicates", word, word)
+		}
+		if n, err = b.intersectExcept(u.Op, left, right, cols); err != nil {
+			return nil, err
+		}
 	}
-	if len(u.OrderBy) > 0 {
+	return b.orderAndLimit(n, u.Tail, word)
+}
+
+// intersectExcept builds INTERSECT / EXCEPT (without ALL) from existing nodes: both inputs,
+// each tagged with its side (0 left, 1 right), are grouped by every column (so NULLs match NULLs,
+// as set operations require); INTERSECT keeps the groups seen on both sides (min(side) = 0 and
+// max(side) = 1), EXCEPT those seen only on the left (max(side) = 0).
+func (b *binder) intersectExcept(op string, left, right planner.Node, cols []planner.Column) (planner.Node, error) {
+	tag := func(n planner.Node, side int64) planner.Node {
+		exprs, tcols := passThroughColumns(n)
+		exprs = append(exprs, &planner.Const{Value: side, Typ: exec.Int64})
+		tcols = append(tcols, planner.Column{Name: "side", Type: exec.Int64})
+		return &planner.Project{Input: n, Exprs: exprs, Cols: tcols}
+	}
+	ucols := append(append([]planner.Column{}, cols...), planner.Column{Name: "side", Type: exec.Int64})
+	u := &planner.Union{Inputs: []planner.Node{tag(left, 0), tag(right, 1)}, Cols: ucols}
+	side := &planner.ColRef{Index: len(cols), Name: "side", Typ: exec.Int64}
+	groups := make([]planner.Expr, len(cols))
+	for i, c := range cols {
+		groups[i] = &planner.ColRef{Index: i, Name: c.Name, Typ: c.Type}
+	}
+	acols := append(append([]planner.Column{}, cols...), planner.Column{Name: "min(side)", Type: exec.Int64}, planner.Column{Name: "max(side)", Type: exec.Int64})
+	agg := &planner.Aggregate{Input: u, Groups: groups, Aggs: []planner.AggCall{{Kind: exec.AggMin, Arg: side}, {Kind: exec.AggMax, Arg: side}}, Cols: acols}
+	minSide := &planner.ColRef{Index: len(cols), Name: "min(side)", Typ: exec.Int64}
+	maxSide := &planner.ColRef{Index: len(cols) + 1, Name: "max(side)", Typ: exec.Int64}
+	var pred planner.Expr
+	var err error
+	if op == "intersect" {
+		pred, err = b.call("<>", []planner.Expr{minSide, maxSide})
+	} else {
+		pred, err = b.call("=", []planner.Expr{maxSide, &planner.Const{Value: int64(0), Typ: exec.Int64}})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return keepColumns(&planner.Filter{Input: agg, Pred: pred}, len(cols)), nil
+}
+
+// orderAndLimit applies ORDER BY (output names and positions only) and LIMIT to a set operation
+// or VALUES.
+func (b *binder) orderAndLimit(n planner.Node, t Tail, word string) (planner.Node, error) {
+	cols := n.Columns()
+	if len(t.OrderBy) > 0 {
 		var keys []planner.SortKey
-		for _, o := range u.OrderBy {
+		for _, o := range t.OrderBy {
 			idx := -1
 			if k, ok := ordinal(o.Expr); ok {
 				idx = k - 1
-			} else if c, ok := o.Expr.(*sqlparser.ColName); ok {
+			} else if c, ok := o.Expr.(*ColName); ok && c.Table == "" {
 				for i, col := range cols {
-					if strings.EqualFold(col.Name, c.Name.String()) {
+					if strings.EqualFold(col.Name, c.Name) {
 						idx = i
 						break
 					}
 				}
 			}
 			if idx < 0 || idx >= len(cols) {
-				return nil, b.errorf("order", "ORDER BY on a UNION must name an output column or position: %s", sqlparser.String(o.Expr))
+				return nil, b.errorf(o.Pos, CodeInvalidColumnRef, "ORDER BY on a %s must name an output column or position: %s", word, ExprString(o.Expr))
 			}
-			desc := o.Direction == sqlparser.DescScr
-			keys = append(keys, planner.SortKey{Expr: &planner.ColRef{Index: idx, Name: cols[idx].Name, Typ: cols[idx].Type}, Desc: desc, NullsFirst: desc})
+			keys = append(keys, planner.SortKey{Expr: &planner.ColRef{Index: idx, Name: cols[idx].Name, Typ: cols[idx].Type}, Desc: o.Desc, NullsFirst: nullsFirst(o)})
 		}
 		n = &planner.Sort{Input: n, Keys: keys}
 	}
-	return b.limit(n, u.Limit)
+	return b.limit(n, t)
+}
+
+// values binds VALUES (...), (...) used as a query: constant rows with columns column1, ...
+func (b *binder) values(v *Values, outer *scope) (planner.Node, error) {
+	width := len(v.Rows[0])
+	bound := make([][]planner.Expr, len(v.Rows))
+	types := make([]arrow.DataType, width)
+	for i := range types {
+		types[i] = exec.Null
+	}
+	for r, row := range v.Rows {
+		if len(row) != width {
+			return nil, b.errorf(row[0].Position(), CodeSyntax, "VALUES lists must all be the same length")
+		}
+		bound[r] = make([]planner.Expr, width)
+		for i, e := range row {
+			x, err := b.expr(e, &scope{outer: outer}, nil)
+			if err != nil {
+				return nil, err
+			}
+			t, ok := exec.CommonType(types[i], x.Type())
+			if !ok {
+				return nil, b.errorf(e.Position(), CodeDatatypeMismatch, "VALUES types %s and %s cannot be matched (column %d)", exec.TypeName(types[i]), exec.TypeName(x.Type()), i+1)
+			}
+			types[i] = t
+			bound[r][i] = x
+		}
+	}
+	cols := make([]planner.Column, width)
+	for i := range cols {
+		if types[i].ID() == arrow.NULL {
+			types[i] = exec.String
+		}
+		cols[i] = planner.Column{Name: fmt.Sprintf("column%d", i+1), Type: types[i]}
+	}
+	rows := make([][]exec.Datum, len(bound))
+	for r, row := range bound {
+		rows[r] = make([]exec.Datum, width)
+		for i, x := range row {
+			cx, err := b.cast(x, types[i])
+			if err != nil {
+				return nil, b.errAt(v.Rows[r][i].Position(), CodeInvalidText, err)
+			}
+			c, err := evalConst(cx)
+			if err != nil {
+				return nil, b.errAt(v.Rows[r][i].Position(), CodeInvalidParameter, err)
+			}
+			rows[r][i] = c.(*planner.Const).Value
+		}
+	}
+	return b.orderAndLimit(&planner.Values{Rows: rows, Cols: cols}, v.Tail, "VALUES")
 }
 
 // castColumns projects n so its columns have the given types.

@@ -65,8 +65,8 @@ func TestBindSemantics(t *testing.T) {
 		{`SELECT CASE WHEN salary > 75 THEN 'high' WHEN salary > 60 THEN 'mid' END FROM emp ORDER BY id`, []string{"high", "high", "NULL", "mid"}},
 		{`SELECT CASE dept WHEN 'eng' THEN 1 ELSE 0 END FROM emp ORDER BY id`, []string{"1", "1", "0", "0"}},
 		{`SELECT coalesce(dept, 'none') FROM emp WHERE id = 4`, []string{"none"}},
-		// arithmetic typing: integer division truncates, DIV, decimal literals stay exact
-		{`SELECT 7 / 2, 7 % 3, 7 DIV 2, -7 / 2`, []string{"3|1|3|-3"}},
+		// arithmetic typing: integer division truncates, div(), decimal literals stay exact
+		{`SELECT 7 / 2, 7 % 3, div(7, 2), -7 / 2`, []string{"3|1|3|-3"}},
 		{`SELECT 7.0 / 2, 0.1 + 0.2, 1.5 * 2`, []string{"3.5000000000000000|0.3|3.0"}},
 		{`SELECT salary * 1.5 FROM emp WHERE id = 3`, []string{"75.0"}},
 		{`SELECT 2 * 3 + 4, 2 * (3 + 4), - (1 + 2)`, []string{"10|14|-3"}},

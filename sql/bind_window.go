@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/xwb1989/sqlparser"
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/planner"
@@ -40,23 +39,23 @@ type sessionRef struct{ which int }
 func (s *sessionRef) Type() arrow.DataType { return exec.Timestamp }
 func (s *sessionRef) String() string       { return [...]string{"session_start", "session_end"}[s.which] }
 
-func isWindowCall(e sqlparser.Expr) (*sqlparser.FuncExpr, bool) {
-	f, ok := e.(*sqlparser.FuncExpr)
-	if !ok || !f.Qualifier.IsEmpty() {
+func isWindowCall(e Expr) (*FuncCall, bool) {
+	f, ok := e.(*FuncCall)
+	if !ok || f.Schema != "" || f.Over != nil {
 		return nil, false
 	}
-	n := strings.ToLower(f.Name.String())
+	n := strings.ToLower(f.Name)
 	return f, n == "window" || n == "session_window"
 }
 
 // windowFromGroupBy finds a window call in GROUP BY and, for tumbling/sliding windows, wraps input
 // in a WindowAssign. It returns the (possibly new) input and the window (nil if none).
-func (b *binder) windowFromGroupBy(gb sqlparser.GroupBy, input planner.Node, sc *scope) (planner.Node, *scope, *windowInfo, error) {
-	var call *sqlparser.FuncExpr
+func (b *binder) windowFromGroupBy(gb []Expr, input planner.Node, sc *scope) (planner.Node, *scope, *windowInfo, error) {
+	var call *FuncCall
 	for _, g := range gb {
 		if f, ok := isWindowCall(g); ok {
 			if call != nil {
-				return nil, nil, nil, b.errorf(f.Name.String(), "only one window() or session_window() is allowed in GROUP BY")
+				return nil, nil, nil, b.errorf(f.Pos, CodeSyntax, "only one window() or session_window() is allowed in GROUP BY")
 			}
 			call = f
 		}
@@ -64,41 +63,38 @@ func (b *binder) windowFromGroupBy(gb sqlparser.GroupBy, input planner.Node, sc 
 	if call == nil {
 		return input, sc, nil, nil
 	}
-	name := strings.ToLower(call.Name.String())
-	var args []sqlparser.Expr
-	for _, se := range call.Exprs {
-		ae, ok := se.(*sqlparser.AliasedExpr)
-		if !ok {
-			return nil, nil, nil, b.errorf(name, "%s(*) is not valid", name)
-		}
-		args = append(args, ae.Expr)
+	name := strings.ToLower(call.Name)
+	pos := call.Pos
+	if call.Star || call.Distinct || call.Filter != nil {
+		return nil, nil, nil, b.errorf(pos, CodeSyntax, "%s(*) is not valid", name)
 	}
+	args := call.Args
 	usage := "window(ts, '10 minutes'[, '5 minutes'])"
 	if name == "session_window" {
 		usage = "session_window(ts, '5 minutes')"
 	}
 	if len(args) < 2 || len(args) > 3 || (name == "session_window" && len(args) != 2) {
-		return nil, nil, nil, b.errorf(name, "wrong number of arguments; usage: %s", usage)
+		return nil, nil, nil, b.errorf(pos, CodeUndefinedFunction, "wrong number of arguments; usage: %s", usage)
 	}
 	ts, err := b.expr(args[0], sc, nil)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if ts.Type().ID() != arrow.TIMESTAMP {
-		return nil, nil, nil, b.errorf(name, "%s needs a TIMESTAMP first argument, not %s; usage: %s", name, exec.TypeName(ts.Type()), usage)
+		return nil, nil, nil, b.errorf(pos, CodeDatatypeMismatch, "%s needs a TIMESTAMP first argument, not %s; usage: %s", name, exec.TypeName(ts.Type()), usage)
 	}
 	durations := make([]int64, len(args)-1)
 	for i, a := range args[1:] {
-		d, err := b.constInterval(a, name)
+		d, err := b.constInterval(a, name, pos)
 		if err != nil {
 			return nil, nil, nil, err
 		}
 		if d <= 0 {
-			return nil, nil, nil, b.errorf(name, "%s: durations must be positive; usage: %s", name, usage)
+			return nil, nil, nil, b.errorf(a.Position(), CodeInvalidParameter, "%s: durations must be positive; usage: %s", name, usage)
 		}
 		durations[i] = d
 	}
-	w := &windowInfo{key: strings.ToLower(sqlparser.String(call))}
+	w := &windowInfo{key: strings.ToLower(ExprString(call))}
 	if name == "session_window" {
 		w.kind, w.time, w.gap = sessionWindow, ts, durations[0]
 		return input, sc, w, nil
@@ -108,7 +104,7 @@ func (b *binder) windowFromGroupBy(gb sqlparser.GroupBy, input planner.Node, sc 
 		slide = durations[1]
 	}
 	if slide > size {
-		return nil, nil, nil, b.errorf(name, "window slide %s is longer than the window %s", exec.FormatInterval(slide), exec.FormatInterval(size))
+		return nil, nil, nil, b.errorf(pos, CodeInvalidParameter, "window slide %s is longer than the window %s", exec.FormatInterval(slide), exec.FormatInterval(size))
 	}
 	col, ok := ts.(*planner.ColRef)
 	if !ok {
@@ -138,14 +134,14 @@ func passThroughColumns(n planner.Node) ([]planner.Expr, []planner.Column) {
 }
 
 // constInterval reads a window duration: '10 minutes', INTERVAL '10' MINUTE or INTERVAL '10 minutes'.
-func (b *binder) constInterval(e sqlparser.Expr, fn string) (int64, error) {
+func (b *binder) constInterval(e Expr, fn string, pos int) (int64, error) {
 	v, err := b.expr(e, &scope{}, nil)
 	if err != nil {
 		return 0, err
 	}
 	c, ok := v.(*planner.Const)
 	if !ok || c.Value == nil {
-		return 0, b.errorf(fn, "%s needs constant durations such as '10 minutes'", fn)
+		return 0, b.errorf(e.Position(), CodeInvalidParameter, "%s needs constant durations such as '10 minutes'", fn)
 	}
 	switch c.Typ.ID() {
 	case arrow.DURATION:
@@ -153,17 +149,17 @@ func (b *binder) constInterval(e sqlparser.Expr, fn string) (int64, error) {
 	case arrow.STRING:
 		d, err := exec.ParseInterval(c.Value.(string))
 		if err != nil {
-			return 0, b.errAt(fn, err)
+			return 0, b.errAt(e.Position(), CodeInvalidDatetime, err)
 		}
 		return d, nil
 	}
-	return 0, b.errorf(fn, "%s needs durations such as '10 minutes', not %s", fn, exec.TypeName(c.Typ))
+	return 0, b.errorf(e.Position(), CodeDatatypeMismatch, "%s needs durations such as '10 minutes', not %s", fn, exec.TypeName(c.Typ))
 }
 
 // windowItems expands a window call used as a select item into its two columns.
-func (b *binder) windowItems(w *windowInfo, f *sqlparser.FuncExpr, alias string) ([]selectItem, error) {
-	if w == nil || strings.ToLower(sqlparser.String(f)) != w.key {
-		return nil, b.errorf(f.Name.String(), "%s(...) in the select list must also appear, identically, in GROUP BY", strings.ToLower(f.Name.String()))
+func (b *binder) windowItems(w *windowInfo, f *FuncCall, alias string) ([]selectItem, error) {
+	if w == nil || strings.ToLower(ExprString(f)) != w.key {
+		return nil, b.errorf(f.Pos, CodeGrouping, "%s(...) in the select list must also appear, identically, in GROUP BY", strings.ToLower(f.Name))
 	}
 	w.alias = alias
 	if w.kind == sessionWindow {

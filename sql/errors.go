@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/streamsql/streamsql/exec"
 )
 
 // Error is a user-facing error tied to a position in the SQL text. Its message shows the line and
@@ -13,6 +15,42 @@ type Error struct {
 	Source string // the whole text the position refers to; may be empty
 	Pos    int    // byte offset into Source; -1 when unknown
 	Kind   string // "syntax error", "error"
+	// Code is the SQLSTATE, set where the error is raised; "" means none was assigned (the
+	// server reports XX000).
+	Code string
+}
+
+// SQLSTATE codes the front end raises (PostgreSQL's Appendix A).
+const (
+	CodeSyntax              = "42601"
+	CodeFeatureNotSupported = "0A000"
+	CodeTooComplex          = "54001"
+	CodeUndefinedColumn     = "42703"
+	CodeUndefinedTable      = "42P01"
+	CodeUndefinedFunction   = "42883"
+	CodeUndefinedObject     = "42704"
+	CodeAmbiguousColumn     = "42702"
+	CodeDuplicateColumn     = "42701"
+	CodeDatatypeMismatch    = "42804"
+	CodeGrouping            = "42803"
+	CodeWindowing           = "42P20"
+	CodeInvalidColumnRef    = "42P10"
+	CodeInvalidText         = "22P02"
+	CodeInvalidParameter    = "22023"
+	CodeNumericOutOfRange   = "22003"
+	CodeInvalidDatetime     = "22007"
+	CodeCardinality         = "21000"
+	CodeInvalidRowCount     = "2201W"
+	CodeInvalidOffsetCount  = "2201X"
+	CodeAggInWrongPlace     = "42803"
+)
+
+// SQLState is the error's SQLSTATE: its Code, or 42601 for a syntax error without one.
+func (e *Error) SQLState() string {
+	if e.Code == "" && e.Kind == "syntax error" {
+		return CodeSyntax
+	}
+	return e.Code
 }
 
 func (e *Error) Error() string {
@@ -81,9 +119,32 @@ func caretPad(line string, n int) string {
 
 // errorf builds a positioned error.
 func errorf(src string, pos int, format string, args ...any) *Error {
-	return &Error{Msg: fmt.Sprintf(format, args...), Source: src, Pos: pos}
+	return &Error{Msg: fmt.Sprintf(format, args...), Source: src, Pos: pos, Code: CodeSyntax}
 }
 
 func syntaxErrorf(src string, pos int, format string, args ...any) *Error {
-	return &Error{Msg: fmt.Sprintf(format, args...), Source: src, Pos: pos, Kind: "syntax error"}
+	return &Error{Msg: fmt.Sprintf(format, args...), Source: src, Pos: pos, Kind: "syntax error", Code: CodeSyntax}
 }
+
+// codedError is an unpositioned error with its SQLSTATE, raised where no source is at hand (name
+// resolution); the binder positions it with errAt.
+type codedError struct {
+	code, msg string
+}
+
+func (e *codedError) Error() string    { return e.msg }
+func (e *codedError) SQLState() string { return e.code }
+
+func codedf(code, format string, args ...any) error {
+	return &codedError{code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// codeOf returns the SQLSTATE err carries, or def.
+func codeOf(err error, def string) string {
+	if c := exec.SQLState(err); c != "" {
+		return c
+	}
+	return def
+}
+
+func resolveCode(err error) string { return codeOf(err, CodeUndefinedColumn) }

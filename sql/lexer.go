@@ -57,6 +57,14 @@ func Lex(src string) []Token {
 			} else {
 				i += end + 4
 			}
+		case (c == 'e' || c == 'E') && i+1 < len(src) && src[i+1] == '\'':
+			t := lexEscapeString(src, i)
+			toks = append(toks, t)
+			i = t.End
+		case c == '$' && dollarTag(src[i:]) != "":
+			t := lexDollar(src, i, dollarTag(src[i:]))
+			toks = append(toks, t)
+			i = t.End
 		case c == '\'':
 			t := lexQuoted(src, i, '\'')
 			if t.Kind != TokError { // fix: an unterminated string must stay a TokError
@@ -153,4 +161,71 @@ func lexQuoted(src string, i int, q byte) Token {
 		what = "quoted identifier"
 	}
 	return Token{Kind: TokError, Text: src[i:], Val: "unterminated " + what, Pos: i, End: len(src)}
+}
+
+// lexEscapeString reads PostgreSQL's E'...' string starting at src[i] == 'E': backslash escapes
+// (\n, \t, \', \\, ...) and '' both stand for characters.
+func lexEscapeString(src string, i int) Token {
+	var sb strings.Builder
+	j := i + 2
+	for j < len(src) {
+		switch src[j] {
+		case '\\':
+			if j+1 >= len(src) {
+				j++
+				continue
+			}
+			switch e := src[j+1]; e {
+			case 'n':
+				sb.WriteByte('\n')
+			case 't':
+				sb.WriteByte('\t')
+			case 'r':
+				sb.WriteByte('\r')
+			case 'b':
+				sb.WriteByte('\b')
+			case 'f':
+				sb.WriteByte('\f')
+			default:
+				sb.WriteByte(e)
+			}
+			j += 2
+			continue
+		case '\'':
+			if j+1 < len(src) && src[j+1] == '\'' {
+				sb.WriteByte('\'')
+				j += 2
+				continue
+			}
+			return Token{Kind: TokString, Text: src[i : j+1], Val: sb.String(), Pos: i, End: j + 1}
+		}
+		sb.WriteByte(src[j])
+		j++
+	}
+	return Token{Kind: TokError, Text: src[i:], Val: "unterminated string literal", Pos: i, End: len(src)}
+}
+
+// dollarTag returns the opening $tag$ (or $$) at the start of s, or "".
+func dollarTag(s string) string {
+	for j := 1; j < len(s); j++ {
+		c := s[j]
+		switch {
+		case c == '$':
+			return s[:j+1]
+		case c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80 || (j > 1 && isDigit(c)):
+		default:
+			return ""
+		}
+	}
+	return ""
+}
+
+// lexDollar reads a dollar-quoted string $tag$...$tag$: its body is taken literally.
+func lexDollar(src string, i int, tag string) Token {
+	body := i + len(tag)
+	end := strings.Index(src[body:], tag)
+	if end < 0 {
+		return Token{Kind: TokError, Text: src[i:], Val: "unterminated dollar-quoted string", Pos: i, End: len(src)}
+	}
+	return Token{Kind: TokString, Text: src[i : body+end+len(tag)], Val: src[body : body+end], Pos: i, End: body + end + len(tag)}
 }

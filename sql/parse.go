@@ -3,10 +3,9 @@ package sql
 import (
 	"strconv"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"strings"
 
-	"github.com/xwb1989/sqlparser"
+	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/streamsql/streamsql/exec"
 )
@@ -170,19 +169,33 @@ func (p *parser) statement() (Stmt, error) {
 			return nil, err
 		}
 		return &Explain{Query: q}, nil
-	case t.Is("select") || t.Is("with") || t.IsOp("("):
+	case t.Is("select") || t.Is("with") || t.IsOp("(") || t.Is("values") || t.Is("table"):
 		return p.query(t.Pos)
 	case t.Is("insert"):
 		return p.insert()
 	case t.Is("subscribe"):
 		return p.subscribe()
 	case t.Is("update") || t.Is("delete"):
-		return nil, errorf(p.src, t.Pos, "%s is not supported: tables are append-only (use INSERT, or DROP and re-create the table)", strings.ToUpper(t.Text))
+		e := errorf(p.src, t.Pos, "%s is not supported: tables are append-only (use INSERT, or DROP and re-create the table)", strings.ToUpper(t.Text))
+		e.Code = CodeFeatureNotSupported
+		return nil, e
+	case pgOnlyStatements[strings.ToLower(t.Text)]:
+		e := errorf(p.src, t.Pos, "%s is not supported", strings.ToUpper(t.Text))
+		e.Code = CodeFeatureNotSupported
+		return nil, e
 	}
 	return nil, syntaxErrorf(p.src, t.Pos, "unknown statement %q (expected SELECT, INSERT, CREATE, DROP, SHOW, DESCRIBE, EXPLAIN or SUBSCRIBE)", t.Text)
 }
 
 // subscribe parses SUBSCRIBE [TO] name | SUBSCRIBE [TO] (query).
+// pgOnlyStatements are PostgreSQL statements clients send that the engine does not run.
+var pgOnlyStatements = map[string]bool{
+	"begin": true, "commit": true, "rollback": true, "start": true, "savepoint": true, "release": true,
+	"set": true, "reset": true, "alter": true, "truncate": true, "grant": true, "revoke": true, "copy": true,
+	"vacuum": true, "analyze": true, "prepare": true, "execute": true, "deallocate": true, "listen": true,
+	"notify": true, "lock": true, "merge": true, "call": true, "do": true, "discard": true, "comment": true,
+}
+
 func (p *parser) subscribe() (Stmt, error) {
 	p.next()
 	p.accept("to")
@@ -432,7 +445,9 @@ func (p *parser) column(seen map[string]bool) (ColumnDef, error) {
 		return ColumnDef{}, err
 	}
 	if seen[name] {
-		return ColumnDef{}, errorf(p.src, pos, "column %q specified more than once", name)
+		e := errorf(p.src, pos, "column %q specified more than once", name)
+		e.Code = CodeDuplicateColumn
+		return ColumnDef{}, e
 	}
 	seen[name] = true
 	typ, err := p.typeName()
@@ -495,9 +510,16 @@ func (p *parser) typeName() (typ arrow.DataType, err error) {
 			break
 		}
 	}
+	if u := strings.ToUpper(name); (u == "DECIMAL" || u == "NUMERIC") && len(params) == 0 {
+		// Unconstrained NUMERIC keeps a value's digits in PostgreSQL; ours has a fixed scale, so
+		// a column declared without one keeps nine fraction digits rather than none.
+		params = []int{38, 9}
+	}
 	typ, err = exec.ParseType(name, params)
 	if err != nil {
-		return nil, errorf(p.src, t.Pos, "%v", err)
+		e := errorf(p.src, t.Pos, "%v", err)
+		e.Code = CodeUndefinedObject
+		return nil, e
 	}
 	return typ, nil
 }
@@ -587,147 +609,28 @@ func (p *parser) drop() (Stmt, error) {
 	return d, p.end()
 }
 
-// query parses [WITH name AS (...), ...] select-statement from the current token to the end.
+// query parses a query (SELECT, set operation, VALUES, with its WITH clause) from start to the
+// end of the statement with PostgreSQL's grammar.
 func (p *parser) query(start int) (*Query, error) {
-	q := &Query{src: p.src, toks: p.toks}
-	if p.accept("with") {
-		if p.peek().Is("recursive") {
-			return nil, errorf(p.src, p.peek().Pos, "WITH RECURSIVE is not supported")
-		}
-		for {
-			name, _, err := p.name("a name for the WITH query")
-			if err != nil {
-				return nil, err
-			}
-			cte := CTE{Name: name}
-			if p.peek().IsOp("(") {
-				p.next()
-				for {
-					c, _, err := p.name("a column name")
-					if err != nil {
-						return nil, err
-					}
-					cte.Columns = append(cte.Columns, c)
-					if p.peek().IsOp(",") {
-						p.next()
-						continue
-					}
-					if err := p.expectOp(")"); err != nil {
-						return nil, err
-					}
-					break
-				}
-			}
-			if err := p.expectWord("as"); err != nil {
-				return nil, err
-			}
-			open := p.i
-			if err := p.expectOp("("); err != nil {
-				return nil, err
-			}
-			depth := 1
-			for depth > 0 {
-				t := p.next()
-				switch {
-				case t.Kind == TokEOF:
-					return nil, syntaxErrorf(p.src, p.toks[open].Pos, "unclosed parenthesis in WITH %s", name)
-				case t.IsOp("("):
-					depth++
-				case t.IsOp(")"):
-					depth--
-				}
-			}
-			closePos := p.toks[p.i-1].Pos
-			body, err := subQuery(p.src, p.toks[open].End, closePos)
-			if err != nil {
-				return nil, err
-			}
-			cte.Body = body
-			q.With = append(q.With, cte)
-			if p.peek().IsOp(",") {
-				p.next()
-				continue
-			}
-			break
-		}
-		start = p.peek().Pos
-	}
-	body, err := parseSelectText(p.src, start, len(p.src))
-	if err != nil {
-		return nil, err
-	}
-	q.body = body
-	return q, nil
+	return subQuery(p.src, start, len(p.src))
 }
 
-// subQuery parses src[from:to] as a query whose errors point into src.
+// subQuery parses src[from:to] as a query whose errors and positions point into src.
 func subQuery(src string, from, to int) (*Query, error) {
-	p := &parser{src: src[:to], toks: Lex(src[:to])}
-	for p.peek().Kind != TokEOF && p.peek().Pos < from {
-		p.next()
-	}
-	return p.query(p.peek().Pos)
-}
-
-// parseSelectText parses src[from:to] with the library; error positions refer to src.
-func parseSelectText(src string, from, to int) (sqlparser.SelectStatement, error) {
-	part := src[from:to]
-	// fix: the library rejects a query wrapped whole in parentheses, "(SELECT 1)", which the
-	// statement dispatcher accepts; parse what is inside.
-	if toks := Lex(part); len(toks) > 2 && toks[0].IsOp("(") {
-		depth := 0
-		for i, t := range toks {
-			if t.IsOp("(") {
-				depth++
-			} else if t.IsOp(")") {
-				depth--
-			}
-			if depth == 0 {
-				if i == len(toks)-2 {
-					return parseSelectText(src, from+toks[0].End, from+t.Pos)
-				}
-				break
-			}
-		}
-	}
-	stmt, err := parseRewritten(part)
+	n, c, err := parsePG(src, from, to)
 	if err != nil {
-		if e, ok := err.(*Error); ok && e.Pos >= 0 {
-			e.Pos += from
-			e.Source = src
-		}
 		return nil, err
 	}
-	sel, ok := stmt.(sqlparser.SelectStatement)
-	if !ok {
-		return nil, syntaxErrorf(src, from, "expected a SELECT query")
+	if n.GetSelectStmt() == nil {
+		return nil, syntaxErrorf(src, from, "expected a query (SELECT, VALUES or WITH ... SELECT)")
 	}
-	return sel, nil
+	return c.query(n)
 }
 
 func (p *parser) insert() (Stmt, error) {
-	stmt, err := parseRewritten(p.src)
+	n, c, err := parsePG(p.src, 0, len(p.src))
 	if err != nil {
 		return nil, err
 	}
-	ins, ok := stmt.(*sqlparser.Insert)
-	if !ok || ins.Action != sqlparser.InsertStr {
-		return nil, syntaxErrorf(p.src, 0, "only INSERT INTO ... VALUES and INSERT INTO ... SELECT are supported")
-	}
-	if len(ins.OnDup) > 0 {
-		return nil, errorf(p.src, 0, "ON DUPLICATE KEY UPDATE is not supported")
-	}
-	out := &Insert{Table: ins.Table.Name.String(), src: p.src, toks: p.toks}
-	for _, c := range ins.Columns {
-		out.Columns = append(out.Columns, c.String())
-	}
-	switch rows := ins.Rows.(type) {
-	case sqlparser.Values:
-		out.rows = rows
-	case sqlparser.SelectStatement:
-		out.Query = &Query{body: rows, src: p.src, toks: p.toks}
-	default:
-		return nil, errorf(p.src, 0, "unsupported INSERT source")
-	}
-	return out, nil
+	return c.insert(n)
 }

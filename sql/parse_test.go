@@ -144,8 +144,9 @@ func TestParseErrors(t *testing.T) {
 		{"SHOW STUFF", 5, "expected TABLES, SOURCES, SINKS, MATERIALIZED VIEWS, QUERIES or COLUMNS after SHOW"},
 		{"DESCRIBE", 8, "expected a table name, found end of statement"},
 		{"WITH RECURSIVE r AS (SELECT 1) SELECT * FROM r", 5, "WITH RECURSIVE is not supported"},
-		{"WITH c AS (SELECT 1 SELECT * FROM c", 10, "unclosed parenthesis in WITH c"},
-		{"WITH c SELECT 1", 7, "expected AS"},
+		// PostgreSQL's grammar reports where it first cannot continue.
+		{"WITH c AS (SELECT 1 SELECT * FROM c", 27, `unexpected "*"`},
+		{"WITH c SELECT 1", 7, `unexpected "SELECT"`},
 		{"DELETE FROM t", 0, "DELETE is not supported"},
 		{"CREATE TABLE t (a BIGINT) WITH (path = 'unterminated)", 39, "unterminated string literal"},
 	}

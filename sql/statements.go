@@ -2,7 +2,6 @@ package sql
 
 import (
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/xwb1989/sqlparser"
 )
 
 // Stmt is a parsed statement.
@@ -119,25 +118,27 @@ type CTE struct {
 	Name    string
 	Columns []string
 	Body    *Query
+	Pos     int
 }
 
-// Query is a SELECT (or UNION) with optional CTEs. The body is held in the parser library's form,
-// which only this package reads.
+// Query is a SELECT, set operation or VALUES with optional CTEs, in our AST (ast.go). src is the
+// statement text its positions refer to.
 type Query struct {
 	With []CTE
-	body sqlparser.SelectStatement
+	body QueryBody
 	src  string
-	toks []Token
 }
 
 // Insert is INSERT INTO table [(cols)] VALUES ... | SELECT ...
 type Insert struct {
-	Table   string
-	Columns []string
-	rows    sqlparser.Values // VALUES rows, or nil
-	Query   *Query           // INSERT ... SELECT, or nil
-	src     string
-	toks    []Token
+	Table     string
+	TablePos  int
+	Columns   []string
+	ColumnPos []int
+	rows      [][]Expr // VALUES rows, or nil
+	ValuesPos int
+	Query     *Query // INSERT ... SELECT, or nil
+	src       string
 }
 
 func (*CreateTable) stmt()   {}
