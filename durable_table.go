@@ -13,10 +13,9 @@ import (
 	"github.com/streamsql/streamsql/state"
 )
 
-// durableTable keeps the rows of a result table that its query cannot recompute at restart in
-// the query's checkpoint: the appended rows of a materialized view without aggregation (an
-// aggregating view is re-emitted whole from the restored state) and the dead letters of
-// <query>_errors. Each epoch's rows go to <checkpoint>/<kind>/<epoch> (an Arrow IPC file with a
+// durableTable keeps the rows of an append-only table that its query cannot recompute at restart
+// in the query's checkpoint: the dead letters of <query>_errors (a materialized view is refilled
+// from the result table kept at its plan's root instead, see exec.ResultTable). Each epoch's rows go to <checkpoint>/<kind>/<epoch> (an Arrow IPC file with a
 // checksum, see state) before the table shows them and before the query writes commits/<epoch>;
 // at start the files of committed epochs are loaded back in epoch order, and those of an epoch
 // that never committed are removed (the epoch runs again and writes them anew). Only epochs with
@@ -28,7 +27,7 @@ import (
 // table is then written in complete mode with the retained rows.
 type durableTable struct {
 	table   *sinks.MemoryTable
-	kind    string     // "view" or "errors": the checkpoint subdirectory
+	kind    string     // the checkpoint subdirectory ("errors")
 	ckpt    *state.Dir // nil: no checkpoint, nothing is kept across restarts
 	mem     memory.Allocator
 	maxRows int64

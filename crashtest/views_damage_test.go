@@ -18,13 +18,13 @@ import (
 
 // TestCrashViewsAndDamage extends the kill -9 test to what a sink test does not see:
 //
-//   - a materialized view without aggregation (its rows cannot be recomputed from operator
-//     state, so they are kept in the checkpoint) and its dead-letter table <view>_errors, under
+//   - a materialized view without aggregation (its rows are kept in the checkpoint as the state
+//     of the result table at the plan's root) and its dead-letter table <view>_errors, under
 //     targeted and random kills: after the last restart the view equals the batch oracle and the
 //     dead-letter table holds every bad input line exactly once;
 //   - damaged checkpoints: a run killed after a middle epoch's commit leaves a checkpoint; each
-//     file kind of it (offsets, commits, operator state, the view's rows, the dead letters and
-//     their manifests) is truncated, removed or has a byte flipped, and the restarted run must
+//     file kind of it (offsets, commits, operator state, the view's result table, the dead
+//     letters and their manifest) is truncated, removed or has a byte flipped, and the restarted run must
 //     either end with exactly the oracle's result or refuse with a message naming the file. None
 //     may end with a wrong result.
 //
@@ -131,7 +131,7 @@ func TestCrashViewsAndDamage(t *testing.T) {
 		files  []string
 	}{
 		{viewPath, checkViews, "rows_v", []string{
-			fmt.Sprintf("offsets/%d", mid), fmt.Sprintf("commits/%d", mid), fmt.Sprintf("view/%d", mid), "view/manifest",
+			fmt.Sprintf("offsets/%d", mid), fmt.Sprintf("commits/%d", mid), fmt.Sprintf("state/0/%d", mid),
 			fmt.Sprintf("errors/%d", mid), "errors/manifest", "metadata"}},
 		{aggPath, checkAgg, "agg_v", []string{
 			fmt.Sprintf("offsets/%d", mid), fmt.Sprintf("commits/%d", mid), fmt.Sprintf("state/0/%d", mid), "format"}},
