@@ -251,3 +251,25 @@ func TestTopNCompaction(t *testing.T) {
 	}, &allocs)
 	dlAssertCompacted(t, allocs)
 }
+
+// TestTopNLargePartition: one partition of thousands of rows (many sorted blocks, split and
+// emptied as rows come and go) with the cut deep inside it.
+func TestTopNLargePartition(t *testing.T) {
+	c := topNCase{types: []arrow.DataType{exec.Int64, exec.Int64}, keys: []exec.SortKey{{Col: 1}}, limit: 7, offset: 900}
+	s := opSchema(c.types...)
+	r := rand.New(rand.NewPCG(41, 42))
+	rows := dlRandEpochs(r, 8, 1500, func() []exec.Datum { return []exec.Datum{int64(r.IntN(3)), int64(r.IntN(5000))} })
+	epochs := make([]dlEpoch, len(rows))
+	for e, rs := range rows {
+		epochs[e] = dlEpoch{pushes: []dlPush{{rows: rs}}}
+	}
+	dlRun(t, c.build(t), []*arrow.Schema{s}, epochs, 1024, 3, func(e int, total zset) {
+		acc := zset{}
+		for _, ep := range epochs[:e+1] {
+			for _, w := range ep.pushes[0].rows {
+				acc.add(w.row, w.w)
+			}
+		}
+		zsetSame(t, fmt.Sprintf("after epoch %d", e), total, topNOracle(c, acc))
+	})
+}
