@@ -115,8 +115,10 @@ type joinSide struct {
 // joinGroup is the stored rows of one join key, in arrival order, with their row hashes
 // alongside so a row is found by scanning one small array; a large group also indexes them.
 type joinGroup struct {
-	key     string
 	hash    uint64
+	klen    int
+	small   [16]byte // the key when at most 16 bytes (one BIGINT key is 8), so finding a
+	key     string   // group reads only its slot and the group itself; longer keys are in key
 	entries []int32
 	hashes  []uint64   // hashes[k] is entries[k]'s rowHash
 	index   *hashIndex // row hash -> entry, for groups of more than joinGroupScan rows
@@ -529,7 +531,27 @@ func (j *SymmetricHashJoin) emitPadded(ctx *Ctx, s int, srcs []*recView, refs []
 
 // findGroup returns the group of join key key, or -1.
 func (s *joinSide) findGroup(key []byte) int32 {
-	return s.groups.find(aggHashBytes(key), func(g int32) bool { return s.glist[g].key == string(key) })
+	return s.groups.find(aggHashBytes(key), func(g int32) bool { return s.glist[g].keyEquals(key) })
+}
+
+func (g *joinGroup) keyEquals(key []byte) bool {
+	if g.klen != len(key) {
+		return false
+	}
+	if len(key) <= len(g.small) {
+		return string(g.small[:len(key)]) == string(key)
+	}
+	return g.key == string(key)
+}
+
+func newJoinGroup(key []byte) joinGroup {
+	g := joinGroup{hash: aggHashBytes(key), klen: len(key)}
+	if len(key) <= len(g.small) {
+		copy(g.small[:], key)
+	} else {
+		g.key = string(key)
+	}
+	return g
 }
 
 // findRow returns the entry of the row with key rowKey (hash h) in group g (-1: none), or -1.
@@ -553,7 +575,7 @@ func (s *joinSide) findRow(g int32, h uint64, rowKey []byte) int32 {
 // join key key, whose group is g or -1 when it has none yet).
 func (s *joinSide) insert(g int32, rowKey string, rowHash uint64, key []byte, ref rowRef) int32 {
 	if g < 0 {
-		grp := joinGroup{key: string(key), hash: aggHashBytes(key)}
+		grp := newJoinGroup(key)
 		if n := len(s.gfree); n > 0 {
 			g = s.gfree[n-1]
 			s.gfree = s.gfree[:n-1]
