@@ -74,7 +74,10 @@ type JoinEviction struct {
 // arrives, retracted when its first match appears, re-emitted when its last match is retracted,
 // and retracted when the row itself is. Keys containing a NULL never match (SQL equality; DOUBLE
 // -0.0 matches 0.0 and NaN matches NaN, as in HashJoin); such rows are not stored, and on an outer
-// side they produce their padded row (and its retraction) directly.
+// side they produce their padded row (and its retraction) directly. State keeps one entry per
+// distinct row (rows equal in every column, NULLs equal, -0.0 = 0.0, NaN = NaN); the row emitted
+// for an entry is the first copy stored, so a retraction of an equal copy with other bits (-0.0
+// for 0.0) retracts those first bits.
 //
 // Call order: Push on input 0 (left) or 1 (right) in any interleaving, any number of times per
 // epoch; Flush once per epoch (it applies JoinEviction and compacts state; it emits nothing);

@@ -23,7 +23,7 @@ type rowStore struct {
 	schema *arrow.Schema
 	chunks []storeChunk
 	views  []*recView // views[i] is chunk i's record, nil for a free slot
-	free   []int32 // chunk slots whose record is released, for reuse
+	free   []int32    // chunk slots whose record is released, for reuse
 	last   arrow.RecordBatch
 	lastID int32
 	rows   int64 // rows of all retained records
