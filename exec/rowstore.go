@@ -356,3 +356,13 @@ func releaseDelta(d Delta) {
 		d.Weights.Release()
 	}
 }
+
+// The retraction-aware streaming operators are checkpointable.
+var (
+	_ Snapshotter = (*SymmetricHashJoin)(nil)
+	_ Snapshotter = (*StreamDistinct)(nil)
+	_ Snapshotter = (*TopN)(nil)
+	_ Operator    = (*SymmetricHashJoin)(nil)
+	_ Operator    = (*StreamDistinct)(nil)
+	_ Operator    = (*TopN)(nil)
+)
