@@ -87,6 +87,10 @@ type JoinEviction struct {
 // every emitted record has at most joinChunk rows, and carries nil weights when all its weights
 // are +1. Push Retains a pushed record while any of its rows is stored; emitted records are
 // released after emit returns.
+//
+// Errors (a malformed delta, a weight overflowing BIGINT, an error returned by emit, cancellation)
+// may leave the state partly updated: after an error from Push or Flush the operator must only be
+// closed, and the query restarts from its last checkpoint.
 type SymmetricHashJoin struct {
 	kind     StreamJoinKind
 	schema   *arrow.Schema

@@ -37,6 +37,10 @@ import (
 // each record has at most topNChunk rows. The output schema is the input schema. SnapshotState
 // only between epochs; Close at the end. Push Retains a pushed record while any of its rows is
 // stored; emitted records are released after emit returns.
+//
+// Errors (a malformed delta, a weight overflowing BIGINT, an error returned by emit, cancellation)
+// may leave the state partly updated: after an error from Push or Flush the operator must only be
+// closed, and the query restarts from its last checkpoint.
 type TopN struct {
 	schema       *arrow.Schema
 	partCols     []int
