@@ -116,7 +116,8 @@ type joinSide struct {
 	live    int64 // stored rows
 	entries []joinEntry
 	efree   []int32
-	touched []int32 // entries whose match count changed during the current push
+	touched []int32   // entries whose match count changed during the current push
+	cellEq  []cellCmp // per column, for rowEqual
 }
 
 // joinGroup is the stored rows of one join key, in arrival order, with their row hashes
@@ -135,7 +136,6 @@ type joinGroup struct {
 const joinGroupScan = 16
 
 type joinEntry struct {
-	rowKey  string
 	rowHash uint64
 	ref     rowRef
 	w       int64 // multiplicity (sum of weights), never 0 while live
@@ -187,6 +187,15 @@ func NewSymmetricHashJoin(kind StreamJoinKind, left, right *arrow.Schema, leftKe
 	j := &SymmetricHashJoin{kind: kind, schema: schema, residual: residual, evict: evict}
 	j.sides[0] = newJoinSide(left, leftKeys, kind.leftOuter())
 	j.sides[1] = newJoinSide(right, rightKeys, kind.rightOuter())
+	for _, side := range j.sides {
+		for _, f := range side.schema.Fields() {
+			eq, err := newCellCmp(f, false, false)
+			if err != nil {
+				return nil, fmt.Errorf("a join of two streams cannot keep %s of type %s in its state", f.Name, TypeName(f.Type))
+			}
+			side.cellEq = append(side.cellEq, eq)
+		}
+	}
 	if evict != nil {
 		if evict.Bounds == nil {
 			return nil, fmt.Errorf("internal: join eviction without a Bounds function")
@@ -456,9 +465,9 @@ func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, s
 		rh := aggHashBytes(j.rowBuf)
 		key, _ := j.encodeKey(keyCols, r)
 		g := own.findGroup(key)
-		id := own.findRow(g, rh, j.rowBuf)
+		id := own.findRow(g, rh, rec, r)
 		if id < 0 {
-			id = own.insert(g, string(j.rowBuf), rh, key, own.store.add(rec, r))
+			id = own.insert(g, rh, key, own.store.add(rec, r))
 			e := &own.entries[id]
 			e.mc = s.m
 			if times != nil {
@@ -561,26 +570,40 @@ func newJoinGroup(key []byte) joinGroup {
 	return g
 }
 
-// findRow returns the entry of the row with key rowKey (hash h) in group g (-1: none), or -1.
-func (s *joinSide) findRow(g int32, h uint64, rowKey []byte) int32 {
+// findRow returns the entry of row r of rec (whose AppendRowKey hashes to h) in group g (-1:
+// none), or -1. Rows are compared cell by cell against the stored row, so no encoded key is kept
+// per row.
+func (s *joinSide) findRow(g int32, h uint64, rec arrow.RecordBatch, r int) int32 {
 	if g < 0 {
 		return -1
 	}
 	grp := &s.glist[g]
 	if grp.index != nil {
-		return grp.index.find(h, func(id int32) bool { return s.entries[id].rowKey == string(rowKey) })
+		return grp.index.find(h, func(id int32) bool { return s.rowEqual(s.entries[id].ref, rec, r) })
 	}
 	for k, x := range grp.hashes {
-		if x == h && s.entries[grp.entries[k]].rowKey == string(rowKey) {
+		if x == h && s.rowEqual(s.entries[grp.entries[k]].ref, rec, r) {
 			return grp.entries[k]
 		}
 	}
 	return -1
 }
 
-// insert adds an entry of weight 0 for a row not yet stored (row key rowKey with hash rowHash,
-// join key key, whose group is g or -1 when it has none yet).
-func (s *joinSide) insert(g int32, rowKey string, rowHash uint64, key []byte, ref rowRef) int32 {
+// rowEqual reports whether the stored row ref equals row r of rec: every column equal or both
+// NULL, DOUBLE -0.0 = 0.0 and NaN = NaN (the equality AppendRowKey encodes).
+func (s *joinSide) rowEqual(ref rowRef, rec arrow.RecordBatch, r int) bool {
+	stored := s.store.chunks[ref.chunk].rec
+	for c, eq := range s.cellEq {
+		if eq(stored.Column(c), int(ref.row), rec.Column(c), r) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// insert adds an entry of weight 0 for a row not yet stored (its AppendRowKey hashing to
+// rowHash, join key key, whose group is g or -1 when it has none yet).
+func (s *joinSide) insert(g int32, rowHash uint64, key []byte, ref rowRef) int32 {
 	if g < 0 {
 		grp := newJoinGroup(key)
 		if n := len(s.gfree); n > 0 {
@@ -593,7 +616,7 @@ func (s *joinSide) insert(g int32, rowKey string, rowHash uint64, key []byte, re
 		}
 		s.groups.insert(grp.hash, g)
 	}
-	e := joinEntry{rowKey: rowKey, rowHash: rowHash, ref: ref, group: g, live: true}
+	e := joinEntry{rowHash: rowHash, ref: ref, group: g, live: true}
 	var id int32
 	if n := len(s.efree); n > 0 {
 		id = s.efree[n-1]
@@ -684,6 +707,7 @@ func (j *SymmetricHashJoin) Close() error {
 		side.store.release()
 		j.sides[s] = newJoinSide(side.schema, side.keys, side.outer)
 		j.sides[s].timeCol, j.sides[s].bound, j.sides[s].dropped = side.timeCol, side.bound, side.dropped
+		j.sides[s].cellEq = side.cellEq
 	}
 	return nil
 }
@@ -858,10 +882,10 @@ func (j *SymmetricHashJoin) restoreRecord(rec arrow.RecordBatch, views [2]arrow.
 		j.rowBuf = AppendRowKey(j.rowBuf[:0], cols, r)
 		rh := aggHashBytes(j.rowBuf)
 		g := side.findGroup(key)
-		if side.findRow(g, rh, j.rowBuf) >= 0 {
+		if side.findRow(g, rh, view, r) >= 0 {
 			return fmt.Errorf("checkpoint state is damaged: join row %d repeats an earlier row", r)
 		}
-		id := side.insert(g, string(j.rowBuf), rh, key, side.store.add(view, r))
+		id := side.insert(g, rh, key, side.store.add(view, r))
 		e := &side.entries[id]
 		e.w, e.mc = ws[r], ms[r]
 		if side.timeCol >= 0 {
