@@ -609,6 +609,8 @@ func (s *joinSide) insert(g int32, rowHash uint64, key []byte, ref rowRef) int32
 		if n := len(s.gfree); n > 0 {
 			g = s.gfree[n-1]
 			s.gfree = s.gfree[:n-1]
+			// Reuse the freed group's arrays: keys come and go constantly in a sliding window.
+			grp.entries, grp.hashes = s.glist[g].entries[:0], s.glist[g].hashes[:0]
 			s.glist[g] = grp
 		} else {
 			g = int32(len(s.glist))
@@ -659,7 +661,7 @@ func (s *joinSide) remove(id int32) {
 	}
 	if len(grp.entries) == 0 {
 		s.groups.remove(grp.hash, e.group)
-		*grp = joinGroup{}
+		*grp = joinGroup{entries: grp.entries[:0], hashes: grp.hashes[:0]}
 		s.gfree = append(s.gfree, e.group)
 	}
 	s.live--
