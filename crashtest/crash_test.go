@@ -44,6 +44,9 @@ type scenario struct {
 	bigEpochs bool
 	// targetedOnly: no random kills (Kafka against the mock; see the package comment).
 	targetedOnly bool
+	// rowLimit, when > 0, reads the files with max_rows_per_trigger instead of whole files per
+	// epoch, so epochs start and end in the middle of files (offsets with byte positions).
+	rowLimit int
 }
 
 const (
@@ -73,6 +76,7 @@ var scenarios = []scenario{
 	{name: "mysql-update", sink: "mysql", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1},
 	{name: "mysql-complete", sink: "mysql", mode: "complete", query: completeQuery, cols: completeCols, keyCols: 1},
 	{name: "files-append", sink: "files", mode: "append", query: appendQuery, cols: appendCols, keyCols: 1},
+	{name: "postgres-update-rowlimit", sink: "postgres", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1, rowLimit: 3001},
 	// The mock cluster keeps a bounded log (at 1M events it had dropped the topic's first 540,000
 	// records), so the Kafka query keeps one row in eight: ~83,000 rows at 1M events.
 	{name: "kafka-append", sink: "kafka", mode: "append", query: appendQuery + " AND id % 8 = 0", cols: appendCols, keyCols: 1, targetedOnly: true},
@@ -211,11 +215,15 @@ func script(sc scenario, ds *dataset, tg target, name string, full bool) string 
 	if sc.bigEpochs {
 		perTrigger = (ds.files + 3) / 4
 	}
+	limit := fmt.Sprintf("max_files_per_trigger = '%d'", perTrigger)
+	if sc.rowLimit > 0 {
+		limit = fmt.Sprintf("max_rows_per_trigger = '%d'", sc.rowLimit)
+	}
 	return fmt.Sprintf(`CREATE SOURCE ev (id BIGINT, ts TIMESTAMP, k VARCHAR, v BIGINT%s)
-  WITH (connector = 'files', path = '%s', format = 'csv', max_files_per_trigger = '%d');
+  WITH (connector = 'files', path = '%s', format = 'csv', %s);
 CREATE SINK %s WITH (%s, output_mode = '%s', trigger = 'available_now') AS
   %s;
-`, wm, ds.dir, perTrigger, name, tg.options(name), sc.mode, sc.query)
+`, wm, ds.dir, limit, name, tg.options(name), sc.mode, sc.query)
 }
 
 // runScenario runs one scenario for one seed: a failure-free run, then a run killed by the seed's

@@ -7,8 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,7 +33,7 @@ import (
 // checksum of them; then the same query runs again over the same events in a single epoch (the
 // batch plan: one epoch over all the input), and the two results must be equal. Per query it
 // reports the events generated (of all types, as Nexmark counts them), the streaming run's wall
-// and CPU time, events/s, events per core-second, the process's peak RSS so far, and the p50/p99
+// and CPU time, events/s, events per core-second, the process's peak RSS during it, and the p50/p99
 // of the time between two sink writes (one per epoch). Queries the engine cannot run yet are
 // reported as unsupported with the engine's reason, never skipped silently.
 
@@ -241,6 +244,7 @@ func runNexmarkOnce(q nexmarkQuery, events, perEpoch int64) (nexmarkRun, error) 
 		return out, err
 	}
 	stmt := fmt.Sprintf("CREATE SINK %s WITH (connector = 'blackhole', output_mode = '%s', trigger = 'available_now') AS %s", q.name, q.mode, q.sql)
+	resetPeakRSS()
 	cpu0, start := selfCPU(), time.Now()
 	hole.last = start
 	if _, err := eng.Exec(ctx, stmt); err != nil {
@@ -256,10 +260,7 @@ func runNexmarkOnce(q nexmarkQuery, events, perEpoch int64) (nexmarkRun, error) 
 		return out, err
 	}
 	out.wall, out.cpu = time.Since(start), selfCPU()-cpu0
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		out.peakRSS = ru.Maxrss * 1024
-	}
+	out.peakRSS = peakRSS()
 	hole.mu.Lock()
 	defer hole.mu.Unlock()
 	if hole.err != nil {
@@ -267,6 +268,33 @@ func runNexmarkOnce(q nexmarkQuery, events, perEpoch int64) (nexmarkRun, error) 
 	}
 	out.rows, out.sum, out.epochs = hole.rows, hole.sum, hole.epochs
 	return out, nil
+}
+
+// resetPeakRSS restarts the process's peak resident set (Linux: writing 5 to clear_refs), so
+// that each query's figure is its own and not the previous queries' (or single-epoch runs').
+// The heap of earlier runs is returned to the system first.
+func resetPeakRSS() {
+	debug.FreeOSMemory()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// peakRSS is the process's peak resident set since resetPeakRSS (VmHWM), or ru_maxrss (the
+// peak of the whole run) where /proc is unavailable.
+func peakRSS() int64 {
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" {
+				if kb, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+					return kb * 1024
+				}
+			}
+		}
+	}
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		return ru.Maxrss * 1024
+	}
+	return 0
 }
 
 func selfCPU() time.Duration {
