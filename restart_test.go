@@ -1,8 +1,10 @@
 package streamsql
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -229,5 +231,34 @@ func TestRowsManifestRanges(t *testing.T) {
 	}
 	if _, err := (rowsManifest{Ranges: [][2]int64{{5, 6}, {3, 4}}}).epochs(); err == nil {
 		t.Error("unordered ranges accepted")
+	}
+}
+
+// TestViewFromOldCheckpointWarns: a checkpoint written before view rows were kept (no format
+// file, no view/ directory) cannot refill its view; the restart says so in the log instead of
+// coming back empty in silence.
+func TestViewFromOldCheckpointWarns(t *testing.T) {
+	dataDir, srcDir := t.TempDir(), t.TempDir()
+	writeLines(t, srcDir, "a.csv", "1", "2")
+	source := fmt.Sprintf("CREATE SOURCE ev (v BIGINT) WITH (connector = 'files', path = '%s', format = 'csv')", srcDir)
+	view := "CREATE MATERIALIZED VIEW mv WITH (trigger = 'manual') AS SELECT v FROM ev"
+	eng1 := ckptOpen(t, dataDir, nil)
+	mustExec(t, eng1, source)
+	mustExec(t, eng1, view)
+	ckptProcess(t, eng1, "mv")
+	eng1.Close()
+	ckpt := filepath.Join(dataDir, "checkpoints", "mv")
+	os.Remove(filepath.Join(ckpt, "format"))
+	os.RemoveAll(filepath.Join(ckpt, "view"))
+	var logs bytes.Buffer
+	eng2, err := Open(Options{DataDir: dataDir, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng2.Close()
+	mustExec(t, eng2, source)
+	mustExec(t, eng2, view)
+	if !strings.Contains(logs.String(), "predates kept view rows") {
+		t.Fatalf("no warning:\n%s", logs.String())
 	}
 }
