@@ -3,6 +3,7 @@ package streamsql
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -31,6 +32,7 @@ type durableTable struct {
 	ckpt    *state.Dir // nil: no checkpoint, nothing is kept across restarts
 	mem     memory.Allocator
 	maxRows int64
+	log     *slog.Logger // may be nil
 
 	manifest []int64     // the epochs with a row file, ascending
 	retained []epochRows // maxRows > 0: the rows the table holds, oldest epoch first
@@ -84,6 +86,10 @@ func (d *durableTable) load(schema *arrow.Schema) error {
 	found, err := d.ckpt.ReadJSON(d.manifestFile(), &m)
 	if err != nil {
 		return err
+	}
+	if !found && len(onDisk) == 0 && lastCommit >= 0 && !d.ckpt.Checksummed() && d.log != nil {
+		// A checkpoint from before these rows were kept: there is nothing to refill from.
+		d.log.Warn("the checkpoint predates kept "+d.kind+" rows: the table restarts empty and fills with new epochs only", "checkpoint", d.ckpt.Path())
 	}
 	if !found && len(onDisk) > 0 {
 		return fmt.Errorf("checkpoint %s is damaged: %s is missing, so which epochs' rows %s holds is unknown; restore it, or start the query afresh with a new checkpoint directory", d.ckpt.Path(), filepath.Join(d.ckpt.Path(), d.manifestFile()), d.kind)

@@ -312,6 +312,7 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 	if err != nil {
 		return nil, err
 	}
+	deadLetters.log = e.opts.Logger
 	if err := deadLetters.Open(incremental.DeadLetterSchema, sinks.Append, nil); err != nil {
 		return nil, fmt.Errorf("%s %s: dead-letter table: %w", strings.ToLower(string(kindOf(s))), s.Name, err)
 	}
