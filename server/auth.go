@@ -69,12 +69,15 @@ func authFailed(user string) error {
 // counts against the client's login rate limit (a dropped connection does not).
 var errLoginFailed = errors.New("login failed")
 
-// authenticate runs the SCRAM exchange. On failure it has written a FATAL ErrorResponse.
+// authenticate runs the SCRAM exchange. On failure it has written a FATAL ErrorResponse; for a
+// failed exchange (errLoginFailed) it calls failed first, so the failure is counted before the
+// client can see it and try again.
 // Contract: the returned error never holds what the client sent (a client answering with a
 // cleartext password puts the password where the mechanism name goes), because the connection
 // error reaches the log.
-func (v *scramVerifier) authenticate(user string, r *buffer.Reader, w *buffer.Writer) error {
+func (v *scramVerifier) authenticate(user string, r *buffer.Reader, w *buffer.Writer, failed func()) error {
 	fail := func(reason error) error {
+		failed()
 		_ = writeFatal(w, authFailed(user))
 		return fmt.Errorf("SCRAM authentication of %q failed: %w (%w)", user, reason, errLoginFailed)
 	}

@@ -355,10 +355,7 @@ func (s *Server) authenticate(ctx context.Context, w *buffer.Writer, r *buffer.R
 			return ctx, e
 		}
 		user := wire.ClientParameters(ctx)[wire.ParamUsername]
-		if err := s.verifier.authenticate(user, r, w); err != nil {
-			if errors.Is(err, errLoginFailed) {
-				s.logins.failed(host)
-			}
+		if err := s.verifier.authenticate(user, r, w, func() { s.logins.failed(host) }); err != nil {
 			return ctx, err
 		}
 	} else if err := writeAuthOK(w); err != nil {
