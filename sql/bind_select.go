@@ -29,7 +29,8 @@ func (b *binder) selectQuery(sel *Select, outer *scope) (planner.Node, error) {
 	sc := scopeOf(input)
 	sc.outer = outer
 	if sel.Where != nil {
-		pred, err := b.expr(sel.Where, sc, nil)
+		var pred planner.Expr
+		input, pred, err = b.where(sel.Where, input, sc)
 		if err != nil {
 			return nil, err
 		}
