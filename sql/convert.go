@@ -237,12 +237,13 @@ func (c *converter) selectStmt(s *pg.SelectStmt) (*Query, error) {
 	}
 	sel := &Select{Tail: tail, Pos: -1, WherePos: -1, HavingPos: -1}
 	if len(s.DistinctClause) > 0 {
-		sel.Distinct = true
 		// SELECT DISTINCT is a list holding one nil node; DISTINCT ON (...) lists expressions.
 		if s.DistinctClause[0].GetNode() != nil {
 			if sel.DistinctOn, err = c.exprs(s.DistinctClause); err != nil {
 				return nil, err
 			}
+		} else {
+			sel.Distinct = true
 		}
 	}
 	for _, t := range s.TargetList {
