@@ -530,13 +530,6 @@ func (b *binder) afterAggregate(e planner.Expr, groups []planner.Expr) (planner.
 	return out, err
 }
 
-func lastName(s string) string {
-	if i := strings.LastIndexByte(s, '.'); i >= 0 {
-		return s[i+1:]
-	}
-	return s
-}
-
 // rebuild returns e with each direct child replaced by f(child).
 func rebuild(e planner.Expr, f func(planner.Expr) planner.Expr) planner.Expr {
 	switch x := e.(type) {
