@@ -24,7 +24,7 @@ func TestWindowFunctions(t *testing.T) {
 		{Name: "ntile", Arg: -1, Def: -1, N: 3, Type: exec.Int64},
 		{Name: "lag", Arg: 2, Def: -1, N: 1, Type: exec.Int64},
 		{Name: "lead", Arg: 2, Def: 1, N: 1, Type: exec.Int64},
-		{Name: "sum", Arg: 2, Def: -1, Type: exec.Int64},                                                          // default frame: peers included
+		{Name: "sum", Arg: 2, Def: -1, Type: exec.Int64},                                                               // default frame: peers included
 		{Name: "count", Arg: -1, Def: -1, Type: exec.Int64, Frame: exec.WindowFrame{Rows: true, Start: unb, End: unb}}, // count(*) over the partition
 		{Name: "max", Arg: 2, Def: -1, Type: exec.Int64, Frame: exec.WindowFrame{Rows: true, Start: exec.FrameBound{Offset: -1}, End: exec.FrameBound{Offset: 0}}},
 		{Name: "first_value", Arg: 2, Def: -1, Type: exec.Int64},

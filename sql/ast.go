@@ -307,9 +307,9 @@ type QueryBody interface {
 
 // Tail is what may follow any query body: ORDER BY, LIMIT, OFFSET.
 type Tail struct {
-	OrderBy []OrderItem
-	Limit   Expr // nil: none; LIMIT ALL is nil too
-	Offset  Expr
+	OrderBy             []OrderItem
+	Limit               Expr // nil: none; LIMIT ALL is nil too
+	Offset              Expr
 	LimitPos, OffsetPos int
 }
 

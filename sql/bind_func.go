@@ -113,22 +113,6 @@ func typeOf(t TypeRef) (arrow.DataType, error) {
 	return typ, nil
 }
 
-func parseTypeText(s string) (arrow.DataType, error) {
-	name, rest, hasParams := strings.Cut(s, "(")
-	var params []int
-	if hasParams {
-		rest = strings.TrimSuffix(strings.TrimSpace(rest), ")")
-		for _, p := range strings.Split(rest, ",") {
-			var n int
-			if _, err := fmt.Sscanf(strings.TrimSpace(p), "%d", &n); err != nil {
-				return nil, fmt.Errorf("invalid type %s", s)
-			}
-			params = append(params, n)
-		}
-	}
-	return exec.ParseType(strings.TrimSpace(name), params)
-}
-
 // aggregate binds an aggregate call: it is recorded in agg and stands as an aggRef until the
 // Aggregate node is built.
 func (b *binder) aggregate(name string, kind exec.AggKind, x *FuncCall, sc *scope, agg *aggContext) (planner.Expr, error) {

@@ -19,9 +19,7 @@ type selectItem struct {
 }
 
 func (b *binder) selectQuery(sel *Select, outer *scope) (planner.Node, error) {
-	if len(sel.DistinctOn) > 0 {
-		return nil, b.errorf(sel.Pos, CodeFeatureNotSupported, "DISTINCT ON is not supported")
-	}
+
 	input, err := b.from(sel.From, outer)
 	if err != nil {
 		return nil, err
@@ -29,7 +27,8 @@ func (b *binder) selectQuery(sel *Select, outer *scope) (planner.Node, error) {
 	sc := scopeOf(input)
 	sc.outer = outer
 	if sel.Where != nil {
-		pred, err := b.expr(sel.Where, sc, nil)
+		var pred planner.Expr
+		input, pred, err = b.where(sel.Where, input, sc)
 		if err != nil {
 			return nil, err
 		}
@@ -98,12 +97,43 @@ func (b *binder) selectQuery(sel *Select, outer *scope) (planner.Node, error) {
 	}
 	wcalls := b.wctx.calls
 	b.wctx = nil
+	var distinctOn *winCall
+	if len(sel.DistinctOn) > 0 {
+		// DISTINCT ON (keys) keeps the first row of each group of keys in ORDER BY order: the
+		// rows whose row_number() OVER (PARTITION BY keys ORDER BY ...) is 1.
+		if grouped || sel.Having != nil {
+			return nil, b.errorf(sel.Pos, CodeFeatureNotSupported, "DISTINCT ON with GROUP BY or aggregates is not supported; group in a subquery")
+		}
+		distinctOn = &winCall{fn: exec.WindowFunc{Name: "row_number", Arg: -1, Def: -1, Type: exec.Int64}, pos: sel.Pos, str: "row_number() OVER (DISTINCT ON)", spec: "\x00distinct on"}
+		for _, e := range sel.DistinctOn {
+			pe, err := b.distinctOnKey(e, items, sc)
+			if err != nil {
+				return nil, err
+			}
+			distinctOn.partition = append(distinctOn.partition, pe)
+		}
+		for _, o := range order {
+			e := o.expr
+			if o.output >= 0 {
+				e = items[o.output].expr
+			}
+			distinctOn.order = append(distinctOn.order, planner.SortKey{Expr: e, Desc: o.desc, NullsFirst: o.nulls})
+		}
+		wcalls = append(wcalls, distinctOn)
+	}
 	if len(wcalls) > 0 {
 		if grouped || sel.Having != nil {
 			return nil, b.errorf(wcalls[0].pos, CodeFeatureNotSupported, "window functions in a query with GROUP BY or aggregates are not supported; compute the aggregates in a subquery")
 		}
 		if input, err = b.buildWindows(input, wcalls); err != nil {
 			return nil, err
+		}
+		if distinctOn != nil {
+			first, err := b.call("=", []planner.Expr{&planner.ColRef{Index: distinctOn.col, Name: distinctOn.str, Typ: exec.Int64}, &planner.Const{Value: int64(1), Typ: exec.Int64}})
+			if err != nil {
+				return nil, err
+			}
+			input = &planner.Filter{Input: input, Pred: first}
 		}
 		for i := range items {
 			items[i].expr = resolveWinRefs(items[i].expr, wcalls)
@@ -262,6 +292,23 @@ func distinct(n planner.Node) planner.Node {
 		groups[i] = &planner.ColRef{Index: i, Name: c.Name, Typ: c.Type}
 	}
 	return &planner.Aggregate{Input: n, Groups: groups, Cols: cols}
+}
+
+// distinctOnKey binds a DISTINCT ON key: an output position, an output name, or an expression
+// over the input.
+func (b *binder) distinctOnKey(e Expr, items []selectItem, sc *scope) (planner.Expr, error) {
+	if n, ok := ordinal(e); ok {
+		if n < 1 || n > len(items) {
+			return nil, b.errorf(e.Position(), CodeInvalidColumnRef, "DISTINCT ON position %d is not in select list", n)
+		}
+		return items[n-1].expr, nil
+	}
+	if c, ok := e.(*ColName); ok && c.Table == "" {
+		if _, err := sc.resolve("", c.Name); err != nil && outputIndex(items, c.Name) >= 0 {
+			return items[outputIndex(items, c.Name)].expr, nil
+		}
+	}
+	return b.expr(e, sc, nil)
 }
 
 // nullsFirst applies PostgreSQL's default: NULLs sort as if larger than every value.
@@ -481,13 +528,6 @@ func (b *binder) afterAggregate(e planner.Expr, groups []planner.Expr) (planner.
 		return r
 	})
 	return out, err
-}
-
-func lastName(s string) string {
-	if i := strings.LastIndexByte(s, '.'); i >= 0 {
-		return s[i+1:]
-	}
-	return s
 }
 
 // rebuild returns e with each direct child replaced by f(child).

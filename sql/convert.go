@@ -237,12 +237,13 @@ func (c *converter) selectStmt(s *pg.SelectStmt) (*Query, error) {
 	}
 	sel := &Select{Tail: tail, Pos: -1, WherePos: -1, HavingPos: -1}
 	if len(s.DistinctClause) > 0 {
-		sel.Distinct = true
 		// SELECT DISTINCT is a list holding one nil node; DISTINCT ON (...) lists expressions.
 		if s.DistinctClause[0].GetNode() != nil {
 			if sel.DistinctOn, err = c.exprs(s.DistinctClause); err != nil {
 				return nil, err
 			}
+		} else {
+			sel.Distinct = true
 		}
 	}
 	for _, t := range s.TargetList {
@@ -908,21 +909,21 @@ func (c *converter) funcCall(f *pg.FuncCall) (Expr, error) {
 
 // Frame option bits of PostgreSQL's WindowDef.frameOptions (nodes/parsenodes.h).
 const (
-	frameNonDefault            = 0x00001
-	frameRange                 = 0x00002
-	frameRows                  = 0x00004
-	frameGroups                = 0x00008
-	frameStartUnboundedPrec    = 0x00020
-	frameEndUnboundedPrec      = 0x00040
-	frameStartUnboundedFollow  = 0x00080
-	frameEndUnboundedFollow    = 0x00100
-	frameStartCurrentRow       = 0x00200
-	frameEndCurrentRow         = 0x00400
-	frameStartOffsetPreceding  = 0x00800
-	frameEndOffsetPreceding    = 0x01000
-	frameStartOffsetFollowing  = 0x02000
-	frameEndOffsetFollowing    = 0x04000
-	frameExclusionMask         = 0x08000 | 0x10000 | 0x20000
+	frameNonDefault           = 0x00001
+	frameRange                = 0x00002
+	frameRows                 = 0x00004
+	frameGroups               = 0x00008
+	frameStartUnboundedPrec   = 0x00020
+	frameEndUnboundedPrec     = 0x00040
+	frameStartUnboundedFollow = 0x00080
+	frameEndUnboundedFollow   = 0x00100
+	frameStartCurrentRow      = 0x00200
+	frameEndCurrentRow        = 0x00400
+	frameStartOffsetPreceding = 0x00800
+	frameEndOffsetPreceding   = 0x01000
+	frameStartOffsetFollowing = 0x02000
+	frameEndOffsetFollowing   = 0x04000
+	frameExclusionMask        = 0x08000 | 0x10000 | 0x20000
 )
 
 func (c *converter) windowDef(w *pg.WindowDef) (*WindowSpec, error) {

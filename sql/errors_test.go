@@ -140,8 +140,9 @@ func TestBindErrors(t *testing.T) {
 		{`SELECT a FROM t LIMIT 'x'`, []string{"LIMIT must be an integer constant"}},
 		{`SELECT a FROM t LIMIT a`, []string{"LIMIT must be an integer constant"}},
 		// subqueries
-		{`SELECT a FROM t WHERE a IN (SELECT u.a FROM u WHERE u.v = t.s)`, []string{"correlated subqueries are not supported", `"t.s" refers to the outer query`}},
-		{`SELECT a FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.a = t.a)`, []string{"correlated subqueries are not supported"}},
+		{`SELECT a FROM t WHERE a IN (SELECT u.a FROM u WHERE u.v > t.s)`, []string{"correlated subqueries are not supported", `"t.s" refers to the outer query`}},
+		{`SELECT a FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.a < t.a)`, []string{"correlated subqueries are not supported"}},
+		{`SELECT (SELECT max(u.a) FROM u WHERE u.a = t.a) FROM t`, []string{"correlated subqueries are not supported"}},
 		{`SELECT (SELECT a, v FROM u) FROM t`, []string{"subquery must return only one column"}},
 		// statements
 		{`UPDATE t SET a = 1`, []string{"UPDATE is not supported"}},

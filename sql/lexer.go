@@ -164,7 +164,7 @@ func lexQuoted(src string, i int, q byte) Token {
 }
 
 // lexEscapeString reads PostgreSQL's E'...' string starting at src[i] == 'E': backslash escapes
-// (\n, \t, \', \\, ...) and '' both stand for characters.
+// (\n, \t, \', \\, ...) and ” both stand for characters.
 func lexEscapeString(src string, i int) Token {
 	var sb strings.Builder
 	j := i + 2

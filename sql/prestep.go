@@ -184,4 +184,3 @@ func pairParens(toks []Token) []int {
 	}
 	return match
 }
-
