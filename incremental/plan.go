@@ -599,6 +599,13 @@ func (ph *physical) Join(j *planner.Join, kind planner.JoinKind, left, right *ar
 	return x, nil, nil
 }
 
+// emitsOnEmptyInput reports a plan whose result is not empty before any input arrives: its last
+// aggregate has no GROUP BY (count(*) over nothing is one row, 0), so the first epoch runs even
+// without input.
+func (p *Plan) emitsOnEmptyInput() bool {
+	return p.Aggregate != nil && len(p.Aggregate.Groups) == 0 && p.Aggregate.Session == nil
+}
+
 // closesOnWatermark reports whether some operator closes or evicts state when the watermark
 // moves (a windowed or session aggregate), so an epoch without input can still emit.
 func (p *Plan) closesOnWatermark() bool {

@@ -352,7 +352,8 @@ func (q *Query) Step(ctx context.Context) (ran bool, err error) {
 	}
 	q.pending = nil
 	wm := q.tracker.Current()
-	if !hasData && !replaying && !q.needsNoDataEpoch(wm) && !q.reemit {
+	firstEmpty := !q.ranAnyEpoch && q.epoch == 0 && q.analysis.Plan.emitsOnEmptyInput()
+	if !hasData && !replaying && !q.needsNoDataEpoch(wm) && !q.reemit && !firstEmpty {
 		return false, nil
 	}
 	q.reemit = false
