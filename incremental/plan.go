@@ -596,7 +596,19 @@ func (ph *physical) Join(j *planner.Join, kind planner.JoinKind, left, right *ar
 		return nil, nil, err
 	}
 	ph.stateful = append(ph.stateful, planner.StatefulOperator{Name: j.Describe(), Op: x})
+	if op.Emits == EmitFinal {
+		// Its consumers take insertions only; a row joining a row held twice comes with weight 2.
+		return &insertionsOnly{SymmetricHashJoin: x}, nil, nil
+	}
 	return x, nil, nil
+}
+
+// insertionsOnly is an inner join of two streams of final rows, whose output (insertions with
+// multiplicities) is expanded into plain rows for operators that take insertions only.
+type insertionsOnly struct{ *exec.SymmetricHashJoin }
+
+func (j *insertionsOnly) Push(ctx *exec.Ctx, input int, d exec.Delta, emit exec.Emit) error {
+	return j.SymmetricHashJoin.Push(ctx, input, d, exec.ExpandWeights(ctx, emit))
 }
 
 // emitsOnEmptyInput reports a plan whose result is not empty before any input arrives: its last

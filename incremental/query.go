@@ -468,10 +468,9 @@ func (q *Query) needsNoDataEpoch(wm watermark.Time) bool {
 	return q.ranAnyEpoch && wm > q.lastWM
 }
 
-type stateReporter interface {
-	StateRows() int64
-	StateBytes() int64
-}
+type stateReporter interface{ StateRows() int64 }
+
+type stateBytesReporter interface{ StateBytes() int64 }
 
 type lateReporter interface{ DroppedLate() int64 }
 
@@ -500,7 +499,10 @@ func (q *Query) publish(epoch int64, t0, t1, t2, t3 time.Time, wm, next watermar
 	for _, s := range q.physical.stateful {
 		sp := StateProgress{Operator: s.Name}
 		if r, ok := s.Op.(stateReporter); ok {
-			sp.Rows, sp.Bytes = r.StateRows(), r.StateBytes()
+			sp.Rows = r.StateRows()
+		}
+		if r, ok := s.Op.(stateBytesReporter); ok {
+			sp.Bytes = r.StateBytes()
 		}
 		if l, ok := s.Op.(lateReporter); ok {
 			sp.DroppedLateRows = l.DroppedLate()
