@@ -65,6 +65,9 @@ type Op struct {
 // Plan is the streaming plan of a continuous query in one output mode.
 type Plan struct {
 	Root *Op
+	// Logical is the logical plan the streaming plan was built from and is lowered: the bound
+	// plan, with IN subqueries over streams rewritten into joins (rewriteSemiJoins).
+	Logical planner.Node
 	Mode sinks.OutputMode
 	// Keys are the output columns identifying a row in update mode (nil: none).
 	Keys []int
@@ -92,12 +95,16 @@ type planBuilder struct {
 // message naming the operator and the mode, whatever cannot run incrementally. watermarked
 // reports whether an input column (by scan and column index) carries a declared watermark.
 func BuildPlan(plan planner.Node, mode sinks.OutputMode, watermarked func(s *planner.Scan, col int) bool) (*Plan, error) {
+	plan, err := rewriteSemiJoins(plan)
+	if err != nil {
+		return nil, err
+	}
 	b := &planBuilder{mode: mode, watermarked: watermarked, ops: map[planner.Node]*Op{}, retract: map[*planner.Aggregate]bool{}}
 	root, err := b.build(plan, true, false)
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Root: root, Mode: mode, ops: b.ops}
+	p := &Plan{Root: root, Mode: mode, ops: b.ops, Logical: plan}
 	if len(b.aggs) > 0 {
 		p.Aggregate = b.aggs[0]
 	}
@@ -127,7 +134,7 @@ func (b *planBuilder) rebuild(plan planner.Node) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Root: root, Mode: b.mode, ops: b.ops}
+	p := &Plan{Root: root, Mode: b.mode, ops: b.ops, Logical: plan}
 	if len(b.aggs) > 0 {
 		p.Aggregate = b.aggs[0]
 	}

@@ -166,7 +166,7 @@ func Start(cfg Config) (*Query, error) {
 		return &epochLeaf{input: st, proj: s.Proj, schema: planner.SchemaOf(s)}, nil
 	}}
 	low := &planner.Lowering{Ctx: q.newCtx(context.Background()), Physical: q.physical}
-	tree, err := low.Lower(cfg.Plan)
+	tree, err := low.Lower(analysis.Plan.Logical)
 	if err != nil {
 		return nil, err
 	}
