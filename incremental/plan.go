@@ -68,7 +68,7 @@ type Plan struct {
 	// Logical is the logical plan the streaming plan was built from and is lowered: the bound
 	// plan, with IN subqueries over streams rewritten into joins (rewriteSemiJoins).
 	Logical planner.Node
-	Mode sinks.OutputMode
+	Mode    sinks.OutputMode
 	// Keys are the output columns identifying a row in update mode (nil: none).
 	Keys []int
 	// Aggregate is the last aggregate of the plan (nil for a query without one).
