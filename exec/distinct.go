@@ -25,6 +25,10 @@ import (
 // is one epoch flushed with watermark.MaxTime, gets plain inserts); each emitted record has at most
 // distinctChunk rows. The output schema is the input schema. Push Retains a pushed record while any
 // of its rows is stored; emitted records are released after emit returns.
+//
+// Errors (a malformed delta, a weight overflowing BIGINT, an error returned by emit, cancellation)
+// may leave the state partly updated: after an error from Push or Flush the operator must only be
+// closed, and the query restarts from its last checkpoint.
 type StreamDistinct struct {
 	schema  *arrow.Schema
 	store   *rowStore

@@ -155,3 +155,29 @@ func TestStreamDistinctBadInput(t *testing.T) {
 	nulls.Release()
 	opAssertNoLeak(t, mem)
 }
+
+// TestStreamDistinctCompaction: after most rows are retracted the operator copies the survivors
+// out of the mostly dead input records (memory falls), and stays correct afterwards.
+func TestStreamDistinctCompaction(t *testing.T) {
+	types := []arrow.DataType{exec.Int64, exec.String, exec.Int64}
+	s := opSchema(types...)
+	r := rand.New(rand.NewPCG(11, 12))
+	seq := int64(0)
+	gen := func() []exec.Datum {
+		seq++
+		row := opRandRows(r, 1, 10, types...)[0]
+		row[2] = seq % 5000 // mostly distinct rows
+		return row
+	}
+	rows := dlCompactionEpochs(r, 20000, gen)
+	epochs := make([]dlEpoch, len(rows))
+	for e, rs := range rows {
+		epochs[e] = dlEpoch{pushes: []dlPush{{rows: rs}}}
+	}
+	mk := func() snapOperator { op, _ := exec.NewStreamDistinct(s); return op }
+	var allocs []int
+	dlRunAlloc(t, mk, []*arrow.Schema{s}, epochs, 1024, 2, func(e int, total zset) {
+		zsetSame(t, fmt.Sprintf("after epoch %d", e), total, distinctOracle(epochs, e))
+	}, &allocs)
+	dlAssertCompacted(t, allocs)
+}

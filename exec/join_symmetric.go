@@ -74,7 +74,10 @@ type JoinEviction struct {
 // arrives, retracted when its first match appears, re-emitted when its last match is retracted,
 // and retracted when the row itself is. Keys containing a NULL never match (SQL equality; DOUBLE
 // -0.0 matches 0.0 and NaN matches NaN, as in HashJoin); such rows are not stored, and on an outer
-// side they produce their padded row (and its retraction) directly.
+// side they produce their padded row (and its retraction) directly. State keeps one entry per
+// distinct row (rows equal in every column, NULLs equal, -0.0 = 0.0, NaN = NaN); the row emitted
+// for an entry is the first copy stored, so a retraction of an equal copy with other bits (-0.0
+// for 0.0) retracts those first bits.
 //
 // Call order: Push on input 0 (left) or 1 (right) in any interleaving, any number of times per
 // epoch; Flush once per epoch (it applies JoinEviction and compacts state; it emits nothing);
@@ -84,6 +87,10 @@ type JoinEviction struct {
 // every emitted record has at most joinChunk rows, and carries nil weights when all its weights
 // are +1. Push Retains a pushed record while any of its rows is stored; emitted records are
 // released after emit returns.
+//
+// Errors (a malformed delta, a weight overflowing BIGINT, an error returned by emit, cancellation)
+// may leave the state partly updated: after an error from Push or Flush the operator must only be
+// closed, and the query restarts from its last checkpoint.
 type SymmetricHashJoin struct {
 	kind     StreamJoinKind
 	schema   *arrow.Schema
@@ -103,22 +110,33 @@ type joinSide struct {
 	bound   watermark.Time
 	dropped int64
 	store   *rowStore
-	groups  map[string]int32 // join key -> group
+	groups  hashIndex // join key -> group
 	glist   []joinGroup
 	gfree   []int32
-	rows    map[string]int32 // whole row (AppendRowKey) -> entry
+	live    int64 // stored rows
 	entries []joinEntry
 	efree   []int32
-	touched []int32 // entries whose match count changed during the current push
+	touched []int32   // entries whose match count changed during the current push
+	cellEq  []cellCmp // per column, for rowEqual
 }
 
+// joinGroup is the stored rows of one join key, in arrival order, with their row hashes
+// alongside so a row is found by scanning one small array; a large group also indexes them.
 type joinGroup struct {
-	key     string
+	hash    uint64
+	klen    int
+	small   [16]byte // the key when at most 16 bytes (one BIGINT key is 8), so finding a
+	key     string   // group reads only its slot and the group itself; longer keys are in key
 	entries []int32
+	hashes  []uint64   // hashes[k] is entries[k]'s rowHash
+	index   *hashIndex // row hash -> entry, for groups of more than joinGroupScan rows
 }
+
+// joinGroupScan is the group size up to which rows are found by a linear scan of the hashes.
+const joinGroupScan = 16
 
 type joinEntry struct {
-	rowKey  string
+	rowHash uint64
 	ref     rowRef
 	w       int64 // multiplicity (sum of weights), never 0 while live
 	mc      int64 // match count, outer sides only
@@ -169,6 +187,15 @@ func NewSymmetricHashJoin(kind StreamJoinKind, left, right *arrow.Schema, leftKe
 	j := &SymmetricHashJoin{kind: kind, schema: schema, residual: residual, evict: evict}
 	j.sides[0] = newJoinSide(left, leftKeys, kind.leftOuter())
 	j.sides[1] = newJoinSide(right, rightKeys, kind.rightOuter())
+	for _, side := range j.sides {
+		for _, f := range side.schema.Fields() {
+			eq, err := newCellCmp(f, false, false)
+			if err != nil {
+				return nil, fmt.Errorf("a join of two streams cannot keep %s of type %s in its state", f.Name, TypeName(f.Type))
+			}
+			side.cellEq = append(side.cellEq, eq)
+		}
+	}
 	if evict != nil {
 		if evict.Bounds == nil {
 			return nil, fmt.Errorf("internal: join eviction without a Bounds function")
@@ -192,7 +219,7 @@ func NewSymmetricHashJoin(kind StreamJoinKind, left, right *arrow.Schema, leftKe
 
 func newJoinSide(s *arrow.Schema, keys []int, outer bool) *joinSide {
 	return &joinSide{schema: s, keys: keys, outer: outer, timeCol: -1, bound: watermark.MinTime,
-		store: newRowStore(s), groups: map[string]int32{}, rows: map[string]int32{}}
+		store: newRowStore(s)}
 }
 
 func (j *SymmetricHashJoin) Schema() *arrow.Schema { return j.schema }
@@ -203,12 +230,12 @@ func (j *SymmetricHashJoin) Kind() StreamJoinKind { return j.kind }
 // StateRows is the number of distinct rows held in state, both sides together (a row pushed twice
 // is one state row of weight 2).
 func (j *SymmetricHashJoin) StateRows() int64 {
-	return int64(len(j.sides[0].rows) + len(j.sides[1].rows))
+	return j.sides[0].live + j.sides[1].live
 }
 
 // StateRowsBySide is StateRows for the left and the right side.
 func (j *SymmetricHashJoin) StateRowsBySide() (left, right int64) {
-	return int64(len(j.sides[0].rows)), int64(len(j.sides[1].rows))
+	return j.sides[0].live, j.sides[1].live
 }
 
 // DroppedLate is the number of rows dropped because their event time was below their side's
@@ -277,9 +304,7 @@ func (j *SymmetricHashJoin) Push(ctx *Ctx, input int, d Delta, emit Emit) error 
 			s.null = true
 			continue
 		}
-		if g, found := oth.groups[string(key)]; found {
-			s.group = g
-		}
+		s.group = oth.findGroup(key)
 	}
 	if err := j.probe(ctx, input, rec, st, emit); err != nil {
 		return err
@@ -328,7 +353,7 @@ func (j *SymmetricHashJoin) emitPairs(ctx *Ctx, input int, rec arrow.RecordBatch
 	for k, e := range entries {
 		refs[k] = oth.entries[e.chunk].ref
 	}
-	joined := j.buildJoined(ctx, input, []arrow.RecordBatch{rec}, own, oth.store.recs(), refs)
+	joined := j.buildJoined(ctx, input, viewsOf(rec), own, oth.store.recs(), refs)
 	var pass []int
 	if j.residual != nil {
 		mask, err := j.residual.Eval(ctx, joined)
@@ -388,7 +413,7 @@ func (j *SymmetricHashJoin) emitPairs(ctx *Ctx, input int, rec arrow.RecordBatch
 
 // buildJoined gathers output rows: the input side's columns from ownRefs into ownSrcs, the other
 // side's from othRefs into othSrcs (a ref with chunk -1 is a NULL row), left columns first.
-func (j *SymmetricHashJoin) buildJoined(ctx *Ctx, input int, ownSrcs []arrow.RecordBatch, ownRefs []rowRef, othSrcs []arrow.RecordBatch, othRefs []rowRef) arrow.RecordBatch {
+func (j *SymmetricHashJoin) buildJoined(ctx *Ctx, input int, ownSrcs []*recView, ownRefs []rowRef, othSrcs []*recView, othRefs []rowRef) arrow.RecordBatch {
 	ls, lr, rs, rr := ownSrcs, ownRefs, othSrcs, othRefs
 	if input == 1 {
 		ls, lr, rs, rr = othSrcs, othRefs, ownSrcs, ownRefs
@@ -411,7 +436,7 @@ func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, s
 		if len(padRefs) == 0 {
 			return nil
 		}
-		err := j.emitPadded(ctx, input, []arrow.RecordBatch{rec}, padRefs, padW, emit)
+		err := j.emitPadded(ctx, input, viewsOf(rec), padRefs, padW, emit)
 		padRefs, padW = padRefs[:0], padW[:0]
 		return err
 	}
@@ -437,10 +462,12 @@ func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, s
 			continue
 		}
 		j.rowBuf = AppendRowKey(j.rowBuf[:0], cols, r)
-		id, ok := own.rows[string(j.rowBuf)]
-		if !ok {
-			key, _ := j.encodeKey(keyCols, r)
-			id = own.insert(string(j.rowBuf), string(key), own.store.add(rec, r))
+		rh := aggHashBytes(j.rowBuf)
+		key, _ := j.encodeKey(keyCols, r)
+		g := own.findGroup(key)
+		id := own.findRow(g, rh, rec, r)
+		if id < 0 {
+			id = own.insert(g, rh, key, own.store.add(rec, r))
 			e := &own.entries[id]
 			e.mc = s.m
 			if times != nil {
@@ -506,7 +533,7 @@ func (j *SymmetricHashJoin) emitOtherPadded(ctx *Ctx, input int, emit Emit) erro
 }
 
 // emitPadded emits rows of side s (refs into srcs) with NULLs for the other side.
-func (j *SymmetricHashJoin) emitPadded(ctx *Ctx, s int, srcs []arrow.RecordBatch, refs []rowRef, ws []int64, emit Emit) error {
+func (j *SymmetricHashJoin) emitPadded(ctx *Ctx, s int, srcs []*recView, refs []rowRef, ws []int64, emit Emit) error {
 	nulls := make([]rowRef, len(refs))
 	for i := range nulls {
 		nulls[i].chunk = -1
@@ -518,21 +545,80 @@ func (j *SymmetricHashJoin) emitPadded(ctx *Ctx, s int, srcs []arrow.RecordBatch
 	return err
 }
 
-// insert adds an entry of weight 0 for a row not yet stored.
-func (s *joinSide) insert(rowKey, key string, ref rowRef) int32 {
-	g, ok := s.groups[key]
-	if !ok {
+// findGroup returns the group of join key key, or -1.
+func (s *joinSide) findGroup(key []byte) int32 {
+	return s.groups.find(aggHashBytes(key), func(g int32) bool { return s.glist[g].keyEquals(key) })
+}
+
+func (g *joinGroup) keyEquals(key []byte) bool {
+	if g.klen != len(key) {
+		return false
+	}
+	if len(key) <= len(g.small) {
+		return string(g.small[:len(key)]) == string(key)
+	}
+	return g.key == string(key)
+}
+
+func newJoinGroup(key []byte) joinGroup {
+	g := joinGroup{hash: aggHashBytes(key), klen: len(key)}
+	if len(key) <= len(g.small) {
+		copy(g.small[:], key)
+	} else {
+		g.key = string(key)
+	}
+	return g
+}
+
+// findRow returns the entry of row r of rec (whose AppendRowKey hashes to h) in group g (-1:
+// none), or -1. Rows are compared cell by cell against the stored row, so no encoded key is kept
+// per row.
+func (s *joinSide) findRow(g int32, h uint64, rec arrow.RecordBatch, r int) int32 {
+	if g < 0 {
+		return -1
+	}
+	grp := &s.glist[g]
+	if grp.index != nil {
+		return grp.index.find(h, func(id int32) bool { return s.rowEqual(s.entries[id].ref, rec, r) })
+	}
+	for k, x := range grp.hashes {
+		if x == h && s.rowEqual(s.entries[grp.entries[k]].ref, rec, r) {
+			return grp.entries[k]
+		}
+	}
+	return -1
+}
+
+// rowEqual reports whether the stored row ref equals row r of rec: every column equal or both
+// NULL, DOUBLE -0.0 = 0.0 and NaN = NaN (the equality AppendRowKey encodes).
+func (s *joinSide) rowEqual(ref rowRef, rec arrow.RecordBatch, r int) bool {
+	stored := s.store.chunks[ref.chunk].rec
+	for c, eq := range s.cellEq {
+		if eq(stored.Column(c), int(ref.row), rec.Column(c), r) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// insert adds an entry of weight 0 for a row not yet stored (its AppendRowKey hashing to
+// rowHash, join key key, whose group is g or -1 when it has none yet).
+func (s *joinSide) insert(g int32, rowHash uint64, key []byte, ref rowRef) int32 {
+	if g < 0 {
+		grp := newJoinGroup(key)
 		if n := len(s.gfree); n > 0 {
 			g = s.gfree[n-1]
 			s.gfree = s.gfree[:n-1]
-			s.glist[g] = joinGroup{key: key}
+			// Reuse the freed group's arrays: keys come and go constantly in a sliding window.
+			grp.entries, grp.hashes = s.glist[g].entries[:0], s.glist[g].hashes[:0]
+			s.glist[g] = grp
 		} else {
 			g = int32(len(s.glist))
-			s.glist = append(s.glist, joinGroup{key: key})
+			s.glist = append(s.glist, grp)
 		}
-		s.groups[key] = g
+		s.groups.insert(grp.hash, g)
 	}
-	e := joinEntry{rowKey: rowKey, ref: ref, group: g, live: true}
+	e := joinEntry{rowHash: rowHash, ref: ref, group: g, live: true}
 	var id int32
 	if n := len(s.efree); n > 0 {
 		id = s.efree[n-1]
@@ -545,7 +631,16 @@ func (s *joinSide) insert(rowKey, key string, ref rowRef) int32 {
 	grp := &s.glist[g]
 	s.entries[id].pos = int32(len(grp.entries))
 	grp.entries = append(grp.entries, id)
-	s.rows[rowKey] = id
+	grp.hashes = append(grp.hashes, rowHash)
+	if grp.index != nil {
+		grp.index.insert(rowHash, id)
+	} else if len(grp.entries) > joinGroupScan {
+		grp.index = &hashIndex{}
+		for k, e := range grp.entries {
+			grp.index.insert(grp.hashes[k], e)
+		}
+	}
+	s.live++
 	return id
 }
 
@@ -556,15 +651,20 @@ func (s *joinSide) remove(id int32) {
 	grp := &s.glist[e.group]
 	copy(grp.entries[e.pos:], grp.entries[e.pos+1:])
 	grp.entries = grp.entries[:len(grp.entries)-1]
+	copy(grp.hashes[e.pos:], grp.hashes[e.pos+1:])
+	grp.hashes = grp.hashes[:len(grp.hashes)-1]
+	if grp.index != nil {
+		grp.index.remove(e.rowHash, id)
+	}
 	for k := int(e.pos); k < len(grp.entries); k++ {
 		s.entries[grp.entries[k]].pos = int32(k)
 	}
 	if len(grp.entries) == 0 {
-		delete(s.groups, grp.key)
-		*grp = joinGroup{}
+		s.groups.remove(grp.hash, e.group)
+		*grp = joinGroup{entries: grp.entries[:0], hashes: grp.hashes[:0]}
 		s.gfree = append(s.gfree, e.group)
 	}
-	delete(s.rows, e.rowKey)
+	s.live--
 	s.store.drop(e.ref)
 	*e = joinEntry{}
 	s.efree = append(s.efree, id)
@@ -609,6 +709,7 @@ func (j *SymmetricHashJoin) Close() error {
 		side.store.release()
 		j.sides[s] = newJoinSide(side.schema, side.keys, side.outer)
 		j.sides[s].timeCol, j.sides[s].bound, j.sides[s].dropped = side.timeCol, side.bound, side.dropped
+		j.sides[s].cellEq = side.cellEq
 	}
 	return nil
 }
@@ -680,7 +781,7 @@ func (j *SymmetricHashJoin) SnapshotState(ctx *Ctx) (*arrow.Schema, []arrow.Reco
 			}
 		}
 	}
-	srcs := [2][]arrow.RecordBatch{j.sides[0].store.recs(), j.sides[1].store.recs()}
+	srcs := [2][]*recView{j.sides[0].store.recs(), j.sides[1].store.recs()}
 	var recs []arrow.RecordBatch
 	for lo := 0; lo < len(items) || lo == 0; lo += storeChunkRows {
 		if err := ctx.Err(); err != nil {
@@ -781,10 +882,12 @@ func (j *SymmetricHashJoin) restoreRecord(rec arrow.RecordBatch, views [2]arrow.
 			return fmt.Errorf("checkpoint state is damaged: join row %d has a NULL key", r)
 		}
 		j.rowBuf = AppendRowKey(j.rowBuf[:0], cols, r)
-		if _, dup := side.rows[string(j.rowBuf)]; dup {
+		rh := aggHashBytes(j.rowBuf)
+		g := side.findGroup(key)
+		if side.findRow(g, rh, view, r) >= 0 {
 			return fmt.Errorf("checkpoint state is damaged: join row %d repeats an earlier row", r)
 		}
-		id := side.insert(string(j.rowBuf), string(key), side.store.add(view, r))
+		id := side.insert(g, rh, key, side.store.add(view, r))
 		e := &side.entries[id]
 		e.w, e.mc = ws[r], ms[r]
 		if side.timeCol >= 0 {

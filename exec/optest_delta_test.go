@@ -286,6 +286,14 @@ type dlPush struct {
 func dlRun(t testing.TB, mk func() snapOperator, schemas []*arrow.Schema, epochs []dlEpoch, batch, restartAfter int,
 	check func(epoch int, total zset)) []zset {
 	t.Helper()
+	return dlRunAlloc(t, mk, schemas, epochs, batch, restartAfter, check, nil)
+}
+
+// dlRunAlloc is dlRun that also records, in allocs, the bytes allocated (by the operator and the
+// test's own inputs, which are released before) after each epoch's Flush.
+func dlRunAlloc(t testing.TB, mk func() snapOperator, schemas []*arrow.Schema, epochs []dlEpoch, batch, restartAfter int,
+	check func(epoch int, total zset), allocs *[]int) []zset {
+	t.Helper()
 	ctx, mem := opCtx()
 	op := mk()
 	sink := newDLSink(t, op.Schema())
@@ -304,6 +312,9 @@ func dlRun(t testing.TB, mk func() snapOperator, schemas []*arrow.Schema, epochs
 			t.Fatalf("epoch %d: flush: %v", e, err)
 		}
 		out = append(out, sink.takeEpoch())
+		if allocs != nil {
+			*allocs = append(*allocs, mem.CurrentAlloc())
+		}
 		if check != nil {
 			check(e, sink.total)
 		}
@@ -379,4 +390,43 @@ func dlRandEpochs(r *rand.Rand, epochs, perEpoch int, gen func() []exec.Datum) [
 		out[e] = ops
 	}
 	return out
+}
+
+// dlCompactionEpochs is a run that makes the operators compact their state: epoch 0 inserts n
+// rows drawn by gen, epoch 1 retracts all but one in twenty of them (so the records holding the
+// survivors are mostly dead), and the later epochs go on with random inserts and retractions.
+func dlCompactionEpochs(r *rand.Rand, n int, gen func() []exec.Datum) [][]wrow {
+	first := make([]wrow, n)
+	for i := range first {
+		first[i] = wrow{row: gen(), w: 1}
+	}
+	var second []wrow
+	var kept [][]exec.Datum
+	for i, w := range first {
+		if i%20 == 0 {
+			kept = append(kept, w.row)
+			continue
+		}
+		second = append(second, wrow{row: w.row, w: -1})
+	}
+	out := [][]wrow{first, second}
+	for _, ep := range dlRandEpochs(r, 4, 200, gen) {
+		out = append(out, ep)
+	}
+	// The random epochs retract only rows they inserted themselves; retract some survivors too.
+	for i, row := range kept {
+		if i%3 == 0 {
+			out[3] = append(out[3], wrow{row: row, w: -1})
+		}
+	}
+	return out
+}
+
+// dlAssertCompacted fails unless the memory held after epoch 1 (most rows retracted) is well
+// below that after epoch 0.
+func dlAssertCompacted(t testing.TB, allocs []int) {
+	t.Helper()
+	if len(allocs) < 2 || allocs[1]*3 > allocs[0] {
+		t.Fatalf("state was not compacted: %v bytes allocated after each epoch", allocs)
+	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -21,7 +22,8 @@ import (
 type rowStore struct {
 	schema *arrow.Schema
 	chunks []storeChunk
-	free   []int32 // chunk slots whose record is released, for reuse
+	views  []*recView // views[i] is chunk i's record, nil for a free slot
+	free   []int32    // chunk slots whose record is released, for reuse
 	last   arrow.RecordBatch
 	lastID int32
 	rows   int64 // rows of all retained records
@@ -50,9 +52,11 @@ func (s *rowStore) add(rec arrow.RecordBatch, r int) rowRef {
 			id = s.free[n-1]
 			s.free = s.free[:n-1]
 			s.chunks[id] = storeChunk{rec: rec}
+			s.views[id] = newRecView(rec)
 		} else {
 			id = int32(len(s.chunks))
 			s.chunks = append(s.chunks, storeChunk{rec: rec})
+			s.views = append(s.views, newRecView(rec))
 		}
 		s.last, s.lastID = rec, id
 		s.rows += rec.NumRows()
@@ -78,6 +82,7 @@ func (s *rowStore) drop(ref rowRef) {
 		s.rows -= c.rec.NumRows()
 		c.rec.Release()
 		c.rec = nil
+		s.views[ref.chunk] = nil
 		s.free = append(s.free, ref.chunk)
 		if s.lastID == ref.chunk {
 			s.last, s.lastID = nil, -1
@@ -106,6 +111,7 @@ func (s *rowStore) compact(mem memory.Allocator, visit func(fn func(*rowRef))) {
 		}
 	})
 	var chunks []storeChunk
+	var views []*recView
 	var rows int64
 	for lo := 0; lo < len(order); lo += storeChunkRows {
 		hi := min(len(order), lo+storeChunkRows)
@@ -117,6 +123,7 @@ func (s *rowStore) compact(mem memory.Allocator, visit func(fn func(*rowRef))) {
 			seen[old] = rowRef{chunk: id, row: int32(k)}
 		}
 		chunks = append(chunks, storeChunk{rec: rec})
+		views = append(views, newRecView(rec))
 		rows += int64(hi - lo)
 	}
 	var refs int64
@@ -126,20 +133,15 @@ func (s *rowStore) compact(mem memory.Allocator, visit func(fn func(*rowRef))) {
 		refs++
 	})
 	s.release()
-	s.chunks, s.rows, s.refs = chunks, rows, refs
+	s.chunks, s.views, s.rows, s.refs = chunks, views, rows, refs
 }
 
 // storeChunkRows bounds the records compact and snapshot restores build.
 const storeChunkRows = 64 * 1024
 
-// recs returns the chunk records by chunk id (nil for free slots), for gatherColumns.
-func (s *rowStore) recs() []arrow.RecordBatch {
-	out := make([]arrow.RecordBatch, len(s.chunks))
-	for i, c := range s.chunks {
-		out[i] = c.rec
-	}
-	return out
-}
+// recs returns the chunk records' views by chunk id (nil for free slots), for gatherColumns. The
+// slice is the store's own: valid until the next add, drop or compact.
+func (s *rowStore) recs() []*recView { return s.views }
 
 // release drops every record.
 func (s *rowStore) release() {
@@ -148,7 +150,7 @@ func (s *rowStore) release() {
 			c.rec.Release()
 		}
 	}
-	s.chunks, s.free, s.last, s.lastID, s.rows, s.refs = nil, nil, nil, -1, 0, 0
+	s.chunks, s.views, s.free, s.last, s.lastID, s.rows, s.refs = nil, nil, nil, nil, -1, 0, 0
 }
 
 func releaseArrays(cols []arrow.Array) {
@@ -159,9 +161,48 @@ func releaseArrays(cols []arrow.Array) {
 	}
 }
 
+// recView is a record prepared for gathering single rows: per column its array and, for 8-byte
+// fixed-width types, the values and validity bitmap, so gathering a row costs no interface call.
+type recView struct {
+	rec  arrow.RecordBatch
+	cols []colView
+}
+
+type colView struct {
+	arr   arrow.Array
+	w8    []int64 // values of an 8-byte fixed-width column (viewed as int64), else nil
+	valid []byte  // validity bitmap, nil without NULLs
+	off   int     // the array's offset into valid
+}
+
+func newRecView(rec arrow.RecordBatch) *recView {
+	v := &recView{rec: rec, cols: make([]colView, rec.NumCols())}
+	for c, a := range rec.Columns() {
+		cv := colView{arr: a, off: a.Data().Offset()}
+		if a.NullN() > 0 {
+			cv.valid = a.NullBitmapBytes()
+		}
+		switch a.DataType().ID() {
+		case arrow.INT64, arrow.FLOAT64, arrow.TIMESTAMP, arrow.DURATION:
+			cv.w8 = fixedValues[int64](a)
+		}
+		v.cols[c] = cv
+	}
+	return v
+}
+
+// views wraps records in recViews.
+func viewsOf(recs ...arrow.RecordBatch) []*recView {
+	out := make([]*recView, len(recs))
+	for i, r := range recs {
+		out[i] = newRecView(r)
+	}
+	return out
+}
+
 // gatherColumns builds the columns of schema (the schema of srcs) from the rows refs of srcs
 // (refs[k].chunk indexes srcs); a ref with chunk < 0 gives a NULL row. The caller owns the arrays.
-func gatherColumns(mem memory.Allocator, schema *arrow.Schema, srcs []arrow.RecordBatch, refs []rowRef) []arrow.Array {
+func gatherColumns(mem memory.Allocator, schema *arrow.Schema, srcs []*recView, refs []rowRef) []arrow.Array {
 	out := make([]arrow.Array, 0, schema.NumFields())
 	for c := 0; c < schema.NumFields(); c++ {
 		out = append(out, gatherColumn(mem, schema.Field(c).Type, srcs, refs, c))
@@ -169,75 +210,75 @@ func gatherColumns(mem memory.Allocator, schema *arrow.Schema, srcs []arrow.Reco
 	return out
 }
 
-// gatherColumn builds one column of type t from column c of the referenced rows, with fast paths
-// for the fixed-width and string types.
-func gatherColumn(mem memory.Allocator, t arrow.DataType, srcs []arrow.RecordBatch, refs []rowRef, c int) arrow.Array {
+// gatherColumn builds one column of type t from column c of the referenced rows: 8-byte
+// fixed-width types by copying values into a fresh buffer, strings through a builder, other types
+// through appendFrom.
+func gatherColumn(mem memory.Allocator, t arrow.DataType, srcs []*recView, refs []rowRef, c int) arrow.Array {
+	switch t.ID() {
+	case arrow.INT64, arrow.FLOAT64, arrow.TIMESTAMP, arrow.DURATION:
+		return gatherFixed8(mem, t, srcs, refs, c)
+	}
 	b := array.NewBuilder(mem, t)
 	defer b.Release()
 	b.Reserve(len(refs))
-	switch bb := b.(type) {
-	case *array.Int64Builder:
+	if sb, ok := b.(*array.StringBuilder); ok {
 		for _, r := range refs {
 			if r.chunk < 0 {
-				bb.UnsafeAppendBoolToBitmap(false)
+				sb.AppendNull()
 				continue
 			}
-			a := srcs[r.chunk].Column(c).(*array.Int64)
-			if a.IsNull(int(r.row)) {
-				bb.UnsafeAppendBoolToBitmap(false)
+			v := &srcs[r.chunk].cols[c]
+			if v.valid != nil && !bitutil.BitIsSet(v.valid, v.off+int(r.row)) {
+				sb.AppendNull()
 			} else {
-				bb.UnsafeAppend(a.Value(int(r.row)))
+				sb.Append(v.arr.(*array.String).Value(int(r.row)))
 			}
 		}
-	case *array.Float64Builder:
-		for _, r := range refs {
-			if r.chunk < 0 {
-				bb.UnsafeAppendBoolToBitmap(false)
-				continue
-			}
-			a := srcs[r.chunk].Column(c).(*array.Float64)
-			if a.IsNull(int(r.row)) {
-				bb.UnsafeAppendBoolToBitmap(false)
-			} else {
-				bb.UnsafeAppend(a.Value(int(r.row)))
-			}
+		return b.NewArray()
+	}
+	for _, r := range refs {
+		if r.chunk < 0 {
+			b.AppendNull()
+			continue
 		}
-	case *array.TimestampBuilder:
-		for _, r := range refs {
-			if r.chunk < 0 {
-				bb.UnsafeAppendBoolToBitmap(false)
-				continue
-			}
-			a := srcs[r.chunk].Column(c).(*array.Timestamp)
-			if a.IsNull(int(r.row)) {
-				bb.UnsafeAppendBoolToBitmap(false)
-			} else {
-				bb.UnsafeAppend(a.Value(int(r.row)))
-			}
-		}
-	case *array.StringBuilder:
-		for _, r := range refs {
-			if r.chunk < 0 {
-				bb.AppendNull()
-				continue
-			}
-			a := srcs[r.chunk].Column(c).(*array.String)
-			if a.IsNull(int(r.row)) {
-				bb.AppendNull()
-			} else {
-				bb.Append(a.Value(int(r.row)))
-			}
-		}
-	default:
-		for _, r := range refs {
-			if r.chunk < 0 {
-				b.AppendNull()
-				continue
-			}
-			appendFrom(b, srcs[r.chunk].Column(c), int(r.row))
-		}
+		appendFrom(b, srcs[r.chunk].cols[c].arr, int(r.row))
 	}
 	return b.NewArray()
+}
+
+func gatherFixed8(mem memory.Allocator, t arrow.DataType, srcs []*recView, refs []rowRef, c int) arrow.Array {
+	n := len(refs)
+	buf, out := allocFixed[int64](mem, n)
+	var vbuf *memory.Buffer
+	var vb []byte
+	nulls := 0
+	setNull := func(k int) {
+		if vbuf == nil {
+			vbuf = memory.NewResizableBuffer(mem)
+			vbuf.Resize(int(bitutil.BytesForBits(int64(n))))
+			vb = vbuf.Bytes()
+			for i := range vb {
+				vb[i] = 0xff
+			}
+		}
+		bitutil.ClearBit(vb, k)
+		out[k] = 0
+		nulls++
+	}
+	for k, r := range refs {
+		if r.chunk < 0 {
+			setNull(k)
+			continue
+		}
+		v := &srcs[r.chunk].cols[c]
+		i := int(r.row)
+		if v.valid != nil && !bitutil.BitIsSet(v.valid, v.off+i) {
+			setNull(k)
+			continue
+		}
+		out[k] = v.w8[i]
+	}
+	return newFixedArray(t, n, vbuf, buf, nulls)
 }
 
 // deltaWeights validates the weights of a pushed delta: nil (all +1) or one non-NULL BIGINT per
@@ -315,3 +356,13 @@ func releaseDelta(d Delta) {
 		d.Weights.Release()
 	}
 }
+
+// The retraction-aware streaming operators are checkpointable.
+var (
+	_ Snapshotter = (*SymmetricHashJoin)(nil)
+	_ Snapshotter = (*StreamDistinct)(nil)
+	_ Snapshotter = (*TopN)(nil)
+	_ Operator    = (*SymmetricHashJoin)(nil)
+	_ Operator    = (*StreamDistinct)(nil)
+	_ Operator    = (*TopN)(nil)
+)

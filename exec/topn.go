@@ -37,6 +37,10 @@ import (
 // each record has at most topNChunk rows. The output schema is the input schema. SnapshotState
 // only between epochs; Close at the end. Push Retains a pushed record while any of its rows is
 // stored; emitted records are released after emit returns.
+//
+// Errors (a malformed delta, a weight overflowing BIGINT, an error returned by emit, cancellation)
+// may leave the state partly updated: after an error from Push or Flush the operator must only be
+// closed, and the query restarts from its last checkpoint.
 type TopN struct {
 	schema       *arrow.Schema
 	partCols     []int
@@ -55,7 +59,7 @@ type TopN struct {
 
 type topNPart struct {
 	key     string
-	rows    []topNEntry // distinct rows in sort order, count != 0
+	rows    topNBlocks  // distinct rows in sort order, count != 0
 	emitted []topNEntry // what the last Flush left emitted, in sort order, count > 0
 	changed bool
 }
@@ -181,7 +185,7 @@ func (t *TopN) StateRows() int64 {
 	var n int64
 	for _, p := range t.plist {
 		if p != nil {
-			n += int64(len(p.rows))
+			n += int64(p.rows.n)
 		}
 	}
 	return n
@@ -260,14 +264,14 @@ func (t *TopN) partition(key string) *topNPart {
 
 // addRow adds weight w of row r of rec to partition p's sorted multiset.
 func (t *TopN) addRow(p *topNPart, rec arrow.RecordBatch, r int, w int64) error {
-	pos, found := slices.BinarySearchFunc(p.rows, r, func(e topNEntry, r int) int {
+	bi, pos, found := p.rows.search(func(e topNEntry) int {
 		return t.compareRows(t.store.chunks[e.ref.chunk].rec, int(e.ref.row), rec, r)
 	})
 	if !found {
-		p.rows = slices.Insert(p.rows, pos, topNEntry{ref: t.store.add(rec, r), count: w})
+		p.rows.insert(bi, pos, topNEntry{ref: t.store.add(rec, r), count: w})
 		return nil
 	}
-	e := &p.rows[pos]
+	e := p.rows.at(bi, pos)
 	c, err := addWeight(e.count, w)
 	if err != nil {
 		return fmt.Errorf("top-N: %w", err)
@@ -275,7 +279,7 @@ func (t *TopN) addRow(p *topNPart, rec arrow.RecordBatch, r int, w int64) error 
 	e.count = c
 	if c == 0 {
 		t.store.drop(e.ref)
-		p.rows = slices.Delete(p.rows, pos, pos+1)
+		p.rows.remove(bi, pos)
 	}
 	return nil
 }
@@ -286,20 +290,20 @@ func (t *TopN) addRow(p *topNPart, rec arrow.RecordBatch, r int, w int64) error 
 func (t *TopN) window(p *topNPart) []topNEntry {
 	out := t.scratchEntry[:0]
 	skip, take := t.offset, t.limit
-	for _, e := range p.rows {
+	p.rows.each(func(e *topNEntry) bool {
 		if take == 0 {
-			break
+			return false
 		}
 		c := e.count
 		if c <= 0 {
-			continue
+			return true
 		}
 		if skip > 0 {
 			s := min(skip, c)
 			skip -= s
 			c -= s
 			if c == 0 {
-				continue
+				return true
 			}
 		}
 		if take > 0 {
@@ -307,7 +311,8 @@ func (t *TopN) window(p *topNPart) []topNEntry {
 			take -= c
 		}
 		out = append(out, topNEntry{ref: e.ref, count: c})
-	}
+		return true
+	})
 	t.scratchEntry = out
 	return out
 }
@@ -370,7 +375,7 @@ func (t *TopN) Flush(ctx *Ctx, _ watermark.Time, emit Emit) error {
 		t.store.drop(r)
 	}
 	for _, id := range t.changed {
-		if p := t.plist[id]; len(p.rows) == 0 && len(p.emitted) == 0 {
+		if p := t.plist[id]; p.rows.n == 0 && len(p.emitted) == 0 {
 			delete(t.parts, p.key)
 			t.plist[id] = nil
 			t.pfree = append(t.pfree, id)
@@ -392,9 +397,7 @@ func (t *TopN) visitRefs(fn func(*rowRef)) {
 		if p == nil {
 			continue
 		}
-		for i := range p.rows {
-			fn(&p.rows[i].ref)
-		}
+		p.rows.each(func(e *topNEntry) bool { fn(&e.ref); return true })
 		for i := range p.emitted {
 			fn(&p.emitted[i].ref)
 		}
@@ -481,7 +484,9 @@ func (t *TopN) SnapshotState(ctx *Ctx) (*arrow.Schema, []arrow.RecordBatch, erro
 		if p == nil {
 			continue
 		}
-		for kind, list := range [][]topNEntry{p.rows, p.emitted} {
+		var stored []topNEntry
+		p.rows.each(func(e *topNEntry) bool { stored = append(stored, *e); return true })
+		for kind, list := range [][]topNEntry{stored, p.emitted} {
 			for _, e := range list {
 				refs = append(refs, e.ref)
 				counts = append(counts, e.count)
@@ -546,11 +551,11 @@ func (t *TopN) restoreRecord(rec, data arrow.RecordBatch, nin int) error {
 			if counts[r] == 0 {
 				return fmt.Errorf("checkpoint state is damaged: top-N row %d has count 0", r)
 			}
-			n := len(p.rows)
+			n := p.rows.n
 			if err := t.addRow(p, data, r, counts[r]); err != nil {
 				return err
 			}
-			if len(p.rows) != n+1 {
+			if p.rows.n != n+1 {
 				return fmt.Errorf("checkpoint state is damaged: top-N row %d repeats an earlier row", r)
 			}
 			continue

@@ -222,3 +222,54 @@ func TestTopNBadInput(t *testing.T) {
 	b.Close()
 	opAssertNoLeak(t, mem)
 }
+
+// TestTopNCompaction: after most rows are retracted the top-N copies the survivors out of the
+// mostly dead input records (memory falls) and stays correct, across a restore.
+func TestTopNCompaction(t *testing.T) {
+	c := topNCase{types: []arrow.DataType{exec.Int64, exec.Int64}, part: []int{0}, keys: []exec.SortKey{{Col: 1, Desc: true, NullsFirst: true}}, limit: 3}
+	s := opSchema(c.types...)
+	r := rand.New(rand.NewPCG(31, 32))
+	seq := int64(0)
+	gen := func() []exec.Datum {
+		seq++
+		return []exec.Datum{int64(r.IntN(50)), seq}
+	}
+	rows := dlCompactionEpochs(r, 20000, gen)
+	epochs := make([]dlEpoch, len(rows))
+	for e, rs := range rows {
+		epochs[e] = dlEpoch{pushes: []dlPush{{rows: rs}}}
+	}
+	var allocs []int
+	dlRunAlloc(t, c.build(t), []*arrow.Schema{s}, epochs, 1024, 2, func(e int, total zset) {
+		acc := zset{}
+		for _, ep := range epochs[:e+1] {
+			for _, w := range ep.pushes[0].rows {
+				acc.add(w.row, w.w)
+			}
+		}
+		zsetSame(t, fmt.Sprintf("after epoch %d", e), total, topNOracle(c, acc))
+	}, &allocs)
+	dlAssertCompacted(t, allocs)
+}
+
+// TestTopNLargePartition: one partition of thousands of rows (many sorted blocks, split and
+// emptied as rows come and go) with the cut deep inside it.
+func TestTopNLargePartition(t *testing.T) {
+	c := topNCase{types: []arrow.DataType{exec.Int64, exec.Int64}, keys: []exec.SortKey{{Col: 1}}, limit: 7, offset: 900}
+	s := opSchema(c.types...)
+	r := rand.New(rand.NewPCG(41, 42))
+	rows := dlRandEpochs(r, 8, 1500, func() []exec.Datum { return []exec.Datum{int64(r.IntN(3)), int64(r.IntN(5000))} })
+	epochs := make([]dlEpoch, len(rows))
+	for e, rs := range rows {
+		epochs[e] = dlEpoch{pushes: []dlPush{{rows: rs}}}
+	}
+	dlRun(t, c.build(t), []*arrow.Schema{s}, epochs, 1024, 3, func(e int, total zset) {
+		acc := zset{}
+		for _, ep := range epochs[:e+1] {
+			for _, w := range ep.pushes[0].rows {
+				acc.add(w.row, w.w)
+			}
+		}
+		zsetSame(t, fmt.Sprintf("after epoch %d", e), total, topNOracle(c, acc))
+	})
+}
