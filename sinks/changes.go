@@ -39,9 +39,6 @@ func (c Changes) Release() {
 	}
 }
 
-// Empty says the epoch changed nothing.
-func (c Changes) Empty() bool { return c.Upserts.NumRows() == 0 && c.Deletes.NumRows() == 0 }
-
 // ErrRetractionOutsideUpdate is wrapped by the error of a sink in append or complete mode that
 // receives a retraction: only update mode can express a row leaving the result.
 var ErrRetractionOutsideUpdate = fmt.Errorf("internal error: a retraction reached a sink outside update mode")
@@ -144,16 +141,18 @@ type rowPos struct {
 	seq        int64
 }
 
-// rowAcc is the net weight of one distinct row and where it was last seen.
+// rowAcc is the net weight of one distinct row (enc: its exec.AppendRowKey encoding, when kept)
+// and where it was last seen.
 type rowAcc struct {
+	enc  string
 	net  int64
 	last rowPos
 }
 
-// keyAcc collects the distinct rows seen for one key.
+// keyAcc collects the distinct rows seen for one key: usually one or two (the old and the new
+// row), so a slice searched linearly beats a map per key.
 type keyAcc struct {
-	rows  map[string]*rowAcc
-	order []*rowAcc
+	rows []rowAcc
 }
 
 // ConsolidateByKey turns the weighted deltas of one update-mode epoch into at most one change per
@@ -310,19 +309,20 @@ func consolidateKeyed(deltas []exec.Delta, keys []int) (ups, dels []rowPos) {
 			kbuf = exec.AppendRowKey(kbuf[:0], kcols, i)
 			k := byKey[string(kbuf)]
 			if k == nil {
-				k = &keyAcc{rows: map[string]*rowAcc{}}
+				k = &keyAcc{}
 				byKey[string(kbuf)] = k
 				keyOrder = append(keyOrder, k)
 			}
 			rbuf = exec.AppendRowKey(rbuf[:0], cols, i)
-			a := k.rows[string(rbuf)]
-			if a == nil {
-				a = &rowAcc{}
-				k.rows[string(rbuf)] = a
-				k.order = append(k.order, a)
+			j := 0
+			for j < len(k.rows) && k.rows[j].enc != string(rbuf) {
+				j++
 			}
-			a.net += w
-			a.last = rowPos{delta: di, row: i, seq: seq}
+			if j == len(k.rows) {
+				k.rows = append(k.rows, rowAcc{enc: string(rbuf)})
+			}
+			k.rows[j].net += w
+			k.rows[j].last = rowPos{delta: di, row: i, seq: seq}
 		}
 	}
 	type decided struct {
@@ -332,7 +332,8 @@ func consolidateKeyed(deltas []exec.Delta, keys []int) (ups, dels []rowPos) {
 	var out []decided
 	for _, k := range keyOrder {
 		var up, del *rowAcc
-		for _, a := range k.order {
+		for j := range k.rows {
+			a := &k.rows[j]
 			switch {
 			case a.net > 0 && (up == nil || a.last.seq > up.last.seq):
 				up = a

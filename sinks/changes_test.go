@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/internal/benchutil"
 )
 
 // wrow is one weighted row of kvSchema (k VARCHAR, n BIGINT); k nil is NULL.
@@ -401,5 +402,48 @@ func TestConsolidateBadDeltas(t *testing.T) {
 			}
 			t.Errorf("%s: err = %v, want %q", name, err, tc.want)
 		}
+	}
+}
+
+// BenchmarkConsolidateByKey nets one epoch of 100,000 rows over 10,000 keys: insert-only with
+// nil weights (today's aggregate output; the fast path), updates as retraction + insertion pairs
+// (every key retracts its old row and inserts a new one), and keyless rows with mixed weights.
+func BenchmarkConsolidateByKey(b *testing.B) {
+	const rows, keys = 100_000, 10_000
+	build := func(weighted bool, f func(i int) wrow) exec.Delta {
+		rs := make([]wrow, rows)
+		for i := range rs {
+			rs[i] = f(i)
+		}
+		return weightedDelta(memory.DefaultAllocator, rs, !weighted)
+	}
+	cases := []struct {
+		name string
+		d    exec.Delta
+		keys []int
+	}{
+		{"insert_only_keyed", build(false, func(i int) wrow { return wrow{fmt.Sprint("k", i%keys), int64(i), 1} }), []int{0}},
+		{"retract_insert_keyed", build(true, func(i int) wrow {
+			if i%2 == 0 {
+				return wrow{fmt.Sprint("k", (i/2)%keys), int64(i), -1}
+			}
+			return wrow{fmt.Sprint("k", (i/2)%keys), int64(i + 1), 1}
+		}), []int{0}},
+		{"mixed_keyless", build(true, func(i int) wrow { return wrow{fmt.Sprint("k", i%keys), int64(i % 7), int64(i%3) - 1} }), nil},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			cpu0 := benchutil.ProcessCPUTime()
+			for b.Loop() {
+				ch, err := ConsolidateByKey(memory.DefaultAllocator, kvSchema, []exec.Delta{c.d}, c.keys)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ch.Release()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/rows, "ns/row")
+			b.ReportMetric(float64((benchutil.ProcessCPUTime()-cpu0).Nanoseconds())/float64(b.N)/rows, "cpu-ns/row")
+		})
+		releaseDeltas([]exec.Delta{c.d})
 	}
 }

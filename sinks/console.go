@@ -23,10 +23,11 @@ import (
 // {"batch_id": 3, "row": {...}}, for scripts and tests. After a crash an epoch may be printed
 // again: the console promises at-least-once, not exactly-once.
 //
-// In update mode it prints the epoch's consolidated changes (ConsolidateByKey) with an op: a
-// leading column op holding "+" (the row is inserted, or replaces the row of its key) or "-" (the
-// row is deleted: the key's last row, or one copy of a keyless row) in table format, and
-// {"batch_id": 3, "op": "-", "row": {...}} in json format. Deletes come before upserts.
+// In update mode it prints the epoch's consolidated changes (ConsolidateByKey): the upserted rows
+// as above (Spark's output), and the deleted rows (a key's last row, or one copy of a keyless row)
+// marked: in json format a delete line is {"batch_id": 3, "op": "-", "row": {...}}; in table
+// format a batch holding deletes gets a leading column op, "-" for a delete and "+" for an upsert.
+// Deletes come before upserts.
 type Console struct {
 	mu     sync.Mutex
 	w      io.Writer
@@ -52,10 +53,11 @@ func (c *Console) Open(schema *arrow.Schema, mode OutputMode, keys []int) error 
 	return nil
 }
 
-// consoleRows is what one epoch prints: records and, in update mode, the op of each record.
+// consoleRows is what one epoch prints: records and, for an update-mode epoch with deletes, the
+// op of each record.
 type consoleRows struct {
 	recs []arrow.RecordBatch
-	ops  []string // nil outside update mode
+	ops  []string // nil: only inserted or upserted rows
 }
 
 func (c *Console) Write(_ context.Context, epoch int64, deltas []exec.Delta) error {
@@ -69,7 +71,11 @@ func (c *Console) Write(_ context.Context, epoch int64, deltas []exec.Delta) err
 			return fmt.Errorf("console sink: epoch %d: %w", epoch, err)
 		}
 		defer ch.Release()
-		rows = consoleRows{recs: []arrow.RecordBatch{ch.Deletes, ch.Upserts}, ops: []string{"-", "+"}}
+		if ch.Deletes.NumRows() > 0 {
+			rows = consoleRows{recs: []arrow.RecordBatch{ch.Deletes, ch.Upserts}, ops: []string{"-", "+"}}
+		} else {
+			rows = consoleRows{recs: []arrow.RecordBatch{ch.Upserts}}
+		}
 	} else {
 		recs, err := InsertedRows(nil, c.schema, c.mode, deltas)
 		if err != nil {
@@ -83,8 +89,8 @@ func (c *Console) Write(_ context.Context, epoch int64, deltas []exec.Delta) err
 		for ri, r := range rows.recs {
 			for i := 0; i < int(r.NumRows()); i++ {
 				fmt.Fprintf(&buf, `{"batch_id": %d, `, epoch)
-				if rows.ops != nil {
-					fmt.Fprintf(&buf, `"op": "%s", `, rows.ops[ri])
+				if rows.ops != nil && rows.ops[ri] == "-" {
+					buf.WriteString(`"op": "-", `)
 				}
 				buf.WriteString(`"row": {`)
 				for j, f := range c.schema.Fields() {

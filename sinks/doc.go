@@ -4,7 +4,9 @@
 // PostgreSQL, MySQL/MariaDB, Kafka and files. Every sink but the console is idempotent per epoch,
 // so the driver's replay of an epoch after a crash writes nothing twice: the databases record
 // (query, epoch) in the same transaction as the rows, Kafka commits a marker in the same
-// transaction, files publish a manifest per epoch.
+// transaction, files publish a manifest per epoch. Sinks receive weighted deltas (exec.Delta);
+// changes.go turns them into inserted rows (append, complete) or, in update mode, into one upsert
+// or delete per key (ConsolidateByKey), which every sink applies, deletes included.
 //
 // sinks imports exec.
 package sinks

@@ -366,3 +366,55 @@ func TestFilesSinkRecreatedQueryDoesNotSkip(t *testing.T) {
 		t.Fatalf("committed files %v, want 3 (old epochs 0 and 1, new epoch 0)", files)
 	}
 }
+
+// TestFilesSinkUpdateParquet: update-mode change records in parquet carry the weight column.
+func TestFilesSinkUpdateParquet(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	s, err := NewFiles(Config{Query: "q1", Options: map[string]string{"path": dir, "format": "parquet"}, Mem: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Open(kvSchema, Update, []int{0}); err != nil {
+		t.Fatal(err)
+	}
+	d := weightedDelta(mem, []wrow{{"a", 1, -1}, {"a", 2, 1}, {"b", 3, -1}}, false)
+	defer releaseDeltas([]exec.Delta{d})
+	if err := s.Write(context.Background(), 0, []exec.Delta{d}); err != nil {
+		t.Fatal(err)
+	}
+	files, err := sources.ListFiles(dir)
+	if err != nil || len(files) != 1 {
+		t.Fatalf("files %v, %v", files, err)
+	}
+	rd, err := file.OpenParquetFile(files[0], false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	fr, err := pqarrow.NewFileReader(rd, pqarrow.ArrowReadProperties{BatchSize: 1024}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	if f := tbl.Schema().Field(2); f.Name != WeightColumn || !arrow.TypeEqual(f.Type, exec.Int64) {
+		t.Fatalf("last column %s %s", f.Name, f.Type)
+	}
+	tr := array.NewTableReader(tbl, 1024)
+	defer tr.Release()
+	var got []string
+	for tr.Next() {
+		r := tr.RecordBatch()
+		for i := 0; i < int(r.NumRows()); i++ {
+			got = append(got, exec.FormatValue(r.Column(0), i)+"|"+exec.FormatValue(r.Column(1), i)+"|"+exec.FormatValue(r.Column(2), i))
+		}
+	}
+	if strings.Join(got, " ") != "b|3|-1 a|2|1" {
+		t.Fatalf("rows %v", got)
+	}
+}

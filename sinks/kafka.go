@@ -68,7 +68,8 @@ var kafkaSinkManaged = map[string]string{
 // Update mode. The epoch's changes are consolidated (ConsolidateByKey). With keys (a GROUP BY),
 // the topic is a changelog of the result table, as a compacted topic expects: an upsert is a
 // message whose key is the row's key and whose value is the row; a delete is a tombstone, a
-// message with that key and no value (null). Without keys (a stateless query), every message is
+// message with that key and no value (null); a delete whose single key column is NULL (no message
+// key) fails the epoch, as a tombstone without a key deletes nothing. Without keys (a stateless query), every message is
 // a change record: the row plus a last field weight, 1 for an inserted copy and -1 for a deleted
 // one ({"k": "a", "n": 2, "weight": -1} in json, a,2,-1 in csv). Append and complete mode write
 // the rows as they are.
@@ -450,6 +451,12 @@ func (k *Kafka) produceEpoch(ctx context.Context, epoch int64, recs []arrow.Reco
 			keyBytes, err := messageKey(tombstones, i)
 			if err != nil {
 				return err
+			}
+			if keyBytes == nil {
+				// A single NULL key column gives no message key, and a tombstone without a key
+				// deletes nothing (a compacted topic refuses it): fail rather than drop the delete.
+				return fmt.Errorf("cannot delete the row (%s): its key column %q is NULL and a Kafka tombstone needs a message key",
+					rowString(k.schema, tombstones, i), k.schema.Field(k.keyCols[0]).Name)
 			}
 			if err := k.produce(ctx, &k.topic, kafka.PartitionAny, keyBytes, nil); err != nil {
 				return err

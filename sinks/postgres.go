@@ -231,7 +231,7 @@ func (b *pgBackend) writeRows(ctx context.Context, tx sqlTx, s *sqlSink, recs []
 	ptx := tx.(pgTx).tx
 	cols := fieldNames(s.schema)
 	if s.mode != Update || len(s.keys) == 0 {
-		return b.copyRows(ctx, ptx, pgx.Identifier(s.opts.table), cols, recs, nil)
+		return b.copyRows(ctx, ptx, pgx.Identifier(s.opts.table), cols, recs)
 	}
 	if countRows(recs) == 0 {
 		return nil
@@ -241,7 +241,7 @@ func (b *pgBackend) writeRows(ctx context.Context, tx sqlTx, s *sqlSink, recs []
 		strings.Trim(s.columnsSQL, "()")+" FROM "+s.tableSQL+" WITH NO DATA"); err != nil {
 		return fmt.Errorf("create the staging table: %w", err)
 	}
-	if err := b.copyRows(ctx, ptx, pgx.Identifier{pgStage}, cols, recs, nil); err != nil {
+	if err := b.copyRows(ctx, ptx, pgx.Identifier{pgStage}, cols, recs); err != nil {
 		return err
 	}
 	keys := make([]string, len(s.keys))
@@ -277,7 +277,7 @@ func (b *pgBackend) deleteRows(ctx context.Context, tx sqlTx, s *sqlSink, dels a
 		}
 		krec := s.keyRecord(dels)
 		defer krec.Release()
-		if err := b.copyRows(ctx, ptx, pgx.Identifier{pgStageDelete}, s.keyNames, []arrow.RecordBatch{krec}, nil); err != nil {
+		if err := b.copyRows(ctx, ptx, pgx.Identifier{pgStageDelete}, s.keyNames, []arrow.RecordBatch{krec}); err != nil {
 			return 0, err
 		}
 		tag, err := ptx.Exec(ctx, "DELETE FROM "+s.tableSQL+" AS t USING "+pgStageDelete+" AS d WHERE "+strings.Join(match, " AND "))
@@ -324,10 +324,9 @@ func (b *pgBackend) deleteRows(ctx context.Context, tx sqlTx, s *sqlSink, dels a
 	return missing, nil
 }
 
-// copyRows COPYs the rows of recs (only those of sel when sel is not nil) into table, in chunks of
-// batchSize rows when set.
-func (b *pgBackend) copyRows(ctx context.Context, tx pgx.Tx, table pgx.Identifier, cols []string, recs []arrow.RecordBatch, sel []rowRef) error {
-	src, err := newPGRows(recs, sel)
+// copyRows COPYs the rows of recs into table, in chunks of batchSize rows when set.
+func (b *pgBackend) copyRows(ctx context.Context, tx pgx.Tx, table pgx.Identifier, cols []string, recs []arrow.RecordBatch) error {
+	src, err := newPGRows(recs)
 	if err != nil {
 		return permanent(err)
 	}
@@ -349,17 +348,16 @@ type rowRef struct{ rec, row int32 }
 type pgRows struct {
 	recs  []arrow.RecordBatch
 	conv  [][]func(i int) any // per record, per column
-	sel   []rowRef
-	rec   int // current record (sel == nil) or position in sel
-	row   int // next row in recs[rec] (sel == nil)
+	rec   int                 // current record
+	row   int                 // next row in recs[rec]
 	cur   rowRef
 	vals  []any
 	limit int
 	taken int
 }
 
-func newPGRows(recs []arrow.RecordBatch, sel []rowRef) (*pgRows, error) {
-	src := &pgRows{recs: recs, sel: sel, conv: make([][]func(int) any, len(recs))}
+func newPGRows(recs []arrow.RecordBatch) (*pgRows, error) {
+	src := &pgRows{recs: recs, conv: make([][]func(int) any, len(recs))}
 	for ri, r := range recs {
 		src.conv[ri] = make([]func(int) any, r.NumCols())
 		for j, c := range r.Columns() {
@@ -377,9 +375,6 @@ func newPGRows(recs []arrow.RecordBatch, sel []rowRef) (*pgRows, error) {
 }
 
 func (p *pgRows) done() bool {
-	if p.sel != nil {
-		return p.rec >= len(p.sel)
-	}
 	for p.rec < len(p.recs) && p.row >= int(p.recs[p.rec].NumRows()) {
 		p.rec, p.row = p.rec+1, 0
 	}
@@ -390,13 +385,8 @@ func (p *pgRows) Next() bool {
 	if (p.limit > 0 && p.taken >= p.limit) || p.done() {
 		return false
 	}
-	if p.sel != nil {
-		p.cur = p.sel[p.rec]
-		p.rec++
-	} else {
-		p.cur = rowRef{int32(p.rec), int32(p.row)}
-		p.row++
-	}
+	p.cur = rowRef{int32(p.rec), int32(p.row)}
+	p.row++
 	p.taken++
 	return true
 }

@@ -239,8 +239,8 @@ func commitsTableName(table []string) []string {
 }
 
 // Open checks the options against the schema and mode, creates the commits table (and the target
-// table with create_table) and checks that the table has the columns and, in update mode, a
-// unique key on the key columns.
+// table with create_table) and checks that the table has the columns and, in update mode with
+// key columns, a unique key on them (keyless update mode needs none: rows are copies).
 func (s *sqlSink) Open(schema *arrow.Schema, mode OutputMode, keys []int) error {
 	s.schema, s.mode = schema, mode
 	if err := s.resolveKeys(keys); err != nil {

@@ -269,6 +269,9 @@ func runSQLSinkSuite(t *testing.T, tg *sqlTarget) {
 		equalRows(t, "two writers", tg.dump(t, table, cols...), want...)
 	})
 
+	t.Run("UpdateDeletesOracle", func(t *testing.T) { runSQLUpdateOracle(t, tg) })
+	t.Run("FailedEpochRollsBackDeletes", func(t *testing.T) { runSQLFailedEpochRollsBack(t, tg) })
+
 	t.Run("UpdateWithoutKeyIsAMultiset", func(t *testing.T) {
 		// Without key columns (a stateless query) update mode inserts rows as copies; deletes
 		// remove one copy each (TestSQLSinkUpdateOracle).
