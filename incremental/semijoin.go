@@ -23,10 +23,19 @@ func rewriteSemiJoins(n planner.Node) (planner.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return semiJoinFilter(&planner.Filter{Input: in, Pred: x.Pred})
+		in, pred := scalarJoins(in, []planner.Expr{x.Pred})
+		f, err := semiJoinFilter(&planner.Filter{Input: in, Pred: pred[0]})
+		if err != nil || in == x.Input {
+			return f, err
+		}
+		return projectTo(f, x.Input.Columns()), nil
 	case *planner.Project:
 		in, err := rewriteSemiJoins(x.Input)
-		return &planner.Project{Input: in, Exprs: x.Exprs, Cols: x.Cols}, err
+		if err != nil {
+			return nil, err
+		}
+		in, exprs := scalarJoins(in, x.Exprs)
+		return &planner.Project{Input: in, Exprs: exprs, Cols: x.Cols}, nil
 	case *planner.Aggregate:
 		in, err := rewriteSemiJoins(x.Input)
 		c := *x
@@ -112,9 +121,106 @@ func semiJoinFilter(f *planner.Filter) (planner.Node, error) {
 		}
 		cur = &planner.Filter{Input: cur, Pred: pred}
 	}
+	return projectTo(cur, cols), nil
+}
+
+// projectTo keeps the leading columns cols of n.
+func projectTo(n planner.Node, cols []planner.Column) planner.Node {
 	exprs := make([]planner.Expr, len(cols))
 	for i, c := range cols {
 		exprs[i] = &planner.ColRef{Index: i, Name: c.Name, Typ: c.Type}
 	}
-	return &planner.Project{Input: cur, Exprs: exprs, Cols: cols}, nil
+	return &planner.Project{Input: n, Exprs: exprs, Cols: cols}
+}
+
+// scalarJoins rewrites the scalar subqueries of exprs (over in) that read a stream and always
+// return one row (an aggregate without GROUP BY, under projections) into a cross join of in with
+// the subquery, each subquery replaced by a reference to its column: the one-row result changes
+// as the stream grows (retracting its old row), and the join re-pairs every row of in with it.
+// Other scalar subqueries are left for Check. It returns in itself when nothing changed.
+func scalarJoins(in planner.Node, exprs []planner.Expr) (planner.Node, []planner.Expr) {
+	if len(planner.StreamingScans(in)) == 0 {
+		// The subquery's side would be the stream of a stream-static join built from the
+		// stream (its right side), which cannot take retractions: left for Check to refuse.
+		return in, exprs
+	}
+	cur := in
+	out := append([]planner.Expr{}, exprs...)
+	for i := range out {
+		for {
+			var sq *planner.Subquery
+			planner.Walk(out[i], func(e planner.Expr) {
+				if s, ok := e.(*planner.Subquery); ok && sq == nil && s.Kind == planner.SubqueryScalar &&
+					len(planner.StreamingScans(s.Plan)) > 0 && oneRow(s.Plan) && len(s.Plan.Columns()) == 1 {
+					sq = s
+				}
+			})
+			if sq == nil {
+				break
+			}
+			width := len(cur.Columns())
+			c := sq.Plan.Columns()[0]
+			cur = &planner.Join{Kind: planner.CrossJoin, Left: cur, Right: sq.Plan}
+			var ref planner.Expr = &planner.ColRef{Index: width, Name: c.Name, Typ: c.Type}
+			if !arrow.TypeEqual(c.Type, sq.Typ) {
+				ref = &planner.Cast{X: ref, To: sq.Typ}
+			}
+			out[i] = replaceExpr(out[i], sq, ref)
+		}
+	}
+	return cur, out
+}
+
+// oneRow: an aggregate without GROUP BY (under projections) returns exactly one row.
+func oneRow(n planner.Node) bool {
+	switch x := n.(type) {
+	case *planner.Project:
+		return oneRow(x.Input)
+	case *planner.Aggregate:
+		return len(x.Groups) == 0 && x.Session == nil
+	}
+	return false
+}
+
+// replaceExpr returns e with the expression old (by identity) replaced by with.
+func replaceExpr(e, old, with planner.Expr) planner.Expr {
+	if e == old {
+		return with
+	}
+	switch x := e.(type) {
+	case *planner.Func:
+		args := make([]planner.Expr, len(x.Args))
+		for i, a := range x.Args {
+			args[i] = replaceExpr(a, old, with)
+		}
+		return &planner.Func{Name: x.Name, Args: args, Bound: x.Bound}
+	case *planner.Cast:
+		return &planner.Cast{X: replaceExpr(x.X, old, with), To: x.To}
+	case *planner.Case:
+		c := &planner.Case{Typ: x.Typ}
+		if x.Operand != nil {
+			c.Operand = replaceExpr(x.Operand, old, with)
+		}
+		if x.Else != nil {
+			c.Else = replaceExpr(x.Else, old, with)
+		}
+		for i := range x.Whens {
+			c.Whens = append(c.Whens, replaceExpr(x.Whens[i], old, with))
+			c.Thens = append(c.Thens, replaceExpr(x.Thens[i], old, with))
+		}
+		return c
+	case *planner.InList:
+		l := &planner.InList{X: replaceExpr(x.X, old, with), Not: x.Not}
+		for _, a := range x.List {
+			l.List = append(l.List, replaceExpr(a, old, with))
+		}
+		return l
+	case *planner.Subquery:
+		s := *x
+		if x.X != nil {
+			s.X = replaceExpr(x.X, old, with)
+		}
+		return &s
+	}
+	return e
 }
