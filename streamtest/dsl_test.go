@@ -148,7 +148,7 @@ func TestFailureReport(t *testing.T) {
 		"    1. AddData(ev, [a,1,2024-01-01 12:00:00])",
 		"=>  4. CheckNewAnswer(\"a,3\")",
 		"    5. CheckNewAnswer()",
-		`{"batch_id": 1, "op": "+", "row": {"k": "a", "n": 2}}`,
+		`{"batch_id": 1, "row": {"k": "a", "n": 2}}`,
 		"EXPLAIN CREATE SINK out",
 		"StreamScan ev",
 		`"batchId": 1`,

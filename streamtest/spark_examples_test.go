@@ -499,7 +499,7 @@ func TestExampleScriptsRun(t *testing.T) {
 	}
 	phones := run("phone_events.sql")
 	lastBatch := "Batch: 2\n-------------------------------------------\n" +
-		oracle("", "SELECT '+' AS op, TIMESTAMP '2024-01-01 01:00:00' AS window_start, TIMESTAMP '2024-01-01 02:00:00' AS window_end, 'open' AS action, 3 AS count UNION ALL SELECT '+', TIMESTAMP '2024-01-01 02:00:00', TIMESTAMP '2024-01-01 03:00:00', 'open', 1")
+		oracle("", "SELECT TIMESTAMP '2024-01-01 01:00:00' AS window_start, TIMESTAMP '2024-01-01 02:00:00' AS window_end, 'open' AS action, 3 AS count UNION ALL SELECT TIMESTAMP '2024-01-01 02:00:00', TIMESTAMP '2024-01-01 03:00:00', 'open', 1")
 	if !strings.Contains(phones, lastBatch) || strings.Count(phones, "Batch: ") != 3 {
 		t.Errorf("phone_events.sql: want 3 batches, the last being\n%s\ngot\n%s", lastBatch, phones)
 	}
