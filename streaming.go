@@ -406,13 +406,14 @@ func (e *Engine) sinkSettings(s *sql.CreateSink, opts map[string]string, plan pl
 				return sinks.Complete, "", nil, nil
 			}
 		}
-		if _, err := incremental.BuildPlan(plan, sinks.Update, e.watermarked); err == nil {
-			return sinks.Update, "", nil, nil
+		_, err := incremental.BuildPlan(plan, sinks.Update, e.watermarked)
+		if err != nil && hasAggregate(plan) {
+			if _, cerr := incremental.BuildPlan(plan, sinks.Complete, e.watermarked); cerr == nil {
+				return sinks.Complete, "", nil, nil
+			}
 		}
-		if hasAggregate(plan) {
-			return sinks.Complete, "", nil, nil
-		}
-		return sinks.Append, "", nil, nil
+		// Otherwise the view runs in update mode (Check reports why it cannot).
+		return sinks.Update, "", nil, nil
 	}
 	mode, err := sinks.ParseOutputMode(opts["output_mode"])
 	if err != nil {

@@ -94,6 +94,17 @@
 // A failure names file:line, the mode, the split (seed and rows per epoch) and the expected and
 // actual rows.
 //
+// # Batch queries as streams
+//
+// TestBatchQueriesAsStreams (as_stream_test.go) runs every batch query case of testdata/*.slt as
+// a materialized view with each table it reads turned into a push stream of the same name and
+// columns, fed the table's rows in four runs (one epoch, one row per epoch, random splits, random
+// splits with a restart from the checkpoint after every epoch), and after every epoch compares
+// the view with the same query over tables holding the rows pushed so far. Cases reading no table,
+// not SELECT/WITH, or nondeterministic (now(), random(), LIMIT without ORDER BY) are not counted;
+// the cases that do not run are listed with their reason in testdata/streaming_refusals.txt,
+// which the test compares (STREAMSQL_UPDATE_REFUSALS=1 rewrites it, with the share that runs).
+//
 // "skipif streamsql-bug-N" before a record marks a known engine bug (listed with a description in
 // knownBugs): the record still runs in batch mode, the streaming modes skip it, and every skip is
 // printed to standard error in every run.

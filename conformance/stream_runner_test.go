@@ -409,6 +409,7 @@ func runStreamQuery(ctx context.Context, fs *streamFileState, rec *record, sp sp
 type sinkLine struct {
 	batch int64
 	cells []string
+	del   bool // "op": "-": an update-mode delete (by key, or of one equal row without keys)
 }
 
 // parseSinkOutput reads the console sink's JSON lines, keeping the columns in their order and
@@ -421,6 +422,7 @@ func parseSinkOutput(b []byte) ([]sinkLine, error) {
 		}
 		var env struct {
 			Batch int64           `json:"batch_id"`
+			Op    string          `json:"op"`
 			Row   json.RawMessage `json:"row"`
 		}
 		if err := json.Unmarshal([]byte(line), &env); err != nil {
@@ -456,7 +458,7 @@ func parseSinkOutput(b []byte) ([]sinkLine, error) {
 				return nil, fmt.Errorf("sink output line %d: unexpected value %v", n+1, tok)
 			}
 		}
-		out = append(out, sinkLine{batch: env.Batch, cells: cells})
+		out = append(out, sinkLine{batch: env.Batch, cells: cells, del: env.Op == "-"})
 	}
 	return out, nil
 }
@@ -477,13 +479,24 @@ func finalSinkState(rec *record, lines []sinkLine, prog *incremental.Progress) [
 			}
 		}
 	case smUpdate:
+		// Deletes ("op": "-") remove the key's row, or without keys one row equal to it.
 		if !rec.sq.keyed {
 			for _, l := range lines {
-				got = append(got, l.cells)
+				if !l.del {
+					got = append(got, l.cells)
+					continue
+				}
+				for i, g := range got {
+					if strings.Join(g, "\x00") == strings.Join(l.cells, "\x00") {
+						got = append(got[:i], got[i+1:]...)
+						break
+					}
+				}
 			}
 			break
 		}
-		at := map[string]int{}
+		var order []string
+		byKey := map[string][]string{}
 		for _, l := range lines {
 			var key []string
 			for _, k := range rec.sq.keys {
@@ -492,12 +505,21 @@ func finalSinkState(rec *record, lines []sinkLine, prog *incremental.Progress) [
 				}
 			}
 			ks := strings.Join(key, "\x00")
-			if i, ok := at[ks]; ok {
-				got[i] = l.cells
+			if l.del {
+				delete(byKey, ks)
 				continue
 			}
-			at[ks] = len(got)
-			got = append(got, l.cells)
+			if _, ok := byKey[ks]; !ok {
+				order = append(order, ks)
+			}
+			byKey[ks] = l.cells
+		}
+		seen := map[string]bool{}
+		for _, ks := range order {
+			if row, ok := byKey[ks]; ok && !seen[ks] {
+				seen[ks] = true
+				got = append(got, row)
+			}
 		}
 	default:
 		for _, l := range lines {

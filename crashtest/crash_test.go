@@ -54,6 +54,12 @@ const (
 	updateQuery   = "SELECT k, COUNT(*) AS n, SUM(v) AS s, MIN(v) AS lo, MAX(v) AS hi FROM ev GROUP BY k"
 	completeQuery = "SELECT k, COUNT(*) AS n, SUM(v) AS s FROM ev WHERE v > -400 GROUP BY k"
 	windowQuery   = "SELECT window(ts, '5 seconds') AS w, COUNT(*) AS n, SUM(v) AS s FROM ev GROUP BY window(ts, '5 seconds')"
+	// Operators that retract (issue 8): a chained aggregation and a top-N in update mode (the
+	// sink deletes rows that leave the result), and a join of two streams (the stream with
+	// itself) in append mode, all with their state checkpointed.
+	chainedQuery = "SELECT n, COUNT(*) AS keys FROM (SELECT k, COUNT(*) AS n FROM ev GROUP BY k) AS t GROUP BY n"
+	joinQuery    = "SELECT a.id, a.k, b.v AS prev_v FROM ev AS a JOIN ev AS b ON a.id = b.id + 1"
+	topNQuery    = "SELECT k, SUM(v) AS s FROM ev GROUP BY k ORDER BY s DESC, k LIMIT 5"
 	// watermarkDelay exceeds maxDisorder: no row is late, so the oracle drops none.
 	watermarkDelay = "5 SECOND"
 )
@@ -63,6 +69,9 @@ var (
 	updateCols   = []string{"k", "n", "s", "lo", "hi"}
 	completeCols = []string{"k", "n", "s"}
 	windowCols   = []string{"window_start", "window_end", "n", "s"}
+	chainedCols  = []string{"n", "keys"}
+	joinCols     = []string{"id", "k", "prev_v"}
+	topNCols     = []string{"k", "s"}
 )
 
 var scenarios = []scenario{
@@ -71,6 +80,9 @@ var scenarios = []scenario{
 	{name: "postgres-update", sink: "postgres", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1},
 	{name: "postgres-complete", sink: "postgres", mode: "complete", query: completeQuery, cols: completeCols, keyCols: 1},
 	{name: "postgres-window-append", sink: "postgres", mode: "append", query: windowQuery, cols: windowCols, keyCols: 1, windowed: true},
+	{name: "postgres-chained-update", sink: "postgres", mode: "update", query: chainedQuery, cols: chainedCols, keyCols: 1},
+	{name: "postgres-join-append", sink: "postgres", mode: "append", query: joinQuery, cols: joinCols, keyCols: 1},
+	{name: "postgres-topn-update", sink: "postgres", mode: "update", query: topNQuery, cols: topNCols, keyCols: 1},
 	{name: "mysql-append", sink: "mysql", mode: "append", query: appendQuery, cols: appendCols, keyCols: 1},
 	{name: "mysql-append-bigepoch", sink: "mysql", mode: "append", query: appendQuery, cols: appendCols, keyCols: 1, bigEpochs: true},
 	{name: "mysql-update", sink: "mysql", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1},

@@ -96,3 +96,33 @@ func TestHashJoinProbeCarriesWeights(t *testing.T) {
 		opAssertNoLeak(t, mem)
 	}
 }
+
+// TestExpandWeights: positive multiplicities become copies of the row; a retraction is an error.
+func TestExpandWeights(t *testing.T) {
+	in := opSchema(exec.Int64)
+	ctx, mem := opCtx()
+	var got [][]exec.Datum
+	emit := exec.ExpandWeights(ctx, func(d exec.Delta) error {
+		if d.Weights != nil {
+			t.Fatal("expanded delta still has weights")
+		}
+		got = append(got, opRows(d.Rec)...)
+		return nil
+	})
+	d := weightedDelta(t, ctx, in, [][]exec.Datum{{int64(1)}, {int64(2)}, {int64(3)}}, []int64{2, 1, 3})
+	if err := emit(d); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[[1] [1] [2] [3] [3] [3]]" {
+		t.Errorf("expanded rows %v", got)
+	}
+	d.Weights.Release()
+	d2 := weightedDelta(t, ctx, in, [][]exec.Datum{{int64(1)}}, []int64{-1})
+	if err := emit(d2); err == nil {
+		t.Error("a retraction was expanded")
+	}
+	d.Rec.Release()
+	d2.Rec.Release()
+	d2.Weights.Release()
+	opAssertNoLeak(t, mem)
+}

@@ -22,7 +22,7 @@ func TestCheckRefusesSubqueriesOverStreams(t *testing.T) {
 		sq   *planner.Subquery
 		want string
 	}{
-		{&planner.Subquery{Kind: planner.SubqueryIn, Plan: other, X: key, Typ: exec.Bool}, "an IN subquery reading the stream other"},
+		{&planner.Subquery{Kind: planner.SubqueryIn, Plan: other, X: key, Not: true, Typ: exec.Bool}, "an IN subquery reading the stream other"},
 		{&planner.Subquery{Kind: planner.SubqueryExists, Plan: other, Typ: exec.Bool}, "an EXISTS subquery reading the stream other"},
 	}
 	for _, k := range kinds {
@@ -33,6 +33,16 @@ func TestCheckRefusesSubqueriesOverStreams(t *testing.T) {
 				t.Errorf("%s mode: got %v, want an error containing %q", mode, err, k.want)
 			}
 		}
+	}
+	// x IN (SELECT ...) over a stream becomes a join with the subquery's distinct values.
+	in := &planner.Filter{Input: s, Pred: &planner.Subquery{Kind: planner.SubqueryIn, Plan: other, X: key, Typ: exec.Bool}}
+	p, err := BuildPlan(in, sinks.Update, noWatermark)
+	if err != nil {
+		t.Fatalf("IN subquery over a stream: %v", err)
+	}
+	join := p.Root.Inputs[0]
+	if join.Operator != "SymmetricHashJoin" || join.Inputs[1].Operator != "RetractingAggregate" {
+		t.Errorf("IN subquery: the plan is\n%s", p.Explain("test", Trigger{Manual: true}))
 	}
 	// The same subquery over a plain table is allowed.
 	table := &planner.Scan{Table: "t", Source: nil, Cols: other.Cols}

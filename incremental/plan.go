@@ -65,7 +65,10 @@ type Op struct {
 // Plan is the streaming plan of a continuous query in one output mode.
 type Plan struct {
 	Root *Op
-	Mode sinks.OutputMode
+	// Logical is the logical plan the streaming plan was built from and is lowered: the bound
+	// plan, with IN subqueries over streams rewritten into joins (rewriteSemiJoins).
+	Logical planner.Node
+	Mode    sinks.OutputMode
 	// Keys are the output columns identifying a row in update mode (nil: none).
 	Keys []int
 	// Aggregate is the last aggregate of the plan (nil for a query without one).
@@ -92,12 +95,16 @@ type planBuilder struct {
 // message naming the operator and the mode, whatever cannot run incrementally. watermarked
 // reports whether an input column (by scan and column index) carries a declared watermark.
 func BuildPlan(plan planner.Node, mode sinks.OutputMode, watermarked func(s *planner.Scan, col int) bool) (*Plan, error) {
+	plan, err := rewriteSemiJoins(plan)
+	if err != nil {
+		return nil, err
+	}
 	b := &planBuilder{mode: mode, watermarked: watermarked, ops: map[planner.Node]*Op{}, retract: map[*planner.Aggregate]bool{}}
 	root, err := b.build(plan, true, false)
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Root: root, Mode: mode, ops: b.ops}
+	p := &Plan{Root: root, Mode: mode, ops: b.ops, Logical: plan}
 	if len(b.aggs) > 0 {
 		p.Aggregate = b.aggs[0]
 	}
@@ -127,7 +134,7 @@ func (b *planBuilder) rebuild(plan planner.Node) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Root: root, Mode: b.mode, ops: b.ops}
+	p := &Plan{Root: root, Mode: b.mode, ops: b.ops, Logical: plan}
 	if len(b.aggs) > 0 {
 		p.Aggregate = b.aggs[0]
 	}
@@ -596,7 +603,26 @@ func (ph *physical) Join(j *planner.Join, kind planner.JoinKind, left, right *ar
 		return nil, nil, err
 	}
 	ph.stateful = append(ph.stateful, planner.StatefulOperator{Name: j.Describe(), Op: x})
+	if op.Emits == EmitFinal {
+		// Its consumers take insertions only; a row joining a row held twice comes with weight 2.
+		return &insertionsOnly{SymmetricHashJoin: x}, nil, nil
+	}
 	return x, nil, nil
+}
+
+// insertionsOnly is an inner join of two streams of final rows, whose output (insertions with
+// multiplicities) is expanded into plain rows for operators that take insertions only.
+type insertionsOnly struct{ *exec.SymmetricHashJoin }
+
+func (j *insertionsOnly) Push(ctx *exec.Ctx, input int, d exec.Delta, emit exec.Emit) error {
+	return j.SymmetricHashJoin.Push(ctx, input, d, exec.ExpandWeights(ctx, emit))
+}
+
+// emitsOnEmptyInput reports a plan whose result is not empty before any input arrives: its last
+// aggregate has no GROUP BY (count(*) over nothing is one row, 0), so the first epoch runs even
+// without input.
+func (p *Plan) emitsOnEmptyInput() bool {
+	return p.Aggregate != nil && len(p.Aggregate.Groups) == 0 && p.Aggregate.Session == nil
 }
 
 // closesOnWatermark reports whether some operator closes or evicts state when the watermark

@@ -166,7 +166,7 @@ func Start(cfg Config) (*Query, error) {
 		return &epochLeaf{input: st, proj: s.Proj, schema: planner.SchemaOf(s)}, nil
 	}}
 	low := &planner.Lowering{Ctx: q.newCtx(context.Background()), Physical: q.physical}
-	tree, err := low.Lower(cfg.Plan)
+	tree, err := low.Lower(analysis.Plan.Logical)
 	if err != nil {
 		return nil, err
 	}
@@ -359,7 +359,8 @@ func (q *Query) Step(ctx context.Context) (ran bool, err error) {
 	}
 	q.pending = nil
 	wm := q.tracker.Current()
-	if !hasData && !replaying && !q.needsNoDataEpoch(wm) && !q.reemit {
+	firstEmpty := !q.ranAnyEpoch && q.epoch == 0 && q.analysis.Plan.emitsOnEmptyInput()
+	if !hasData && !replaying && !q.needsNoDataEpoch(wm) && !q.reemit && !firstEmpty {
 		return false, nil
 	}
 	q.reemit = false
@@ -474,10 +475,9 @@ func (q *Query) needsNoDataEpoch(wm watermark.Time) bool {
 	return q.ranAnyEpoch && wm > q.lastWM
 }
 
-type stateReporter interface {
-	StateRows() int64
-	StateBytes() int64
-}
+type stateReporter interface{ StateRows() int64 }
+
+type stateBytesReporter interface{ StateBytes() int64 }
 
 type lateReporter interface{ DroppedLate() int64 }
 
@@ -506,7 +506,10 @@ func (q *Query) publish(epoch int64, t0, t1, t2, t3 time.Time, wm, next watermar
 	for _, s := range q.physical.stateful {
 		sp := StateProgress{Operator: s.Name}
 		if r, ok := s.Op.(stateReporter); ok {
-			sp.Rows, sp.Bytes = r.StateRows(), r.StateBytes()
+			sp.Rows = r.StateRows()
+		}
+		if r, ok := s.Op.(stateBytesReporter); ok {
+			sp.Bytes = r.StateBytes()
 		}
 		if l, ok := s.Op.(lateReporter); ok {
 			sp.DroppedLateRows = l.DroppedLate()
