@@ -16,6 +16,7 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/internal/redact"
 )
 
 // kafkaSinkTimeout bounds each broker interaction (InitTransactions, reading the commit markers,
@@ -189,7 +190,7 @@ func sensitiveSinkOption(key string) bool {
 // errorf builds an error naming the sink, with sensitive option values removed.
 func (k *Kafka) errorf(format string, args ...any) error {
 	msg := fmt.Sprintf("sink %s: ", k.query) + fmt.Sprintf(format, args...)
-	return errors.New(redactValues(msg, k.secrets))
+	return errors.New(redact.Values(msg, k.secrets))
 }
 
 // Open resolves the key columns, starts the transactional producer (fencing earlier instances)

@@ -20,6 +20,7 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/internal/redact"
 )
 
 // kafkaDefaultTimeout is how long Latest waits for the brokers and Read waits without receiving
@@ -255,7 +256,7 @@ func sensitiveOption(key string) bool {
 
 // redact replaces every sensitive option value in msg.
 func (s *kafkaStream) redact(msg string) string {
-	return redactValues(msg, s.secrets)
+	return redact.Values(msg, s.secrets)
 }
 
 // errorf builds an error naming the source, with sensitive option values removed.

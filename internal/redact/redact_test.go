@@ -1,4 +1,4 @@
-package sinks
+package redact
 
 import "testing"
 
@@ -17,8 +17,8 @@ func TestRedactValuesByWholeValue(t *testing.T) {
 		{"unchanged", nil, "unchanged"},
 	}
 	for _, c := range cases {
-		if got := redactValues(c.msg, c.secrets); got != c.want {
-			t.Errorf("redactValues(%q, %q) = %q, want %q", c.msg, c.secrets, got, c.want)
+		if got := Values(c.msg, c.secrets); got != c.want {
+			t.Errorf("Values(%q, %q) = %q, want %q", c.msg, c.secrets, got, c.want)
 		}
 	}
 }

@@ -1,13 +1,13 @@
-package sinks
+package redact
 
 import "strings"
 
-// redactValues replaces each whole occurrence of a secret in msg with "[redacted]". An
+// Values replaces each whole occurrence of a secret in msg with "[redacted]". An
 // occurrence counts only when no letter, digit or '_' touches it on either side: a user name
 // "u" must not turn "Timed out" into "Timed o[redacted]t", while "user u", "u:pw@" and
 // "password=pw," are still redacted. Longer secrets go first, so one that contains another is
 // replaced whole.
-func redactValues(msg string, secrets []string) string {
+func Values(msg string, secrets []string) string {
 	sorted := append([]string(nil), secrets...)
 	for i := 1; i < len(sorted); i++ {
 		for j := i; j > 0 && len(sorted[j]) > len(sorted[j-1]); j-- {
