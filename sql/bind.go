@@ -232,7 +232,8 @@ func (b *binder) join(j *Join, outer *scope) (planner.Node, error) {
 
 // fullJoin builds L FULL JOIN R ON c as L LEFT JOIN R ON c, plus the right rows no left row
 // matched: L' RIGHT JOIN R ON c where L' is L with a marker column, keeping the rows whose marker
-// is NULL. Batch queries only (a stream would have to retract unmatched rows).
+// is NULL. Over streams the same plan runs with retractions: an unmatched row's padded row is
+// retracted when its first match arrives (update and complete mode).
 func (b *binder) fullJoin(j *Join, left, right planner.Node, outer *scope) (planner.Node, error) {
 	if j.On == nil && len(j.Using) == 0 {
 		return nil, b.errorf(j.Pos, CodeSyntax, "FULL JOIN needs an ON or USING condition")
