@@ -634,6 +634,12 @@ func (b *binder) setOp(u *SetOp, outer *scope) (planner.Node, error) {
 	var n planner.Node
 	switch u.Op {
 	case "union":
+		if lu, ok := left.(*planner.Union); ok && u.All {
+			// a UNION ALL b UNION ALL c is one union of every branch, not a nest of two-input
+			// unions: long generated chains stay linear to plan and run.
+			n = &planner.Union{Inputs: append(lu.Inputs, right), Cols: cols} // lu was bound just now: its inputs are ours
+			break
+		}
 		n = &planner.Union{Inputs: []planner.Node{left, right}, Cols: cols}
 		if !u.All {
 			n = distinct(n)

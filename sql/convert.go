@@ -3,6 +3,7 @@ package sql
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -23,6 +24,22 @@ type converter struct {
 	src   string     // the whole statement, positions refer to it
 	rw    *rewritten // the pre-step's output for the part being parsed
 	depth int
+	toks  []Token // src lexed once, for the position searches (see tokens)
+}
+
+// tokens is the statement's tokens, lexed once: the position searches below must not lex the
+// rest of the statement again for every node, which is quadratic on long generated statements.
+func (c *converter) tokens() []Token {
+	if c.toks == nil {
+		c.toks = Lex(c.src)
+	}
+	return c.toks
+}
+
+// tokenAt is the index of the first token that starts at or after pos.
+func (c *converter) tokenAt(pos int) int {
+	toks := c.tokens()
+	return sort.Search(len(toks), func(i int) bool { return toks[i].Pos >= pos })
 }
 
 // parsePG parses src[from:to] with PostgreSQL's grammar: one statement.
@@ -207,7 +224,11 @@ func (c *converter) selectStmt(s *pg.SelectStmt) (*Query, error) {
 	}
 	switch s.Op {
 	case pg.SetOperation_SETOP_UNION, pg.SetOperation_SETOP_EXCEPT, pg.SetOperation_SETOP_INTERSECT:
+		// The parser builds a chain a UNION b UNION c ... left-deep: its left spine adds no
+		// nesting depth, so a long generated chain is not refused as deeply nested.
+		c.leave()
 		l, err := c.selectStmt(s.Larg)
+		c.depth++
 		if err != nil {
 			return nil, err
 		}
@@ -312,16 +333,13 @@ func (c *converter) keywordBefore(pos int, word string) int {
 	if pos < 0 || pos > len(c.src) {
 		return pos
 	}
-	best := -1
-	for _, t := range Lex(c.src[:pos]) {
-		if t.Is(word) {
-			best = t.Pos
+	toks := c.tokens()
+	for i := c.tokenAt(pos) - 1; i >= 0; i-- {
+		if toks[i].Is(word) {
+			return toks[i].Pos
 		}
 	}
-	if best < 0 {
-		return pos
-	}
-	return best
+	return pos
 }
 
 // setOpPos is the position of the set operation's keyword: the first one after the left side.
@@ -330,9 +348,10 @@ func (c *converter) setOpPos(l *Query, word string) int {
 	if l != nil && l.body != nil && l.body.Position() >= 0 {
 		start = l.body.Position()
 	}
-	for _, t := range Lex(c.src[start:]) {
-		if t.Is(word) {
-			return start + t.Pos
+	toks := c.tokens()
+	for i := c.tokenAt(start); i < len(toks); i++ {
+		if toks[i].Is(word) {
+			return toks[i].Pos
 		}
 	}
 	return start
@@ -495,10 +514,11 @@ func (c *converter) joinPos(l, r TableExpr) int {
 	if from < 0 || to < 0 || to > len(c.src) || from > to {
 		return to
 	}
-	for _, t := range Lex(c.src[from:to]) {
+	toks := c.tokens()
+	for i := c.tokenAt(from); i < len(toks) && toks[i].Pos < to; i++ {
 		for _, w := range []string{"natural", "full", "left", "right", "inner", "cross", "join"} {
-			if t.Is(w) {
-				return from + t.Pos
+			if toks[i].Is(w) {
+				return toks[i].Pos
 			}
 		}
 	}
@@ -698,9 +718,9 @@ func (c *converter) fieldPos(pos, k int) int {
 	if pos < 0 || pos >= len(c.src) {
 		return pos
 	}
-	toks := Lex(c.src[pos:])
-	if 2*k < len(toks) && toks[2*k-1].IsOp(".") {
-		return pos + toks[2*k].Pos
+	toks, i := c.tokens(), c.tokenAt(pos)
+	if i+2*k < len(toks) && toks[i+2*k-1].IsOp(".") {
+		return toks[i+2*k].Pos
 	}
 	return pos
 }
