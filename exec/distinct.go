@@ -162,17 +162,11 @@ func (s *StreamDistinct) emitRows(ctx *Ctx, refs []rowRef, w int64, emit Emit) e
 	srcs := s.store.recs()
 	for lo := 0; lo < len(refs); lo += distinctChunk {
 		hi := min(len(refs), lo+distinctChunk)
-		cols := gatherColumns(ctx.Mem, s.schema, srcs, refs[lo:hi])
-		rec := array.NewRecordBatch(s.schema, cols, int64(hi-lo))
-		releaseArrays(cols)
 		ws := make([]int64, hi-lo)
 		for i := range ws {
 			ws[i] = w
 		}
-		d := weightedDelta(ctx.Mem, rec, ws)
-		err := emit(d)
-		releaseDelta(d)
-		if err != nil {
+		if err := emitStored(ctx, s.schema, srcs, refs[lo:hi], ws, emit); err != nil {
 			return err
 		}
 	}

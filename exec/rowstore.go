@@ -332,7 +332,7 @@ func mulWeight(a, b int64) (int64, error) {
 	return int64(lo), nil
 }
 
-// weightedRecord builds rec's delta with weights w (nil when every weight is +1). The caller owns
+// weightedDelta builds rec's delta with weights w (nil when every weight is +1). The caller owns
 // both arrays (release with releaseDelta).
 func weightedDelta(mem memory.Allocator, rec arrow.RecordBatch, w []int64) Delta {
 	allOne := true
@@ -355,6 +355,18 @@ func releaseDelta(d Delta) {
 	if d.Weights != nil {
 		d.Weights.Release()
 	}
+}
+
+// emitStored gathers the stored rows refs (of srcs, with schema) into one record with weights w
+// and hands it to emit; the record is released when emit returns.
+func emitStored(ctx *Ctx, schema *arrow.Schema, srcs []*recView, refs []rowRef, w []int64, emit Emit) error {
+	cols := gatherColumns(ctx.Mem, schema, srcs, refs)
+	rec := array.NewRecordBatch(schema, cols, int64(len(refs)))
+	releaseArrays(cols)
+	d := weightedDelta(ctx.Mem, rec, w)
+	err := emit(d)
+	releaseDelta(d)
+	return err
 }
 
 // The retraction-aware streaming operators are checkpointable.

@@ -414,13 +414,7 @@ func (t *TopN) emitEntries(ctx *Ctx, es []topNEntry, sign int64, emit Emit) erro
 		for k, e := range es[lo:hi] {
 			refs[k], ws[k] = e.ref, sign*e.count
 		}
-		cols := gatherColumns(ctx.Mem, t.schema, srcs, refs)
-		rec := array.NewRecordBatch(t.schema, cols, int64(hi-lo))
-		releaseArrays(cols)
-		d := weightedDelta(ctx.Mem, rec, ws)
-		err := emit(d)
-		releaseDelta(d)
-		if err != nil {
+		if err := emitStored(ctx, t.schema, srcs, refs, ws, emit); err != nil {
 			return err
 		}
 	}
