@@ -527,4 +527,19 @@ func TestExampleScriptsRun(t *testing.T) {
 	if !strings.Contains(joined, want) {
 		t.Errorf("customers_join.sql: want the batch join\n%s\ngot\n%s", want, joined)
 	}
+	// Two streams, read one file per epoch: every view equals its batch query over the files.
+	two := run("two_streams.sql")
+	dir := filepath.Join(root, "examples", "streaming", "two_streams")
+	tables := fmt.Sprintf("CREATE TABLE orders (order_id BIGINT, customer VARCHAR, amount BIGINT) WITH (connector = 'file', path = '%s', format = 'json'); "+
+		"CREATE TABLE payments (order_id BIGINT, paid BIGINT) WITH (connector = 'file', path = '%s', format = 'json')",
+		filepath.Join(dir, "orders"), filepath.Join(dir, "payments"))
+	for _, q := range []string{
+		"SELECT o.order_id AS order_id, p.order_id AS payment_for, o.amount, SUM(p.paid) AS paid FROM orders o FULL OUTER JOIN payments p ON o.order_id = p.order_id GROUP BY o.order_id, p.order_id, o.amount ORDER BY order_id NULLS LAST, payment_for",
+		"SELECT n AS orders, COUNT(*) AS customers FROM (SELECT customer, COUNT(*) AS n FROM orders GROUP BY customer) t GROUP BY n ORDER BY orders",
+		"SELECT customer, SUM(amount) AS total FROM orders GROUP BY customer ORDER BY total DESC LIMIT 2",
+	} {
+		if want := oracle(tables, q); !strings.Contains(two, want) {
+			t.Errorf("two_streams.sql: want the batch query's result\n%s\ngot\n%s", want, two)
+		}
+	}
 }
