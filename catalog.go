@@ -56,6 +56,7 @@ type table struct {
 	records []arrow.RecordBatch // in-memory tables
 
 	file *fileTable // file-backed tables (read-only)
+	wal  *tableWAL  // Options.DurableCatalog: the rows' write-ahead log (guarded by mu)
 }
 
 type fileTable struct {
@@ -261,10 +262,19 @@ func (t *table) append(recs []arrow.RecordBatch) error {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, r := range recs {
-		r.Retain()
-		t.records = append(t.records, relabel(r, t.schema))
-		r.Release()
+	labelled := make([]arrow.RecordBatch, len(recs))
+	for i, r := range recs {
+		labelled[i] = relabel(r, t.schema)
+	}
+	if t.wal != nil { // durable first: the rows are visible only once they survive a crash
+		if err := t.wal.insert(t.schema, labelled); err != nil {
+			releaseAll(labelled)
+			return err
+		}
+	}
+	t.records = append(t.records, labelled...)
+	if t.wal != nil {
+		t.wal.maybeSnapshot(t.schema, t.records)
 	}
 	return nil
 }

@@ -53,6 +53,14 @@ type Options struct {
 	// *sources.AccessError (SQLSTATE 42501). Nil: no restriction, the freedom of the operating-
 	// system account the engine runs as.
 	Access *sources.Access
+	// DurableCatalog, with DataDir, keeps the catalog on disk (DataDir/catalog.json) and the
+	// rows of in-memory tables (DataDir/tables): every CREATE and DROP of a table, source, sink
+	// or view, and STOP QUERY, is recorded before the statement returns, every INSERT is in a
+	// write-ahead log fsynced before it returns, and Open restores them all, resuming each
+	// continuous query from its checkpoint. A plain CREATE of a restored object with the same
+	// definition is a no-op; with another definition it is an error (SQLSTATE 42P07). The
+	// command line turns it on with --data-dir. Without DataDir it is ignored.
+	DurableCatalog bool
 }
 
 // Engine is an embedded streamsql database. It is safe for concurrent use.
@@ -60,6 +68,7 @@ type Engine struct {
 	opts    Options
 	catalog *catalog
 	queries *queries
+	durable *durableCatalog // nil: the catalog lives in memory only
 }
 
 // Open creates an engine.
@@ -84,7 +93,19 @@ func Open(opts Options) (*Engine, error) {
 			return nil, fmt.Errorf("Options.SinkConnectors: %q is a built-in connector", name)
 		}
 	}
-	return &Engine{opts: opts, catalog: newCatalog(), queries: &queries{m: map[string]*runningQuery{}}}, nil
+	e := &Engine{opts: opts, catalog: newCatalog(), queries: &queries{m: map[string]*runningQuery{}}}
+	if opts.DurableCatalog && opts.DataDir != "" {
+		d, err := openDurableCatalog(opts.DataDir, opts.Logger)
+		if err != nil {
+			return nil, err
+		}
+		e.durable = d
+		if err := e.restoreCatalog(); err != nil {
+			e.Close()
+			return nil, err
+		}
+	}
+	return e, nil
 }
 
 // Close stops every continuous query and releases the engine's tables.
@@ -102,6 +123,9 @@ func (e *Engine) Close() error {
 	}
 	for _, n := range e.catalog.names(sql.KindSource) {
 		_ = e.catalog.dropSource(n, true)
+	}
+	if e.durable != nil {
+		errs = append(errs, e.durable.close())
 	}
 	return errors.Join(errs...)
 }
@@ -178,6 +202,11 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 			xctx.Mem = exec.NewLimitedAllocator(e.opts.Allocator, e.opts.StatementMemoryLimit)
 		}
 	}
+	if e.durable != nil {
+		if res, err, handled := e.durableExec(ctx, stmt, text); handled {
+			return res, err
+		}
+	}
 	switch s := stmt.(type) {
 	case *sql.CreateTable:
 		return e.createTable(s)
@@ -188,19 +217,7 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 	case *sql.CreateSink:
 		return e.createSink(ctx, s)
 	case *sql.Drop:
-		switch s.Kind {
-		case sql.KindSource:
-			return e.dropSource(s)
-		case sql.KindSink, sql.KindMaterializedView:
-			return e.dropQuery(s)
-		}
-		if _, isTable := e.catalog.get(s.Name); !isTable && e.catalog.exists(s.Name) {
-			return nil, exec.Errorf(exec.CodeWrongObjectType, "%q is not a table (use DROP SOURCE or DROP MATERIALIZED VIEW)", s.Name)
-		}
-		if err := e.catalog.drop(s.Name, s.IfExists); err != nil {
-			return nil, err
-		}
-		return &Result{Tag: "DROP TABLE"}, nil
+		return e.execDrop(s)
 	case *sql.Show:
 		if s.Kind == sql.KindQuery {
 			return e.showQueries(xctx), nil
@@ -223,14 +240,7 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 	case *sql.DescribeQuery:
 		return e.describeQuery(xctx, s, text)
 	case *sql.StopQuery:
-		rq := e.queries.get(s.Name)
-		if rq == nil {
-			return nil, &sql.Error{Msg: fmt.Sprintf("query %q does not exist", s.Name), Source: text, Pos: s.Pos, Code: exec.CodeUndefinedTable}
-		}
-		if err := rq.q.Stop(); err != nil {
-			return nil, err
-		}
-		return &Result{Tag: "STOP QUERY"}, nil
+		return e.stopQuery(s, text)
 	case *sql.Describe:
 		schema, ok := e.catalog.schemaOf(s.Name)
 		if !ok {
@@ -311,6 +321,33 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 		return &Result{Tag: fmt.Sprintf("INSERT 0 %d", n), RowsAffected: n}, nil
 	}
 	return nil, fmt.Errorf("internal: unhandled statement %T", stmt)
+}
+
+func (e *Engine) execDrop(s *sql.Drop) (*Result, error) {
+	switch s.Kind {
+	case sql.KindSource:
+		return e.dropSource(s)
+	case sql.KindSink, sql.KindMaterializedView:
+		return e.dropQuery(s)
+	}
+	if _, isTable := e.catalog.get(s.Name); !isTable && e.catalog.exists(s.Name) {
+		return nil, exec.Errorf(exec.CodeWrongObjectType, "%q is not a table (use DROP SOURCE or DROP MATERIALIZED VIEW)", s.Name)
+	}
+	if err := e.catalog.drop(s.Name, s.IfExists); err != nil {
+		return nil, err
+	}
+	return &Result{Tag: "DROP TABLE"}, nil
+}
+
+func (e *Engine) stopQuery(s *sql.StopQuery, text string) (*Result, error) {
+	rq := e.queries.get(s.Name)
+	if rq == nil {
+		return nil, &sql.Error{Msg: fmt.Sprintf("query %q does not exist", s.Name), Source: text, Pos: s.Pos, Code: exec.CodeUndefinedTable}
+	}
+	if err := rq.q.Stop(); err != nil {
+		return nil, err
+	}
+	return &Result{Tag: "STOP QUERY"}, nil
 }
 
 var fileTableOptions = map[string]bool{"connector": true, "path": true, "format": true, "header": true, "delimiter": true, "batch_size": true}

@@ -15,6 +15,9 @@ type Result struct {
 	Records []arrow.RecordBatch
 	// RowsAffected counts inserted rows for INSERT and returned rows for queries.
 	RowsAffected int64
+	// Notices are messages for the user that are not errors (PostgreSQL's NOTICE), such as a
+	// CREATE skipped because the object was restored with the same definition.
+	Notices []string
 }
 
 // HasRows reports whether the statement produced a result set (possibly empty).

@@ -65,6 +65,12 @@ type runningQuery struct {
 
 	statusMu   sync.Mutex
 	sinkStatus string // what a struggling sink reports (a retry), "" when it is fine
+
+	// A stopped or failed query restored from the durable catalog: the status, error and
+	// trigger it had (its query object was rebuilt stopped, with a manual trigger).
+	restoredStatus  incremental.Status
+	restoredError   string
+	restoredTrigger string
 }
 
 func (rq *runningQuery) setSinkStatus(s string) {
@@ -166,9 +172,25 @@ var sinkConnectors = map[string]func(sinks.Config) (sinks.Sink, error){
 }
 
 func (e *Engine) createSink(ctx context.Context, s *sql.CreateSink) (*Result, error) {
+	rq, err := e.startQuery(s, false)
+	if err != nil {
+		return nil, err
+	}
+	if rq != nil && rq.q.Trigger().AvailableNow {
+		if err := rq.q.Wait(ctx); err != nil {
+			return nil, fmt.Errorf("query %s: %w", s.Name, err)
+		}
+	}
+	return &Result{Tag: createTag(s)}, nil
+}
+
+// startQuery starts the query of a CREATE SINK / MATERIALIZED VIEW and registers it (and its
+// view and dead-letter table) under its name. It returns a nil query for IF NOT EXISTS of a
+// name in use. frozen: the inputs show no new data (a stopped query restored from the catalog).
+func (e *Engine) startQuery(s *sql.CreateSink, frozen bool) (*runningQuery, error) {
 	if e.queries.get(s.Name) != nil || e.catalog.exists(s.Name) {
 		if s.IfNotExists {
-			return &Result{Tag: createTag(s)}, nil
+			return nil, nil
 		}
 		return nil, exec.Errorf(exec.CodeDuplicateTable, "%s %q already exists", strings.ToLower(string(kindOf(s))), s.Name)
 	}
@@ -176,11 +198,11 @@ func (e *Engine) createSink(ctx context.Context, s *sql.CreateSink) (*Result, er
 	// one checkpoint directory.
 	if err := e.queries.reserve(s.Name); err != nil {
 		if s.IfNotExists {
-			return &Result{Tag: createTag(s)}, nil
+			return nil, nil
 		}
 		return nil, err
 	}
-	rq, err := e.prepareQuery(s)
+	rq, err := e.prepareQueryFrozen(s, frozen)
 	if err != nil {
 		e.queries.release(s.Name)
 		return nil, err
@@ -201,12 +223,7 @@ func (e *Engine) createSink(ctx context.Context, s *sql.CreateSink) (*Result, er
 			rq.errorsName = s.Name + "_errors"
 		}
 	}
-	if rq.q.Trigger().AvailableNow {
-		if err := rq.q.Wait(ctx); err != nil {
-			return nil, fmt.Errorf("query %s: %w", s.Name, err)
-		}
-	}
-	return &Result{Tag: createTag(s)}, nil
+	return rq, nil
 }
 
 func kindOf(s *sql.CreateSink) sql.ObjectKind {
@@ -220,6 +237,11 @@ func createTag(s *sql.CreateSink) string { return "CREATE " + string(kindOf(s)) 
 
 // prepareQuery binds, checks and starts the continuous query of a CREATE SINK / VIEW.
 func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
+	return e.prepareQueryFrozen(s, false)
+}
+
+// prepareQueryFrozen is prepareQuery; frozen wraps every input in a frozenStream.
+func (e *Engine) prepareQueryFrozen(s *sql.CreateSink, frozen bool) (*runningQuery, error) {
 	opts := map[string]string{}
 	for _, o := range s.Options {
 		opts[o.Key] = o.Value
@@ -334,6 +356,9 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 		} else if st, err = sources.OpenStream(e.streamConfig(src, bad.Reporter(src.name, src.onError))); err != nil {
 			closeInputs(inputs)
 			return nil, err
+		}
+		if frozen {
+			st = frozenStream{st}
 		}
 		inputs = append(inputs, &incremental.Input{Name: src.name, Stream: st, TimeCol: src.timeCol, Delay: src.delay, MaxFuture: src.maxFuture})
 		rq.reads = append(rq.reads, src.name)
@@ -581,6 +606,13 @@ func (e *Engine) showQueries(xctx *exec.Ctx) *Result {
 	var rows [][]string
 	for _, rq := range e.queries.list() {
 		st, err := rq.q.Status()
+		trigger := rq.q.Trigger().String()
+		if rq.restoredStatus != "" {
+			st, trigger = rq.restoredStatus, rq.restoredTrigger
+			if rq.restoredError != "" {
+				err = errors.New(rq.restoredError)
+			}
+		}
 		kind := "sink"
 		if rq.view {
 			kind = "materialized view"
@@ -600,7 +632,7 @@ func (e *Engine) showQueries(xctx *exec.Ctx) *Result {
 		} else if s := rq.getSinkStatus(); s != "" && st == incremental.StatusRunning {
 			lastErr = "sink " + s
 		}
-		rows = append(rows, []string{rq.name, kind, string(st), rq.q.Mode().String(), rq.q.Trigger().String(), rq.sink, epochs, inRows, wm, lastErr})
+		rows = append(rows, []string{rq.name, kind, string(st), rq.q.Mode().String(), trigger, rq.sink, epochs, inRows, wm, lastErr})
 	}
 	return textResult(xctx, "SHOW", []string{"name", "kind", "status", "output_mode", "trigger", "sink", "epochs", "recent_input_rows", "watermark", "error"}, rows)
 }
@@ -676,7 +708,11 @@ func (e *Engine) ProcessAllAvailable(ctx context.Context, name string) error {
 	if rq == nil {
 		return exec.Errorf(exec.CodeUndefinedTable, "query %q does not exist", name)
 	}
-	return rq.q.ProcessAllAvailable(ctx)
+	err := rq.q.ProcessAllAvailable(ctx)
+	if err != nil {
+		e.noteFailure(rq) // a manual-trigger query fails here, not in a loop of its own
+	}
+	return err
 }
 
 // RunningQueries lists the continuous queries that are still running.

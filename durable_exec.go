@@ -1,0 +1,294 @@
+package streamsql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/incremental"
+	"github.com/streamsql/streamsql/sources"
+	"github.com/streamsql/streamsql/sql"
+)
+
+// durableExec runs the statements that change the durable catalog (CREATE and DROP of tables,
+// sources, sinks and views, STOP QUERY) and records them; handled is false for any other
+// statement, which execOne runs as usual.
+func (e *Engine) durableExec(ctx context.Context, stmt sql.Stmt, text string) (res *Result, err error, handled bool) {
+	d := e.durable
+	switch s := stmt.(type) {
+	case *sql.CreateTable:
+		if res, err, done := e.checkRecreate(sql.KindTable, s.Name, s.IfNotExists, text); done {
+			return res, err, true
+		}
+		existed := e.catalog.exists(s.Name)
+		if res, err = e.createTable(s); err != nil || existed {
+			return res, err, true
+		}
+		ent, err := d.add(sql.KindTable, s.Name, text)
+		if err != nil {
+			_ = e.catalog.drop(s.Name, true)
+			return nil, err, true
+		}
+		if t, ok := e.catalog.get(s.Name); ok && t.file == nil {
+			if err := e.attachWAL(t, ent); err != nil {
+				_ = e.catalog.drop(s.Name, true)
+				_, _, _ = d.remove(s.Name)
+				return nil, err, true
+			}
+		}
+		return res, nil, true
+	case *sql.CreateSource:
+		if res, err, done := e.checkRecreate(sql.KindSource, s.Name, s.IfNotExists, text); done {
+			return res, err, true
+		}
+		existed := e.catalog.exists(s.Name)
+		if res, err = e.createSource(s); err != nil || existed {
+			return res, err, true
+		}
+		if _, err := d.add(sql.KindSource, s.Name, text); err != nil {
+			_ = e.catalog.dropSource(s.Name, true)
+			return nil, err, true
+		}
+		return res, nil, true
+	case *sql.CreateSink:
+		kind := kindOf(s)
+		if res, err, done := e.checkRecreate(kind, s.Name, s.IfNotExists, text); done {
+			if err == nil {
+				if rq := e.queries.get(s.Name); rq != nil && rq.q.Trigger().AvailableNow {
+					if werr := rq.q.Wait(ctx); werr != nil {
+						return nil, fmt.Errorf("query %s: %w", s.Name, werr), true
+					}
+				}
+			}
+			return res, err, true
+		}
+		existed := e.queries.get(s.Name) != nil || e.catalog.exists(s.Name)
+		if existed {
+			return e.createSinkRecorded(ctx, s)
+		}
+		return e.createSinkRecorded(ctx, s, text)
+	case *sql.Drop:
+		res, err = e.execDrop(s)
+		if err != nil {
+			return nil, err, true
+		}
+		ent, found, rerr := d.remove(s.Name)
+		if rerr != nil {
+			return nil, rerr, true
+		}
+		if found && ent.Kind == string(sql.KindTable) {
+			d.mu.Lock()
+			w := d.wals[s.Name]
+			delete(d.wals, s.Name)
+			d.mu.Unlock()
+			if w != nil {
+				w.close()
+			}
+			if err := os.RemoveAll(d.tableDir(ent.ID)); err != nil {
+				return nil, fmt.Errorf("table %s was dropped, but its rows could not be removed: %w", s.Name, err), true
+			}
+		}
+		return res, nil, true
+	case *sql.StopQuery:
+		if e.queries.get(s.Name) == nil {
+			return nil, nil, false // the usual error
+		}
+		res, err = e.stopQuery(s, text)
+		if err != nil {
+			return nil, err, true
+		}
+		return res, d.setStatus(s.Name, string(incremental.StatusStopped), ""), true
+	}
+	return nil, nil, false
+}
+
+// createSinkRecorded starts a sink or view and, when text is given, records it once its query
+// runs (an available_now query is recorded before CREATE waits for it to finish).
+func (e *Engine) createSinkRecorded(ctx context.Context, s *sql.CreateSink, text ...string) (*Result, error, bool) {
+	rq, err := e.startQuery(s, false)
+	if err != nil || rq == nil {
+		if err == nil {
+			return &Result{Tag: createTag(s)}, nil, true // IF NOT EXISTS of a name in use
+		}
+		return nil, err, true
+	}
+	if len(text) > 0 {
+		if _, err := e.durable.add(kindOf(s), s.Name, text[0]); err != nil {
+			_, _ = e.dropQuery(&sql.Drop{Kind: kindOf(s), Name: s.Name})
+			return nil, err, true
+		}
+		e.watchQuery(rq)
+	}
+	if rq.q.Trigger().AvailableNow {
+		if err := rq.q.Wait(ctx); err != nil {
+			return nil, fmt.Errorf("query %s: %w", s.Name, err), true
+		}
+	}
+	return &Result{Tag: createTag(s)}, nil, true
+}
+
+// checkRecreate applies the rule for a plain CREATE (no IF NOT EXISTS) of an object that Open
+// restored from the catalog: the same definition (compared without comments, layout and case
+// of bare words) is a no-op with a notice, so a script re-run on its data directory keeps
+// working; another definition is error 42P07 naming the object. done is false when the rule
+// does not apply (the statement runs as usual).
+func (e *Engine) checkRecreate(kind sql.ObjectKind, name string, ifNotExists bool, text string) (*Result, error, bool) {
+	d := e.durable
+	d.mu.Lock()
+	restored := d.restored[name]
+	d.mu.Unlock()
+	if ifNotExists || !restored {
+		return nil, nil, false
+	}
+	ent, ok := d.entry(name)
+	if !ok {
+		return nil, nil, false
+	}
+	what := strings.ToLower(string(kind))
+	if ent.Kind != string(kind) || normalizeStatement(ent.SQL) != normalizeStatement(text) {
+		return nil, exec.Errorf(exec.CodeDuplicateTable, "%s %q already exists: it was restored from %s with another definition (DROP it first to change it, or use IF NOT EXISTS)", what, name, d.path), true
+	}
+	notice := fmt.Sprintf("%s %q already exists with this definition (restored from %s): CREATE skipped", what, name, d.path)
+	e.opts.Logger.Info(notice)
+	return &Result{Tag: "CREATE " + string(kind), Notices: []string{notice}}, nil, true
+}
+
+// attachWAL gives an in-memory table its write-ahead log and loads the rows it holds.
+func (e *Engine) attachWAL(t *table, ent catalogEntry) error {
+	d := e.durable
+	w, recs, err := openTableWAL(d.tableDir(ent.ID), t.schema, e.opts.Allocator, d.snapshotAfter, e.opts.Logger)
+	if err != nil {
+		return fmt.Errorf("table %s: %w", t.name, err)
+	}
+	t.mu.Lock()
+	for _, r := range recs {
+		t.records = append(t.records, relabel(r, t.schema))
+		r.Release()
+	}
+	t.wal = w
+	t.mu.Unlock()
+	d.mu.Lock()
+	d.wals[t.name] = w
+	d.mu.Unlock()
+	return nil
+}
+
+// watchQuery records a query's failure in the catalog when its loop ends with one, so a failed
+// query stays failed (with its error) after a restart. A query stopped by Engine.Close is not
+// recorded: it resumes.
+func (e *Engine) watchQuery(rq *runningQuery) {
+	go func() {
+		_ = rq.q.Wait(context.Background())
+		e.noteFailure(rq)
+	}()
+}
+
+// noteFailure records rq as failed if it is, and is still the engine's query of that name.
+func (e *Engine) noteFailure(rq *runningQuery) {
+	if e.durable == nil {
+		return
+	}
+	st, err := rq.q.Status()
+	if st != incremental.StatusFailed || err == nil || e.queries.get(rq.name) != rq {
+		return
+	}
+	if serr := e.durable.setStatus(rq.name, string(incremental.StatusFailed), err.Error()); serr != nil {
+		e.opts.Logger.Error("recording a failed query in the catalog", "query", rq.name, "error", serr.Error())
+	}
+}
+
+// restoreCatalog re-creates every object of the durable catalog, in creation order (so each
+// comes after the objects it reads): tables with their rows, sources, and sinks and views,
+// whose queries resume from their checkpoints; stopped and failed queries come back stopped
+// or failed. The first object that cannot be restored stops Open with an error naming it.
+func (e *Engine) restoreCatalog() error {
+	d := e.durable
+	ctx := context.Background()
+	for _, ent := range d.entries() {
+		if err := e.restoreEntry(ctx, ent); err != nil {
+			return fmt.Errorf("restoring %s %s from %s: %w", strings.ToLower(ent.Kind), ent.Name, d.path, err)
+		}
+		d.mu.Lock()
+		d.restored[ent.Name] = true
+		d.mu.Unlock()
+	}
+	return d.removeOrphanTables()
+}
+
+func (e *Engine) restoreEntry(ctx context.Context, ent catalogEntry) error {
+	stmt, err := sql.Parse(ent.SQL)
+	if err != nil {
+		return err
+	}
+	switch s := stmt.(type) {
+	case *sql.CreateTable:
+		if _, err := e.createTable(s); err != nil {
+			return err
+		}
+		if t, ok := e.catalog.get(s.Name); ok && t.file == nil {
+			return e.attachWAL(t, ent)
+		}
+		return nil
+	case *sql.CreateSource:
+		_, err := e.createSource(s)
+		return err
+	case *sql.CreateSink:
+		if ent.Status == "" {
+			rq, err := e.startQuery(s, false)
+			if err != nil {
+				return err
+			}
+			e.watchQuery(rq)
+			return nil
+		}
+		return e.restoreInactive(ctx, s, ent)
+	}
+	return fmt.Errorf("the catalog holds a statement that creates nothing: %s", ent.SQL)
+}
+
+// restoreInactive brings back a stopped or failed query without running it: its query is
+// built on its checkpoint with inputs that show no new data, a view is refilled from the
+// checkpoint (one epoch that reads nothing), and the query is stopped again. SHOW QUERIES
+// reports the recorded status and error.
+func (e *Engine) restoreInactive(ctx context.Context, s *sql.CreateSink, ent catalogEntry) error {
+	trigger := "default"
+	var opts []sql.Option
+	for _, o := range s.Options {
+		if o.Key == "trigger" {
+			trigger = o.Value
+			continue
+		}
+		opts = append(opts, o)
+	}
+	inactive := *s
+	inactive.Options = append(opts, sql.Option{Key: "trigger", Value: "manual"})
+	rq, err := e.startQuery(&inactive, true)
+	if err != nil {
+		return err
+	}
+	if t, err := incremental.ParseTrigger(trigger); err == nil {
+		rq.restoredTrigger = t.String()
+	}
+	var refill error
+	if rq.view {
+		refill = rq.q.ProcessAllAvailable(ctx)
+	}
+	stopErr := rq.q.Stop()
+	rq.restoredStatus, rq.restoredError = incremental.Status(ent.Status), ent.Error
+	if refill != nil && ent.Status != string(incremental.StatusFailed) {
+		return errors.Join(refill, stopErr)
+	}
+	return stopErr
+}
+
+// frozenStream is an input that shows no data beyond what its query has already read: a
+// stopped query restored from the catalog may refill its view from the checkpoint but must not
+// read anything new.
+type frozenStream struct{ sources.Stream }
+
+func (f frozenStream) Latest(_ context.Context, from sources.Offset) (sources.Offset, error) {
+	return from, nil
+}
