@@ -79,7 +79,7 @@ func replCommand(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "streamsql repl: %v\n", err)
 		return 2
 	}
-	eng, err := streamsql.Open(streamsql.Options{Stdout: stdout, DataDir: *dataDir, Logger: log, Access: acc})
+	eng, err := streamsql.Open(streamsql.Options{Stdout: stdout, DataDir: *dataDir, DurableCatalog: true, Logger: log, Access: acc})
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql: cannot start the engine: %v\n", err)
 		return 1

@@ -77,7 +77,7 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	out := newSharedOutput(stdout)
 	defer out.Flush()
-	eng, err := streamsql.Open(streamsql.Options{Stdout: out.sinkWriter(), DataDir: *dataDir, Logger: log, Access: acc})
+	eng, err := streamsql.Open(streamsql.Options{Stdout: out.sinkWriter(), DataDir: *dataDir, DurableCatalog: true, Logger: log, Access: acc})
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql run: cannot start the engine: %v\n", err)
 		return 1

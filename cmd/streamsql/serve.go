@@ -127,7 +127,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	eng, err := streamsql.Open(streamsql.Options{DataDir: *dataDir, Stdout: stdout, Logger: log, StatementMemoryLimit: memBytes, Access: acc})
+	eng, err := streamsql.Open(streamsql.Options{DataDir: *dataDir, DurableCatalog: true, Stdout: stdout, Logger: log, StatementMemoryLimit: memBytes, Access: acc})
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql serve: cannot start the engine: %v\n", err)
 		return 1

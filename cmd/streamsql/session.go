@@ -48,6 +48,9 @@ func (s *session) execStatement(ctx context.Context, script string, st sql.State
 	results, err := safeExec(ctx, s.eng, text)
 	elapsed := time.Since(start)
 	for _, r := range results {
+		for _, n := range r.Notices {
+			fmt.Fprintf(s.errOut, "NOTICE:  %s\n", n) // psql's spelling
+		}
 		perr := s.printResult(r)
 		r.Release()
 		if perr != nil && err == nil {
