@@ -30,9 +30,17 @@ func TestCompleteCatalogAndKeywords(t *testing.T) {
 		{"SELECT * FROM ord", -1, "ord", []string{"orders"}},
 		{"sel", -1, "sel", []string{"select"}},
 		{"SEL", -1, "SEL", []string{"SELECT"}},
-		{"SELECT cu", -1, "cu", []string{"customer_id", "customers"}},
-		{"SELECT o", -1, "o", []string{"or", "order by", "order_id", "orders"}},
-		{"SELECT O", -1, "O", []string{"OR", "ORDER BY", "order_id", "orders"}},
+		// Relations, then columns, then keywords; the columns of the relations the statement
+		// names come first.
+		{"SELECT cu", -1, "cu", []string{"customers", "customer_id"}},
+		{"SELECT o", -1, "o", []string{"orders", "order_id", "or", "order by"}},
+		{"SELECT O", -1, "O", []string{"orders", "order_id", "OR", "ORDER BY"}},
+		{"SELECT cu FROM customers", 9, "cu", []string{"customer_id", "customers"}},
+		{"SELECT o FROM customers c JOIN orders o ON c.customer_id = o.customer_id", 8, "o", []string{"order_id", "orders", "or", "order by"}},
+		{"SELECT  FROM orders", 7, "", []string{"amount", "customer_id", "order_id", "customers", "orders", "name", "coalesce", "count", "from", "or", "order by", "select"}},
+		// The first word of a statement: the words that begin one.
+		{"cr", -1, "cr", []string{"create materialized view", "create sink", "create source", "create table"}},
+		{"SELECT 1; ins", -1, "ins", []string{"insert into"}},
 		{"SELECT CO", -1, "CO", []string{"COALESCE", "COUNT"}},
 		// After FROM/JOIN only tables, even with an empty prefix.
 		{"SELECT * FROM ", -1, "", []string{"customers", "orders"}},
@@ -64,7 +72,7 @@ func TestNewCompleterHasKeywordsAndFunctions(t *testing.T) {
 	if !slices.Equal(got, []string{"WHERE"}) {
 		t.Errorf("WHER completes to %q, want [WHERE]", got)
 	}
-	_, got = c.complete([]rune("gro"), 3)
+	_, got = c.complete([]rune("SELECT k FROM t gro"), 19)
 	if !slices.Contains(got, "group by") {
 		t.Errorf("gro completes to %q, want it to contain \"group by\"", got)
 	}

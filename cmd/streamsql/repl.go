@@ -136,8 +136,14 @@ func interactive(sess *session, historyPath string) int {
 	}
 	comp := newCompleter(sess.eng.TableNames, sess.eng.ColumnNames)
 	rl.Completer = func(line []rune, cursor int) readline.Completions {
-		prefix, cands := comp.complete(line, cursor)
-		c := readline.CompleteValues(cands...)
+		prefix, groups := comp.groups(line, cursor)
+		var all []readline.Completion
+		for _, g := range groups {
+			for _, v := range g.cands {
+				all = append(all, readline.Completion{Value: v, Display: v, Tag: g.tag})
+			}
+		}
+		c := readline.CompleteRaw(all)
 		c.PREFIX = prefix
 		return c
 	}
