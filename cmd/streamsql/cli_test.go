@@ -256,9 +256,11 @@ func TestHelpAndVersion(t *testing.T) {
 			}
 		}
 	}
-	res := runCLI(t, "", "version")
-	if res.code != 0 || !regexp.MustCompile(`^streamsql \S+ \(go\d+\.\d+\S* \w+/\w+\)\n$`).MatchString(res.stdout) {
-		t.Errorf("version: exit %d, stdout %q", res.code, res.stdout)
+	for _, arg := range []string{"version", "--version"} {
+		res := runCLI(t, "", arg)
+		if res.code != 0 || !regexp.MustCompile(`^streamsql \S+( \(revision [0-9a-f]+(, modified)?\))? \(go\d+\.\d+\S* \w+/\w+\)\n$`).MatchString(res.stdout) {
+			t.Errorf("%s: exit %d, stdout %q", arg, res.code, res.stdout)
+		}
 	}
 }
 

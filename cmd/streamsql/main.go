@@ -44,8 +44,8 @@ Usage:
         /metrics (Prometheus), /api/queries and /healthz. SIGINT/SIGTERM stop the
         server and the engine after the running epochs; a second signal exits at once.
 
-  streamsql version
-        Print the version.
+  streamsql version (or --version)
+        Print the version, the VCS revision it was built from, and the Go version.
 
   streamsql help
         Print this help.
@@ -70,7 +70,7 @@ func realMain(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return benchCommand(args[1:], stdout, stderr)
 	case "serve":
 		return serveCommand(args[1:], stdout, stderr)
-	case "version":
+	case "version", "--version", "-version", "-V":
 		if len(args) > 1 {
 			fmt.Fprintf(stderr, "streamsql version: unexpected argument %q\n", args[1])
 			return 2
@@ -89,14 +89,36 @@ func realMain(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 }
 
-// versionString is "streamsql <version> (<go version> <os>/<arch>)".
+// versionString is "streamsql <version> [(<revision>[, modified])] (<go version> <os>/<arch>)":
+// the version set at link time, else the module version from the build information (a release
+// installed with go install) or "(devel)", and the VCS revision go build records when it builds
+// from a checkout.
 func versionString() string {
 	v := version
-	if v == "" {
-		v = "(devel)"
-		if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+	var rev string
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if v == "" && info.Main.Version != "" {
 			v = info.Main.Version
 		}
+		var revision, modified string
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				revision = s.Value
+			case "vcs.modified":
+				modified = s.Value
+			}
+		}
+		if revision != "" {
+			rev = " (revision " + revision[:min(12, len(revision))]
+			if modified == "true" {
+				rev += ", modified"
+			}
+			rev += ")"
+		}
 	}
-	return fmt.Sprintf("streamsql %s (%s %s/%s)", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	if v == "" {
+		v = "(devel)"
+	}
+	return fmt.Sprintf("streamsql %s%s (%s %s/%s)", v, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

@@ -30,6 +30,11 @@ const replHelp = `Meta-commands:
   \d                list tables
   \d NAME           describe table NAME (its columns and types)
   \timing [on|off]  show how long each statement takes
+  \x [on|off|auto]  expanded output: one block per row (auto: when wider than the terminal)
+  \pset pager [on|off|always]
+                    page results taller or wider than the terminal through $PAGER
+  \pset expanded [on|off|auto]
+                    the same as \x
   \?                show this help
   \q                quit (Ctrl-D on an empty line also quits)
 
@@ -87,6 +92,9 @@ func replCommand(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	defer eng.Close()
 	sess := &session{eng: eng, out: stdout, errOut: stderr, format: sinks.FormatTable, subscribeOK: true}
 	if isatty.IsTerminal(stdin.Fd()) || isatty.IsCygwinTerminal(stdin.Fd()) {
+		if f, ok := stdout.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+			sess.term = &terminal{out: f, pager: defaultPager()}
+		}
 		return interactive(sess, *history)
 	}
 	return piped(sess, stdin)
@@ -116,6 +124,13 @@ func interactive(sess *session, historyPath string) int {
 		return strings.TrimSpace(s) == "" || sql.IsComplete(s)
 	}
 	_ = rl.Config.Set("completion-ignore-case", true)
+	// Tab lists the candidates (grouped, the queried table's columns first) after inserting
+	// their common prefix; further Tabs cycle through them. readline's default Tab inserts the
+	// first candidate without showing the others.
+	_ = rl.Config.Set("menu-complete-display-prefix", true)
+	for _, km := range []string{"emacs", "emacs-standard", "vi-insert"} {
+		_ = rl.Config.Bind(km, "\t", "menu-complete", false)
+	}
 	// Continuation lines show continuationPrompt (readline draws it on the last line of the
 	// buffer and a thin column marker on the lines between).
 	_ = rl.Config.Set("multiline-column", true)
@@ -290,6 +305,23 @@ func (s *session) meta(ctx context.Context, line string) (quit, ok bool) {
 			fmt.Fprintln(s.out, "Timing is off.")
 		}
 		return false, true
+	case cmd == `\x` && len(args) <= 1:
+		mode := expandedOn
+		if s.expanded == expandedOn {
+			mode = expandedOff
+		}
+		if len(args) == 1 {
+			var ok bool
+			if mode, ok = parseExpanded(args[0]); !ok {
+				fmt.Fprintf(s.errOut, "\\x: unrecognized value %q: expected on, off or auto\n", args[0])
+				return false, false
+			}
+		}
+		s.expanded = mode
+		s.printExpanded()
+		return false, true
+	case cmd == `\pset` && len(args) >= 1 && len(args) <= 2:
+		return false, s.pset(args)
 	case cmd == `\d` && len(args) == 0:
 		return false, s.listTables()
 	case cmd == `\d` && len(args) == 1:
@@ -316,4 +348,79 @@ func (s *session) listTables() bool {
 	}
 	fmt.Fprintln(s.out)
 	return true
+}
+
+func parseExpanded(v string) (expandedMode, bool) {
+	switch strings.ToLower(v) {
+	case "on":
+		return expandedOn, true
+	case "off":
+		return expandedOff, true
+	case "auto":
+		return expandedAuto, true
+	}
+	return 0, false
+}
+
+func (s *session) printExpanded() {
+	switch s.expanded {
+	case expandedOn:
+		fmt.Fprintln(s.out, "Expanded display is on.")
+	case expandedOff:
+		fmt.Fprintln(s.out, "Expanded display is off.")
+	default:
+		fmt.Fprintln(s.out, "Expanded display is used automatically.")
+	}
+}
+
+// pset handles \pset pager|expanded [value] (psql's spellings; without a value, pager and
+// expanded toggle).
+func (s *session) pset(args []string) bool {
+	switch strings.ToLower(args[0]) {
+	case "pager":
+		mode := pagerOff
+		if s.pager == pagerOff {
+			mode = pagerOn
+		}
+		if len(args) == 2 {
+			switch strings.ToLower(args[1]) {
+			case "on":
+				mode = pagerOn
+			case "off":
+				mode = pagerOff
+			case "always":
+				mode = pagerAlways
+			default:
+				fmt.Fprintf(s.errOut, "\\pset: unrecognized value %q for \"pager\": expected on, off or always\n", args[1])
+				return false
+			}
+		}
+		s.pager = mode
+		switch mode {
+		case pagerOn:
+			fmt.Fprintln(s.out, "Pager is used for long output.")
+		case pagerOff:
+			fmt.Fprintln(s.out, "Pager usage is off.")
+		default:
+			fmt.Fprintln(s.out, "Pager is always used.")
+		}
+		return true
+	case "expanded", "x":
+		mode := expandedOn
+		if s.expanded == expandedOn {
+			mode = expandedOff
+		}
+		if len(args) == 2 {
+			var ok bool
+			if mode, ok = parseExpanded(args[1]); !ok {
+				fmt.Fprintf(s.errOut, "\\pset: unrecognized value %q for \"expanded\": expected on, off or auto\n", args[1])
+				return false
+			}
+		}
+		s.expanded = mode
+		s.printExpanded()
+		return true
+	}
+	fmt.Fprintf(s.errOut, "\\pset: unknown option %q (supported: pager, expanded)\n", args[0])
+	return false
 }

@@ -21,9 +21,17 @@ type tmuxTerm struct {
 // startTmux starts `streamsql --history hist` in a new 120x40 tmux session with HOME=home.
 func startTmux(t *testing.T, tmux, sock, home, hist string) *tmuxTerm {
 	t.Helper()
+	return startTmuxEnv(t, tmux, sock, home, hist)
+}
+
+// startTmuxEnv is startTmux with extra NAME=value environment entries.
+func startTmuxEnv(t *testing.T, tmux, sock, home, hist string, env ...string) *tmuxTerm {
+	t.Helper()
 	tt := &tmuxTerm{t: t, tmux: tmux, sock: sock}
-	tt.run("-f", "/dev/null", "new-session", "-d", "-s", "repl", "-x", "120", "-y", "40",
-		"env", "-u", "XDG_STATE_HOME", "HOME="+home, "TERM=xterm-256color", binPath, "--history", hist)
+	args := []string{"-f", "/dev/null", "new-session", "-d", "-s", "repl", "-x", "120", "-y", "40",
+		"env", "-u", "XDG_STATE_HOME", "HOME=" + home, "TERM=xterm-256color"}
+	args = append(append(args, env...), binPath, "--history", hist)
+	tt.run(args...)
 	return tt
 }
 
@@ -199,4 +207,69 @@ func TestREPLInTmux(t *testing.T) {
 		}
 		time.Sleep(30 * time.Millisecond)
 	}
+}
+
+// TestREPLDisplayInTmux: \x expanded output (on, off, auto by the terminal's width), the pager
+// for results taller than the terminal ($PAGER; \pset pager off), and Tab listing candidates
+// with the queried table's columns first.
+func TestREPLDisplayInTmux(t *testing.T) {
+	tmux, err := osexec.LookPath("tmux")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("tmux is required in CI for the REPL test")
+		}
+		t.Skip("tmux not installed")
+	}
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "tmux.sock")
+	tt := startTmuxEnv(t, tmux, sock, dir, filepath.Join(dir, "history"), "PAGER=sed s/^/PAGED:/")
+	t.Cleanup(func() { osexec.Command(tmux, "-S", sock, "kill-server").Run() })
+	tt.waitFor("the prompt", func(s string) bool { return lastLines(s, "streamsql>") })
+	run := func(stmt, what string, ok func(string) bool) {
+		t.Helper()
+		tt.keys("C-l")
+		tt.waitFor("a cleared screen", func(s string) bool { return len(screenLines(s)) == 1 && lastLines(s, "streamsql>") })
+		tt.typeText(stmt)
+		tt.keys("Enter")
+		tt.waitFor(what, ok)
+	}
+	run("CREATE TABLE wide_demo (id BIGINT, label VARCHAR); INSERT INTO wide_demo VALUES (1, 'one'), (2, 'two');", "the INSERT", func(s string) bool { return hasLine(s, "INSERT 0 2") })
+
+	run(`\x`, "expanded on", func(s string) bool { return hasLine(s, "Expanded display is on.") })
+	run("SELECT id, label FROM wide_demo ORDER BY id;", "expanded rows", func(s string) bool {
+		return strings.Contains(s, "-[ RECORD 1 ]\nid    | 1\nlabel | one\n-[ RECORD 2 ]\nid    | 2\nlabel | two\n")
+	})
+	run(`\x auto`, "expanded auto", func(s string) bool { return hasLine(s, "Expanded display is used automatically.") })
+	run("SELECT id, label FROM wide_demo ORDER BY id;", "a table (it fits)", func(s string) bool {
+		return strings.Contains(s, " id | label\n----+-------\n  1 | one\n")
+	})
+	run("SELECT id, lpad('x', 150, 'x') AS wide FROM wide_demo WHERE id = 1;", "expanded (too wide)", func(s string) bool {
+		return strings.Contains(s, "-[ RECORD 1 ]") && strings.Contains(s, "wide | xxxx")
+	})
+	run(`\x off`, "expanded off", func(s string) bool { return hasLine(s, "Expanded display is off.") })
+
+	// 60 rows do not fit 40 lines: the result goes through $PAGER.
+	run("SELECT x FROM generate_series(1, 60) AS g(x);", "the paged result", func(s string) bool {
+		return hasLine(s, "PAGED:(60 rows)") && hasLine(s, "PAGED: 60")
+	})
+	run(`\pset pager off`, "pager off", func(s string) bool { return hasLine(s, "Pager usage is off.") })
+	run("SELECT x FROM generate_series(1, 60) AS g(x);", "the result without the pager", func(s string) bool {
+		return hasLine(s, "(60 rows)") && !strings.Contains(s, "PAGED:")
+	})
+	run("SELECT x FROM generate_series(1, 3) AS g(x);", "a short result", func(s string) bool { return hasLine(s, "(3 rows)") })
+
+	// Tab lists the candidates, the columns of the table the statement reads first.
+	tt.keys("C-l")
+	tt.typeText("SELECT l FROM wide_demo")
+	for range len(" FROM wide_demo") {
+		tt.keys("Left")
+	}
+	tt.keys("Tab")
+	screen := tt.waitFor("the candidate list", func(s string) bool {
+		return strings.Contains(s, "label") && strings.Contains(s, "lower")
+	})
+	if strings.Index(screen, "label") > strings.Index(screen, "lower") {
+		t.Fatalf("the table's column is not listed first:\n%s", screen)
+	}
+	tt.keys("C-c")
 }

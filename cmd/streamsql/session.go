@@ -30,6 +30,11 @@ type session struct {
 	timing bool
 	// subscribeOK allows SUBSCRIBE (the shell; not run -f), see subscribe.go.
 	subscribeOK bool
+	// expanded (\x), pager (\pset pager) and term (nil unless the interactive shell writes to
+	// a terminal) shape table output, see display.go.
+	expanded expandedMode
+	pager    pagerMode
+	term     *terminal
 	// wroteSet records that a result set was written, so the next CSV set is separated from it
 	// by a blank line.
 	wroteSet bool
@@ -85,6 +90,9 @@ func (s *session) printResult(r *streamsql.Result) error {
 		}
 	}
 	s.wroteSet = true
+	if s.format == sinks.FormatTable {
+		return s.writeTableResult(r.Schema, r.Records)
+	}
 	if err := sinks.WriteResultSet(s.out, s.format, r.Schema, r.Records); err != nil {
 		return err
 	}
