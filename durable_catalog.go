@@ -172,6 +172,22 @@ func (c *durableCatalog) remove(name string) (catalogEntry, bool, error) {
 	return catalogEntry{}, false, nil
 }
 
+// snapshot returns the catalog as it is, for restore.
+func (c *durableCatalog) snapshot() catalogDoc {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	doc := c.doc
+	doc.Objects = append([]catalogEntry{}, c.doc.Objects...)
+	return doc
+}
+
+// restore writes back a catalog taken by snapshot (a statement that failed after changing it).
+func (c *durableCatalog) restore(doc catalogDoc) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.saveLocked(doc)
+}
+
 // setStatus records that a query was stopped or failed ("" again: it runs).
 func (c *durableCatalog) setStatus(name, status, errText string) error {
 	c.mu.Lock()

@@ -237,3 +237,47 @@ func (*durableCatalog) entryFrom(t *testing.T, dir, name string) (catalogEntry, 
 	}
 	return c.entry(name)
 }
+
+// TestDurableCatalogFailedQueryAndRefusedDrops: a query that failed comes back failed with its
+// error (and reads nothing); a refused DROP (a source still read, a view dropped as a sink)
+// leaves the catalog whole, so the next start restores everything.
+func TestDurableCatalogFailedQueryAndRefusedDrops(t *testing.T) {
+	ctx := context.Background()
+	dir, in := t.TempDir(), t.TempDir()
+	writeJSONFile(t, in, "1.json", `{"k": "a", "v": 1}`, `{"k": "b", "v": "not a number"}`)
+	eng := durableOpen(t, dir)
+	mustExec(t, eng, fmt.Sprintf(`CREATE SOURCE ev (k VARCHAR, v BIGINT) WITH (connector = 'files', path = '%s', format = 'json', on_error = 'fail');
+		CREATE MATERIALIZED VIEW bad WITH (trigger = 'manual') AS SELECT k, COUNT(*) AS n FROM ev GROUP BY k`, in))
+	if err := eng.ProcessAllAvailable(ctx, "bad"); err == nil {
+		t.Fatal("the bad record did not fail the query")
+	}
+	if _, err := eng.Exec(ctx, "DROP SOURCE ev"); err == nil {
+		t.Fatal("DROP SOURCE of a source a query reads succeeded")
+	}
+	if _, err := eng.Exec(ctx, "DROP SINK bad"); err == nil {
+		t.Fatal("DROP SINK of a view succeeded")
+	}
+	eng.Close()
+
+	eng = durableOpen(t, dir)
+	defer eng.Close()
+	res, err := eng.Query(ctx, "SHOW QUERIES")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := rowsOf(t, res)
+	res.Release()
+	if len(rows) != 1 || !strings.HasPrefix(rows[0], "bad|materialized view|failed|") || !strings.Contains(rows[0], "not a number") || !strings.Contains(rows[0], "|manual|") {
+		t.Fatalf("SHOW QUERIES after the restart: %q", rows)
+	}
+	if got := query(t, eng, "SHOW SOURCES"); strings.Join(got, ";") != "ev" {
+		t.Fatalf("sources after the restart: %v", got)
+	}
+	mustExec(t, eng, "DROP MATERIALIZED VIEW bad; DROP SOURCE ev")
+	eng.Close()
+	eng2 := durableOpen(t, dir)
+	defer eng2.Close()
+	if got := eng2.TableNames(); len(got) != 0 {
+		t.Fatalf("after dropping everything: %v", got)
+	}
+}

@@ -71,15 +71,26 @@ func (e *Engine) durableExec(ctx context.Context, stmt sql.Stmt, text string) (r
 		}
 		return e.createSinkRecorded(ctx, s, text)
 	case *sql.Drop:
-		res, err = e.execDrop(s)
-		if err != nil {
+		// The entry goes first: a crash between forgetting the object and removing its
+		// checkpoint must not bring the object back without its checkpoint (a sink would then
+		// start over and write its input again). A DROP that is refused (a source still read,
+		// an object of another kind) leaves the catalog as it was.
+		ent, found := d.entry(s.Name)
+		if !found || ent.Kind != string(s.Kind) || (s.Kind == sql.KindSource && len(e.queries.readers(s.Name)) > 0) {
+			res, err = e.execDrop(s)
+			return res, err, true
+		}
+		before := d.snapshot()
+		if _, _, err := d.remove(s.Name); err != nil {
 			return nil, err, true
 		}
-		ent, found, rerr := d.remove(s.Name)
-		if rerr != nil {
-			return nil, rerr, true
+		if res, err = e.execDrop(s); err != nil {
+			if rerr := d.restore(before); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+			return nil, err, true
 		}
-		if found && ent.Kind == string(sql.KindTable) {
+		if ent.Kind == string(sql.KindTable) {
 			d.mu.Lock()
 			w := d.wals[s.Name]
 			delete(d.wals, s.Name)
@@ -96,11 +107,12 @@ func (e *Engine) durableExec(ctx context.Context, stmt sql.Stmt, text string) (r
 		if e.queries.get(s.Name) == nil {
 			return nil, nil, false // the usual error
 		}
-		res, err = e.stopQuery(s, text)
-		if err != nil {
+		// Recorded first: once STOP QUERY returns, a crash must not start the query again.
+		if err := d.setStatus(s.Name, string(incremental.StatusStopped), ""); err != nil {
 			return nil, err, true
 		}
-		return res, d.setStatus(s.Name, string(incremental.StatusStopped), ""), true
+		res, err = e.stopQuery(s, text)
+		return res, err, true
 	}
 	return nil, nil, false
 }
