@@ -41,7 +41,11 @@ type durableCatalog struct {
 	// restored names the objects Open brought back: a plain CREATE of one with the same
 	// definition is a no-op (a script re-run on its data directory), see checkRecreate.
 	restored map[string]bool
-	wals     map[string]*tableWAL // in-memory tables' logs, by table name
+	// unrestored holds the sinks and views Open could not start (an unreachable database, a
+	// damaged checkpoint), with the reason: they stay in the catalog, SHOW QUERIES lists them
+	// as failed, an identical CREATE tries again and DROP forgets them.
+	unrestored map[string]string
+	wals       map[string]*tableWAL // in-memory tables' logs, by table name
 }
 
 type catalogDoc struct {
@@ -79,7 +83,7 @@ func openDurableCatalog(dir string, log *slog.Logger) (*durableCatalog, error) {
 		return nil, fmt.Errorf("data directory %s: %w", dir, err)
 	}
 	c := &durableCatalog{dir: dir, path: filepath.Join(dir, catalogFileName), log: log, snapshotAfter: defaultSnapshotAfter,
-		doc: catalogDoc{Format: catalogFormat, NextID: 1}, restored: map[string]bool{}, wals: map[string]*tableWAL{}}
+		doc: catalogDoc{Format: catalogFormat, NextID: 1}, restored: map[string]bool{}, unrestored: map[string]string{}, wals: map[string]*tableWAL{}}
 	b, err := os.ReadFile(c.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return c, nil
@@ -162,6 +166,7 @@ func (c *durableCatalog) remove(name string) (catalogEntry, bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.restored, name)
+	delete(c.unrestored, name)
 	for i, e := range c.doc.Objects {
 		if e.Name == name {
 			doc := c.doc
@@ -186,6 +191,27 @@ func (c *durableCatalog) restore(doc catalogDoc) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.saveLocked(doc)
+}
+
+// unrestoredReason says why Open could not start a sink or view ("" if it did).
+func (c *durableCatalog) unrestoredReason(name string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.unrestored[name]
+}
+
+// unrestoredNames lists the sinks and views Open could not start, with the reasons.
+func (c *durableCatalog) unrestoredList() []catalogEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []catalogEntry
+	for _, e := range c.doc.Objects {
+		if reason, ok := c.unrestored[e.Name]; ok {
+			e.Error = reason
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // setStatus records that a query was stopped or failed ("" again: it runs).

@@ -281,3 +281,56 @@ func TestDurableCatalogFailedQueryAndRefusedDrops(t *testing.T) {
 		t.Fatalf("after dropping everything: %v", got)
 	}
 }
+
+// TestDurableCatalogUnrestorableQuery: a view whose checkpoint is damaged does not keep the
+// engine (and the other objects) from starting: SHOW QUERIES lists it as failed with the reason,
+// the same CREATE tries again (and fails again, naming the file), DROP forgets it.
+func TestDurableCatalogUnrestorableQuery(t *testing.T) {
+	ctx := context.Background()
+	dir, in := t.TempDir(), t.TempDir()
+	writeJSONFile(t, in, "1.json", `{"k": "a", "v": 1}`)
+	view := "CREATE MATERIALIZED VIEW mv WITH (trigger = 'manual') AS SELECT k, COUNT(*) AS n FROM ev GROUP BY k"
+	eng := durableOpen(t, dir)
+	mustExec(t, eng, fmt.Sprintf("CREATE TABLE t (a BIGINT); INSERT INTO t VALUES (1); CREATE SOURCE ev (k VARCHAR, v BIGINT) WITH (connector = 'files', path = '%s', format = 'json'); %s", in, view))
+	ckptProcess(t, eng, "mv")
+	eng.Close()
+	meta := filepath.Join(dir, "checkpoints", "mv", "metadata")
+	b, err := os.ReadFile(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[3] ^= 0x20
+	if err := os.WriteFile(meta, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	eng = durableOpen(t, dir)
+	defer eng.Close()
+	if got := strings.Join(query(t, eng, "SELECT a FROM t"), ";"); got != "1" {
+		t.Fatalf("table after the restart: %s", got)
+	}
+	res, err := eng.Query(ctx, "SHOW QUERIES")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := rowsOf(t, res)
+	res.Release()
+	if len(rows) != 1 || !strings.HasPrefix(rows[0], "mv|materialized view|failed|") || !strings.Contains(rows[0], meta) {
+		t.Fatalf("SHOW QUERIES: %q", rows)
+	}
+	if _, err := eng.Exec(ctx, view); err == nil || !strings.Contains(err.Error(), meta) {
+		t.Fatalf("CREATE again on the damaged checkpoint: %v", err)
+	}
+	if _, err := eng.Exec(ctx, "CREATE MATERIALIZED VIEW mv AS SELECT k FROM ev"); exec.SQLState(err) != exec.CodeDuplicateTable {
+		t.Fatalf("CREATE with another definition: %v", err)
+	}
+	mustExec(t, eng, "DROP MATERIALIZED VIEW mv")
+	if _, err := os.Stat(filepath.Join(dir, "checkpoints", "mv")); !os.IsNotExist(err) {
+		t.Fatalf("the checkpoint of the dropped view is still there: %v", err)
+	}
+	mustExec(t, eng, view)
+	ckptProcess(t, eng, "mv")
+	if got := strings.Join(query(t, eng, "SELECT k, n FROM mv"), ";"); got != "a|1" {
+		t.Fatalf("the view created afresh: %s", got)
+	}
+}

@@ -76,6 +76,9 @@ func (e *Engine) durableExec(ctx context.Context, stmt sql.Stmt, text string) (r
 		// start over and write its input again). A DROP that is refused (a source still read,
 		// an object of another kind) leaves the catalog as it was.
 		ent, found := d.entry(s.Name)
+		if found && ent.Kind == string(s.Kind) && d.unrestoredReason(s.Name) != "" {
+			return e.dropUnrestored(ent)
+		}
 		if !found || ent.Kind != string(s.Kind) || (s.Kind == sql.KindSource && len(e.queries.readers(s.Name)) > 0) {
 			res, err = e.execDrop(s)
 			return res, err, true
@@ -151,8 +154,9 @@ func (e *Engine) checkRecreate(kind sql.ObjectKind, name string, ifNotExists boo
 	d := e.durable
 	d.mu.Lock()
 	restored := d.restored[name]
+	_, unrestored := d.unrestored[name]
 	d.mu.Unlock()
-	if ifNotExists || !restored {
+	if (ifNotExists && !unrestored) || !(restored || unrestored) {
 		return nil, nil, false
 	}
 	ent, ok := d.entry(name)
@@ -160,6 +164,31 @@ func (e *Engine) checkRecreate(kind sql.ObjectKind, name string, ifNotExists boo
 		return nil, nil, false
 	}
 	what := strings.ToLower(string(kind))
+	if unrestored {
+		if ent.Kind != string(kind) || normalizeStatement(ent.SQL) != normalizeStatement(text) {
+			if ifNotExists {
+				return &Result{Tag: "CREATE " + string(kind)}, nil, true
+			}
+			return nil, exec.Errorf(exec.CodeDuplicateTable, "%s %q already exists in %s, with another definition, and could not be restored at start (%s); DROP it first", what, name, d.path, d.unrestoredReason(name)), true
+		}
+		// The same statement again: try to start it now, on its checkpoint.
+		stmt, err := sql.Parse(ent.SQL)
+		if err != nil {
+			return nil, err, true
+		}
+		cs, ok := stmt.(*sql.CreateSink)
+		if !ok {
+			return nil, fmt.Errorf("internal: catalog entry %s is not a CREATE SINK or VIEW", name), true
+		}
+		if err := e.restoreEntry(context.Background(), ent); err != nil {
+			return nil, err, true
+		}
+		d.mu.Lock()
+		delete(d.unrestored, name)
+		d.restored[name] = true
+		d.mu.Unlock()
+		return &Result{Tag: createTag(cs)}, nil, true
+	}
 	if ent.Kind != string(kind) || normalizeStatement(ent.SQL) != normalizeStatement(text) {
 		return nil, exec.Errorf(exec.CodeDuplicateTable, "%s %q already exists: it was restored from %s with another definition (DROP it first to change it, or use IF NOT EXISTS)", what, name, d.path), true
 	}
@@ -221,7 +250,17 @@ func (e *Engine) restoreCatalog() error {
 	ctx := context.Background()
 	for _, ent := range d.entries() {
 		if err := e.restoreEntry(ctx, ent); err != nil {
-			return fmt.Errorf("restoring %s %s from %s: %w", strings.ToLower(ent.Kind), ent.Name, d.path, err)
+			err = fmt.Errorf("restoring %s %s from %s: %w", strings.ToLower(ent.Kind), ent.Name, d.path, err)
+			if ent.Kind != string(sql.KindSink) && ent.Kind != string(sql.KindMaterializedView) {
+				return err // a table or source: its loss would change what every query reads
+			}
+			// A query that cannot start (its database unreachable, its checkpoint damaged)
+			// must not keep the server and every other query down: it is reported instead.
+			e.opts.Logger.Error("a continuous query could not be restored; it stays in the catalog (SHOW QUERIES lists it as failed): fix the cause and CREATE it again with the same statement, or DROP it", "query", ent.Name, "error", err.Error())
+			d.mu.Lock()
+			d.unrestored[ent.Name] = err.Error()
+			d.mu.Unlock()
+			continue
 		}
 		d.mu.Lock()
 		d.restored[ent.Name] = true
@@ -303,4 +342,30 @@ type frozenStream struct{ sources.Stream }
 
 func (f frozenStream) Latest(_ context.Context, from sources.Offset) (sources.Offset, error) {
 	return from, nil
+}
+
+// dropUnrestored forgets a sink or view that Open could not start: its catalog entry, then its
+// checkpoint.
+func (e *Engine) dropUnrestored(ent catalogEntry) (*Result, error, bool) {
+	stmt, err := sql.Parse(ent.SQL)
+	if err != nil {
+		return nil, err, true
+	}
+	cs, ok := stmt.(*sql.CreateSink)
+	if !ok {
+		return nil, fmt.Errorf("internal: catalog entry %s is not a CREATE SINK or VIEW", ent.Name), true
+	}
+	opts := map[string]string{}
+	for _, o := range cs.Options {
+		opts[o.Key] = o.Value
+	}
+	if _, _, err := e.durable.remove(ent.Name); err != nil {
+		return nil, err, true
+	}
+	if ckpt := e.checkpointPath(ent.Name, opts); ckpt != "" {
+		if err := incremental.RemoveCheckpoint(ckpt); err != nil {
+			return nil, err, true
+		}
+	}
+	return &Result{Tag: "DROP " + ent.Kind}, nil, true
 }

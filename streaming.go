@@ -634,6 +634,13 @@ func (e *Engine) showQueries(xctx *exec.Ctx) *Result {
 		}
 		rows = append(rows, []string{rq.name, kind, string(st), rq.q.Mode().String(), trigger, rq.sink, epochs, inRows, wm, lastErr})
 	}
+	if e.durable != nil {
+		// Sinks and views of the durable catalog that could not be restored at start.
+		for _, ent := range e.durable.unrestoredList() {
+			rows = append(rows, []string{ent.Name, strings.ToLower(ent.Kind), string(incremental.StatusFailed), "", "", "", "0", "0", "-inf", ent.Error})
+		}
+		sort.SliceStable(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] })
+	}
 	return textResult(xctx, "SHOW", []string{"name", "kind", "status", "output_mode", "trigger", "sink", "epochs", "recent_input_rows", "watermark", "error"}, rows)
 }
 
