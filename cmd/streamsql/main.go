@@ -22,13 +22,16 @@ Usage:
         is not a terminal, statements are read from it and their results printed.
         --history FILE   where the command history is kept
                          (default $XDG_STATE_HOME/streamsql/history or ~/.streamsql_history)
-        --data-dir DIR   keep checkpoints of continuous queries in DIR/checkpoints
+        --data-dir DIR   keep the catalog (tables with their rows, sources, sinks,
+                         views) and the checkpoints in DIR; restored at start
 
   streamsql run -f FILE.sql [--output table|csv|json] [--data-dir DIR]
         Run every statement of a script in order and print the results; stops at
         the first failing statement with exit status 1. -f - reads standard input.
         Continuous queries keep running after the script until SIGINT/SIGTERM; with
-        --data-dir they checkpoint there and resume when the script runs again.
+        --data-dir the catalog and checkpoints live there: objects are restored
+        and queries resume when the script runs again (an identical CREATE of a
+        restored object is skipped with a notice).
 
   streamsql bench [--events N] [--files F] [--dir DIR]
         Streaming benchmark: write N CSV events into F files, run a windowed

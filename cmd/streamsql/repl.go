@@ -57,7 +57,7 @@ func replCommand(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("repl", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	history := fs.String("history", defaultHistoryPath(), "file that keeps the command history")
-	dataDir := fs.String("data-dir", "", "directory for checkpoints of continuous queries")
+	dataDir := fs.String("data-dir", "", "directory for the durable catalog (tables with their rows, sources, sinks, views) and the checkpoints; restored at start")
 	logLevel := fs.String("log-level", "warn", "log to stderr at this level: debug, info, warn or error (sink retries are warn)")
 	var access accessFlags
 	access.register(fs, false)

@@ -27,7 +27,7 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	file := fs.String("f", "", "SQL script to run; - reads standard input")
 	output := fs.String("output", "table", "result format: table, csv or json")
-	dataDir := fs.String("data-dir", "", "directory for checkpoints; continuous queries resume from it when the script runs again")
+	dataDir := fs.String("data-dir", "", "directory for the durable catalog and the checkpoints: objects are restored and continuous queries resume when the script runs again")
 	logLevel := fs.String("log-level", "warn", "log to stderr at this level: debug, info, warn or error (sink retries are warn)")
 	var access accessFlags
 	access.register(fs, false)

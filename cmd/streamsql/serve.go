@@ -38,7 +38,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:5433", "address to listen on; non-loopback addresses need a password")
-	dataDir := fs.String("data-dir", "", "directory for checkpoints; continuous queries resume from it")
+	dataDir := fs.String("data-dir", "", "directory for the durable catalog and the checkpoints: what clients created is restored and continuous queries resume at start")
 	script := fs.String("f", "", "SQL script to run at start (tables, sources, views)")
 	passwordFile := fs.String("password-file", "", "file holding the password (SCRAM-SHA-256 authentication); default $STREAMSQL_PASSWORD")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM); needs --tls-key")
