@@ -58,6 +58,19 @@ type JoinEviction struct {
 	// Bounds maps the watermark passed to Flush to the bound of each side; watermark.MinTime
 	// evicts nothing.
 	Bounds func(wm watermark.Time) (left, right watermark.Time)
+	// LateByWatermark separates lateness from eviction (an interval join): a row is late when
+	// its value in its side's late column (LeftLateCol, RightLateCol; -1: the side's rows are
+	// never late) is below ctx.Watermark at its Push, not when it is below its side's bound. A
+	// row below its bound but not late is joined with the other side's state, stored, and
+	// evicted at the next Flush.
+	LateByWatermark          bool
+	LeftLateCol, RightLateCol int
+	// PadOnEvict makes an outer side emit a row's NULL-padded row once, when the row is evicted
+	// (or, for a NULL key or event time, which can match nothing, at once) and only if it never
+	// matched, instead of emitting it on arrival and retracting it on the first match: Spark's
+	// append-mode outer join, whose every output row is final. Both inputs must then carry
+	// insertions only (a retraction is an error).
+	PadOnEvict bool
 }
 
 // SymmetricHashJoin joins two streams: both inputs are unbounded tables given as weighted deltas,
@@ -107,6 +120,7 @@ type joinSide struct {
 	keys    []int
 	outer   bool
 	timeCol int
+	lateCol int // with JoinEviction.LateByWatermark (-1: never late)
 	bound   watermark.Time
 	dropped int64
 	store   *rowStore
@@ -200,6 +214,21 @@ func NewSymmetricHashJoin(kind StreamJoinKind, left, right *arrow.Schema, leftKe
 		if evict.Bounds == nil {
 			return nil, fmt.Errorf("internal: join eviction without a Bounds function")
 		}
+		lateCols := []int{evict.LeftLateCol, evict.RightLateCol}
+		for s, c := range lateCols {
+			if !evict.LateByWatermark {
+				break
+			}
+			side := j.sides[s]
+			if c < -1 || c >= side.schema.NumFields() {
+				return nil, fmt.Errorf("internal: join late-event column #%d out of range", c)
+			}
+			if c >= 0 && side.schema.Field(c).Type.ID() != arrow.TIMESTAMP && side.schema.Field(c).Type.ID() != arrow.INT64 {
+				return nil, fmt.Errorf("internal: join late-event column %s is %s, not TIMESTAMP",
+					side.schema.Field(c).Name, TypeName(side.schema.Field(c).Type))
+			}
+			side.lateCol = c
+		}
 		for s, c := range []int{evict.LeftTimeCol, evict.RightTimeCol} {
 			side := j.sides[s]
 			if c < -1 || c >= side.schema.NumFields() {
@@ -218,7 +247,7 @@ func NewSymmetricHashJoin(kind StreamJoinKind, left, right *arrow.Schema, leftKe
 }
 
 func newJoinSide(s *arrow.Schema, keys []int, outer bool) *joinSide {
-	return &joinSide{schema: s, keys: keys, outer: outer, timeCol: -1, bound: watermark.MinTime,
+	return &joinSide{schema: s, keys: keys, outer: outer, timeCol: -1, lateCol: -1, bound: watermark.MinTime,
 		store: newRowStore(s)}
 }
 
@@ -237,6 +266,9 @@ func (j *SymmetricHashJoin) StateRows() int64 {
 func (j *SymmetricHashJoin) StateRowsBySide() (left, right int64) {
 	return j.sides[0].live, j.sides[1].live
 }
+
+func (j *SymmetricHashJoin) lateByWatermark() bool { return j.evict != nil && j.evict.LateByWatermark }
+func (j *SymmetricHashJoin) padOnEvict() bool      { return j.evict != nil && j.evict.PadOnEvict }
 
 // DroppedLate is the number of rows dropped because their event time was below their side's
 // eviction bound when they arrived (see JoinEviction).
@@ -286,6 +318,14 @@ func (j *SymmetricHashJoin) Push(ctx *Ctx, input int, d Delta, emit Emit) error 
 		timeArr = rec.Column(own.timeCol)
 		times = fixedValues[int64](timeArr)
 	}
+	lateTimes, lateArr, lateBound := times, timeArr, own.bound
+	if j.lateByWatermark() {
+		lateTimes, lateArr, lateBound = nil, nil, ctx.Watermark
+		if own.lateCol >= 0 {
+			lateArr = rec.Column(own.lateCol)
+			lateTimes = fixedValues[int64](lateArr)
+		}
+	}
 	st := make([]joinRowState, n)
 	for r := range st {
 		s := &st[r]
@@ -294,7 +334,10 @@ func (j *SymmetricHashJoin) Push(ctx *Ctx, input int, d Delta, emit Emit) error 
 			s.skip = true
 			continue
 		}
-		if times != nil && own.bound > watermark.MinTime && timeArr.IsValid(r) && times[r] < int64(own.bound) {
+		if s.w < 0 && j.padOnEvict() {
+			return fmt.Errorf("internal: an append-mode outer join of two streams got a retraction")
+		}
+		if lateTimes != nil && lateBound > watermark.MinTime && lateArr.IsValid(r) && lateTimes[r] < int64(lateBound) {
 			s.skip = true
 			own.dropped++
 			continue
@@ -475,7 +518,7 @@ func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, s
 			}
 		}
 		e := &own.entries[id]
-		if own.outer && e.mc == 0 {
+		if own.outer && e.mc == 0 && !j.padOnEvict() {
 			if err := pad(r, s.w); err != nil {
 				return err
 			}
@@ -511,6 +554,8 @@ func (j *SymmetricHashJoin) emitOtherPadded(ctx *Ctx, input int, emit Emit) erro
 		e.dmc, e.touched = 0, false
 		var w int64
 		switch {
+		case j.padOnEvict():
+			continue // the padded row waits for the row's eviction
 		case old == 0 && e.mc != 0:
 			w = -e.w
 		case old != 0 && e.mc == 0:
@@ -671,8 +716,9 @@ func (s *joinSide) remove(id int32) {
 }
 
 // Flush ends the epoch: with JoinEviction it raises each side's bound and evicts the rows below
-// it; then it compacts state whose records hold mostly forgotten rows. It emits nothing.
-func (j *SymmetricHashJoin) Flush(ctx *Ctx, wm watermark.Time, _ Emit) error {
+// it (emitting, with PadOnEvict, the padded rows of evicted outer rows that never matched); then
+// it compacts state whose records hold mostly forgotten rows. It emits nothing else.
+func (j *SymmetricHashJoin) Flush(ctx *Ctx, wm watermark.Time, emit Emit) error {
 	if j.evict != nil {
 		lb, rb := j.evict.Bounds(wm)
 		for s, b := range []watermark.Time{lb, rb} {
@@ -681,11 +727,28 @@ func (j *SymmetricHashJoin) Flush(ctx *Ctx, wm watermark.Time, _ Emit) error {
 				continue
 			}
 			side.bound = b
+			var gone []int32
+			var refs []rowRef
+			var ws []int64
 			for id := range side.entries {
 				e := &side.entries[id]
 				if e.live && (e.evtNull || e.evt < int64(b)) {
-					side.remove(int32(id))
+					gone = append(gone, int32(id))
+					if side.outer && j.padOnEvict() && e.mc == 0 {
+						refs = append(refs, e.ref)
+						ws = append(ws, e.w)
+					}
 				}
+			}
+			srcs := side.store.recs()
+			for lo := 0; lo < len(refs); lo += joinChunk {
+				hi := min(len(refs), lo+joinChunk)
+				if err := j.emitPadded(ctx, s, srcs, refs[lo:hi], ws[lo:hi], emit); err != nil {
+					return err
+				}
+			}
+			for _, id := range gone {
+				side.remove(id)
 			}
 		}
 	}
@@ -709,6 +772,7 @@ func (j *SymmetricHashJoin) Close() error {
 		side.store.release()
 		j.sides[s] = newJoinSide(side.schema, side.keys, side.outer)
 		j.sides[s].timeCol, j.sides[s].bound, j.sides[s].dropped = side.timeCol, side.bound, side.dropped
+		j.sides[s].lateCol = side.lateCol
 		j.sides[s].cellEq = side.cellEq
 	}
 	return nil
@@ -744,6 +808,9 @@ func (j *SymmetricHashJoin) signature() string {
 		snapFieldList(j.sides[0].schema), snapFieldList(j.sides[1].schema))
 	if j.evict != nil {
 		fmt.Fprintf(&b, "; time %d, %d", j.sides[0].timeCol, j.sides[1].timeCol)
+		if j.evict.LateByWatermark || j.evict.PadOnEvict {
+			fmt.Fprintf(&b, "; late %d, %d; pad on evict %v", j.sides[0].lateCol, j.sides[1].lateCol, j.evict.PadOnEvict)
+		}
 	}
 	return b.String()
 }

@@ -2,6 +2,7 @@ package incremental
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -9,6 +10,7 @@ import (
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/sinks"
+	"github.com/streamsql/streamsql/watermark"
 )
 
 // The streaming plan: what each node of a continuous query's logical plan becomes when it runs
@@ -60,6 +62,11 @@ type Op struct {
 	// LIMIT above it runs as a top-N.
 	sortPassThrough, absorbed bool
 	eventTime                 int // event-time group column of an aggregate (-1: none)
+	// evict is a windowed aggregate's watermarks (nil: none; see eventtime.go); interval is an
+	// interval join's time bound (nil: none), with padOnEvict for an append-mode outer one.
+	evict      *opWatermark
+	interval   *intervalJoin
+	padOnEvict bool
 }
 
 // Plan is the streaming plan of a continuous query in one output mode.
@@ -372,6 +379,7 @@ func (b *planBuilder) join(op *Op, j *planner.Join) error {
 			op.Emits = EmitChanges
 		}
 		op.symmetric = true
+		b.intervalJoin(op, j)
 		return nil
 	case l.Emits != EmitStatic:
 		op.Emits = l.Emits
@@ -389,6 +397,7 @@ func (b *planBuilder) aggregate(op *Op, a *planner.Aggregate, last, filtered boo
 	windowWM := a.Windowed && traceWindowWatermark(a, b.watermarked)
 	if a.Windowed {
 		op.eventTime = a.WindowEnd
+		windowWM = b.aggregateWatermark(op, a) || windowWM
 	}
 	if a.Session != nil {
 		if !last || in.Emits != EmitFinal {
@@ -419,6 +428,9 @@ func (b *planBuilder) aggregate(op *Op, a *planner.Aggregate, last, filtered boo
 	op.State = "per group: the keys and the accumulators"
 	if windowWM {
 		op.Watermark = "drops rows whose window_end <= watermark; evicts groups whose window_end <= watermark"
+		if op.evict != nil && op.evict.chained {
+			op.Watermark = op.evict.describe("window_end")
+		}
 	}
 	retracting := in.Emits == EmitChanges || !last || (filtered && b.mode == sinks.Update) || b.retract[a]
 	if retracting {
@@ -439,8 +451,12 @@ func (b *planBuilder) aggregate(op *Op, a *planner.Aggregate, last, filtered boo
 		if in.Emits == EmitChanges {
 			return fmt.Errorf("output_mode = 'append' is not supported for %s: its input retracts rows, so its windows are never final", a.Describe())
 		}
-		if !last {
-			return fmt.Errorf("output_mode = 'append' is not supported for an aggregation feeding another operator (%s) yet; use update or complete", a.Describe())
+		// Closed windows are final rows, for the sink or for the operator above (which uses
+		// their window bounds as its event time; see eventtime.go).
+		if !in.retractingBelow() {
+			op.retracting = false
+			op.Operator = "HashAggregate"
+			op.State = "per group: the keys and the accumulators"
 		}
 		op.Emits, op.aggEmit = EmitFinal, exec.AggEmitClosed
 	case !last:
@@ -560,6 +576,9 @@ func (ph *physical) Aggregate(a *planner.Aggregate, in *arrow.Schema, groupCols 
 		return nil, err
 	}
 	ph.stateful = append(ph.stateful, planner.StatefulOperator{Name: a.Describe(), Op: x})
+	if op.evict != nil && op.evict.chained {
+		return newChainedWatermark(x, *op.evict), nil
+	}
 	return x, nil
 }
 
@@ -598,7 +617,11 @@ func (ph *physical) Join(j *planner.Join, kind planner.JoinKind, left, right *ar
 	if kind == planner.LeftJoin {
 		sk = exec.StreamJoinLeft
 	}
-	x, err := exec.NewSymmetricHashJoin(sk, left, right, leftKeys, rightKeys, residual, nil)
+	var evict *exec.JoinEviction
+	if op.interval != nil {
+		evict = op.interval.eviction(j.Kind == planner.RightJoin, op.padOnEvict)
+	}
+	x, err := exec.NewSymmetricHashJoin(sk, left, right, leftKeys, rightKeys, residual, evict)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -618,6 +641,11 @@ func (j *insertionsOnly) Push(ctx *exec.Ctx, input int, d exec.Delta, emit exec.
 	return j.SymmetricHashJoin.Push(ctx, input, d, exec.ExpandWeights(ctx, emit))
 }
 
+// Flush emits the padded rows of an append-mode outer join's evicted rows.
+func (j *insertionsOnly) Flush(ctx *exec.Ctx, wm watermark.Time, emit exec.Emit) error {
+	return j.SymmetricHashJoin.Flush(ctx, wm, exec.ExpandWeights(ctx, emit))
+}
+
 // emitsOnEmptyInput reports a plan whose result is not empty before any input arrives: its last
 // aggregate has no GROUP BY (count(*) over nothing is one row, 0), so the first epoch runs even
 // without input.
@@ -628,8 +656,72 @@ func (p *Plan) emitsOnEmptyInput() bool {
 // closesOnWatermark reports whether some operator closes or evicts state when the watermark
 // moves (a windowed or session aggregate), so an epoch without input can still emit.
 func (p *Plan) closesOnWatermark() bool {
-	for n := range p.ops {
+	for n, op := range p.ops {
 		if a, ok := n.(*planner.Aggregate); ok && (a.Windowed || a.Session != nil) {
+			return true
+		}
+		if op.interval != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// aggregateWatermark derives a windowed aggregate's watermarks from its window's event time
+// (eventtime.go): reading a stream directly it uses the global watermark; reading a stateful
+// operator's output (a windowed aggregation's window bounds, an interval join's time column) it
+// is chained, with the eviction watermark lagging by what its input's event time lags. It
+// reports whether the window's event time carries a watermark.
+func (b *planBuilder) aggregateWatermark(op *Op, a *planner.Aggregate) bool {
+	wa := windowOf(a)
+	if wa == nil {
+		return false
+	}
+	et, ok := b.eventTimeOf(wa.Input, wa.TimeCol)
+	if !ok || et.lag == math.MaxInt64 {
+		return false
+	}
+	op.evict = &opWatermark{lag: et.lag, chained: et.stateful}
+	return true
+}
+
+// intervalJoin makes a join of two streams of final rows whose condition bounds their event
+// times an interval join (intervaljoin.go): it evicts rows no future row can match, and in append
+// mode an outer join emits its NULL-padded rows on eviction, so it emits final rows too.
+func (b *planBuilder) intervalJoin(op *Op, j *planner.Join) {
+	l, r := op.Inputs[0], op.Inputs[1]
+	if l.Emits != EmitFinal || r.Emits != EmitFinal {
+		return
+	}
+	iv := b.intervalOf(j)
+	if iv == nil {
+		return
+	}
+	op.interval = iv
+	op.Operator = "SymmetricHashJoin (interval join)"
+	op.State = "the rows of both inputs until the watermark passes their time bound, by join key"
+	op.Watermark = iv.describe(j)
+	outerOK := true
+	switch j.Kind {
+	case planner.LeftJoin:
+		outerOK = iv.leftEvictable()
+	case planner.RightJoin:
+		outerOK = iv.rightEvictable()
+	}
+	if b.mode == sinks.Append && j.Kind != planner.InnerJoin && j.Kind != planner.CrossJoin && outerOK {
+		op.padOnEvict = true
+		op.Emits = EmitFinal
+		op.Watermark += "; an unmatched outer row is emitted NULL-padded when it is evicted"
+	}
+}
+
+// retractingBelow reports whether op or an operator under it emits retractions.
+func (op *Op) retractingBelow() bool {
+	if op.Emits == EmitChanges {
+		return true
+	}
+	for _, in := range op.Inputs {
+		if in.retractingBelow() {
 			return true
 		}
 	}
