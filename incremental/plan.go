@@ -625,12 +625,25 @@ func (ph *physical) Join(j *planner.Join, kind planner.JoinKind, left, right *ar
 	if err != nil {
 		return nil, nil, err
 	}
-	ph.stateful = append(ph.stateful, planner.StatefulOperator{Name: j.Describe(), Op: x})
+	var reported exec.Operator = x
+	if j.Kind == planner.RightJoin {
+		reported = swappedSides{x}
+	}
+	ph.stateful = append(ph.stateful, planner.StatefulOperator{Name: j.Describe(), Op: reported})
 	if op.Emits == EmitFinal {
 		// Its consumers take insertions only; a row joining a row held twice comes with weight 2.
 		return &insertionsOnly{SymmetricHashJoin: x}, nil, nil
 	}
 	return x, nil, nil
+}
+
+// swappedSides reports a RIGHT JOIN's state rows per side in the query's order (the lowering
+// runs it as a LEFT JOIN with its sides swapped).
+type swappedSides struct{ *exec.SymmetricHashJoin }
+
+func (s swappedSides) StateRowsBySide() (left, right int64) {
+	r, l := s.SymmetricHashJoin.StateRowsBySide()
+	return l, r
 }
 
 // insertionsOnly is an inner join of two streams of final rows, whose output (insertions with

@@ -481,6 +481,8 @@ type stateBytesReporter interface{ StateBytes() int64 }
 
 type lateReporter interface{ DroppedLate() int64 }
 
+type sideStateReporter interface{ StateRowsBySide() (left, right int64) }
+
 func (q *Query) publish(epoch int64, t0, t1, t2, t3 time.Time, wm, next watermark.Time, inputRows, outRows, badRows int64, srcs []SourceProgress) {
 	p := Progress{
 		Query: q.cfg.Name, Epoch: epoch, Timestamp: t0, NumInputRows: inputRows, Sources: srcs,
@@ -510,6 +512,10 @@ func (q *Query) publish(epoch int64, t0, t1, t2, t3 time.Time, wm, next watermar
 		}
 		if r, ok := s.Op.(stateBytesReporter); ok {
 			sp.Bytes = r.StateBytes()
+		}
+		if r, ok := s.Op.(sideStateReporter); ok {
+			l, rr := r.StateRowsBySide()
+			sp.RowsBySide = []int64{l, rr}
 		}
 		if l, ok := s.Op.(lateReporter); ok {
 			sp.DroppedLateRows = l.DroppedLate()

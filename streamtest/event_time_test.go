@@ -1,0 +1,93 @@
+package streamtest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/streamsql/streamsql"
+)
+
+func secs(sec int) time.Time { return time.Date(2024, 1, 1, 0, 0, sec, 0, time.UTC) }
+
+// lastProgress checks the query's last progress: the state rows per side of its join and the
+// late rows dropped so far.
+func joinProgress(query string, left, right, dropped int64) Step {
+	return Execute(func(eng *streamsql.Engine) error {
+		p, err := eng.QueryProgress(query)
+		if err != nil || p == nil {
+			return fmt.Errorf("no progress for %s: %v", query, err)
+		}
+		var d int64
+		var sides []int64
+		for _, s := range p.StateOperators {
+			d += s.DroppedLateRows
+			if s.RowsBySide != nil {
+				sides = s.RowsBySide
+			}
+		}
+		if len(sides) != 2 || sides[0] != left || sides[1] != right || d != dropped {
+			return fmt.Errorf("join state rows by side %v, dropped %d; want [%d %d], %d (operators %+v)", sides, d, left, right, dropped, p.StateOperators)
+		}
+		return nil
+	})
+}
+
+// An interval join evicts each side's rows once the watermark passes their bound, drops rows late
+// on either side (counted), and in append mode emits a LEFT JOIN's unmatched row, NULL-padded,
+// exactly when it is evicted.
+func TestIntervalJoinEvictsAndPadsOnEviction(t *testing.T) {
+	setup := `
+		CREATE SOURCE a (k VARCHAR, v BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '5 seconds') WITH (connector = 'push');
+		CREATE SOURCE b (k VARCHAR, w BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '5 seconds') WITH (connector = 'push');
+		CREATE SINK j WITH (connector = 'console', format = 'json', output_mode = 'append', trigger = 'manual') AS
+			SELECT a.k, a.v, b.w FROM a %s JOIN b ON a.k = b.k AND b.ts BETWEEN a.ts AND a.ts + INTERVAL '10 seconds'`
+	for _, kind := range []string{"", "LEFT"} {
+		var padded []any
+		if kind == "LEFT" {
+			padded = []any{[]any{"y", 2, nil}}
+		}
+		Run(t, Setup{SQL: fmt.Sprintf(setup, kind)},
+			AddData("a", []any{"x", 1, secs(0)}, []any{"y", 2, secs(1)}),
+			AddData("b", []any{"x", 10, secs(3)}),
+			CheckNewAnswer([]any{"x", 1, 10}),
+			joinProgress("j", 2, 1, 0),
+			// Both streams jump ahead: watermark 00:01:35; left rows before 00:01:25 and right
+			// rows before 00:01:35 can match nothing any more.
+			AddData("a", []any{"z", 3, secs(100)}),
+			AddData("b", []any{"u", 4, secs(100)}),
+			CheckNewAnswer(padded...),
+			joinProgress("j", 1, 1, 0),
+			// Late on either side (before the watermark): dropped, counted, never joined.
+			AddData("a", []any{"u", 5, secs(50)}),
+			AddData("b", []any{"z", 6, secs(60)}),
+			CheckNewAnswer(),
+			joinProgress("j", 1, 1, 2),
+			// A right row that matches the waiting left row.
+			AddData("b", []any{"z", 7, secs(104)}),
+			CheckNewAnswer([]any{"z", 3, 7}),
+		)
+	}
+}
+
+// A windowed aggregation over a windowed aggregation in append mode emits each outer window once,
+// when the watermark minus the inner window's size passes its end, and evicts both states.
+func TestChainedWindowedAggregationEvicts(t *testing.T) {
+	Run(t, Setup{SQL: `
+		CREATE SOURCE ev (k VARCHAR, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '5 seconds') WITH (connector = 'push');
+		CREATE SINK c WITH (connector = 'console', format = 'json', output_mode = 'append', trigger = 'manual') AS
+			SELECT window_start, window_end, COUNT(*) AS keys, SUM(n) AS rows FROM
+				(SELECT k, window_start AS ws, COUNT(*) AS n FROM ev GROUP BY k, window(ts, '10 seconds')) t
+			GROUP BY window(ws, '30 seconds')`},
+		AddData("ev", []any{"a", secs(1)}, []any{"b", secs(2)}, []any{"a", secs(11)}, []any{"a", secs(25)}),
+		CheckNewAnswer(),
+		// Watermark 00:00:40: inner windows up to [30,40) close; the outer one over their
+		// window_start closes at 00:00:30 = 40 - 10: [0,30) is final.
+		AddData("ev", []any{"c", secs(45)}),
+		CheckNewAnswer([]any{secs(0), secs(30), 4, 4}),
+		AssertStateRows(1), // the inner window [40,50) of c; the outer state is empty
+		AddData("ev", []any{"d", secs(200)}),
+		CheckNewAnswer([]any{secs(30), secs(60), 1, 1}),
+		AssertStateRows(1),
+	)
+}
