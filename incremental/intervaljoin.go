@@ -77,12 +77,23 @@ func (iv *intervalJoin) describe(j *planner.Join) string {
 	}
 	s := fmt.Sprintf("%s - %s in [%s, %s]; late rows (dropped): %s, %s", rname, lname, ivBound(iv.lo), ivBound(iv.hi), late("left "+lname, iv.left), late("right "+rname, iv.righ))
 	if iv.leftEvictable() {
-		s += fmt.Sprintf("; evicts left rows whose %s < watermark - %s", lname, exec.FormatInterval(addLag(iv.righ.lag, iv.hi)))
+		s += fmt.Sprintf("; evicts left rows whose %s < %s", lname, wmMinus(addLag(iv.righ.lag, iv.hi)))
 	}
 	if iv.rightEvictable() {
-		s += fmt.Sprintf("; evicts right rows whose %s < watermark - %s", rname, ivSigned(addLag(iv.left.lag, -iv.lo)))
+		s += fmt.Sprintf("; evicts right rows whose %s < %s", rname, wmMinus(addLag(iv.left.lag, -iv.lo)))
 	}
 	return s
+}
+
+// wmMinus renders watermark - v.
+func wmMinus(v int64) string {
+	switch {
+	case v == 0:
+		return "watermark"
+	case v < 0:
+		return "watermark + " + exec.FormatInterval(-v)
+	}
+	return "watermark - " + exec.FormatInterval(v)
 }
 
 func ivBound(v int64) string {
