@@ -67,6 +67,7 @@ type Op struct {
 	evict      *opWatermark
 	interval   *intervalJoin
 	padOnEvict bool
+	dedup      bool // an append-mode DISTINCT run as Deduplicate (eventTime: its time group)
 }
 
 // Plan is the streaming plan of a continuous query in one output mode.
@@ -425,6 +426,9 @@ func (b *planBuilder) aggregate(op *Op, a *planner.Aggregate, last, filtered boo
 	case EmitUpserts, EmitTable:
 		return fmt.Errorf("internal: aggregate input emits %s", in.Emits)
 	}
+	if b.mode == sinks.Append && b.deduplicate(op, a) {
+		return nil
+	}
 	op.State = "per group: the keys and the accumulators"
 	if windowWM {
 		op.Watermark = "drops rows whose window_end <= watermark; evicts groups whose window_end <= watermark"
@@ -565,6 +569,8 @@ func (ph *physical) Aggregate(a *planner.Aggregate, in *arrow.Schema, groupCols 
 	var err error
 	opts := exec.AggStreamOptions{Emit: op.aggEmit, EventTimeCol: op.eventTime}
 	switch {
+	case op.dedup:
+		x, err = exec.NewDeduplicate(in, groupCols, op.eventTime, out)
 	case a.Session != nil:
 		x, err = exec.NewSessionAggregate(in, groupCols, timeCol, a.Session.Gap, specs, out, op.aggEmit)
 	case op.retracting:
@@ -737,6 +743,36 @@ func (op *Op) retractingBelow() bool {
 		if in.retractingBelow() {
 			return true
 		}
+	}
+	return false
+}
+
+// deduplicate runs an append-mode SELECT DISTINCT (an aggregate without aggregates) over final
+// rows that include an event-time column with a watermark as a Deduplicate: each distinct row is
+// emitted at its first arrival and forgotten once the watermark passes its event time (Spark's
+// dropDuplicates with a watermark). It reports whether it did.
+func (b *planBuilder) deduplicate(op *Op, a *planner.Aggregate) bool {
+	if len(a.Aggs) > 0 || a.Windowed || a.Session != nil || op.Inputs[0].Emits != EmitFinal {
+		return false
+	}
+	for g, e := range a.Groups {
+		c, ok := e.(*planner.ColRef)
+		if !ok || c.Typ.ID() != exec.Timestamp.ID() {
+			continue
+		}
+		et, ok := b.eventTimeOf(a.Input, c.Index)
+		if !ok || et.lag == math.MaxInt64 {
+			continue
+		}
+		op.dedup, op.eventTime = true, g
+		op.evict = &opWatermark{lag: et.lag, chained: et.stateful}
+		op.Emits, op.Operator = EmitFinal, "Deduplicate"
+		op.State = "each distinct row until the watermark passes its " + c.Name
+		op.Watermark = fmt.Sprintf("late rows: %s < watermark (dropped); eviction: %s < watermark", c.Name, c.Name)
+		if et.stateful {
+			op.Watermark = op.evict.describe(c.Name)
+		}
+		return true
 	}
 	return false
 }
