@@ -91,3 +91,21 @@ func TestChainedWindowedAggregationEvicts(t *testing.T) {
 		AssertStateRows(1),
 	)
 }
+
+// SELECT DISTINCT with the watermarked event time in append mode emits each row once, at its first
+// arrival, and its state returns to zero once the watermark passes every held row.
+func TestDeduplicationEvictsByWatermark(t *testing.T) {
+	Run(t, Setup{SQL: `
+		CREATE SOURCE ev (id VARCHAR, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '5 seconds') WITH (connector = 'push');
+		CREATE SINK d WITH (connector = 'console', format = 'json', output_mode = 'append', trigger = 'manual') AS
+			SELECT DISTINCT id, ts FROM ev`},
+		AddData("ev", []any{"a", secs(1)}, []any{"a", secs(1)}, []any{"b", secs(2)}),
+		CheckNewAnswer([]any{"a", secs(1)}, []any{"b", secs(2)}),
+		AddData("ev", []any{"a", secs(1)}, []any{"c", secs(30)}),
+		CheckNewAnswer([]any{"c", secs(30)}),
+		AssertStateRows(3),
+		AddData("ev", []any{"c", secs(30)}, []any{"d", secs(31)}),
+		CheckNewAnswer([]any{"d", secs(31)}),
+		AssertStateRows(2), // a and b went when the watermark reached 00:00:25
+	)
+}
