@@ -63,10 +63,11 @@ type JoinEviction struct {
 	// never late) is below ctx.Watermark at its Push, not when it is below its side's bound. A
 	// row below its bound but not late is joined with the other side's state, stored, and
 	// evicted at the next Flush.
-	LateByWatermark          bool
+	LateByWatermark           bool
 	LeftLateCol, RightLateCol int
 	// PadOnEvict makes an outer side emit a row's NULL-padded row once, when the row is evicted
-	// (or, for a NULL key or event time, which can match nothing, at once) and only if it never
+	// (a row with a NULL key, which can match nothing, at once; one with a NULL event time at the
+	// first Flush that evicts) and only if it never
 	// matched, instead of emitting it on arrival and retracting it on the first match: Spark's
 	// append-mode outer join, whose every output row is final. Both inputs must then carry
 	// insertions only (a retraction is an error).
