@@ -267,6 +267,8 @@ func (b *planBuilder) build(n planner.Node, last, filtered bool) (*Op, error) {
 		return op, b.aggregate(op, x, last, filtered)
 	case *planner.Sort, *planner.Limit:
 		return op, b.order(op)
+	case *planner.Window:
+		return op, b.windowFunctions(op, x)
 	default:
 		return nil, fmt.Errorf("%s cannot run on a stream", n.Describe())
 	}
@@ -775,4 +777,53 @@ func (b *planBuilder) deduplicate(op *Op, a *planner.Aggregate) bool {
 		return true
 	}
 	return false
+}
+
+// windowFunctions runs window functions (OVER) whose partition holds a window bound of an
+// append-mode windowed aggregation directly below (through projections and filters): that
+// aggregation emits all of a window's rows in the epoch that closes it, and never again, so the
+// functions computed over each epoch's rows (the batch Window operator, which forgets its input
+// at every Flush) are final: window top-N (ROW_NUMBER() / rank() OVER (PARTITION BY window_start,
+// window_end ORDER BY x DESC) <= N) emitted once per window when it closes. Any other OVER is
+// left to the general operator (refused until it exists).
+func (b *planBuilder) windowFunctions(op *Op, w *planner.Window) error {
+	in := op.Inputs[0]
+	if b.mode != sinks.Append || in.Emits != EmitFinal {
+		return errNoStreamingWindow
+	}
+	for _, c := range w.Partition {
+		a := closedWindowAggregate(w.Input, c)
+		if a == nil {
+			continue
+		}
+		if aop := b.ops[a]; aop == nil || aop.aggEmit != exec.AggEmitClosed {
+			continue
+		}
+		op.Emits = EmitFinal
+		op.Operator = "Window (per closed window)"
+		op.State = "none across epochs (each epoch's closed windows are complete)"
+		op.Watermark = "computes over the windows the aggregation below closes in the epoch"
+		return nil
+	}
+	return errNoStreamingWindow
+}
+
+var errNoStreamingWindow = fmt.Errorf("window functions over a stream need a partition by the window bounds of an append-mode windowed aggregation")
+
+// closedWindowAggregate follows column col of n through projections and filters to a windowed
+// aggregate whose window_end or window_start it is (nil: none).
+func closedWindowAggregate(n planner.Node, col int) *planner.Aggregate {
+	switch x := n.(type) {
+	case *planner.Project:
+		if c, ok := x.Exprs[col].(*planner.ColRef); ok {
+			return closedWindowAggregate(x.Input, c.Index)
+		}
+	case *planner.Filter:
+		return closedWindowAggregate(x.Input, col)
+	case *planner.Aggregate:
+		if x.Windowed && (col == x.WindowEnd || (col < len(x.Groups) && isWindowStart(x, col))) {
+			return x
+		}
+	}
+	return nil
 }
