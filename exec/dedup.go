@@ -2,6 +2,7 @@ package exec
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -21,6 +22,12 @@ import (
 // order. A NULL event time is never late and its row is kept until Flush(watermark.MaxTime).
 // Flush(wm) forgets the rows whose event time is below wm and emits nothing.
 //
+// With DedupOptions.Keys a row is identified by some of its columns only (Flink's ROW_NUMBER()
+// ... = 1 keep-first form): the first row of a key is emitted whole, later rows of the key are
+// dropped, and with DedupOptions.Hold the key is kept until the watermark passes its first row's
+// event time plus Hold (Spark's dropDuplicatesWithinWatermark: duplicates up to Hold later in
+// event time are dropped).
+//
 // Call order: Push on input 0 with insertions only (a retraction is an error: the input must be
 // final rows), any number of times per epoch; Flush once per epoch; SnapshotState only between
 // epochs; Close at the end. Push borrows d.Rec (Retaining what it stores); emitted records are
@@ -28,7 +35,9 @@ import (
 type Deduplicate struct {
 	in, schema *arrow.Schema
 	keyCols    []int
-	timeKey    int // index within keyCols of the event time
+	timeKey    int   // index within keyCols of the event time
+	ident      []int // the output columns identifying a row
+	hold       int64
 	store      *rowStore
 	index      map[string]int32
 	entries    []dedupEntry
@@ -45,9 +54,17 @@ type dedupEntry struct {
 	live    bool
 }
 
-// NewDeduplicate returns a deduplication of rows of schema in by the columns keyCols (the output
-// schema out has exactly those fields); keyCols[timeKey] is the TIMESTAMP event time.
-func NewDeduplicate(in *arrow.Schema, keyCols []int, timeKey int, out *arrow.Schema) (*Deduplicate, error) {
+// DedupOptions configures a Deduplicate.
+type DedupOptions struct {
+	// Keys are the output columns identifying a row (nil: all of them).
+	Keys []int
+	// Hold (microseconds, >= 0) keeps a key until the watermark passes its event time + Hold.
+	Hold int64
+}
+
+// NewDeduplicate returns a deduplication of rows of schema in emitting the columns keyCols (the
+// output schema out has exactly those fields); keyCols[timeKey] is the TIMESTAMP event time.
+func NewDeduplicate(in *arrow.Schema, keyCols []int, timeKey int, out *arrow.Schema, opts DedupOptions) (*Deduplicate, error) {
 	if out.NumFields() != len(keyCols) {
 		return nil, fmt.Errorf("internal: deduplication of %d columns with an output of %d", len(keyCols), out.NumFields())
 	}
@@ -62,7 +79,20 @@ func NewDeduplicate(in *arrow.Schema, keyCols []int, timeKey int, out *arrow.Sch
 	if timeKey < 0 || timeKey >= len(keyCols) || in.Field(keyCols[timeKey]).Type.ID() != arrow.TIMESTAMP {
 		return nil, fmt.Errorf("internal: deduplication needs a TIMESTAMP event-time column")
 	}
-	return &Deduplicate{in: in, schema: out, keyCols: keyCols, timeKey: timeKey, store: newRowStore(out), index: map[string]int32{}}, nil
+	ident := opts.Keys
+	if ident == nil {
+		ident = seqInts(len(keyCols))
+	}
+	for _, k := range ident {
+		if k < 0 || k >= len(keyCols) {
+			return nil, fmt.Errorf("internal: deduplication key #%d out of range", k)
+		}
+	}
+	if opts.Hold < 0 {
+		return nil, fmt.Errorf("internal: deduplication hold %d is negative", opts.Hold)
+	}
+	return &Deduplicate{in: in, schema: out, keyCols: keyCols, timeKey: timeKey, ident: ident, hold: opts.Hold,
+		store: newRowStore(out), index: map[string]int32{}}, nil
 }
 
 func (d *Deduplicate) Schema() *arrow.Schema { return d.schema }
@@ -88,7 +118,7 @@ func (d *Deduplicate) Push(ctx *Ctx, input int, dl Delta, emit Emit) error {
 	}
 	rec := SelectColumns(dl.Rec, d.schema, d.keyCols)
 	defer rec.Release()
-	cols := rec.Columns()
+	cols := columnsOf(rec, d.ident)
 	tcol := rec.Column(d.timeKey)
 	times := fixedValues[int64](tcol)
 	wm := ctx.Watermark
@@ -139,10 +169,16 @@ func (d *Deduplicate) add(key string, ref rowRef, evt int64, null bool) {
 	d.index[key] = id
 }
 
-// Flush forgets the rows whose event time is below wm (every row at watermark.MaxTime).
+// Flush forgets the rows whose event time is below wm - Hold (every row at watermark.MaxTime).
 func (d *Deduplicate) Flush(ctx *Ctx, wm watermark.Time, _ Emit) error {
 	if wm == watermark.MinTime {
 		return ctx.Err()
+	}
+	if wm != watermark.MaxTime {
+		if int64(wm) < math.MinInt64+d.hold {
+			return ctx.Err()
+		}
+		wm -= watermark.Time(d.hold)
 	}
 	for id := range d.entries {
 		e := &d.entries[id]
@@ -226,7 +262,7 @@ func (d *Deduplicate) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) error {
 			return err
 		}
 		data := SelectColumns(rec, d.schema, seqInts(d.schema.NumFields()))
-		cols := data.Columns()
+		cols := columnsOf(data, d.ident)
 		tcol := data.Column(d.timeKey)
 		times := fixedValues[int64](tcol)
 		for r := 0; r < int(data.NumRows()); r++ {

@@ -17,11 +17,17 @@ import (
 func TestDeduplicateMatchesOracle(t *testing.T) {
 	in := opSchema(exec.String, exec.Int64, exec.Timestamp)
 	out := arrow.NewSchema([]arrow.Field{in.Field(2), in.Field(0)}, nil) // ts, k
-	for seed := uint64(1); seed <= 20; seed++ {
+	for seed := uint64(1); seed <= 40; seed++ {
+		// Odd seeds: DISTINCT (ts, k); even seeds: keep the first row per k (ROW_NUMBER() = 1)
+		// for 3 microseconds beyond the watermark.
+		opts := exec.DedupOptions{}
+		if seed%2 == 0 {
+			opts = exec.DedupOptions{Keys: []int{1}, Hold: 3}
+		}
 		r := rand.New(rand.NewPCG(seed, 7))
 		ctx, mem := opCtx()
 		newOp := func() *exec.Deduplicate {
-			d, err := exec.NewDeduplicate(in, []int{2, 0}, 0, out)
+			d, err := exec.NewDeduplicate(in, []int{2, 0}, 0, out, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -49,6 +55,9 @@ func TestDeduplicateMatchesOracle(t *testing.T) {
 				rows = append(rows, []exec.Datum{k, int64(i), tsd})
 				row := []exec.Datum{tsd, k}
 				key := opRowKey(row)
+				if opts.Keys != nil {
+					key = opRowKey([]exec.Datum{k})
+				}
 				if tsd != nil && wm != watermark.MinTime && ts < int64(wm) {
 					dropped++
 					continue
@@ -74,7 +83,7 @@ func TestDeduplicateMatchesOracle(t *testing.T) {
 			opSameRows(t, "epoch output", sink.rows(), want)
 			sink.release()
 			for k, evt := range seen {
-				if wm != watermark.MinTime && evt < int64(wm) {
+				if wm != watermark.MinTime && evt+opts.Hold < int64(wm) {
 					delete(seen, k)
 				}
 			}
@@ -103,7 +112,7 @@ func TestDeduplicateMatchesOracle(t *testing.T) {
 // A retraction cannot reach a deduplication (its input must be final rows).
 func TestDeduplicateRefusesRetractions(t *testing.T) {
 	in := opSchema(exec.Timestamp)
-	d, err := exec.NewDeduplicate(in, []int{0}, 0, in)
+	d, err := exec.NewDeduplicate(in, []int{0}, 0, in, exec.DedupOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

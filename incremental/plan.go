@@ -68,6 +68,11 @@ type Op struct {
 	interval   *intervalJoin
 	padOnEvict bool
 	dedup      bool // an append-mode DISTINCT run as Deduplicate (eventTime: its time group)
+	// dedupKeys (nil: every column) and holdScan/holdCol (the stream column whose watermark
+	// delay a key is held for beyond its event time) of a keep-first deduplication.
+	dedupKeys []int
+	holdScan  *planner.Scan
+	holdCol   int
 }
 
 // Plan is the streaming plan of a continuous query in one output mode.
@@ -97,6 +102,8 @@ type planBuilder struct {
 	aggs        []*planner.Aggregate
 	// retract forces these aggregates to emit retractions (their upserts would have no key).
 	retract map[*planner.Aggregate]bool
+	// keepFirst marks the aggregates standing for ROW_NUMBER() ... = 1 (keepfirst.go).
+	keepFirst map[*planner.Aggregate]*keepFirst
 }
 
 // BuildPlan derives the streaming plan of a bound, optimized plan in mode, refusing, with a
@@ -107,7 +114,11 @@ func BuildPlan(plan planner.Node, mode sinks.OutputMode, watermarked func(s *pla
 	if err != nil {
 		return nil, err
 	}
-	b := &planBuilder{mode: mode, watermarked: watermarked, ops: map[planner.Node]*Op{}, retract: map[*planner.Aggregate]bool{}}
+	b := &planBuilder{mode: mode, watermarked: watermarked, ops: map[planner.Node]*Op{}, retract: map[*planner.Aggregate]bool{},
+		keepFirst: map[*planner.Aggregate]*keepFirst{}}
+	if mode == sinks.Append && findWindow(plan) != nil {
+		plan = b.rewriteKeepFirst(plan)
+	}
 	root, err := b.build(plan, true, false)
 	if err != nil {
 		return nil, err
@@ -428,6 +439,9 @@ func (b *planBuilder) aggregate(op *Op, a *planner.Aggregate, last, filtered boo
 	case EmitUpserts, EmitTable:
 		return fmt.Errorf("internal: aggregate input emits %s", in.Emits)
 	}
+	if kf := b.keepFirst[a]; kf != nil {
+		return b.keepFirstOp(op, a, kf)
+	}
 	if b.mode == sinks.Append && b.deduplicate(op, a) {
 		return nil
 	}
@@ -548,6 +562,8 @@ type physical struct {
 	plan     *Plan
 	leaf     func(s *planner.Scan) (exec.Source, error)
 	stateful []planner.StatefulOperator
+	// delay is the watermark delay of a stream column (for keep-first deduplication).
+	delay func(s *planner.Scan, col int) int64
 }
 
 func (ph *physical) Scan(s *planner.Scan) (exec.Source, error) {
@@ -572,7 +588,11 @@ func (ph *physical) Aggregate(a *planner.Aggregate, in *arrow.Schema, groupCols 
 	opts := exec.AggStreamOptions{Emit: op.aggEmit, EventTimeCol: op.eventTime}
 	switch {
 	case op.dedup:
-		x, err = exec.NewDeduplicate(in, groupCols, op.eventTime, out)
+		o := exec.DedupOptions{Keys: op.dedupKeys}
+		if op.holdScan != nil && ph.delay != nil {
+			o.Hold = ph.delay(op.holdScan, op.holdCol)
+		}
+		x, err = exec.NewDeduplicate(in, groupCols, op.eventTime, out, o)
 	case a.Session != nil:
 		x, err = exec.NewSessionAggregate(in, groupCols, timeCol, a.Session.Gap, specs, out, op.aggEmit)
 	case op.retracting:
@@ -825,5 +845,29 @@ func closedWindowAggregate(n planner.Node, col int) *planner.Aggregate {
 			return x
 		}
 	}
+	return nil
+}
+
+// keepFirstOp runs the marker aggregate of a ROW_NUMBER() ... = 1 (keepfirst.go) as a
+// Deduplicate keyed by the partition, emitting each key's first row.
+func (b *planBuilder) keepFirstOp(op *Op, a *planner.Aggregate, kf *keepFirst) error {
+	if op.Inputs[0].Emits != EmitFinal {
+		return errNoStreamingWindow
+	}
+	scan, col, ok := scanColumn(a.Input, kf.timeCol)
+	if !ok {
+		return errNoStreamingWindow
+	}
+	cols := a.Input.Columns()
+	op.dedup, op.eventTime, op.dedupKeys = true, kf.timeCol, kf.partition
+	op.holdScan, op.holdCol = scan, col
+	op.Emits, op.Operator = EmitFinal, "Deduplicate (ROW_NUMBER() = 1: the first row of each key)"
+	names := make([]string, len(kf.partition))
+	for i, p := range kf.partition {
+		names[i] = cols[p].Name
+	}
+	t := cols[kf.timeCol].Name
+	op.State = fmt.Sprintf("per (%s): its first row, until the watermark passes its %s plus the watermark delay", strings.Join(names, ", "), t)
+	op.Watermark = fmt.Sprintf("late rows: %s < watermark (dropped); eviction: %s + delay < watermark", t, t)
 	return nil
 }

@@ -164,6 +164,11 @@ func Start(cfg Config) (*Query, error) {
 			return nil, fmt.Errorf("internal: query %s reads %s, which is not one of its inputs", cfg.Name, s.Table)
 		}
 		return &epochLeaf{input: st, proj: s.Proj, schema: planner.SchemaOf(s)}, nil
+	}, delay: func(s *planner.Scan, col int) int64 {
+		if st, ok := byName[s.Table]; ok && st.TimeCol == col {
+			return st.Delay
+		}
+		return 0
 	}}
 	low := &planner.Lowering{Ctx: q.newCtx(context.Background()), Physical: q.physical}
 	tree, err := low.Lower(analysis.Plan.Logical)
