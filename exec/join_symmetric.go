@@ -72,6 +72,17 @@ type JoinEviction struct {
 	// append-mode outer join, whose every output row is final. Both inputs must then carry
 	// insertions only (a retraction is an error).
 	PadOnEvict bool
+	// Range, if not nil, prunes candidate pairs before the residual is evaluated: the residual
+	// must imply it (the planner derives both from one condition), so pruning changes nothing
+	// but the work.
+	Range *JoinTimeRange
+}
+
+// JoinTimeRange says a pair can only join when right[RightCol] - left[LeftCol] is within
+// [Lo, Hi] (neither NULL): an interval join's time bound (TIMESTAMP or BIGINT columns).
+type JoinTimeRange struct {
+	LeftCol, RightCol int
+	Lo, Hi            int64
 }
 
 // SymmetricHashJoin joins two streams: both inputs are unbounded tables given as weighted deltas,
@@ -117,22 +128,23 @@ type SymmetricHashJoin struct {
 
 // joinSide is the state of one input.
 type joinSide struct {
-	schema  *arrow.Schema
-	keys    []int
-	outer   bool
-	timeCol int
-	lateCol int // with JoinEviction.LateByWatermark (-1: never late)
-	bound   watermark.Time
-	dropped int64
-	store   *rowStore
-	groups  hashIndex // join key -> group
-	glist   []joinGroup
-	gfree   []int32
-	live    int64 // stored rows
-	entries []joinEntry
-	efree   []int32
-	touched []int32   // entries whose match count changed during the current push
-	cellEq  []cellCmp // per column, for rowEqual
+	schema   *arrow.Schema
+	keys     []int
+	outer    bool
+	timeCol  int
+	lateCol  int // with JoinEviction.LateByWatermark (-1: never late)
+	rangeCol int // with JoinEviction.Range (-1: none)
+	bound    watermark.Time
+	dropped  int64
+	store    *rowStore
+	groups   hashIndex // join key -> group
+	glist    []joinGroup
+	gfree    []int32
+	live     int64 // stored rows
+	entries  []joinEntry
+	efree    []int32
+	touched  []int32   // entries whose match count changed during the current push
+	cellEq   []cellCmp // per column, for rowEqual
 }
 
 // joinGroup is the stored rows of one join key, in arrival order, with their row hashes
@@ -158,6 +170,8 @@ type joinEntry struct {
 	dmc     int64 // change of mc during the current push
 	evt     int64
 	evtNull bool
+	rt      int64 // the row's JoinEviction.Range column
+	rtNull  bool
 	group   int32
 	pos     int32 // index in its group's entries
 	live    bool
@@ -215,6 +229,21 @@ func NewSymmetricHashJoin(kind StreamJoinKind, left, right *arrow.Schema, leftKe
 		if evict.Bounds == nil {
 			return nil, fmt.Errorf("internal: join eviction without a Bounds function")
 		}
+		if rg := evict.Range; rg != nil {
+			for s, c := range []int{rg.LeftCol, rg.RightCol} {
+				side := j.sides[s]
+				if c < 0 || c >= side.schema.NumFields() {
+					return nil, fmt.Errorf("internal: join range column #%d out of range", c)
+				}
+				if id := side.schema.Field(c).Type.ID(); id != arrow.TIMESTAMP && id != arrow.INT64 {
+					return nil, fmt.Errorf("internal: join range column %s is %s, not TIMESTAMP", side.schema.Field(c).Name, TypeName(side.schema.Field(c).Type))
+				}
+				side.rangeCol = c
+			}
+			if rg.Lo > rg.Hi {
+				return nil, fmt.Errorf("internal: join range [%d, %d] is empty", rg.Lo, rg.Hi)
+			}
+		}
 		lateCols := []int{evict.LeftLateCol, evict.RightLateCol}
 		for s, c := range lateCols {
 			if !evict.LateByWatermark {
@@ -248,7 +277,7 @@ func NewSymmetricHashJoin(kind StreamJoinKind, left, right *arrow.Schema, leftKe
 }
 
 func newJoinSide(s *arrow.Schema, keys []int, outer bool) *joinSide {
-	return &joinSide{schema: s, keys: keys, outer: outer, timeCol: -1, lateCol: -1, bound: watermark.MinTime,
+	return &joinSide{schema: s, keys: keys, outer: outer, timeCol: -1, lateCol: -1, rangeCol: -1, bound: watermark.MinTime,
 		store: newRowStore(s)}
 }
 
@@ -372,11 +401,25 @@ func (j *SymmetricHashJoin) probe(ctx *Ctx, input int, rec arrow.RecordBatch, st
 		own, other = own[:0], other[:0]
 		return err
 	}
+	var rg *JoinTimeRange
+	var rts []int64
+	var rtArr arrow.Array
+	if j.evict != nil && j.evict.Range != nil {
+		rg = j.evict.Range
+		rtArr = rec.Column(j.sides[input].rangeCol)
+		rts = fixedValues[int64](rtArr)
+	}
 	for r := range st {
 		if st[r].skip || st[r].group < 0 {
 			continue
 		}
+		if rg != nil && rtArr.IsNull(r) {
+			continue // a NULL time matches nothing under the bound
+		}
 		for _, e := range oth.glist[st[r].group].entries {
+			if rg != nil && !inRange(rg, input, rts[r], &oth.entries[e]) {
+				continue
+			}
 			own = append(own, rowRef{chunk: 0, row: int32(r)})
 			other = append(other, rowRef{chunk: e, row: 0}) // chunk holds the entry id until emitPairs
 			if len(own) >= joinChunk {
@@ -387,6 +430,23 @@ func (j *SymmetricHashJoin) probe(ctx *Ctx, input int, rec arrow.RecordBatch, st
 		}
 	}
 	return flush()
+}
+
+// inRange reports whether the pair of own time t (of side input) and stored entry e can satisfy
+// rg; a difference that would overflow is left to the residual.
+func inRange(rg *JoinTimeRange, input int, t int64, e *joinEntry) bool {
+	if e.rtNull {
+		return false
+	}
+	a, b := e.rt, t // right - left
+	if input == 1 {
+		a, b = t, e.rt
+	}
+	d := a - b
+	if (a^b) < 0 && (a^d) < 0 {
+		return true
+	}
+	return d >= rg.Lo && d <= rg.Hi
 }
 
 // emitPairs builds the candidate pairs (own rows of rec, entries of the other side given as
@@ -516,6 +576,10 @@ func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, s
 			e.mc = s.m
 			if times != nil {
 				e.evt, e.evtNull = times[r], timeArr.IsNull(r)
+			}
+			if own.rangeCol >= 0 {
+				rc := rec.Column(own.rangeCol)
+				e.rt, e.rtNull = fixedValues[int64](rc)[r], rc.IsNull(r)
 			}
 		}
 		e := &own.entries[id]
@@ -773,7 +837,7 @@ func (j *SymmetricHashJoin) Close() error {
 		side.store.release()
 		j.sides[s] = newJoinSide(side.schema, side.keys, side.outer)
 		j.sides[s].timeCol, j.sides[s].bound, j.sides[s].dropped = side.timeCol, side.bound, side.dropped
-		j.sides[s].lateCol = side.lateCol
+		j.sides[s].lateCol, j.sides[s].rangeCol = side.lateCol, side.rangeCol
 		j.sides[s].cellEq = side.cellEq
 	}
 	return nil
@@ -961,6 +1025,10 @@ func (j *SymmetricHashJoin) restoreRecord(rec arrow.RecordBatch, views [2]arrow.
 		if side.timeCol >= 0 {
 			tc := view.Column(side.timeCol)
 			e.evt, e.evtNull = fixedValues[int64](tc)[r], tc.IsNull(r)
+		}
+		if side.rangeCol >= 0 {
+			rc := view.Column(side.rangeCol)
+			e.rt, e.rtNull = fixedValues[int64](rc)[r], rc.IsNull(r)
 		}
 	}
 	return nil

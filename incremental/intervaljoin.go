@@ -252,8 +252,11 @@ func (iv *intervalJoin) eviction(swapped, padOnEvict bool) *exec.JoinEviction {
 		rl = -1
 	}
 	ev := &exec.JoinEviction{LeftTimeCol: lc, RightTimeCol: rc, PadOnEvict: padOnEvict, LateByWatermark: true,
-		LeftLateCol: ll, RightLateCol: rl, Bounds: iv.bounds}
+		LeftLateCol: ll, RightLateCol: rl, Bounds: iv.bounds,
+		Range: &exec.JoinTimeRange{LeftCol: iv.leftCol, RightCol: iv.rightCol, Lo: iv.lo, Hi: iv.hi}}
 	if swapped {
+		// left - right in [-hi, -lo]
+		ev.Range = &exec.JoinTimeRange{LeftCol: iv.rightCol, RightCol: iv.leftCol, Lo: negBound(iv.hi), Hi: negBound(iv.lo)}
 		ev.LeftTimeCol, ev.RightTimeCol = rc, lc
 		ev.LeftLateCol, ev.RightLateCol = rl, ll
 		ev.Bounds = func(wm watermark.Time) (watermark.Time, watermark.Time) {
@@ -262,4 +265,15 @@ func (iv *intervalJoin) eviction(swapped, padOnEvict bool) *exec.JoinEviction {
 		}
 	}
 	return ev
+}
+
+// negBound negates a bound, mapping the unbounded ends to each other.
+func negBound(v int64) int64 {
+	switch v {
+	case math.MinInt64:
+		return math.MaxInt64
+	case math.MaxInt64:
+		return math.MinInt64
+	}
+	return -v
 }
