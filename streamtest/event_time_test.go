@@ -1,7 +1,14 @@
 package streamtest
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,4 +115,61 @@ func TestDeduplicationEvictsByWatermark(t *testing.T) {
 		CheckNewAnswer([]any{"d", secs(31)}),
 		AssertStateRows(2), // a and b went when the watermark reached 00:00:25
 	)
+}
+
+// examples/streaming/orders_hourly_top.sql ranks the top 5 stocks of every closed hour once, in
+// append mode: its output equals the batch window top-N over the same files, restricted to the
+// hours the final watermark closed.
+func TestOrdersHourlyTopExample(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := os.ReadFile(filepath.Join(root, "examples", "streaming", "orders_hourly_top.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(script), "'examples/streaming/orders'", "'"+filepath.Join(root, "examples", "streaming", "orders")+"'")
+	text = strings.Replace(text, "connector = 'console'", "connector = 'console', format = 'json'", 1)
+	var out bytes.Buffer
+	eng, err := streamsql.Open(streamsql.Options{Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	ctx := context.Background()
+	if _, err := eng.Exec(ctx, text); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.WaitQueries(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var rec struct {
+			Row map[string]any `json:"row"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Row == nil {
+			t.Fatalf("console line %q: %v", line, err)
+		}
+		got = append(got, fmt.Sprintf("%v %v %v %v %v", rec.Row["window_start"], rec.Row["window_end"], rec.Row["symbol"], rec.Row["traded"], rec.Row["rn"]))
+	}
+	want, err := batchRows(eng, fmt.Sprintf("CREATE TABLE orders_t (ts TIMESTAMP, order_id BIGINT, client_id BIGINT, symbol VARCHAR, qty BIGINT, price DECIMAL(10,2), side VARCHAR) WITH (connector = 'file', path = '%s', format = 'csv')",
+		filepath.Join(root, "examples", "streaming", "orders")),
+		`SELECT window_start, window_end, symbol, traded, rn FROM (SELECT window_start, window_end, symbol, traded,
+			ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY traded DESC, symbol) AS rn
+			FROM (SELECT window_start, window_end, symbol, SUM(qty) AS traded FROM orders_t GROUP BY window(ts, '1 hour'), symbol) t) u
+		WHERE rn <= 5 AND window_end <= (SELECT MAX(ts) FROM orders_t) - INTERVAL '5 minutes'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantRows []string
+	for _, r := range want {
+		wantRows = append(wantRows, strings.Join(r, " "))
+	}
+	sort.Strings(got)
+	sort.Strings(wantRows)
+	if len(wantRows) == 0 || strings.Join(got, "\n") != strings.Join(wantRows, "\n") {
+		t.Errorf("hourly top 5: got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantRows, "\n"))
+	}
 }
