@@ -2,6 +2,7 @@ package exec
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -155,8 +156,11 @@ type joinGroup struct {
 	small   [16]byte // the key when at most 16 bytes (one BIGINT key is 8), so finding a
 	key     string   // group reads only its slot and the group itself; longer keys are in key
 	entries []int32
-	hashes  []uint64   // hashes[k] is entries[k]'s rowHash
-	index   *hashIndex // row hash -> entry, for groups of more than joinGroupScan rows
+	hashes  []uint64 // hashes[k] is entries[k]'s rowHash
+	// rts[k] is entries[k]'s JoinEviction.Range time (rtNull as MinInt64, which then needs the
+	// entry's rtNull), kept here so pruning reads the group alone (only with Range).
+	rts   []int64
+	index *hashIndex // row hash -> entry, for groups of more than joinGroupScan rows
 }
 
 // joinGroupScan is the group size up to which rows are found by a linear scan of the hashes.
@@ -416,8 +420,9 @@ func (j *SymmetricHashJoin) probe(ctx *Ctx, input int, rec arrow.RecordBatch, st
 		if rg != nil && rtArr.IsNull(r) {
 			continue // a NULL time matches nothing under the bound
 		}
-		for _, e := range oth.glist[st[r].group].entries {
-			if rg != nil && !inRange(rg, input, rts[r], &oth.entries[e]) {
+		grp := &oth.glist[st[r].group]
+		for k, e := range grp.entries {
+			if rg != nil && !inRange(rg, input, rts[r], grp.rts[k], &oth.entries[e]) {
 				continue
 			}
 			own = append(own, rowRef{chunk: 0, row: int32(r)})
@@ -434,11 +439,11 @@ func (j *SymmetricHashJoin) probe(ctx *Ctx, input int, rec arrow.RecordBatch, st
 
 // inRange reports whether the pair of own time t (of side input) and stored entry e can satisfy
 // rg; a difference that would overflow is left to the residual.
-func inRange(rg *JoinTimeRange, input int, t int64, e *joinEntry) bool {
-	if e.rtNull {
+func inRange(rg *JoinTimeRange, input int, t, et int64, e *joinEntry) bool {
+	if et == math.MinInt64 && e.rtNull {
 		return false
 	}
-	a, b := e.rt, t // right - left
+	a, b := et, t // right - left
 	if input == 1 {
 		a, b = t, e.rt
 	}
@@ -579,7 +584,7 @@ func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, s
 			}
 			if own.rangeCol >= 0 {
 				rc := rec.Column(own.rangeCol)
-				e.rt, e.rtNull = fixedValues[int64](rc)[r], rc.IsNull(r)
+				own.setRangeTime(id, fixedValues[int64](rc)[r], rc.IsNull(r))
 			}
 		}
 		e := &own.entries[id]
@@ -655,6 +660,16 @@ func (j *SymmetricHashJoin) emitPadded(ctx *Ctx, s int, srcs []*recView, refs []
 	return err
 }
 
+// setRangeTime records entry id's JoinEviction.Range time.
+func (s *joinSide) setRangeTime(id int32, t int64, null bool) {
+	e := &s.entries[id]
+	e.rt, e.rtNull = t, null
+	if null {
+		t = math.MinInt64
+	}
+	s.glist[e.group].rts[e.pos] = t
+}
+
 // findGroup returns the group of join key key, or -1.
 func (s *joinSide) findGroup(key []byte) int32 {
 	return s.groups.find(aggHashBytes(key), func(g int32) bool { return s.glist[g].keyEquals(key) })
@@ -720,7 +735,7 @@ func (s *joinSide) insert(g int32, rowHash uint64, key []byte, ref rowRef) int32
 			g = s.gfree[n-1]
 			s.gfree = s.gfree[:n-1]
 			// Reuse the freed group's arrays: keys come and go constantly in a sliding window.
-			grp.entries, grp.hashes = s.glist[g].entries[:0], s.glist[g].hashes[:0]
+			grp.entries, grp.hashes, grp.rts = s.glist[g].entries[:0], s.glist[g].hashes[:0], s.glist[g].rts[:0]
 			s.glist[g] = grp
 		} else {
 			g = int32(len(s.glist))
@@ -742,6 +757,9 @@ func (s *joinSide) insert(g int32, rowHash uint64, key []byte, ref rowRef) int32
 	s.entries[id].pos = int32(len(grp.entries))
 	grp.entries = append(grp.entries, id)
 	grp.hashes = append(grp.hashes, rowHash)
+	if s.rangeCol >= 0 {
+		grp.rts = append(grp.rts, math.MinInt64) // set by setRangeTime
+	}
 	if grp.index != nil {
 		grp.index.insert(rowHash, id)
 	} else if len(grp.entries) > joinGroupScan {
@@ -763,6 +781,10 @@ func (s *joinSide) remove(id int32) {
 	grp.entries = grp.entries[:len(grp.entries)-1]
 	copy(grp.hashes[e.pos:], grp.hashes[e.pos+1:])
 	grp.hashes = grp.hashes[:len(grp.hashes)-1]
+	if s.rangeCol >= 0 {
+		copy(grp.rts[e.pos:], grp.rts[e.pos+1:])
+		grp.rts = grp.rts[:len(grp.rts)-1]
+	}
 	if grp.index != nil {
 		grp.index.remove(e.rowHash, id)
 	}
@@ -771,7 +793,7 @@ func (s *joinSide) remove(id int32) {
 	}
 	if len(grp.entries) == 0 {
 		s.groups.remove(grp.hash, e.group)
-		*grp = joinGroup{entries: grp.entries[:0], hashes: grp.hashes[:0]}
+		*grp = joinGroup{entries: grp.entries[:0], hashes: grp.hashes[:0], rts: grp.rts[:0]}
 		s.gfree = append(s.gfree, e.group)
 	}
 	s.live--
@@ -1028,7 +1050,7 @@ func (j *SymmetricHashJoin) restoreRecord(rec arrow.RecordBatch, views [2]arrow.
 		}
 		if side.rangeCol >= 0 {
 			rc := view.Column(side.rangeCol)
-			e.rt, e.rtNull = fixedValues[int64](rc)[r], rc.IsNull(r)
+			side.setRangeTime(id, fixedValues[int64](rc)[r], rc.IsNull(r))
 		}
 	}
 	return nil
