@@ -20,7 +20,9 @@ func tsRef(i int) *planner.ColRef { return &planner.ColRef{Index: i, Name: "ts",
 
 func ivConst(us int64) *planner.Const { return &planner.Const{Value: us, Typ: exec.Interval} }
 
-func fn(name string, args ...planner.Expr) *planner.Func { return &planner.Func{Name: name, Args: args} }
+func fn(name string, args ...planner.Expr) *planner.Func {
+	return &planner.Func{Name: name, Args: args}
+}
 
 // TestIntervalOfReadsTheTimeBound: the join condition's comparisons of the two sides' event times
 // (in any direction, with intervals on either side) give r.t - l.t in [lo, hi], the eviction
