@@ -30,6 +30,17 @@ func TestExplainShowsPerOperatorWatermarks(t *testing.T) {
 			"operator: SymmetricHashJoin (interval join); emits: final rows",
 			"watermark: ts - ts in [00:00:00, 01:00:00]; late rows (dropped): left ts < watermark, right ts < watermark; evicts left rows whose ts < watermark - 01:00:00; evicts right rows whose ts < watermark; an unmatched outer row is emitted NULL-padded when it is evicted",
 		}},
+		{`EXPLAIN CREATE SINK s WITH (connector = 'console', output_mode = 'append') AS SELECT DISTINCT k, ts FROM ev`, []string{
+			"operator: Deduplicate; emits: final rows; state: each distinct row until the watermark passes its ts; watermark: late rows: ts < watermark (dropped); eviction: ts < watermark",
+		}},
+		{`EXPLAIN CREATE SINK s WITH (connector = 'console', output_mode = 'append') AS
+			SELECT k, ts FROM (SELECT k, ts, ROW_NUMBER() OVER (PARTITION BY k ORDER BY ts) AS rn FROM ev) t WHERE rn = 1`, []string{
+			"operator: Deduplicate (ROW_NUMBER() = 1: the first row of each key); emits: final rows; state: per (k): its first row, until the watermark passes its ts plus the watermark delay",
+		}},
+		{`EXPLAIN CREATE SINK s WITH (connector = 'console', output_mode = 'append') AS
+			SELECT * FROM (SELECT window_start, k, n, ROW_NUMBER() OVER (PARTITION BY window_start ORDER BY n DESC) AS rn FROM (SELECT window_start, k, COUNT(*) AS n FROM ev GROUP BY window(ts, '1 minute'), k) t) u WHERE rn <= 3`, []string{
+			"operator: Window (per closed window); emits: final rows",
+		}},
 	} {
 		res, err := eng.Query(context.Background(), c.sql)
 		if err != nil {
