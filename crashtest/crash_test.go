@@ -40,6 +40,9 @@ type scenario struct {
 	// windowed: the source has a watermark and the oracle keeps only the windows the final
 	// watermark closed.
 	windowed bool
+	// watermarked: the source has the watermark, and the oracle is the query itself (no row is
+	// late, so an interval join or a deduplication gives the batch answer).
+	watermarked bool
 	// bigEpochs: a quarter of the files per epoch and random kills only (mid sink transaction).
 	bigEpochs bool
 	// targetedOnly: no random kills (Kafka against the mock; see the package comment).
@@ -60,6 +63,10 @@ const (
 	chainedQuery = "SELECT n, COUNT(*) AS keys FROM (SELECT k, COUNT(*) AS n FROM ev GROUP BY k) AS t GROUP BY n"
 	joinQuery    = "SELECT a.id, a.k, b.v AS prev_v FROM ev AS a JOIN ev AS b ON a.id = b.id + 1"
 	topNQuery    = "SELECT k, SUM(v) AS s FROM ev GROUP BY k ORDER BY s DESC, k LIMIT 5"
+	// Event-time operators (issue 9): an interval join of the stream with itself and a
+	// deduplication, in append mode, their state evicted by the watermark.
+	intervalJoinQuery = "SELECT a.id, a.k, b.v AS prev_v FROM ev AS a JOIN ev AS b ON a.id = b.id + 1 AND b.ts BETWEEN a.ts - INTERVAL '10 seconds' AND a.ts + INTERVAL '10 seconds'"
+	dedupQuery        = "SELECT DISTINCT k, ts FROM ev"
 	// watermarkDelay exceeds maxDisorder: no row is late, so the oracle drops none.
 	watermarkDelay = "5 SECOND"
 )
@@ -72,6 +79,7 @@ var (
 	chainedCols  = []string{"n", "keys"}
 	joinCols     = []string{"id", "k", "prev_v"}
 	topNCols     = []string{"k", "s"}
+	dedupCols    = []string{"k", "ts"}
 )
 
 var scenarios = []scenario{
@@ -83,6 +91,8 @@ var scenarios = []scenario{
 	{name: "postgres-chained-update", sink: "postgres", mode: "update", query: chainedQuery, cols: chainedCols, keyCols: 1},
 	{name: "postgres-join-append", sink: "postgres", mode: "append", query: joinQuery, cols: joinCols, keyCols: 1},
 	{name: "postgres-topn-update", sink: "postgres", mode: "update", query: topNQuery, cols: topNCols, keyCols: 1},
+	{name: "postgres-intervaljoin-append", sink: "postgres", mode: "append", query: intervalJoinQuery, cols: joinCols, keyCols: 1, watermarked: true},
+	{name: "postgres-dedup-append", sink: "postgres", mode: "append", query: dedupQuery, cols: dedupCols, keyCols: 2, watermarked: true},
 	{name: "mysql-append", sink: "mysql", mode: "append", query: appendQuery, cols: appendCols, keyCols: 1},
 	{name: "mysql-append-bigepoch", sink: "mysql", mode: "append", query: appendQuery, cols: appendCols, keyCols: 1, bigEpochs: true},
 	{name: "mysql-update", sink: "mysql", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1},
@@ -217,7 +227,7 @@ func uniqueName(sc scenario, seed uint64, what string) string {
 // script is the SQL a run executes.
 func script(sc scenario, ds *dataset, tg target, name string, full bool) string {
 	wm := ""
-	if sc.windowed {
+	if sc.windowed || sc.watermarked {
 		wm = ", WATERMARK FOR ts AS ts - INTERVAL " + watermarkDelay
 	}
 	perTrigger := 2

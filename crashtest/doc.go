@@ -29,7 +29,8 @@
 //
 // Scenarios: PostgreSQL and MariaDB sinks in append (a stateless filter/project), update (GROUP
 // BY k with counts, sums, min, max) and complete mode, a tumbling-window aggregation with a
-// watermark in append mode into PostgreSQL, the files sink (JSON, manifests), and the Kafka sink.
+// watermark in append mode into PostgreSQL, an interval join of the stream with itself and a
+// SELECT DISTINCT deduplication in append mode (state evicted by the watermark), the files sink (JSON, manifests), and the Kafka sink.
 // Tables, topics and query names are unique per run; tables and commit-marker rows are removed
 // afterwards.
 //

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -58,6 +59,31 @@ type JoinEviction struct {
 	// Bounds maps the watermark passed to Flush to the bound of each side; watermark.MinTime
 	// evicts nothing.
 	Bounds func(wm watermark.Time) (left, right watermark.Time)
+	// LateByWatermark separates lateness from eviction (an interval join): a row is late when
+	// its value in its side's late column (LeftLateCol, RightLateCol; -1: the side's rows are
+	// never late) is below ctx.Watermark at its Push, not when it is below its side's bound. A
+	// row below its bound but not late is joined with the other side's state, stored, and
+	// evicted at the next Flush.
+	LateByWatermark           bool
+	LeftLateCol, RightLateCol int
+	// PadOnEvict makes an outer side emit a row's NULL-padded row once, when the row is evicted
+	// (a row with a NULL key, which can match nothing, at once; one with a NULL event time at the
+	// first Flush that evicts) and only if it never
+	// matched, instead of emitting it on arrival and retracting it on the first match: Spark's
+	// append-mode outer join, whose every output row is final. Both inputs must then carry
+	// insertions only (a retraction is an error).
+	PadOnEvict bool
+	// Range, if not nil, prunes candidate pairs before the residual is evaluated: the residual
+	// must imply it (the planner derives both from one condition), so pruning changes nothing
+	// but the work.
+	Range *JoinTimeRange
+}
+
+// JoinTimeRange says a pair can only join when right[RightCol] - left[LeftCol] is within
+// [Lo, Hi] (neither NULL): an interval join's time bound (TIMESTAMP or BIGINT columns).
+type JoinTimeRange struct {
+	LeftCol, RightCol int
+	Lo, Hi            int64
 }
 
 // SymmetricHashJoin joins two streams: both inputs are unbounded tables given as weighted deltas,
@@ -103,21 +129,23 @@ type SymmetricHashJoin struct {
 
 // joinSide is the state of one input.
 type joinSide struct {
-	schema  *arrow.Schema
-	keys    []int
-	outer   bool
-	timeCol int
-	bound   watermark.Time
-	dropped int64
-	store   *rowStore
-	groups  hashIndex // join key -> group
-	glist   []joinGroup
-	gfree   []int32
-	live    int64 // stored rows
-	entries []joinEntry
-	efree   []int32
-	touched []int32   // entries whose match count changed during the current push
-	cellEq  []cellCmp // per column, for rowEqual
+	schema   *arrow.Schema
+	keys     []int
+	outer    bool
+	timeCol  int
+	lateCol  int // with JoinEviction.LateByWatermark (-1: never late)
+	rangeCol int // with JoinEviction.Range (-1: none)
+	bound    watermark.Time
+	dropped  int64
+	store    *rowStore
+	groups   hashIndex // join key -> group
+	glist    []joinGroup
+	gfree    []int32
+	live     int64 // stored rows
+	entries  []joinEntry
+	efree    []int32
+	touched  []int32   // entries whose match count changed during the current push
+	cellEq   []cellCmp // per column, for rowEqual
 }
 
 // joinGroup is the stored rows of one join key, in arrival order, with their row hashes
@@ -128,8 +156,11 @@ type joinGroup struct {
 	small   [16]byte // the key when at most 16 bytes (one BIGINT key is 8), so finding a
 	key     string   // group reads only its slot and the group itself; longer keys are in key
 	entries []int32
-	hashes  []uint64   // hashes[k] is entries[k]'s rowHash
-	index   *hashIndex // row hash -> entry, for groups of more than joinGroupScan rows
+	hashes  []uint64 // hashes[k] is entries[k]'s rowHash
+	// rts[k] is entries[k]'s JoinEviction.Range time (rtNull as MinInt64, which then needs the
+	// entry's rtNull), kept here so pruning reads the group alone (only with Range).
+	rts   []int64
+	index *hashIndex // row hash -> entry, for groups of more than joinGroupScan rows
 }
 
 // joinGroupScan is the group size up to which rows are found by a linear scan of the hashes.
@@ -143,6 +174,8 @@ type joinEntry struct {
 	dmc     int64 // change of mc during the current push
 	evt     int64
 	evtNull bool
+	rt      int64 // the row's JoinEviction.Range column
+	rtNull  bool
 	group   int32
 	pos     int32 // index in its group's entries
 	live    bool
@@ -200,6 +233,36 @@ func NewSymmetricHashJoin(kind StreamJoinKind, left, right *arrow.Schema, leftKe
 		if evict.Bounds == nil {
 			return nil, fmt.Errorf("internal: join eviction without a Bounds function")
 		}
+		if rg := evict.Range; rg != nil {
+			for s, c := range []int{rg.LeftCol, rg.RightCol} {
+				side := j.sides[s]
+				if c < 0 || c >= side.schema.NumFields() {
+					return nil, fmt.Errorf("internal: join range column #%d out of range", c)
+				}
+				if id := side.schema.Field(c).Type.ID(); id != arrow.TIMESTAMP && id != arrow.INT64 {
+					return nil, fmt.Errorf("internal: join range column %s is %s, not TIMESTAMP", side.schema.Field(c).Name, TypeName(side.schema.Field(c).Type))
+				}
+				side.rangeCol = c
+			}
+			if rg.Lo > rg.Hi {
+				return nil, fmt.Errorf("internal: join range [%d, %d] is empty", rg.Lo, rg.Hi)
+			}
+		}
+		lateCols := []int{evict.LeftLateCol, evict.RightLateCol}
+		for s, c := range lateCols {
+			if !evict.LateByWatermark {
+				break
+			}
+			side := j.sides[s]
+			if c < -1 || c >= side.schema.NumFields() {
+				return nil, fmt.Errorf("internal: join late-event column #%d out of range", c)
+			}
+			if c >= 0 && side.schema.Field(c).Type.ID() != arrow.TIMESTAMP && side.schema.Field(c).Type.ID() != arrow.INT64 {
+				return nil, fmt.Errorf("internal: join late-event column %s is %s, not TIMESTAMP",
+					side.schema.Field(c).Name, TypeName(side.schema.Field(c).Type))
+			}
+			side.lateCol = c
+		}
 		for s, c := range []int{evict.LeftTimeCol, evict.RightTimeCol} {
 			side := j.sides[s]
 			if c < -1 || c >= side.schema.NumFields() {
@@ -218,7 +281,7 @@ func NewSymmetricHashJoin(kind StreamJoinKind, left, right *arrow.Schema, leftKe
 }
 
 func newJoinSide(s *arrow.Schema, keys []int, outer bool) *joinSide {
-	return &joinSide{schema: s, keys: keys, outer: outer, timeCol: -1, bound: watermark.MinTime,
+	return &joinSide{schema: s, keys: keys, outer: outer, timeCol: -1, lateCol: -1, rangeCol: -1, bound: watermark.MinTime,
 		store: newRowStore(s)}
 }
 
@@ -237,6 +300,9 @@ func (j *SymmetricHashJoin) StateRows() int64 {
 func (j *SymmetricHashJoin) StateRowsBySide() (left, right int64) {
 	return j.sides[0].live, j.sides[1].live
 }
+
+func (j *SymmetricHashJoin) lateByWatermark() bool { return j.evict != nil && j.evict.LateByWatermark }
+func (j *SymmetricHashJoin) padOnEvict() bool      { return j.evict != nil && j.evict.PadOnEvict }
 
 // DroppedLate is the number of rows dropped because their event time was below their side's
 // eviction bound when they arrived (see JoinEviction).
@@ -286,6 +352,14 @@ func (j *SymmetricHashJoin) Push(ctx *Ctx, input int, d Delta, emit Emit) error 
 		timeArr = rec.Column(own.timeCol)
 		times = fixedValues[int64](timeArr)
 	}
+	lateTimes, lateArr, lateBound := times, timeArr, own.bound
+	if j.lateByWatermark() {
+		lateTimes, lateArr, lateBound = nil, nil, ctx.Watermark
+		if own.lateCol >= 0 {
+			lateArr = rec.Column(own.lateCol)
+			lateTimes = fixedValues[int64](lateArr)
+		}
+	}
 	st := make([]joinRowState, n)
 	for r := range st {
 		s := &st[r]
@@ -294,7 +368,10 @@ func (j *SymmetricHashJoin) Push(ctx *Ctx, input int, d Delta, emit Emit) error 
 			s.skip = true
 			continue
 		}
-		if times != nil && own.bound > watermark.MinTime && timeArr.IsValid(r) && times[r] < int64(own.bound) {
+		if s.w < 0 && j.padOnEvict() {
+			return fmt.Errorf("internal: an append-mode outer join of two streams got a retraction")
+		}
+		if lateTimes != nil && lateBound > watermark.MinTime && lateArr.IsValid(r) && lateTimes[r] < int64(lateBound) {
 			s.skip = true
 			own.dropped++
 			continue
@@ -328,11 +405,26 @@ func (j *SymmetricHashJoin) probe(ctx *Ctx, input int, rec arrow.RecordBatch, st
 		own, other = own[:0], other[:0]
 		return err
 	}
+	var rg *JoinTimeRange
+	var rts []int64
+	var rtArr arrow.Array
+	if j.evict != nil && j.evict.Range != nil {
+		rg = j.evict.Range
+		rtArr = rec.Column(j.sides[input].rangeCol)
+		rts = fixedValues[int64](rtArr)
+	}
 	for r := range st {
 		if st[r].skip || st[r].group < 0 {
 			continue
 		}
-		for _, e := range oth.glist[st[r].group].entries {
+		if rg != nil && rtArr.IsNull(r) {
+			continue // a NULL time matches nothing under the bound
+		}
+		grp := &oth.glist[st[r].group]
+		for k, e := range grp.entries {
+			if rg != nil && !inRange(rg, input, rts[r], grp.rts[k], &oth.entries[e]) {
+				continue
+			}
 			own = append(own, rowRef{chunk: 0, row: int32(r)})
 			other = append(other, rowRef{chunk: e, row: 0}) // chunk holds the entry id until emitPairs
 			if len(own) >= joinChunk {
@@ -343,6 +435,23 @@ func (j *SymmetricHashJoin) probe(ctx *Ctx, input int, rec arrow.RecordBatch, st
 		}
 	}
 	return flush()
+}
+
+// inRange reports whether the pair of own time t (of side input) and stored entry e can satisfy
+// rg; a difference that would overflow is left to the residual.
+func inRange(rg *JoinTimeRange, input int, t, et int64, e *joinEntry) bool {
+	if et == math.MinInt64 && e.rtNull {
+		return false
+	}
+	a, b := et, t // right - left
+	if input == 1 {
+		a, b = t, e.rt
+	}
+	d := a - b
+	if (a^b) < 0 && (a^d) < 0 {
+		return true
+	}
+	return d >= rg.Lo && d <= rg.Hi
 }
 
 // emitPairs builds the candidate pairs (own rows of rec, entries of the other side given as
@@ -473,9 +582,13 @@ func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, s
 			if times != nil {
 				e.evt, e.evtNull = times[r], timeArr.IsNull(r)
 			}
+			if own.rangeCol >= 0 {
+				rc := rec.Column(own.rangeCol)
+				own.setRangeTime(id, fixedValues[int64](rc)[r], rc.IsNull(r))
+			}
 		}
 		e := &own.entries[id]
-		if own.outer && e.mc == 0 {
+		if own.outer && e.mc == 0 && !j.padOnEvict() {
 			if err := pad(r, s.w); err != nil {
 				return err
 			}
@@ -511,6 +624,8 @@ func (j *SymmetricHashJoin) emitOtherPadded(ctx *Ctx, input int, emit Emit) erro
 		e.dmc, e.touched = 0, false
 		var w int64
 		switch {
+		case j.padOnEvict():
+			continue // the padded row waits for the row's eviction
 		case old == 0 && e.mc != 0:
 			w = -e.w
 		case old != 0 && e.mc == 0:
@@ -543,6 +658,16 @@ func (j *SymmetricHashJoin) emitPadded(ctx *Ctx, s int, srcs []*recView, refs []
 	err := emit(dl)
 	releaseDelta(dl)
 	return err
+}
+
+// setRangeTime records entry id's JoinEviction.Range time.
+func (s *joinSide) setRangeTime(id int32, t int64, null bool) {
+	e := &s.entries[id]
+	e.rt, e.rtNull = t, null
+	if null {
+		t = math.MinInt64
+	}
+	s.glist[e.group].rts[e.pos] = t
 }
 
 // findGroup returns the group of join key key, or -1.
@@ -610,7 +735,7 @@ func (s *joinSide) insert(g int32, rowHash uint64, key []byte, ref rowRef) int32
 			g = s.gfree[n-1]
 			s.gfree = s.gfree[:n-1]
 			// Reuse the freed group's arrays: keys come and go constantly in a sliding window.
-			grp.entries, grp.hashes = s.glist[g].entries[:0], s.glist[g].hashes[:0]
+			grp.entries, grp.hashes, grp.rts = s.glist[g].entries[:0], s.glist[g].hashes[:0], s.glist[g].rts[:0]
 			s.glist[g] = grp
 		} else {
 			g = int32(len(s.glist))
@@ -632,6 +757,9 @@ func (s *joinSide) insert(g int32, rowHash uint64, key []byte, ref rowRef) int32
 	s.entries[id].pos = int32(len(grp.entries))
 	grp.entries = append(grp.entries, id)
 	grp.hashes = append(grp.hashes, rowHash)
+	if s.rangeCol >= 0 {
+		grp.rts = append(grp.rts, math.MinInt64) // set by setRangeTime
+	}
 	if grp.index != nil {
 		grp.index.insert(rowHash, id)
 	} else if len(grp.entries) > joinGroupScan {
@@ -653,6 +781,10 @@ func (s *joinSide) remove(id int32) {
 	grp.entries = grp.entries[:len(grp.entries)-1]
 	copy(grp.hashes[e.pos:], grp.hashes[e.pos+1:])
 	grp.hashes = grp.hashes[:len(grp.hashes)-1]
+	if s.rangeCol >= 0 {
+		copy(grp.rts[e.pos:], grp.rts[e.pos+1:])
+		grp.rts = grp.rts[:len(grp.rts)-1]
+	}
 	if grp.index != nil {
 		grp.index.remove(e.rowHash, id)
 	}
@@ -661,7 +793,7 @@ func (s *joinSide) remove(id int32) {
 	}
 	if len(grp.entries) == 0 {
 		s.groups.remove(grp.hash, e.group)
-		*grp = joinGroup{entries: grp.entries[:0], hashes: grp.hashes[:0]}
+		*grp = joinGroup{entries: grp.entries[:0], hashes: grp.hashes[:0], rts: grp.rts[:0]}
 		s.gfree = append(s.gfree, e.group)
 	}
 	s.live--
@@ -671,8 +803,9 @@ func (s *joinSide) remove(id int32) {
 }
 
 // Flush ends the epoch: with JoinEviction it raises each side's bound and evicts the rows below
-// it; then it compacts state whose records hold mostly forgotten rows. It emits nothing.
-func (j *SymmetricHashJoin) Flush(ctx *Ctx, wm watermark.Time, _ Emit) error {
+// it (emitting, with PadOnEvict, the padded rows of evicted outer rows that never matched); then
+// it compacts state whose records hold mostly forgotten rows. It emits nothing else.
+func (j *SymmetricHashJoin) Flush(ctx *Ctx, wm watermark.Time, emit Emit) error {
 	if j.evict != nil {
 		lb, rb := j.evict.Bounds(wm)
 		for s, b := range []watermark.Time{lb, rb} {
@@ -681,11 +814,28 @@ func (j *SymmetricHashJoin) Flush(ctx *Ctx, wm watermark.Time, _ Emit) error {
 				continue
 			}
 			side.bound = b
+			var gone []int32
+			var refs []rowRef
+			var ws []int64
 			for id := range side.entries {
 				e := &side.entries[id]
 				if e.live && (e.evtNull || e.evt < int64(b)) {
-					side.remove(int32(id))
+					gone = append(gone, int32(id))
+					if side.outer && j.padOnEvict() && e.mc == 0 {
+						refs = append(refs, e.ref)
+						ws = append(ws, e.w)
+					}
 				}
+			}
+			srcs := side.store.recs()
+			for lo := 0; lo < len(refs); lo += joinChunk {
+				hi := min(len(refs), lo+joinChunk)
+				if err := j.emitPadded(ctx, s, srcs, refs[lo:hi], ws[lo:hi], emit); err != nil {
+					return err
+				}
+			}
+			for _, id := range gone {
+				side.remove(id)
 			}
 		}
 	}
@@ -709,6 +859,7 @@ func (j *SymmetricHashJoin) Close() error {
 		side.store.release()
 		j.sides[s] = newJoinSide(side.schema, side.keys, side.outer)
 		j.sides[s].timeCol, j.sides[s].bound, j.sides[s].dropped = side.timeCol, side.bound, side.dropped
+		j.sides[s].lateCol, j.sides[s].rangeCol = side.lateCol, side.rangeCol
 		j.sides[s].cellEq = side.cellEq
 	}
 	return nil
@@ -744,6 +895,9 @@ func (j *SymmetricHashJoin) signature() string {
 		snapFieldList(j.sides[0].schema), snapFieldList(j.sides[1].schema))
 	if j.evict != nil {
 		fmt.Fprintf(&b, "; time %d, %d", j.sides[0].timeCol, j.sides[1].timeCol)
+		if j.evict.LateByWatermark || j.evict.PadOnEvict {
+			fmt.Fprintf(&b, "; late %d, %d; pad on evict %v", j.sides[0].lateCol, j.sides[1].lateCol, j.evict.PadOnEvict)
+		}
 	}
 	return b.String()
 }
@@ -893,6 +1047,10 @@ func (j *SymmetricHashJoin) restoreRecord(rec arrow.RecordBatch, views [2]arrow.
 		if side.timeCol >= 0 {
 			tc := view.Column(side.timeCol)
 			e.evt, e.evtNull = fixedValues[int64](tc)[r], tc.IsNull(r)
+		}
+		if side.rangeCol >= 0 {
+			rc := view.Column(side.rangeCol)
+			side.setRangeTime(id, fixedValues[int64](rc)[r], rc.IsNull(r))
 		}
 	}
 	return nil

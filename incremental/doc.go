@@ -12,6 +12,13 @@
 //  4. commit the inputs, advance the watermark (used from the next epoch on) and publish a
 //     progress record.
 //
+// Every stateful operator has its own watermarks (eventtime.go): one reading the streams drops
+// late rows and closes state at the epoch's watermark; one reading another stateful operator's
+// output is chained: its eviction watermark lags by what its input's event time lags (a window's
+// size for window_start, an interval join's bound), and its late-event watermark is its previous
+// eviction watermark (Spark 3.4). Interval joins (intervaljoin.go), deduplication and keep-first
+// ROW_NUMBER() = 1 (keepfirst.go), and window functions over closed windows run in append mode.
+//
 // incremental imports planner, exec, watermark, sources and sinks (and state, later, for
 // checkpoints).
 package incremental

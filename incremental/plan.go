@@ -2,6 +2,7 @@ package incremental
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -9,6 +10,7 @@ import (
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/sinks"
+	"github.com/streamsql/streamsql/watermark"
 )
 
 // The streaming plan: what each node of a continuous query's logical plan becomes when it runs
@@ -60,6 +62,17 @@ type Op struct {
 	// LIMIT above it runs as a top-N.
 	sortPassThrough, absorbed bool
 	eventTime                 int // event-time group column of an aggregate (-1: none)
+	// evict is a windowed aggregate's watermarks (nil: none; see eventtime.go); interval is an
+	// interval join's time bound (nil: none), with padOnEvict for an append-mode outer one.
+	evict      *opWatermark
+	interval   *intervalJoin
+	padOnEvict bool
+	dedup      bool // an append-mode DISTINCT run as Deduplicate (eventTime: its time group)
+	// dedupKeys (nil: every column) and holdScan/holdCol (the stream column whose watermark
+	// delay a key is held for beyond its event time) of a keep-first deduplication.
+	dedupKeys []int
+	holdScan  *planner.Scan
+	holdCol   int
 }
 
 // Plan is the streaming plan of a continuous query in one output mode.
@@ -89,6 +102,8 @@ type planBuilder struct {
 	aggs        []*planner.Aggregate
 	// retract forces these aggregates to emit retractions (their upserts would have no key).
 	retract map[*planner.Aggregate]bool
+	// keepFirst marks the aggregates standing for ROW_NUMBER() ... = 1 (keepfirst.go).
+	keepFirst map[*planner.Aggregate]*keepFirst
 }
 
 // BuildPlan derives the streaming plan of a bound, optimized plan in mode, refusing, with a
@@ -99,7 +114,11 @@ func BuildPlan(plan planner.Node, mode sinks.OutputMode, watermarked func(s *pla
 	if err != nil {
 		return nil, err
 	}
-	b := &planBuilder{mode: mode, watermarked: watermarked, ops: map[planner.Node]*Op{}, retract: map[*planner.Aggregate]bool{}}
+	b := &planBuilder{mode: mode, watermarked: watermarked, ops: map[planner.Node]*Op{}, retract: map[*planner.Aggregate]bool{},
+		keepFirst: map[*planner.Aggregate]*keepFirst{}}
+	if mode == sinks.Append && findWindow(plan) != nil {
+		plan = b.rewriteKeepFirst(plan)
+	}
 	root, err := b.build(plan, true, false)
 	if err != nil {
 		return nil, err
@@ -259,6 +278,8 @@ func (b *planBuilder) build(n planner.Node, last, filtered bool) (*Op, error) {
 		return op, b.aggregate(op, x, last, filtered)
 	case *planner.Sort, *planner.Limit:
 		return op, b.order(op)
+	case *planner.Window:
+		return op, b.windowFunctions(op, x)
 	default:
 		return nil, fmt.Errorf("%s cannot run on a stream", n.Describe())
 	}
@@ -372,6 +393,7 @@ func (b *planBuilder) join(op *Op, j *planner.Join) error {
 			op.Emits = EmitChanges
 		}
 		op.symmetric = true
+		b.intervalJoin(op, j)
 		return nil
 	case l.Emits != EmitStatic:
 		op.Emits = l.Emits
@@ -389,6 +411,7 @@ func (b *planBuilder) aggregate(op *Op, a *planner.Aggregate, last, filtered boo
 	windowWM := a.Windowed && traceWindowWatermark(a, b.watermarked)
 	if a.Windowed {
 		op.eventTime = a.WindowEnd
+		windowWM = b.aggregateWatermark(op, a) || windowWM
 	}
 	if a.Session != nil {
 		if !last || in.Emits != EmitFinal {
@@ -416,9 +439,18 @@ func (b *planBuilder) aggregate(op *Op, a *planner.Aggregate, last, filtered boo
 	case EmitUpserts, EmitTable:
 		return fmt.Errorf("internal: aggregate input emits %s", in.Emits)
 	}
+	if kf := b.keepFirst[a]; kf != nil {
+		return b.keepFirstOp(op, a, kf)
+	}
+	if b.mode == sinks.Append && b.deduplicate(op, a) {
+		return nil
+	}
 	op.State = "per group: the keys and the accumulators"
 	if windowWM {
 		op.Watermark = "drops rows whose window_end <= watermark; evicts groups whose window_end <= watermark"
+		if op.evict != nil && op.evict.chained {
+			op.Watermark = op.evict.describe("window_end")
+		}
 	}
 	retracting := in.Emits == EmitChanges || !last || (filtered && b.mode == sinks.Update) || b.retract[a]
 	if retracting {
@@ -439,8 +471,12 @@ func (b *planBuilder) aggregate(op *Op, a *planner.Aggregate, last, filtered boo
 		if in.Emits == EmitChanges {
 			return fmt.Errorf("output_mode = 'append' is not supported for %s: its input retracts rows, so its windows are never final", a.Describe())
 		}
-		if !last {
-			return fmt.Errorf("output_mode = 'append' is not supported for an aggregation feeding another operator (%s) yet; use update or complete", a.Describe())
+		// Closed windows are final rows, for the sink or for the operator above (which uses
+		// their window bounds as its event time; see eventtime.go).
+		if !in.retractingBelow() {
+			op.retracting = false
+			op.Operator = "HashAggregate"
+			op.State = "per group: the keys and the accumulators"
 		}
 		op.Emits, op.aggEmit = EmitFinal, exec.AggEmitClosed
 	case !last:
@@ -526,6 +562,8 @@ type physical struct {
 	plan     *Plan
 	leaf     func(s *planner.Scan) (exec.Source, error)
 	stateful []planner.StatefulOperator
+	// delay is the watermark delay of a stream column (for keep-first deduplication).
+	delay func(s *planner.Scan, col int) int64
 }
 
 func (ph *physical) Scan(s *planner.Scan) (exec.Source, error) {
@@ -549,6 +587,12 @@ func (ph *physical) Aggregate(a *planner.Aggregate, in *arrow.Schema, groupCols 
 	var err error
 	opts := exec.AggStreamOptions{Emit: op.aggEmit, EventTimeCol: op.eventTime}
 	switch {
+	case op.dedup:
+		o := exec.DedupOptions{Keys: op.dedupKeys}
+		if op.holdScan != nil && ph.delay != nil {
+			o.Hold = ph.delay(op.holdScan, op.holdCol)
+		}
+		x, err = exec.NewDeduplicate(in, groupCols, op.eventTime, out, o)
 	case a.Session != nil:
 		x, err = exec.NewSessionAggregate(in, groupCols, timeCol, a.Session.Gap, specs, out, op.aggEmit)
 	case op.retracting:
@@ -560,6 +604,9 @@ func (ph *physical) Aggregate(a *planner.Aggregate, in *arrow.Schema, groupCols 
 		return nil, err
 	}
 	ph.stateful = append(ph.stateful, planner.StatefulOperator{Name: a.Describe(), Op: x})
+	if op.evict != nil && op.evict.chained {
+		return newChainedWatermark(x, *op.evict), nil
+	}
 	return x, nil
 }
 
@@ -598,16 +645,33 @@ func (ph *physical) Join(j *planner.Join, kind planner.JoinKind, left, right *ar
 	if kind == planner.LeftJoin {
 		sk = exec.StreamJoinLeft
 	}
-	x, err := exec.NewSymmetricHashJoin(sk, left, right, leftKeys, rightKeys, residual, nil)
+	var evict *exec.JoinEviction
+	if op.interval != nil {
+		evict = op.interval.eviction(j.Kind == planner.RightJoin, op.padOnEvict)
+	}
+	x, err := exec.NewSymmetricHashJoin(sk, left, right, leftKeys, rightKeys, residual, evict)
 	if err != nil {
 		return nil, nil, err
 	}
-	ph.stateful = append(ph.stateful, planner.StatefulOperator{Name: j.Describe(), Op: x})
+	var reported exec.Operator = x
+	if j.Kind == planner.RightJoin {
+		reported = swappedSides{x}
+	}
+	ph.stateful = append(ph.stateful, planner.StatefulOperator{Name: j.Describe(), Op: reported})
 	if op.Emits == EmitFinal {
 		// Its consumers take insertions only; a row joining a row held twice comes with weight 2.
 		return &insertionsOnly{SymmetricHashJoin: x}, nil, nil
 	}
 	return x, nil, nil
+}
+
+// swappedSides reports a RIGHT JOIN's state rows per side in the query's order (the lowering
+// runs it as a LEFT JOIN with its sides swapped).
+type swappedSides struct{ *exec.SymmetricHashJoin }
+
+func (s swappedSides) StateRowsBySide() (left, right int64) {
+	r, l := s.SymmetricHashJoin.StateRowsBySide()
+	return l, r
 }
 
 // insertionsOnly is an inner join of two streams of final rows, whose output (insertions with
@@ -616,6 +680,11 @@ type insertionsOnly struct{ *exec.SymmetricHashJoin }
 
 func (j *insertionsOnly) Push(ctx *exec.Ctx, input int, d exec.Delta, emit exec.Emit) error {
 	return j.SymmetricHashJoin.Push(ctx, input, d, exec.ExpandWeights(ctx, emit))
+}
+
+// Flush emits the padded rows of an append-mode outer join's evicted rows.
+func (j *insertionsOnly) Flush(ctx *exec.Ctx, wm watermark.Time, emit exec.Emit) error {
+	return j.SymmetricHashJoin.Flush(ctx, wm, exec.ExpandWeights(ctx, emit))
 }
 
 // emitsOnEmptyInput reports a plan whose result is not empty before any input arrives: its last
@@ -628,10 +697,177 @@ func (p *Plan) emitsOnEmptyInput() bool {
 // closesOnWatermark reports whether some operator closes or evicts state when the watermark
 // moves (a windowed or session aggregate), so an epoch without input can still emit.
 func (p *Plan) closesOnWatermark() bool {
-	for n := range p.ops {
+	for n, op := range p.ops {
 		if a, ok := n.(*planner.Aggregate); ok && (a.Windowed || a.Session != nil) {
+			return true
+		}
+		if op.interval != nil {
 			return true
 		}
 	}
 	return false
+}
+
+// aggregateWatermark derives a windowed aggregate's watermarks from its window's event time
+// (eventtime.go): reading a stream directly it uses the global watermark; reading a stateful
+// operator's output (a windowed aggregation's window bounds, an interval join's time column) it
+// is chained, with the eviction watermark lagging by what its input's event time lags. It
+// reports whether the window's event time carries a watermark.
+func (b *planBuilder) aggregateWatermark(op *Op, a *planner.Aggregate) bool {
+	wa := windowOf(a)
+	if wa == nil {
+		return false
+	}
+	et, ok := b.eventTimeOf(wa.Input, wa.TimeCol)
+	if !ok || et.lag == math.MaxInt64 {
+		return false
+	}
+	op.evict = &opWatermark{lag: et.lag, chained: et.stateful}
+	return true
+}
+
+// intervalJoin makes a join of two streams of final rows whose condition bounds their event
+// times an interval join (intervaljoin.go): it evicts rows no future row can match, and in append
+// mode an outer join emits its NULL-padded rows on eviction, so it emits final rows too.
+func (b *planBuilder) intervalJoin(op *Op, j *planner.Join) {
+	l, r := op.Inputs[0], op.Inputs[1]
+	if l.Emits != EmitFinal || r.Emits != EmitFinal {
+		return
+	}
+	iv := b.intervalOf(j)
+	if iv == nil {
+		return
+	}
+	op.interval = iv
+	op.Operator = "SymmetricHashJoin (interval join)"
+	op.State = "the rows of both inputs until the watermark passes their time bound, by join key"
+	op.Watermark = iv.describe(j)
+	outerOK := true
+	switch j.Kind {
+	case planner.LeftJoin:
+		outerOK = iv.leftEvictable()
+	case planner.RightJoin:
+		outerOK = iv.rightEvictable()
+	}
+	if b.mode == sinks.Append && j.Kind != planner.InnerJoin && j.Kind != planner.CrossJoin && outerOK {
+		op.padOnEvict = true
+		op.Emits = EmitFinal
+		op.Watermark += "; an unmatched outer row is emitted NULL-padded when it is evicted"
+	}
+}
+
+// retractingBelow reports whether op or an operator under it emits retractions.
+func (op *Op) retractingBelow() bool {
+	if op.Emits == EmitChanges {
+		return true
+	}
+	for _, in := range op.Inputs {
+		if in.retractingBelow() {
+			return true
+		}
+	}
+	return false
+}
+
+// deduplicate runs an append-mode SELECT DISTINCT (an aggregate without aggregates) over final
+// rows that include an event-time column with a watermark as a Deduplicate: each distinct row is
+// emitted at its first arrival and forgotten once the watermark passes its event time (Spark's
+// dropDuplicates with a watermark). It reports whether it did.
+func (b *planBuilder) deduplicate(op *Op, a *planner.Aggregate) bool {
+	if len(a.Aggs) > 0 || a.Windowed || a.Session != nil || op.Inputs[0].Emits != EmitFinal {
+		return false
+	}
+	for g, e := range a.Groups {
+		c, ok := e.(*planner.ColRef)
+		if !ok || c.Typ.ID() != exec.Timestamp.ID() {
+			continue
+		}
+		et, ok := b.eventTimeOf(a.Input, c.Index)
+		if !ok || et.lag == math.MaxInt64 {
+			continue
+		}
+		op.dedup, op.eventTime = true, g
+		op.evict = &opWatermark{lag: et.lag, chained: et.stateful}
+		op.Emits, op.Operator = EmitFinal, "Deduplicate"
+		op.State = "each distinct row until the watermark passes its " + c.Name
+		op.Watermark = fmt.Sprintf("late rows: %s < watermark (dropped); eviction: %s < watermark", c.Name, c.Name)
+		if et.stateful {
+			op.Watermark = op.evict.describe(c.Name)
+		}
+		return true
+	}
+	return false
+}
+
+// windowFunctions runs window functions (OVER) whose partition holds a window bound of an
+// append-mode windowed aggregation directly below (through projections and filters): that
+// aggregation emits all of a window's rows in the epoch that closes it, and never again, so the
+// functions computed over each epoch's rows (the batch Window operator, which forgets its input
+// at every Flush) are final: window top-N (ROW_NUMBER() / rank() OVER (PARTITION BY window_start,
+// window_end ORDER BY x DESC) <= N) emitted once per window when it closes. Any other OVER is
+// left to the general operator (refused until it exists).
+func (b *planBuilder) windowFunctions(op *Op, w *planner.Window) error {
+	in := op.Inputs[0]
+	if b.mode != sinks.Append || in.Emits != EmitFinal {
+		return errNoStreamingWindow
+	}
+	for _, c := range w.Partition {
+		a := closedWindowAggregate(w.Input, c)
+		if a == nil {
+			continue
+		}
+		if aop := b.ops[a]; aop == nil || aop.aggEmit != exec.AggEmitClosed {
+			continue
+		}
+		op.Emits = EmitFinal
+		op.Operator = "Window (per closed window)"
+		op.State = "none across epochs (each epoch's closed windows are complete)"
+		op.Watermark = "computes over the windows the aggregation below closes in the epoch"
+		return nil
+	}
+	return errNoStreamingWindow
+}
+
+var errNoStreamingWindow = fmt.Errorf("window functions over a stream need a partition by the window bounds of an append-mode windowed aggregation")
+
+// closedWindowAggregate follows column col of n through projections and filters to a windowed
+// aggregate whose window_end or window_start it is (nil: none).
+func closedWindowAggregate(n planner.Node, col int) *planner.Aggregate {
+	switch x := n.(type) {
+	case *planner.Project:
+		if c, ok := x.Exprs[col].(*planner.ColRef); ok {
+			return closedWindowAggregate(x.Input, c.Index)
+		}
+	case *planner.Filter:
+		return closedWindowAggregate(x.Input, col)
+	case *planner.Aggregate:
+		if x.Windowed && (col == x.WindowEnd || (col < len(x.Groups) && isWindowStart(x, col))) {
+			return x
+		}
+	}
+	return nil
+}
+
+// keepFirstOp runs the marker aggregate of a ROW_NUMBER() ... = 1 (keepfirst.go) as a
+// Deduplicate keyed by the partition, emitting each key's first row.
+func (b *planBuilder) keepFirstOp(op *Op, a *planner.Aggregate, kf *keepFirst) error {
+	if op.Inputs[0].Emits != EmitFinal {
+		return errNoStreamingWindow
+	}
+	scan, col, ok := scanColumn(a.Input, kf.timeCol)
+	if !ok {
+		return errNoStreamingWindow
+	}
+	cols := a.Input.Columns()
+	op.dedup, op.eventTime, op.dedupKeys = true, kf.timeCol, kf.partition
+	op.holdScan, op.holdCol = scan, col
+	op.Emits, op.Operator = EmitFinal, "Deduplicate (ROW_NUMBER() = 1: the first row of each key)"
+	names := make([]string, len(kf.partition))
+	for i, p := range kf.partition {
+		names[i] = cols[p].Name
+	}
+	t := cols[kf.timeCol].Name
+	op.State = fmt.Sprintf("per (%s): its first row, until the watermark passes its %s plus the watermark delay", strings.Join(names, ", "), t)
+	op.Watermark = fmt.Sprintf("late rows: %s < watermark (dropped); eviction: %s + delay < watermark", t, t)
+	return nil
 }

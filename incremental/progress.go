@@ -54,4 +54,8 @@ type StateProgress struct {
 	Rows            int64  `json:"numRowsTotal"`
 	Bytes           int64  `json:"memoryUsedBytes"`
 	DroppedLateRows int64  `json:"numRowsDroppedByWatermark"`
+	// RowsBySide is a join of two streams' state rows, left side then right (nil for other
+	// operators): an interval join's sides return to about zero once both streams move past
+	// the time bound.
+	RowsBySide []int64 `json:"numRowsBySide,omitempty"`
 }

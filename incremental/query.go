@@ -164,6 +164,11 @@ func Start(cfg Config) (*Query, error) {
 			return nil, fmt.Errorf("internal: query %s reads %s, which is not one of its inputs", cfg.Name, s.Table)
 		}
 		return &epochLeaf{input: st, proj: s.Proj, schema: planner.SchemaOf(s)}, nil
+	}, delay: func(s *planner.Scan, col int) int64 {
+		if st, ok := byName[s.Table]; ok && st.TimeCol == col {
+			return st.Delay
+		}
+		return 0
 	}}
 	low := &planner.Lowering{Ctx: q.newCtx(context.Background()), Physical: q.physical}
 	tree, err := low.Lower(analysis.Plan.Logical)
@@ -481,6 +486,8 @@ type stateBytesReporter interface{ StateBytes() int64 }
 
 type lateReporter interface{ DroppedLate() int64 }
 
+type sideStateReporter interface{ StateRowsBySide() (left, right int64) }
+
 func (q *Query) publish(epoch int64, t0, t1, t2, t3 time.Time, wm, next watermark.Time, inputRows, outRows, badRows int64, srcs []SourceProgress) {
 	p := Progress{
 		Query: q.cfg.Name, Epoch: epoch, Timestamp: t0, NumInputRows: inputRows, Sources: srcs,
@@ -510,6 +517,10 @@ func (q *Query) publish(epoch int64, t0, t1, t2, t3 time.Time, wm, next watermar
 		}
 		if r, ok := s.Op.(stateBytesReporter); ok {
 			sp.Bytes = r.StateBytes()
+		}
+		if r, ok := s.Op.(sideStateReporter); ok {
+			l, rr := r.StateRowsBySide()
+			sp.RowsBySide = []int64{l, rr}
 		}
 		if l, ok := s.Op.(lateReporter); ok {
 			sp.DroppedLateRows = l.DroppedLate()
