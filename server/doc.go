@@ -26,6 +26,9 @@
 //     for that statement (XX000); the server goes on.
 //
 // Cancellation: each connection gets a backend key; a CancelRequest with it (psql's Ctrl-C, pgx
-// when a context ends) cancels the running statement's context. There are no transactions:
-// BEGIN and COMMIT are accepted, ROLLBACK is refused, since every statement takes effect at once.
+// when a context ends) cancels the running statement's context. There are no transactions: every
+// statement takes effect at once. The server keeps PostgreSQL's transaction-block state all the
+// same (txn.go) and reports it in ReadyForQuery, so drivers that open blocks (JDBC with autocommit
+// off, fetch-size cursors on named portals) work; ROLLBACK is accepted when nothing in the block
+// took effect and refused (0A000) otherwise. The reported version is PostgreSQL 17 (version.go).
 package server

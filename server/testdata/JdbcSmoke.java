@@ -34,7 +34,26 @@ public class JdbcSmoke {
             } catch (SQLException e) {
                 System.out.println("error " + e.getSQLState());
             }
-            System.out.println("server " + c.getMetaData().getDatabaseProductVersion());
+            // A fetch-size cursor: autocommit off makes the driver open a block and read the
+            // result through a named portal, two rows per Execute.
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM j WHERE id > ? ORDER BY id")) {
+                ps.setFetchSize(2);
+                ps.setLong(1, 0);
+                StringBuilder ids = new StringBuilder();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ids.append(rs.getLong(1)).append(' ');
+                    }
+                }
+                System.out.println("cursor " + ids.toString().trim());
+            }
+            Savepoint sp = c.setSavepoint("before");
+            c.rollback(sp);
+            c.rollback(); // only reads happened: accepted
+            c.setAutoCommit(true);
+            DatabaseMetaData md = c.getMetaData();
+            System.out.println("server " + md.getDatabaseProductVersion() + " major " + md.getDatabaseMajorVersion() + " minor " + md.getDatabaseMinorVersion());
         }
     }
 }
