@@ -203,6 +203,7 @@ var probeValues = map[string]string{
 	"": "NULL", "VARCHAR": "'<text>'", "BIGINT": "1", "DOUBLE": "CAST('1' AS DOUBLE)",
 	"DECIMAL": "CAST('1' AS DECIMAL(38,9))", "TIMESTAMP": "TIMESTAMP '2000-01-01 00:00:00'",
 	"DATE": "DATE '2000-01-01'", "INTERVAL": "INTERVAL '1 second'", "BOOLEAN": "TRUE",
+	"TIMESTAMPTZ": "TIMESTAMP '2000-01-01 00:00:00'", "TIME": "'00:00:00'",
 }
 
 // bindQuery is sql.BindQuery with a binder panic turned into an error.
@@ -309,6 +310,10 @@ func oidOfEngineType(t string) uint32 {
 		return oidNumeric
 	case "TIMESTAMP":
 		return oidTimestamp
+	case "TIMESTAMPTZ":
+		return oidTimestTZ
+	case "TIME":
+		return oidTime
 	case "DATE":
 		return oidDate
 	case "INTERVAL":

@@ -23,6 +23,7 @@ import (
 	"github.com/jeroenrinzema/psql-wire/pkg/buffer"
 
 	"github.com/streamsql/streamsql"
+	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/sql"
 )
 
@@ -535,7 +536,11 @@ func (s *Server) prepare(ctx context.Context, c *conn, q wire.Query) (wire.Prepa
 		lits := make([]string, n)
 		for i, p := range params {
 			if lits[i], err = literal(wire.TypeMap(ctx), oids[i], p); err != nil {
-				return pgerror.WithCode(fmt.Errorf("parameter $%d: %w", i+1, err), codes.InvalidTextRepresentation)
+				code := codes.InvalidTextRepresentation
+				if c := exec.SQLState(err); c != "" {
+					code = codes.Code(c) // 22007 for a bad date/time
+				}
+				return pgerror.WithCode(fmt.Errorf("parameter $%d: %w", i+1, err), code)
 			}
 		}
 		bound, err := substitute(text, ph, lits)
