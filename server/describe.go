@@ -103,7 +103,9 @@ type described struct {
 // type with which the statement binds wins. VARCHAR first (PostgreSQL's "unknown" defaults to
 // text), DOUBLE before BIGINT so a comparison with a DOUBLE column never truncates a client's
 // float; integer-only places (LIMIT) fall through to BIGINT.
-var paramCandidates = []string{"VARCHAR", "DOUBLE", "BIGINT", "TIMESTAMP", "DATE", "INTERVAL", "BOOLEAN", "DECIMAL"}
+// Arrays come last: only x = ANY($1) / x <> ALL($1) binds with them (see arrays.go).
+var paramCandidates = []string{"VARCHAR", "DOUBLE", "BIGINT", "TIMESTAMP", "DATE", "INTERVAL", "BOOLEAN", "DECIMAL",
+	"VARCHAR[]", "DOUBLE[]", "BIGINT[]", "TIMESTAMP[]", "DATE[]", "INTERVAL[]", "BOOLEAN[]", "DECIMAL[]"}
 
 // describe binds text (one statement) without running it. clientOIDs are the parameter types the
 // client gave in Parse (0 or missing: infer).
@@ -123,6 +125,10 @@ func describe(ctx context.Context, eng *streamsql.Engine, text string, clientOID
 	withTypes := func(types []string) string {
 		lits := make([]string, n)
 		for i, t := range types {
+			if elem, ok := strings.CutSuffix(t, "[]"); ok {
+				lits[i] = "ARRAY[" + probeValues[elem] + "]"
+				continue
+			}
 			lits[i] = probeValues[t]
 		}
 		out, _ := substitute(text, ph, lits)
@@ -299,6 +305,12 @@ func insertValueColumns(ctx context.Context, eng *streamsql.Engine, text string,
 
 // oidOfEngineType is the ParameterDescription OID of an engine type name from describe.
 func oidOfEngineType(t string) uint32 {
+	if elem, ok := strings.CutSuffix(t, "[]"); ok {
+		if oid, ok := arrayOIDOf[elem]; ok {
+			return oid
+		}
+		return 1009 // text[]
+	}
 	switch t {
 	case "BOOLEAN":
 		return oidBool

@@ -83,6 +83,9 @@ func quoteString(s string) (string, error) {
 // (SQLSTATE 22P02) rather than text pasted into the statement. A NULL value renders as a typed
 // NULL so the statement binds the same way as with a value.
 func literal(m *pgtype.Map, oid uint32, p wire.Parameter) (string, error) {
+	if elem, ok := arrayElem[oid]; ok {
+		return arrayLiteral(m, oid, elem, p)
+	}
 	t := engineTypeOf(oid)
 	if p.Value() == nil {
 		return "CAST(NULL AS " + sqlTypeOf(t) + ")", nil
@@ -289,9 +292,12 @@ func decimalScale(s string) int {
 	return 0
 }
 
-// engineTypeOf maps a parameter's PostgreSQL type OID to the engine type its literal takes.
-// Unknown OIDs (0, unknown, text-like) are VARCHAR.
+// engineTypeOf maps a parameter's PostgreSQL type OID to the engine type its literal takes
+// ("BIGINT[]" for an array). Unknown OIDs (0, unknown, text-like) are VARCHAR.
 func engineTypeOf(oid uint32) string {
+	if elem, ok := arrayElem[oid]; ok {
+		return engineTypeOf(elem) + "[]"
+	}
 	switch oid {
 	case oidBool:
 		return "BOOLEAN"

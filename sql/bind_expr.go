@@ -138,6 +138,12 @@ func (b *binder) expr(e Expr, sc *scope, agg *aggContext) (planner.Expr, error) 
 	case *ArrayOp:
 		arr, ok := x.Array.(*Array)
 		if !ok {
+			var err error
+			if arr, ok, err = textArray(x.Array); err != nil {
+				return nil, err
+			}
+		}
+		if !ok {
 			return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "%s ANY/ALL needs an ARRAY[...] list or a subquery", x.Op)
 		}
 		return b.arrayOp(x, arr, sc, agg)
@@ -557,11 +563,11 @@ func (b *binder) inList(x *InList, sc *scope, agg *aggContext) (planner.Expr, er
 // arrayOp binds x op ANY(ARRAY[...]) and x op ALL(ARRAY[...]) as an OR (AND) of comparisons;
 // = ANY is an IN list and <> ALL a NOT IN list, with the same NULL semantics.
 func (b *binder) arrayOp(x *ArrayOp, arr *Array, sc *scope, agg *aggContext) (planner.Expr, error) {
+	if len(arr.Elems) == 0 { // ANY of nothing is false, ALL of nothing true, even for a NULL x
+		return &planner.Const{Value: x.All, Typ: exec.Bool}, nil
+	}
 	if (x.Op == "=" && !x.All) || (x.Op == "<>" && x.All) {
 		return b.inList(&InList{X: x.X, List: arr.Elems, Not: x.All, Pos: x.Pos}, sc, agg)
-	}
-	if len(arr.Elems) == 0 {
-		return &planner.Const{Value: x.All, Typ: exec.Bool}, nil
 	}
 	v, err := b.expr(x.X, sc, agg)
 	if err != nil {
