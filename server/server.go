@@ -430,6 +430,15 @@ func (s *Server) simpleQuery(c *conn, text string) wire.PreparedStatements {
 	var out wire.PreparedStatements
 	pieces := sql.SplitStatements(text)
 	for i, st := range pieces {
+		if isCopy(st.Text) {
+			// COPY acts when psql-wire executes it (it exchanges messages with the client), after
+			// the statements before it have been answered; a statement after it would run first.
+			if i < len(pieces)-1 {
+				err := pgerror.WithCode(errors.New("COPY must be the last statement of a query string"), codes.FeatureNotSupported)
+				return append(out, wire.NewStatement(func(context.Context, wire.DataWriter, []wire.Parameter) error { return err }))
+			}
+			return append(out, s.copyStatement(c, st.Text))
+		}
 		if streamsql.IsSubscribe(st.Text) {
 			if err := c.tx.admit(st.Text); err != nil {
 				return append(out, wire.NewStatement(func(context.Context, wire.DataWriter, []wire.Parameter) error { return err }))
@@ -490,6 +499,12 @@ func (s *Server) prepare(ctx context.Context, c *conn, q wire.Query) (wire.Prepa
 			}
 			return writeResult(c, w, res, nil)
 		})), nil
+	}
+	if isCopy(text) {
+		if _, err := parseCopy(text); err != nil {
+			return nil, err
+		}
+		return wire.Prepared(s.copyStatement(c, text)), nil
 	}
 	if err := c.tx.admit(text); err != nil {
 		return nil, err

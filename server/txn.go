@@ -86,6 +86,13 @@ func (t *txState) wrote() {
 	}
 }
 
+// readOnlyBlock reports an open READ ONLY block.
+func (t *txState) readOnlyBlock() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.status == txInTx && t.readOnly
+}
+
 // errInFailedTx is PostgreSQL's 25P02.
 var errInFailedTx = pgerror.WithCode(errors.New("current transaction is aborted, commands ignored until end of transaction block"), codes.InFailedSQLTransaction)
 
