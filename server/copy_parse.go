@@ -186,7 +186,7 @@ func (st *copyStmt) defaults() error {
 	return nil
 }
 
-// nullSet tells whether NULL was given (an explicit NULL '' differs from the default).
+// nullSet tells whether NULL was given (an explicit NULL ” differs from the default).
 func (st *copyStmt) nullSet() bool { return st.nullGiven }
 
 type copyParser struct {
