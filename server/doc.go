@@ -16,9 +16,9 @@
 //   - The default listen address is loopback. CheckListen refuses a non-loopback address without
 //     a password, since anyone reaching the port could otherwise run any statement.
 //   - With a password, clients authenticate with SCRAM-SHA-256 (auth.go, on xdg-go/scram with
-//     SASLprep; psql-wire
-//     only offers cleartext). The password never crosses the wire, with or without TLS, so no
-//     cleartext password mode exists at all. One password serves every user name.
+//     SASLprep; psql-wire only offers cleartext). The password never crosses the wire, with or
+//     without TLS, so no cleartext password mode exists at all. One password serves every user
+//     name.
 //   - TLS (Config.TLS) is optional; without it statements and results travel in clear text, and
 //     the serve command warns when a non-loopback address is served without TLS.
 //   - MaxConnections bounds connections (the extra client gets SQLSTATE 53300 "too many
