@@ -526,7 +526,7 @@ func (s *Server) prepare(ctx context.Context, c *conn, q wire.Query) (wire.Prepa
 		}
 		cols = em.columns()
 	} else {
-		d, err := describe(ctx, s.cfg.Engine, text, q.ParameterOIDs)
+		d, err := describe(ctx, s.cfg.Engine, text, n, q.ParameterOIDs)
 		if err != nil {
 			return nil, wireError(err)
 		}

@@ -76,7 +76,7 @@ func (b *binder) decorrelate(s *SubqueryExpr, negate bool, input planner.Node, s
 	if !ok || len(s.Query.With) > 0 || len(sel.GroupBy) > 0 || sel.Having != nil || sel.Limit != nil || sel.Offset != nil || len(sel.DistinctOn) > 0 || hasAggregate(sel) || sel.Where == nil {
 		return nil, nil, refuse()
 	}
-	inner := &binder{cat: b.cat, src: b.src, ctes: b.ctes, depth: b.depth, colPositions: b.colPositions}
+	inner := &binder{cat: b.cat, src: b.src, ctes: b.ctes, depth: b.depth, colPositions: b.colPositions, params: b.params}
 	from, err := inner.from(sel.From, nil)
 	if err != nil {
 		return nil, nil, err

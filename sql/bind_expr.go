@@ -63,6 +63,9 @@ func (b *binder) expr(e Expr, sc *scope, agg *aggContext) (planner.Expr, error) 
 	case *Literal:
 		return b.literal(x)
 	case *Param:
+		if b.params != nil {
+			return b.params.bind(x.N), nil
+		}
 		return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "parameters ($%d) are only supported over the network protocol", x.N)
 	case *Unary:
 		switch x.Op {
@@ -136,6 +139,9 @@ func (b *binder) expr(e Expr, sc *scope, agg *aggContext) (planner.Expr, error) 
 	case *SubqueryExpr:
 		return b.subqueryExpr(x, sc, agg)
 	case *ArrayOp:
+		if p, isParam := x.Array.(*Param); isParam && b.params != nil {
+			return b.arrayParam(x, p, sc, agg)
+		}
 		arr, ok := x.Array.(*Array)
 		if !ok {
 			var err error
@@ -490,6 +496,9 @@ func (b *binder) cast(e planner.Expr, t arrow.DataType) (planner.Expr, error) {
 	if arrow.TypeEqual(e.Type(), t) || t.ID() == arrow.NULL {
 		return e, nil
 	}
+	if typed, ok := b.params.settle(e, t); ok {
+		return typed, nil
+	}
 	if c, ok := e.(*planner.Const); ok && c.Value == nil {
 		return &planner.Const{Value: nil, Typ: t}, nil
 	}
@@ -647,7 +656,7 @@ func (b *binder) subqueryExpr(x *SubqueryExpr, sc *scope, agg *aggContext) (plan
 }
 
 func (b *binder) subquery(q *Query, sc *scope) (planner.Node, error) {
-	inner := &binder{cat: b.cat, src: b.src, ctes: b.ctes, depth: b.depth, colPositions: b.colPositions}
+	inner := &binder{cat: b.cat, src: b.src, ctes: b.ctes, depth: b.depth, colPositions: b.colPositions, params: b.params}
 	return inner.query(q, sc)
 }
 
