@@ -5,12 +5,14 @@
 //
 // Protocols. A simple query may hold several statements; they run in order and stop at the first
 // error, whose SQLSTATE and position (DETAIL) are reported after the results before it. The
-// extended protocol prepares one statement: Parse binds it against the engine's catalog without
-// running it (result columns, parameter types inferred from context, see describe.go), Execute
-// substitutes each $n as a typed, quoted literal (params.go) and runs it. Results go out in text
+// extended protocol prepares one statement: Parse asks Engine.Prepare for its result columns and
+// parameter types without running it (describe.go), Execute substitutes each $n as a typed,
+// quoted literal (params.go; arrays as ARRAY[...], arrays.go) and runs it. Results go out in text
 // (exec.FormatValue) or binary format; types map to PostgreSQL OIDs in types.go. Engine errors
 // map to SQLSTATE codes in one table (errors.go). Session statements and the catalog queries of
-// psql and drivers are answered by the emulation table in catalog.go.
+// psql and drivers are answered by the emulation table in catalog.go. COPY FROM STDIN / TO STDOUT
+// (text, CSV; binary in) is the server's own (copy.go, copy_parse.go, copy_text.go), on
+// Engine.CopyIn.
 //
 // Security decisions:
 //   - The default listen address is loopback. CheckListen refuses a non-loopback address without

@@ -28,9 +28,9 @@ func (s *Server) versionString() string {
 	return "PostgreSQL " + s.serverVersion()
 }
 
-// buildVersion is the module version of the running binary ("(devel)" for a plain go build).
+// buildVersion is the module version of the running binary ("devel" for a build from a work tree).
 func buildVersion() string {
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
 		return strings.TrimPrefix(info.Main.Version, "v")
 	}
 	return "devel"
