@@ -40,6 +40,9 @@ func (b *binder) where(w Expr, input planner.Node, sc *scope) (planner.Node, pla
 	for _, c := range splitAnd(w) {
 		p, err := b.expr(c, sc, nil)
 		if err == nil {
+			if typed, ok := b.params.settle(p, exec.Bool); ok { // WHERE ... AND $1
+				p = typed
+			}
 			preds = append(preds, p)
 			continue
 		}

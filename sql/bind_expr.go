@@ -472,16 +472,20 @@ func (b *binder) call(name string, args []planner.Expr) (planner.Expr, error) {
 	}
 	bound, err := exec.BindCall(name, types)
 	if err != nil {
-		return nil, err
+		retry, trial, ok := b.params.resolveOpen(name, args, types)
+		if !ok {
+			return nil, err
+		}
+		bound, err, types = retry, nil, trial
 	}
 	cast := make([]planner.Expr, len(args))
 	for i, a := range args {
+		want := types[i] // open parameters settle to the type they resolved with
 		if i < len(bound.Args) {
-			if cast[i], err = b.cast(a, bound.Args[i]); err != nil {
-				return nil, err
-			}
-		} else {
-			cast[i] = a
+			want = bound.Args[i]
+		}
+		if cast[i], err = b.cast(a, want); err != nil {
+			return nil, err
 		}
 	}
 	f := &planner.Func{Name: name, Args: cast, Bound: bound}

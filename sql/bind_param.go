@@ -110,3 +110,45 @@ func (b *binder) arrayParam(x *ArrayOp, p *Param, sc *scope, agg *aggContext) (p
 	}
 	return b.callBound(x.Pos, x.Op, []planner.Expr{v, &planner.Const{Value: nil, Typ: elem}})
 }
+
+// openCandidates are the types tried for open parameters of a call that does not resolve with
+// them as VARCHAR, after the types of the call's other arguments: DOUBLE before BIGINT, so a
+// client's 1.5 is never refused where no context says integer (a BIGINT argument position still
+// gets BIGINT: the call's own argument types are what the parameter settles to).
+var openCandidates = []arrow.DataType{exec.Float64, exec.Int64, exec.Bool, exec.Timestamp, exec.Date, exec.Interval}
+
+// resolveOpen binds a call that failed with its open parameters as VARCHAR by giving them, all
+// alike, the first type with which it binds: one of the other arguments' types ($1 * x,
+// coalesce(k, $1), b AND $1), else a candidate above (abs($1), substring(s, $1, $2)). The
+// parameters then settle to the types the bound call asks for when its arguments are cast.
+func (p *Params) resolveOpen(name string, args []planner.Expr, types []arrow.DataType) (*exec.Bound, []arrow.DataType, bool) {
+	if p == nil {
+		return nil, nil, false
+	}
+	var open []int
+	var others []arrow.DataType
+	for i, a := range args {
+		if c, ok := a.(*planner.Const); ok {
+			if _, isOpen := p.open[c]; isOpen {
+				open = append(open, i)
+				continue
+			}
+		}
+		if t := types[i]; t.ID() != arrow.NULL && t.ID() != arrow.STRING {
+			others = append(others, t)
+		}
+	}
+	if len(open) == 0 {
+		return nil, nil, false
+	}
+	for _, cand := range append(others, openCandidates...) {
+		trial := append([]arrow.DataType(nil), types...)
+		for _, i := range open {
+			trial[i] = cand
+		}
+		if bound, err := exec.BindCall(name, trial); err == nil {
+			return bound, trial, true
+		}
+	}
+	return nil, nil, false
+}
