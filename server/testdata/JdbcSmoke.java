@@ -34,6 +34,25 @@ public class JdbcSmoke {
             } catch (SQLException e) {
                 System.out.println("error " + e.getSQLState());
             }
+            // Date and timestamp parameters: the driver sends them as text with the JVM's zone
+            // offset ("2024-02-03 +05:30"), which date and timestamp ignore, as PostgreSQL does.
+            try (Statement st = c.createStatement()) {
+                st.execute("CREATE TABLE jd (d DATE, ts TIMESTAMP)");
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO jd VALUES (?, ?)")) {
+                ps.setDate(1, java.sql.Date.valueOf("2024-02-03"));
+                ps.setTimestamp(2, Timestamp.valueOf("2024-02-03 04:05:06.789"));
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT d, ts FROM jd WHERE d = ? AND ts < ?")) {
+                ps.setDate(1, java.sql.Date.valueOf("2024-02-03"));
+                ps.setTimestamp(2, Timestamp.valueOf("2024-02-03 05:00:00"));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        System.out.println("date " + rs.getDate(1) + " " + rs.getTimestamp(2));
+                    }
+                }
+            }
             // A fetch-size cursor: autocommit off makes the driver open a block and read the
             // result through a named portal, two rows per Execute.
             c.setAutoCommit(false);
