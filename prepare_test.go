@@ -46,6 +46,7 @@ func TestPrepareInfersParameterTypes(t *testing.T) {
 		{"SELECT coalesce(k, $1) AS c, x * $2 AS m, substring(s, $3, $4) AS sub FROM p", "BIGINT,DOUBLE,BIGINT,BIGINT", "c BIGINT,m DOUBLE,sub VARCHAR"},
 		{"SELECT abs($1) AS a, $2 + $3 AS b", "DOUBLE,DOUBLE,DOUBLE", "a DOUBLE,b DOUBLE"},
 		{"SELECT k FROM p WHERE ts < $1 AND $2", "TIMESTAMP,BOOLEAN", "k BIGINT"},
+		{"SELECT k FROM p WHERE ts > $1 - INTERVAL '1 hour' AND iv = $2", "TIMESTAMP,INTERVAL", "k BIGINT"},
 		{"SELECT k FROM p WHERE k = (SELECT max(k) FROM p WHERE x > $1) OR EXISTS (SELECT 1 FROM p q WHERE q.s = $2)", "DOUBLE,VARCHAR", "k BIGINT"},
 	} {
 		p, err := e.Prepare(ctx, tc.sql, nil)

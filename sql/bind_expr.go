@@ -460,6 +460,7 @@ func (b *binder) exprList(sc *scope, agg *aggContext, es ...Expr) ([]planner.Exp
 // call binds a registry function, casts arguments to the types it asks for and folds constant
 // calls.
 func (b *binder) call(name string, args []planner.Expr) (planner.Expr, error) {
+	args = b.params.nextToInterval(name, args)
 	if coercesLiterals[name] && len(args) == 2 {
 		var err error
 		if args, err = coerceStringLiteral(b, args); err != nil {

@@ -152,3 +152,23 @@ func (p *Params) resolveOpen(name string, args []planner.Expr, types []arrow.Dat
 	}
 	return nil, nil, false
 }
+
+// nextToInterval types an open parameter added to or subtracted from an INTERVAL as a TIMESTAMP
+// ($1 - INTERVAL '1 hour'), as PostgreSQL resolves unknown ± interval; elsewhere (comparisons)
+// a parameter next to an interval is an interval.
+func (p *Params) nextToInterval(name string, args []planner.Expr) []planner.Expr {
+	if p == nil || (name != "+" && name != "-") || len(args) != 2 {
+		return args
+	}
+	for i := 0; i < 2; i++ {
+		if args[1-i].Type().ID() != arrow.DURATION {
+			continue
+		}
+		if typed, ok := p.settle(args[i], exec.Timestamp); ok {
+			out := append([]planner.Expr(nil), args...)
+			out[i] = typed
+			return out
+		}
+	}
+	return args
+}
