@@ -43,10 +43,7 @@ type copyStmt struct {
 }
 
 // isCopy reports whether text is a COPY statement.
-func isCopy(text string) bool {
-	toks := sql.Lex(text)
-	return len(toks) > 0 && toks[0].Is("COPY")
-}
+func isCopy(text string) bool { return leadingWord(text) == "COPY" }
 
 func copySyntax(format string, args ...any) error {
 	return pgerror.WithCode(fmt.Errorf(format, args...), codes.Syntax)

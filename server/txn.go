@@ -137,6 +137,11 @@ type txCommand struct {
 // parseTxCommand recognises transaction control; ok is false for any other statement, and err
 // is set for transaction control PostgreSQL would not accept either.
 func parseTxCommand(text string) (cmd txCommand, ok bool, err error) {
+	switch leadingWord(text) {
+	case "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE":
+	default:
+		return cmd, false, nil // every other statement: without lexing all of it
+	}
 	toks := sql.Lex(text)
 	for len(toks) > 0 && (toks[len(toks)-1].Kind == sql.TokEOF || toks[len(toks)-1].IsOp(";")) {
 		toks = toks[:len(toks)-1]
@@ -393,4 +398,33 @@ func (s *Server) syncConn(ctx context.Context, failed bool) error {
 		c.tx.failed()
 	}
 	return nil
+}
+
+// leadingWord is the first word of text in upper case, after white space and comments: a cheap
+// test for statements recognised by their first keyword.
+func leadingWord(text string) string {
+	i := 0
+	for i < len(text) {
+		switch {
+		case text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r' || text[i] == '\f':
+			i++
+		case strings.HasPrefix(text[i:], "--"):
+			for i < len(text) && text[i] != '\n' {
+				i++
+			}
+		case strings.HasPrefix(text[i:], "/*"):
+			end := strings.Index(text[i+2:], "*/")
+			if end < 0 {
+				return ""
+			}
+			i += end + 4
+		default:
+			j := i
+			for j < len(text) && (text[j] >= 'a' && text[j] <= 'z' || text[j] >= 'A' && text[j] <= 'Z' || text[j] == '_') {
+				j++
+			}
+			return strings.ToUpper(text[i:j])
+		}
+	}
+	return ""
 }
