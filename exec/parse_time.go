@@ -46,7 +46,8 @@ func daysFromCivil(y, m, d int) int64 {
 	return int64(era)*146097 + int64(doe) - 719468
 }
 
-// ParseDate parses "YYYY-MM-DD" (surrounding white space ignored) into days since the epoch.
+// ParseDate parses "YYYY-MM-DD" (surrounding white space ignored), or any form of ParseDateTime
+// (time and zone ignored, as PostgreSQL does), into days since the epoch.
 func ParseDate(s string) (int32, error) {
 	t := strings.TrimSpace(s)
 	if len(t) == 10 && t[4] == '-' && t[7] == '-' {
@@ -56,6 +57,10 @@ func ParseDate(s string) (int32, error) {
 		if ok1 && ok2 && ok3 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(y, mo) {
 			return int32(daysFromCivil(y, mo, d)), nil
 		}
+	}
+	// PostgreSQL's date input also takes a timestamp (time and zone ignored) and 'epoch'.
+	if dt, err := ParseDateTime(s, "date"); err == nil && dt.Days >= -1<<31 && dt.Days < 1<<31 {
+		return int32(dt.Days), nil
 	}
 	return 0, Errorf(CodeInvalidDatetime, "invalid date %q (expected YYYY-MM-DD)", s)
 }

@@ -1,27 +1,25 @@
 package server
 
 import (
-	"crypto/hmac"
-	"crypto/pbkdf2"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"strings"
 
 	wire "github.com/jeroenrinzema/psql-wire"
 	"github.com/jeroenrinzema/psql-wire/codes"
 	pgerror "github.com/jeroenrinzema/psql-wire/errors"
 	"github.com/jeroenrinzema/psql-wire/pkg/buffer"
 	"github.com/jeroenrinzema/psql-wire/pkg/types"
+	"github.com/xdg-go/scram"
 )
 
 // SCRAM-SHA-256 (RFC 5802, RFC 7677) as PostgreSQL speaks it: the password never crosses the
 // wire, and a server that does not know it cannot fake a successful exchange to the client.
-// psql-wire only offers cleartext passwords, so the exchange is implemented here on its reader
-// and writer. Channel binding (SCRAM-SHA-256-PLUS) is not offered.
+// psql-wire only offers cleartext passwords, so the server runs the exchange on psql-wire's
+// reader and writer; the SCRAM computations are github.com/xdg-go/scram's, and the password is
+// normalised with SASLprep (github.com/xdg-go/stringprep) as PostgreSQL and libpq do, so
+// non-ASCII passwords work with every client. Channel binding (SCRAM-SHA-256-PLUS) is not
+// offered.
 
 const scramIterations = 4096
 
@@ -33,11 +31,10 @@ const (
 	authSASLFinal    = 12
 )
 
-// scramVerifier holds what the server keeps of the password: the salt and the derived keys.
+// scramVerifier holds what the server keeps of the password: the salt and the derived keys (no
+// password).
 type scramVerifier struct {
-	salt      []byte
-	storedKey []byte
-	serverKey []byte
+	server *scram.Server
 }
 
 func newScramVerifier(password string) (*scramVerifier, error) {
@@ -45,19 +42,25 @@ func newScramVerifier(password string) (*scramVerifier, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return nil, err
 	}
-	salted, err := pbkdf2.Key(sha256.New, password, salt, scramIterations, sha256.Size)
+	// PostgreSQL: a password that SASLprep refuses (prohibited or unassigned characters) is
+	// used as its raw bytes; libpq does the same on the client side.
+	client, err := scram.SHA256.NewClient("", password, "")
+	if err != nil {
+		if client, err = scram.SHA256.NewClientUnprepped("", password, ""); err != nil {
+			return nil, err
+		}
+	}
+	creds, err := client.GetStoredCredentialsWithError(scram.KeyFactors{Salt: string(salt), Iters: scramIterations})
 	if err != nil {
 		return nil, err
 	}
-	clientKey := hmacSHA256(salted, "Client Key")
-	stored := sha256.Sum256(clientKey)
-	return &scramVerifier{salt: salt, storedKey: stored[:], serverKey: hmacSHA256(salted, "Server Key")}, nil
-}
-
-func hmacSHA256(key []byte, msg string) []byte {
-	h := hmac.New(sha256.New, key)
-	h.Write([]byte(msg))
-	return h.Sum(nil)
+	// One password serves every user name; PostgreSQL clients send an empty SCRAM user name
+	// anyway (the startup message names the user).
+	srv, err := scram.SHA256.NewServer(func(string) (scram.StoredCredentials, error) { return creds, nil })
+	if err != nil {
+		return nil, err
+	}
+	return &scramVerifier{server: srv}, nil
 }
 
 // errAuthFailed is what a client with a wrong password sees, whatever went wrong.
@@ -74,7 +77,7 @@ var errLoginFailed = errors.New("login failed")
 // client can see it and try again.
 // Contract: the returned error never holds what the client sent (a client answering with a
 // cleartext password puts the password where the mechanism name goes), because the connection
-// error reaches the log.
+// error reaches the log; the SCRAM library's own errors are not passed on for the same reason.
 func (v *scramVerifier) authenticate(user string, r *buffer.Reader, w *buffer.Writer, failed func()) error {
 	fail := func(reason error) error {
 		failed()
@@ -95,7 +98,7 @@ func (v *scramVerifier) authenticate(user string, r *buffer.Reader, w *buffer.Wr
 	}
 	mech, err := r.GetString()
 	if err != nil {
-		return fail(err)
+		return fail(errors.New("malformed SASLInitialResponse"))
 	}
 	if mech != "SCRAM-SHA-256" {
 		return fail(errors.New("the client did not answer with SCRAM-SHA-256 (a cleartext password or another mechanism)"))
@@ -104,21 +107,11 @@ func (v *scramVerifier) authenticate(user string, r *buffer.Reader, w *buffer.Wr
 	if err != nil || n < 0 || int(n) > len(r.Msg) {
 		return fail(errors.New("malformed SASLInitialResponse"))
 	}
-	clientFirst := string(r.Msg[:n])
-	gs2, bare, ok := cutGS2(clientFirst)
-	if !ok {
+	conv := v.server.NewConversation()
+	serverFirst, err := conv.Step(string(r.Msg[:n]))
+	if err != nil {
 		return fail(errors.New("malformed client-first-message"))
 	}
-	clientNonce := scramAttr(bare, "r")
-	if clientNonce == "" {
-		return fail(errors.New("client-first-message without nonce"))
-	}
-	nonceBytes := make([]byte, 18)
-	if _, err := rand.Read(nonceBytes); err != nil {
-		return err
-	}
-	nonce := clientNonce + base64.StdEncoding.EncodeToString(nonceBytes)
-	serverFirst := fmt.Sprintf("r=%s,s=%s,i=%d", nonce, base64.StdEncoding.EncodeToString(v.salt), scramIterations)
 	w.Start(types.ServerAuth)
 	w.AddInt32(authSASLContinue)
 	w.AddBytes([]byte(serverFirst))
@@ -129,31 +122,13 @@ func (v *scramVerifier) authenticate(user string, r *buffer.Reader, w *buffer.Wr
 	if _, err := readPasswordMessage(r); err != nil {
 		return err
 	}
-	clientFinal := string(r.Msg)
-	withoutProof, proofB64, ok := strings.Cut(clientFinal, ",p=")
-	if !ok {
-		return fail(errors.New("client-final-message without proof"))
-	}
-	if scramAttr(withoutProof, "c") != base64.StdEncoding.EncodeToString([]byte(gs2)) || scramAttr(withoutProof, "r") != nonce {
-		return fail(errors.New("channel binding or nonce mismatch"))
-	}
-	proof, err := base64.StdEncoding.DecodeString(proofB64)
-	if err != nil || len(proof) != sha256.Size {
-		return fail(errors.New("malformed proof"))
-	}
-	authMessage := bare + "," + serverFirst + "," + withoutProof
-	signature := hmacSHA256(v.storedKey, authMessage)
-	clientKey := make([]byte, sha256.Size)
-	for i := range clientKey {
-		clientKey[i] = proof[i] ^ signature[i]
-	}
-	stored := sha256.Sum256(clientKey)
-	if subtle.ConstantTimeCompare(stored[:], v.storedKey) != 1 {
-		return fail(errors.New("wrong password"))
+	serverFinal, err := conv.Step(string(r.Msg))
+	if err != nil || !conv.Valid() {
+		return fail(errors.New("wrong password, or a malformed or mismatched client-final-message"))
 	}
 	w.Start(types.ServerAuth)
 	w.AddInt32(authSASLFinal)
-	w.AddBytes([]byte("v=" + base64.StdEncoding.EncodeToString(hmacSHA256(v.serverKey, authMessage))))
+	w.AddBytes([]byte(serverFinal))
 	if err := w.End(); err != nil {
 		return err
 	}
@@ -169,29 +144,6 @@ func readPasswordMessage(r *buffer.Reader) (int, error) {
 		return 0, fmt.Errorf("expected a SASL response message, got %q", byte(t))
 	}
 	return n, nil
-}
-
-// cutGS2 splits a client-first-message into its GS2 header ("n,," or "y,,") and the bare part.
-// "p=..." (channel binding required by the client) is refused: the server does not offer it.
-func cutGS2(msg string) (gs2, bare string, ok bool) {
-	if !strings.HasPrefix(msg, "n,") && !strings.HasPrefix(msg, "y,") {
-		return "", "", false
-	}
-	i := strings.Index(msg[2:], ",")
-	if i < 0 {
-		return "", "", false
-	}
-	return msg[:2+i+1], msg[2+i+1:], true
-}
-
-// scramAttr returns the value of attribute key ("r", "c", ...) of a comma-separated message.
-func scramAttr(msg, key string) string {
-	for _, part := range strings.Split(msg, ",") {
-		if v, ok := strings.CutPrefix(part, key+"="); ok {
-			return v
-		}
-	}
-	return ""
 }
 
 // writeFatal sends a FATAL ErrorResponse before the connection is dropped.

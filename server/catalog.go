@@ -120,7 +120,7 @@ func (s *Server) settings() map[string]string {
 		timeout = strconv.FormatInt(s.cfg.StatementTimeout.Milliseconds(), 10)
 	}
 	return map[string]string{
-		"server_version": "15.0 (streamsql)", "server_version_num": "150000",
+		"server_version": s.serverVersion(), "server_version_num": pgVersionNum,
 		"standard_conforming_strings": "on", "client_encoding": "UTF8", "server_encoding": "UTF8",
 		"datestyle": "ISO, MDY", "timezone": "UTC", "intervalstyle": "postgres",
 		"integer_datetimes": "on", "transaction_isolation": "read committed",
@@ -162,7 +162,7 @@ func selectFunction(s *Server, ctx context.Context, m []string) *emulated {
 	params := wire.ClientParameters(ctx)
 	switch {
 	case fn == "version()":
-		v, col = "PostgreSQL 15.0 (streamsql)", or(col, "version")
+		v, col = s.versionString(), or(col, "version")
 	case strings.HasPrefix(fn, "current_schema"):
 		v, col = "public", or(col, "current_schema")
 	case fn == "current_database()":

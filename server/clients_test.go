@@ -248,9 +248,9 @@ func TestJDBC(t *testing.T) {
 	if _, jerr := os.Stat(jar); err != nil || jerr != nil {
 		t.Skip("java or the PostgreSQL JDBC driver (libpostgresql-jdbc-java) is not installed")
 	}
-	ts := startServer(t, Config{})
+	ts := startServer(t, Config{ProductVersion: "9.9.9"})
 	host, port, _ := net.SplitHostPort(ts.addr)
-	cmd := exec.Command(java, "-cp", jar, "testdata/JdbcSmoke.java", "jdbc:postgresql://"+host+":"+port+"/db?sslmode=disable")
+	cmd := exec.Command(java, "-Duser.timezone=Asia/Kolkata", "-cp", jar, "testdata/JdbcSmoke.java", "jdbc:postgresql://"+host+":"+port+"/db?sslmode=disable")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("java: %v\n%s", err, out)
@@ -261,7 +261,9 @@ insert 1
 2|n'2|2.25|2024-05-02 10:00:00.0|t=true|0.5
 3|n'3|3.25|2024-05-03 10:00:00.0|f=false|0.75
 error 22012
-server 150000
+date 2024-02-03 2024-02-03 04:05:06.789
+cursor 1 2 3
+server 17.0 (streamsql 9.9.9) major 17 minor 0
 `
 	if string(out) != want {
 		t.Fatalf("JDBC output:\n%s\nwant:\n%s", out, want)

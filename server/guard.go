@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
@@ -39,13 +40,47 @@ type guardedConn struct {
 	started   bool   // the preamble (SSLRequest, startup message) is past
 	pending   []byte // a checked message not yet read by psql-wire
 	err       error
+	ready     bool // the first ReadyForQuery has been written: the startup is over
 }
 
 func newGuardedConn(c *conn, tlsConfig *tls.Config) *guardedConn {
 	return &guardedConn{conn: c, tlsConfig: tlsConfig, rw: c.Conn, r: bufio.NewReader(c.Conn)}
 }
 
-func (g *guardedConn) Write(p []byte) (int, error) { return g.rw.Write(p) }
+func (g *guardedConn) Write(p []byte) (int, error) {
+	if !g.ready && len(p) > 0 {
+		switch p[0] {
+		case 'S':
+			if out, ok := replaceParameterStatus(p, "server_version", g.conn.srv.serverVersion()); ok {
+				if _, err := g.rw.Write(out); err != nil {
+					return 0, err
+				}
+				return len(p), nil
+			}
+		case 'Z':
+			g.ready = true
+		}
+	}
+	return g.rw.Write(p)
+}
+
+// replaceParameterStatus rewrites p when it is exactly one ParameterStatus message for key,
+// giving it value. psql-wire announces server_version as "150000" whatever it is configured
+// with (its writeParameters overrides the Version option), which clients parse as major version
+// 150000; this is where the server puts its real version instead. psql-wire writes each startup
+// message with one Write call, so a message is never split.
+func replaceParameterStatus(p []byte, key, value string) ([]byte, bool) {
+	if len(p) < 5 || p[0] != 'S' || int(binary.BigEndian.Uint32(p[1:5]))+1 != len(p) {
+		return nil, false
+	}
+	body := p[5:]
+	k, rest, ok := bytes.Cut(body, []byte{0})
+	if !ok || string(k) != key || len(rest) == 0 || rest[len(rest)-1] != 0 {
+		return nil, false
+	}
+	nb := append(append(append([]byte(key), 0), value...), 0)
+	return message('S', nb), true
+}
 
 func (g *guardedConn) Read(p []byte) (int, error) {
 	for len(g.pending) == 0 {

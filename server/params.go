@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -84,9 +83,12 @@ func quoteString(s string) (string, error) {
 // (SQLSTATE 22P02) rather than text pasted into the statement. A NULL value renders as a typed
 // NULL so the statement binds the same way as with a value.
 func literal(m *pgtype.Map, oid uint32, p wire.Parameter) (string, error) {
+	if elem, ok := arrayElem[oid]; ok {
+		return arrayLiteral(m, oid, elem, p)
+	}
 	t := engineTypeOf(oid)
 	if p.Value() == nil {
-		return "CAST(NULL AS " + t + ")", nil
+		return "CAST(NULL AS " + sqlTypeOf(t) + ")", nil
 	}
 	var v any
 	if p.Format() == wire.BinaryFormat {
@@ -174,30 +176,56 @@ func literalOf(t string, v any) (string, error) {
 			return bad()
 		}
 		return "CAST('" + s + "' AS DECIMAL(38," + strconv.Itoa(decimalScale(s)) + "))", nil
-	case "TIMESTAMP":
+	case "TIMESTAMP", "TIMESTAMPTZ":
 		switch x := v.(type) {
 		case string:
-			// Like PostgreSQL's timestamp (without time zone) input, a zone offset is ignored: the
-			// JDBC driver sends "2024-05-01 10:00:00+00".
-			us, err := exec.ParseTimestamp(tzSuffix.ReplaceAllString(strings.TrimSpace(x), "$1"))
+			// PostgreSQL's input forms (exec.ParseDateTime). A timestamp without time zone
+			// ignores a zone offset, as PostgreSQL does (the JDBC driver sends
+			// "2024-05-01 10:00:00+02" for a local 10:00, node-postgres
+			// "2024-03-04T10:00:00.000+02:00"); a timestamptz parameter is the instant, in UTC.
+			dt, err := exec.ParseDateTime(x, strings.ToLower(t))
 			if err != nil {
-				return bad()
+				return "", err
+			}
+			us := dt.Local()
+			if t == "TIMESTAMPTZ" {
+				us = dt.UTC()
 			}
 			return "TIMESTAMP '" + exec.FormatTimestamp(us) + "'", nil
 		case time.Time:
+			// pgx decodes a binary timestamp as UTC wall time, a timestamptz as the instant.
 			return "TIMESTAMP '" + exec.FormatTimestamp(x.UnixMicro()) + "'", nil
+		case pgtype.InfinityModifier:
+			return "", fmt.Errorf("%s value %s is not supported: streamsql's timestamps are finite", strings.ToLower(t), x)
 		}
 	case "DATE":
 		switch x := v.(type) {
 		case string:
-			d, err := exec.ParseDate(strings.TrimSpace(x))
+			d, err := exec.ParseDateTime(x, "date") // time and zone ignored, as PostgreSQL does
 			if err != nil {
-				return bad()
+				return "", err
 			}
-			return "DATE '" + exec.FormatDatum(exec.Date, d) + "'", nil
+			return "DATE '" + exec.FormatDatum(exec.Date, int32(d.Days)) + "'", nil
 		case time.Time:
 			return "DATE '" + x.Format("2006-01-02") + "'", nil
+		case pgtype.InfinityModifier:
+			return "", fmt.Errorf("date value %s is not supported: streamsql's dates are finite", x)
 		}
+	case "TIME":
+		// The engine has no TIME type: a time of day becomes its canonical text, HH:MM:SS[.ffffff].
+		var us int64
+		switch x := v.(type) {
+		case string:
+			var err error
+			if us, err = exec.ParseTimeOfDay(x); err != nil {
+				return "", err
+			}
+		case pgtype.Time:
+			us = x.Microseconds
+		default:
+			return bad()
+		}
+		return quoteString(formatTimeOfDay(us))
 	case "INTERVAL":
 		switch x := v.(type) {
 		case string:
@@ -221,7 +249,25 @@ func literalOf(t string, v any) (string, error) {
 	return bad()
 }
 
-var tzSuffix = regexp.MustCompile(`^(.*\d:\d\d(?::\d\d(?:\.\d+)?)?)\s*(?:Z|[+-]\d\d(?::?\d\d)?)$`)
+// formatTimeOfDay renders microseconds after midnight as PostgreSQL prints a time.
+func formatTimeOfDay(us int64) string {
+	out := fmt.Sprintf("%02d:%02d:%02d", us/3600e6, us/60e6%60, us/1e6%60)
+	if frac := us % 1e6; frac != 0 {
+		out += strings.TrimRight(fmt.Sprintf(".%06d", frac), "0")
+	}
+	return out
+}
+
+// sqlTypeOf is the engine's SQL spelling of a parameter type from engineTypeOf.
+func sqlTypeOf(t string) string {
+	switch t {
+	case "TIMESTAMPTZ":
+		return "TIMESTAMP"
+	case "TIME":
+		return "VARCHAR"
+	}
+	return t
+}
 
 // bigintLiteral keeps negative numbers parenthesised so "x-$1" cannot become a comment ("x--5").
 func bigintLiteral(n int64) string {
@@ -246,9 +292,12 @@ func decimalScale(s string) int {
 	return 0
 }
 
-// engineTypeOf maps a parameter's PostgreSQL type OID to the engine type its literal takes.
-// Unknown OIDs (0, unknown, text-like) are VARCHAR.
+// engineTypeOf maps a parameter's PostgreSQL type OID to the engine type its literal takes
+// ("BIGINT[]" for an array). Unknown OIDs (0, unknown, text-like) are VARCHAR.
 func engineTypeOf(oid uint32) string {
+	if elem, ok := arrayElem[oid]; ok {
+		return engineTypeOf(elem) + "[]"
+	}
 	switch oid {
 	case oidBool:
 		return "BOOLEAN"
@@ -258,8 +307,12 @@ func engineTypeOf(oid uint32) string {
 		return "DOUBLE"
 	case oidNumeric:
 		return "DECIMAL"
-	case oidTimestamp, oidTimestTZ:
+	case oidTimestamp:
 		return "TIMESTAMP"
+	case oidTimestTZ:
+		return "TIMESTAMPTZ"
+	case oidTime, oidTimeTZ:
+		return "TIME"
 	case oidDate:
 		return "DATE"
 	case oidInterval:

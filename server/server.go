@@ -23,6 +23,7 @@ import (
 	"github.com/jeroenrinzema/psql-wire/pkg/buffer"
 
 	"github.com/streamsql/streamsql"
+	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/sql"
 )
 
@@ -58,6 +59,9 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	// Logger receives connection errors and statement failures at debug level. Default: discarded.
 	Logger *slog.Logger
+	// ProductVersion is streamsql's version, shown after the PostgreSQL version in server_version
+	// and version(): "17.0 (streamsql 1.2.3)". Default: the binary's module version.
+	ProductVersion string
 }
 
 // Server serves one engine over the PostgreSQL wire protocol. Create it with New, run it with
@@ -131,6 +135,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.ProductVersion == "" {
+		cfg.ProductVersion = buildVersion()
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[string]*conn{}, byPID: map[int32]*conn{}, hs: newHandshakes(cfg.MaxHandshakes), budget: newMemoryBudget(cfg.MessageMemory)}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	if cfg.Password != "" {
@@ -158,6 +165,9 @@ func New(cfg Config) (*Server, error) {
 		}),
 		wire.ExtendTypes(registerCellCodecs),
 		wire.WithShutdownTimeout(2 * time.Second),
+		wire.TxStatus(s.txStatusOf),
+		wire.Version(s.serverVersion()),
+		wire.SyncConn(s.syncConn),
 		// Small until authentication, which raises the message limit (see limits.go).
 		wire.MessageBufferSize(wireReadBuffer),
 	}
@@ -234,7 +244,9 @@ func (l *listener) Accept() (net.Conn, error) {
 	for {
 		nc, err := l.Listener.Accept()
 		if err == nil {
-			return newGuardedConn(l.srv.track(nc), l.srv.cfg.TLS), nil
+			c := l.srv.track(nc)
+			c.guard = newGuardedConn(c, l.srv.cfg.TLS)
+			return c.guard, nil
 		}
 		if errors.Is(err, net.ErrClosed) || l.srv.closed.Load() {
 			return nil, net.ErrClosed
@@ -257,6 +269,9 @@ type conn struct {
 	session       atomic.Bool   // counted in srv.sessions
 	held          int64         // bytes of srv.budget held; guarded by srv.budget.mu
 	closedFlag    bool          // guarded by srv.budget.mu
+
+	guard *guardedConn // the connection psql-wire reads and writes; raw COPY and notices use it
+	tx    txState
 
 	mu      sync.Mutex
 	running context.CancelCauseFunc
@@ -415,7 +430,19 @@ func (s *Server) simpleQuery(c *conn, text string) wire.PreparedStatements {
 	var out wire.PreparedStatements
 	pieces := sql.SplitStatements(text)
 	for i, st := range pieces {
+		if isCopy(st.Text) {
+			// COPY acts when psql-wire executes it (it exchanges messages with the client), after
+			// the statements before it have been answered; a statement after it would run first.
+			if i < len(pieces)-1 {
+				err := pgerror.WithCode(errors.New("COPY must be the last statement of a query string"), codes.FeatureNotSupported)
+				return append(out, wire.NewStatement(func(context.Context, wire.DataWriter, []wire.Parameter) error { return err }))
+			}
+			return append(out, s.copyStatement(c, st.Text))
+		}
 		if streamsql.IsSubscribe(st.Text) {
+			if err := c.tx.admit(st.Text); err != nil {
+				return append(out, wire.NewStatement(func(context.Context, wire.DataWriter, []wire.Parameter) error { return err }))
+			}
 			return append(out, s.subscribeSimple(c, st.Text, i < len(pieces)-1))
 		}
 		res, err := s.run(c, st.Text)
@@ -432,7 +459,11 @@ func (s *Server) simpleQuery(c *conn, text string) wire.PreparedStatements {
 		}
 		cols := res.columns()
 		out = append(out, wire.NewStatement(func(ctx context.Context, w wire.DataWriter, _ []wire.Parameter) error {
-			return writeResult(w, res, cols)
+			if err := writeResult(c, w, res, cols); err != nil {
+				c.tx.failed()
+				return err
+			}
+			return nil
 		}, wire.WithColumns(cols)))
 	}
 	if len(out) == 0 {
@@ -456,6 +487,28 @@ func (s *Server) prepare(ctx context.Context, c *conn, q wire.Query) (wire.Prepa
 		})), nil
 	}
 	text := pieces[0].Text
+	if _, ok, _ := parseTxCommand(text); ok {
+		// Transaction control has no parameters and no columns; it acts at Execute.
+		return wire.Prepared(wire.NewStatement(func(_ context.Context, w wire.DataWriter, params []wire.Parameter) error {
+			if len(params) != 0 {
+				return pgerror.WithCode(fmt.Errorf("bind message supplies %d parameters, but prepared statement requires 0", len(params)), codes.ProtocolViolation)
+			}
+			res, err := s.run(c, text)
+			if err != nil {
+				return wireError(err)
+			}
+			return writeResult(c, w, res, nil)
+		})), nil
+	}
+	if isCopy(text) {
+		if _, err := parseCopy(text); err != nil {
+			return nil, err
+		}
+		return wire.Prepared(s.copyStatement(c, text)), nil
+	}
+	if err := c.tx.admit(text); err != nil {
+		return nil, err
+	}
 	if streamsql.IsSubscribe(text) {
 		return s.prepareSubscribe(c, text)
 	}
@@ -473,7 +526,7 @@ func (s *Server) prepare(ctx context.Context, c *conn, q wire.Query) (wire.Prepa
 		}
 		cols = em.columns()
 	} else {
-		d, err := describe(ctx, s.cfg.Engine, text, q.ParameterOIDs)
+		d, err := describe(ctx, s.cfg.Engine, text, n, q.ParameterOIDs)
 		if err != nil {
 			return nil, wireError(err)
 		}
@@ -498,7 +551,11 @@ func (s *Server) prepare(ctx context.Context, c *conn, q wire.Query) (wire.Prepa
 		lits := make([]string, n)
 		for i, p := range params {
 			if lits[i], err = literal(wire.TypeMap(ctx), oids[i], p); err != nil {
-				return pgerror.WithCode(fmt.Errorf("parameter $%d: %w", i+1, err), codes.InvalidTextRepresentation)
+				code := codes.InvalidTextRepresentation
+				if c := exec.SQLState(err); c != "" {
+					code = codes.Code(c) // 22007 for a bad date/time
+				}
+				return pgerror.WithCode(fmt.Errorf("parameter $%d: %w", i+1, err), code)
 			}
 		}
 		bound, err := substitute(text, ph, lits)
@@ -513,7 +570,7 @@ func (s *Server) prepare(ctx context.Context, c *conn, q wire.Query) (wire.Prepa
 			res.Release()
 			return pgerror.WithCode(errors.New("cached plan must not change result type"), codes.FeatureNotSupported)
 		}
-		return writeResult(w, res, cols)
+		return writeResult(c, w, res, cols)
 	}
 	return wire.Prepared(wire.NewStatement(exec, wire.WithParameters(oids), wire.WithColumns(cols))), nil
 }
@@ -543,6 +600,7 @@ func sameColumns(a, b wire.Columns) bool {
 type result struct {
 	*streamsql.Result
 	emulated *emulated
+	warn     *notice // sent before the result (BEGIN inside a block, COMMIT outside one)
 }
 
 func (r *result) columns() wire.Columns {
@@ -582,6 +640,25 @@ func (s *Server) run(c *conn, text string) (res *result, err error) {
 			s.log.Debug("statement failed", "conn", c.pid, "statement", redactStatement(text), "err", redactStatement(err.Error()))
 		}
 	}()
+	if cmd, ok, err := parseTxCommand(text); ok {
+		if err != nil {
+			c.tx.failed()
+			return nil, err
+		}
+		tag, warn, err := c.tx.apply(cmd)
+		if err != nil {
+			return nil, err
+		}
+		return &result{emulated: command(tag), warn: warn}, nil
+	}
+	defer func() {
+		if err != nil {
+			c.tx.failed()
+		}
+	}()
+	if err := c.tx.admit(text); err != nil {
+		return nil, err
+	}
 	if em, ok := s.emulate(ctx, text); ok {
 		if em.err != nil {
 			return nil, em.err
@@ -611,12 +688,19 @@ func (s *Server) run(c *conn, text string) (res *result, err error) {
 			out[0].Release()
 			return nil, err
 		}
+	} else {
+		c.tx.wrote() // a command took effect: a ROLLBACK of the block cannot undo it
 	}
 	return &result{Result: out[0]}, nil
 }
 
 // writeResult sends a result's rows and command tag, then releases it.
-func writeResult(w wire.DataWriter, res *result, cols wire.Columns) error {
+func writeResult(c *conn, w wire.DataWriter, res *result, cols wire.Columns) error {
+	if res.warn != nil {
+		if err := c.sendNotice(*res.warn); err != nil {
+			return err
+		}
+	}
 	if res.emulated != nil {
 		return res.emulated.write(w)
 	}

@@ -286,7 +286,7 @@ func TestErrorsCarrySQLState(t *testing.T) {
 		{`SELECT CAST('x' AS BIGINT)`, "22P02"},
 		{`CREATE TABLE t (a BIGINT)`, "42P07"},
 		{`SELECT a FROM t EXCEPT ALL SELECT a FROM t`, "0A000"},
-		{`ROLLBACK`, "0A000"},
+		{`SAVEPOINT s`, "25P01"},
 	}
 	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeSimpleProtocol} {
 		for _, tc := range cases {

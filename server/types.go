@@ -34,6 +34,8 @@ const (
 	oidName      uint32 = 19
 	oidOID       uint32 = 26
 	oidChar      uint32 = 18
+	oidTime      uint32 = 1083
+	oidTimeTZ    uint32 = 1266
 )
 
 // oidOf maps an engine column type to the PostgreSQL type OID announced in RowDescription. Types

@@ -30,6 +30,8 @@ type binder struct {
 	// sessionCols is 2 while binding above a session aggregate (session_start, session_end sit
 	// between the groups and the aggregates), else 0.
 	sessionCols int
+	// params types the $n of a statement being prepared (bind_param.go); nil: $n is an error.
+	params *Params
 }
 
 // BindQuery binds a parsed query into an optimized logical plan.
@@ -352,6 +354,13 @@ func (b *binder) constInt(e Expr, what string, pos int) (int64, error) {
 	})
 	if hasColumn {
 		return 0, b.errorf(pos, CodeInvalidColumnRef, "%s must be an integer constant and must not contain column references: %s", what, ExprString(e))
+	}
+	if p, ok := e.(*Param); ok && b.params != nil {
+		b.params.ensure(p.N)
+		if b.params.Types[p.N-1] == nil || b.params.Types[p.N-1].ID() == arrow.STRING {
+			b.params.Types[p.N-1] = exec.Int64
+		}
+		return 1, nil
 	}
 	v, err := b.expr(e, &scope{}, nil)
 	if err != nil {

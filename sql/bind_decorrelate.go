@@ -40,6 +40,9 @@ func (b *binder) where(w Expr, input planner.Node, sc *scope) (planner.Node, pla
 	for _, c := range splitAnd(w) {
 		p, err := b.expr(c, sc, nil)
 		if err == nil {
+			if typed, ok := b.params.settle(p, exec.Bool); ok { // WHERE ... AND $1
+				p = typed
+			}
 			preds = append(preds, p)
 			continue
 		}
@@ -76,7 +79,7 @@ func (b *binder) decorrelate(s *SubqueryExpr, negate bool, input planner.Node, s
 	if !ok || len(s.Query.With) > 0 || len(sel.GroupBy) > 0 || sel.Having != nil || sel.Limit != nil || sel.Offset != nil || len(sel.DistinctOn) > 0 || hasAggregate(sel) || sel.Where == nil {
 		return nil, nil, refuse()
 	}
-	inner := &binder{cat: b.cat, src: b.src, ctes: b.ctes, depth: b.depth, colPositions: b.colPositions}
+	inner := &binder{cat: b.cat, src: b.src, ctes: b.ctes, depth: b.depth, colPositions: b.colPositions, params: b.params}
 	from, err := inner.from(sel.From, nil)
 	if err != nil {
 		return nil, nil, err

@@ -63,6 +63,9 @@ func (b *binder) expr(e Expr, sc *scope, agg *aggContext) (planner.Expr, error) 
 	case *Literal:
 		return b.literal(x)
 	case *Param:
+		if b.params != nil {
+			return b.params.bind(x.N), nil
+		}
 		return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "parameters ($%d) are only supported over the network protocol", x.N)
 	case *Unary:
 		switch x.Op {
@@ -136,7 +139,16 @@ func (b *binder) expr(e Expr, sc *scope, agg *aggContext) (planner.Expr, error) 
 	case *SubqueryExpr:
 		return b.subqueryExpr(x, sc, agg)
 	case *ArrayOp:
+		if p, isParam := x.Array.(*Param); isParam && b.params != nil {
+			return b.arrayParam(x, p, sc, agg)
+		}
 		arr, ok := x.Array.(*Array)
+		if !ok {
+			var err error
+			if arr, ok, err = textArray(x.Array); err != nil {
+				return nil, err
+			}
+		}
 		if !ok {
 			return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "%s ANY/ALL needs an ARRAY[...] list or a subquery", x.Op)
 		}
@@ -448,6 +460,7 @@ func (b *binder) exprList(sc *scope, agg *aggContext, es ...Expr) ([]planner.Exp
 // call binds a registry function, casts arguments to the types it asks for and folds constant
 // calls.
 func (b *binder) call(name string, args []planner.Expr) (planner.Expr, error) {
+	args = b.params.nextToInterval(name, args)
 	if coercesLiterals[name] && len(args) == 2 {
 		var err error
 		if args, err = coerceStringLiteral(b, args); err != nil {
@@ -460,16 +473,20 @@ func (b *binder) call(name string, args []planner.Expr) (planner.Expr, error) {
 	}
 	bound, err := exec.BindCall(name, types)
 	if err != nil {
-		return nil, err
+		retry, trial, ok := b.params.resolveOpen(name, args, types)
+		if !ok {
+			return nil, err
+		}
+		bound, err, types = retry, nil, trial
 	}
 	cast := make([]planner.Expr, len(args))
 	for i, a := range args {
+		want := types[i] // open parameters settle to the type they resolved with
 		if i < len(bound.Args) {
-			if cast[i], err = b.cast(a, bound.Args[i]); err != nil {
-				return nil, err
-			}
-		} else {
-			cast[i] = a
+			want = bound.Args[i]
+		}
+		if cast[i], err = b.cast(a, want); err != nil {
+			return nil, err
 		}
 	}
 	f := &planner.Func{Name: name, Args: cast, Bound: bound}
@@ -483,6 +500,9 @@ func (b *binder) call(name string, args []planner.Expr) (planner.Expr, error) {
 func (b *binder) cast(e planner.Expr, t arrow.DataType) (planner.Expr, error) {
 	if arrow.TypeEqual(e.Type(), t) || t.ID() == arrow.NULL {
 		return e, nil
+	}
+	if typed, ok := b.params.settle(e, t); ok {
+		return typed, nil
 	}
 	if c, ok := e.(*planner.Const); ok && c.Value == nil {
 		return &planner.Const{Value: nil, Typ: t}, nil
@@ -557,11 +577,11 @@ func (b *binder) inList(x *InList, sc *scope, agg *aggContext) (planner.Expr, er
 // arrayOp binds x op ANY(ARRAY[...]) and x op ALL(ARRAY[...]) as an OR (AND) of comparisons;
 // = ANY is an IN list and <> ALL a NOT IN list, with the same NULL semantics.
 func (b *binder) arrayOp(x *ArrayOp, arr *Array, sc *scope, agg *aggContext) (planner.Expr, error) {
+	if len(arr.Elems) == 0 { // ANY of nothing is false, ALL of nothing true, even for a NULL x
+		return &planner.Const{Value: x.All, Typ: exec.Bool}, nil
+	}
 	if (x.Op == "=" && !x.All) || (x.Op == "<>" && x.All) {
 		return b.inList(&InList{X: x.X, List: arr.Elems, Not: x.All, Pos: x.Pos}, sc, agg)
-	}
-	if len(arr.Elems) == 0 {
-		return &planner.Const{Value: x.All, Typ: exec.Bool}, nil
 	}
 	v, err := b.expr(x.X, sc, agg)
 	if err != nil {
@@ -641,7 +661,7 @@ func (b *binder) subqueryExpr(x *SubqueryExpr, sc *scope, agg *aggContext) (plan
 }
 
 func (b *binder) subquery(q *Query, sc *scope) (planner.Node, error) {
-	inner := &binder{cat: b.cat, src: b.src, ctes: b.ctes, depth: b.depth, colPositions: b.colPositions}
+	inner := &binder{cat: b.cat, src: b.src, ctes: b.ctes, depth: b.depth, colPositions: b.colPositions, params: b.params}
 	return inner.query(q, sc)
 }
 

@@ -15,7 +15,21 @@ import (
 // with target's types (omitted columns are NULL). now is the statement's clock reading, used by
 // now() in VALUES.
 func BindInsert(cat Catalog, ins *Insert, target *arrow.Schema, now time.Time) (planner.Node, error) {
-	b := &binder{cat: cat, src: ins.src}
+	return bindInsert(&binder{cat: cat, src: ins.src}, ins, target, now)
+}
+
+// BindInsertParams is BindInsert for a statement with parameters ($n): it also fills
+// params.Types (see bind_param.go).
+func BindInsertParams(cat Catalog, ins *Insert, target *arrow.Schema, now time.Time, params *Params) (planner.Node, error) {
+	n, err := bindInsert(&binder{cat: cat, src: ins.src, params: params}, ins, target, now)
+	if err != nil {
+		return nil, err
+	}
+	params.finish()
+	return n, nil
+}
+
+func bindInsert(b *binder, ins *Insert, target *arrow.Schema, now time.Time) (planner.Node, error) {
 	// positions[i] is the target column filled by source column i.
 	var positions []int
 	if len(ins.Columns) == 0 {

@@ -34,7 +34,45 @@ public class JdbcSmoke {
             } catch (SQLException e) {
                 System.out.println("error " + e.getSQLState());
             }
-            System.out.println("server " + c.getMetaData().getDatabaseProductVersion());
+            // Date and timestamp parameters: the driver sends them as text with the JVM's zone
+            // offset ("2024-02-03 +05:30"), which date and timestamp ignore, as PostgreSQL does.
+            try (Statement st = c.createStatement()) {
+                st.execute("CREATE TABLE jd (d DATE, ts TIMESTAMP)");
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO jd VALUES (?, ?)")) {
+                ps.setDate(1, java.sql.Date.valueOf("2024-02-03"));
+                ps.setTimestamp(2, Timestamp.valueOf("2024-02-03 04:05:06.789"));
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT d, ts FROM jd WHERE d = ? AND ts < ?")) {
+                ps.setDate(1, java.sql.Date.valueOf("2024-02-03"));
+                ps.setTimestamp(2, Timestamp.valueOf("2024-02-03 05:00:00"));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        System.out.println("date " + rs.getDate(1) + " " + rs.getTimestamp(2));
+                    }
+                }
+            }
+            // A fetch-size cursor: autocommit off makes the driver open a block and read the
+            // result through a named portal, two rows per Execute.
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM j WHERE id > ? ORDER BY id")) {
+                ps.setFetchSize(2);
+                ps.setLong(1, 0);
+                StringBuilder ids = new StringBuilder();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ids.append(rs.getLong(1)).append(' ');
+                    }
+                }
+                System.out.println("cursor " + ids.toString().trim());
+            }
+            Savepoint sp = c.setSavepoint("before");
+            c.rollback(sp);
+            c.rollback(); // only reads happened: accepted
+            c.setAutoCommit(true);
+            DatabaseMetaData md = c.getMetaData();
+            System.out.println("server " + md.getDatabaseProductVersion() + " major " + md.getDatabaseMajorVersion() + " minor " + md.getDatabaseMinorVersion());
         }
     }
 }
