@@ -34,6 +34,10 @@ type Input struct {
 	// from moving the watermark (a wrong clock upstream must not close every window); such rows
 	// are still processed and are counted in progress.
 	MaxFuture int64
+	// Derive, if set, turns each record the stream reads into the source's declared record
+	// (its computed columns added) before the watermark and the query see it; the result is
+	// owned by the caller.
+	Derive func(ctx *exec.Ctx, rec arrow.RecordBatch) (arrow.RecordBatch, error)
 }
 
 // Config describes a continuous query.
@@ -612,6 +616,14 @@ func (l *epochLeaf) Schema() *arrow.Schema { return l.schema }
 func (l *epochLeaf) Scan(ctx *exec.Ctx, emit exec.Emit) error {
 	in := l.input
 	return in.Stream.Read(ctx.Context, in.from, in.end, func(rec arrow.RecordBatch) error {
+		if in.Derive != nil {
+			d, err := in.Derive(ctx, rec)
+			if err != nil {
+				return err
+			}
+			defer d.Release()
+			rec = d
+		}
 		in.rows += rec.NumRows()
 		if in.gen != nil {
 			limit := watermark.MaxTime
