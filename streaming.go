@@ -36,8 +36,8 @@ type source struct {
 	// (nil: no computed columns, physical == schema).
 	physical *arrow.Schema
 	computed *sources.Computed
-	push    *sources.PushStream
-	onError incremental.OnError
+	push     *sources.PushStream
+	onError  incremental.OnError
 	// maxFuture caps how far ahead of the clock an event time may move the watermark
 	// (microseconds; 0: no cap).
 	maxFuture int64
