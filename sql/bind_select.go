@@ -155,6 +155,8 @@ func (b *binder) selectQuery(sel *Select, outer *scope) (planner.Node, error) {
 			cols = append(cols, planner.Column{Name: g.String(), Type: g.Type()})
 			if c, ok := g.(*planner.ColRef); ok && b.win != nil && b.win.kind == tumblingOrSliding && c.Index == b.win.end {
 				aggNode.Windowed, aggNode.WindowEnd = true, i
+			} else if ok && b.win == nil && !aggNode.Windowed && windowEndColumn(input, c.Index) {
+				aggNode.Windowed, aggNode.WindowEnd = true, i // a window TVF's window_end (bind_tvf.go)
 			}
 		}
 		if b.win != nil && b.win.kind == sessionWindow {

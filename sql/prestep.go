@@ -15,6 +15,8 @@ import (
 //	WINDOW(time, "1 hour")     -> "window"(time, '1 hour') (the lecture's double-quoted duration)
 //	`Quoted`                   -> "Quoted"                 (Spark/MySQL backquotes)
 //	INTERVAL 10 MINUTE         -> INTERVAL '10 MINUTE'     (also INTERVAL '10' MINUTE, INTERVAL -2 HOURS)
+//	TABLE(TUMBLE(TABLE s, DESCRIPTOR(ts), ...)) -> TUMBLE(s, ts, ...) (window TVFs; also HOP,
+//	                           SESSION, CUMULATE; see windowTVFRewrite)
 //
 // Everything else is copied byte for byte. The result keeps a map from each byte of the
 // rewritten text back to the text the user typed, so every position PostgreSQL's parser reports
@@ -90,9 +92,27 @@ func preStep(src string, from, to int) (*rewritten, error) {
 	depth, run := 0, 0
 	// durationArgs marks double-quoted tokens that are the duration arguments of window calls.
 	durationArgs := map[int]bool{}
+	drop := map[int]bool{} // closing parentheses of TABLE( and DESCRIPTOR( (window TVFs)
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		next := toks[min(i+1, len(toks)-1)]
+		if drop[i] {
+			replace(t.Pos, t.End, "")
+			depth--
+			continue
+		}
+		if j, ok := windowTVFRewrite(toks, match, i); ok {
+			replace(t.Pos, toks[j].End, "")
+			if t.Is("table") && toks[j].IsOp("(") {
+				drop[match[j]] = true
+				depth++
+			} else if t.Is("descriptor") {
+				drop[match[j]] = true
+				depth++
+			}
+			i = j
+			continue
+		}
 		switch {
 		case t.Kind == TokError:
 			return nil, syntaxErrorf(src, from+t.Pos, "%s", t.Val)
