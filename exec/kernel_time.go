@@ -117,6 +117,10 @@ func init() {
 		return ConstantArray(ctx.Mem, Timestamp, ctx.Now.UnixMicro(), n)
 	}
 	registerOverloads("now", "now()", overload{args: types(), ret: Timestamp, volatile: true, k: nowK})
+	// proctime() is the processing time: in a continuous query the epoch's time, taken from the
+	// engine's clock when the epoch is planned and kept in its offsets log (a replay sees the
+	// same value); in a batch query the statement's time, as now().
+	registerOverloads("proctime", "proctime() -> TIMESTAMP: the processing time of the epoch (batch: of the statement)", overload{args: types(), ret: Timestamp, volatile: true, k: nowK})
 	registerOverloads("current_timestamp", "current_timestamp()", overload{args: types(), ret: Timestamp, volatile: true, k: nowK})
 	registerOverloads("current_date", "current_date()", overload{args: types(), ret: Date, volatile: true, k: func(ctx *Ctx, _ []arrow.Array, n int) (arrow.Array, error) {
 		return ConstantArray(ctx.Mem, Date, int32(floorDiv(ctx.Now.UnixMicro(), usPerDay)), n)

@@ -107,6 +107,8 @@ type Query struct {
 
 	ckpt    *state.Dir
 	pending map[string]json.RawMessage // recovery: the ranges of the epoch to re-run
+	// pendingTime is that epoch's recorded processing time (zero: unknown, use the clock).
+	pendingTime time.Time
 	// reemit runs one epoch after a restart even without input, so a complete-mode sink (a
 	// materialized view's in-memory table) gets the restored result table back at once.
 	reemit bool
@@ -362,6 +364,13 @@ func (q *Query) Step(ctx context.Context) (ran bool, err error) {
 		}
 	}
 	q.pending = nil
+	// The epoch's processing time: taken from the clock when it is planned and recorded in its
+	// offsets file, so a replay after a crash computes now() and PROCTIME() columns alike.
+	epochTime := q.cfg.Clock()
+	if replaying && !q.pendingTime.IsZero() {
+		epochTime = q.pendingTime
+	}
+	q.pendingTime = time.Time{}
 	wm := q.tracker.Current()
 	firstEmpty := !q.ranAnyEpoch && q.epoch == 0 && q.analysis.Plan.emitsOnEmptyInput()
 	if !hasData && !replaying && !q.needsNoDataEpoch(wm) && !q.reemit && !firstEmpty {
@@ -371,7 +380,7 @@ func (q *Query) Step(ctx context.Context) (ran bool, err error) {
 	t1 := q.cfg.Clock()
 	epoch := q.epoch
 	if q.ckpt != nil && !replaying {
-		if err := q.writeOffsets(epoch, wm); err != nil {
+		if err := q.writeOffsets(epoch, wm, epochTime); err != nil {
 			return false, fmt.Errorf("checkpoint: %w", err)
 		}
 	}
@@ -392,6 +401,7 @@ func (q *Query) Step(ctx context.Context) (ran bool, err error) {
 	}()
 	q.fault("after_offsets", epoch)
 	ectx := q.newCtx(ctx)
+	ectx.Now = epochTime
 	// Complete mode keeps every group forever (it re-emits the whole table), so, as in Spark,
 	// the watermark neither drops late rows nor closes state there; it is still tracked and
 	// reported.

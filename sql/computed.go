@@ -121,11 +121,9 @@ func BindComputed(table string, physical *arrow.Schema, ce *ComputedExpr) (plann
 	if err := noSubquery(b, ce.expr); err != nil {
 		return nil, err
 	}
-	e, err := b.expr(ce.expr, sc, nil)
-	if err != nil {
-		return nil, err
-	}
-	return fold(e)
+	// The binder folds constant calls itself; a volatile one such as PROCTIME() stays a call,
+	// evaluated per epoch.
+	return b.expr(ce.expr, sc, nil)
 }
 
 // noSubquery refuses subqueries in a computed column: it is evaluated per row, alone.
