@@ -45,7 +45,7 @@ type captureSink struct {
 }
 
 func (s *captureSink) Open(*arrow.Schema, sinks.OutputMode, []int) error { return nil }
-func (s *captureSink) Close() error                                     { return nil }
+func (s *captureSink) Close() error                                      { return nil }
 func (s *captureSink) Write(_ context.Context, epoch int64, deltas []exec.Delta) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
