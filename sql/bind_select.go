@@ -19,7 +19,9 @@ type selectItem struct {
 }
 
 func (b *binder) selectQuery(sel *Select, outer *scope) (planner.Node, error) {
-
+	if err := b.sessionTVF(sel); err != nil {
+		return nil, err
+	}
 	input, err := b.from(sel.From, outer)
 	if err != nil {
 		return nil, err

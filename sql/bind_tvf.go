@@ -21,8 +21,11 @@ import (
 // (window_end minus one microsecond, the last instant inside the window, as Flink's window_time
 // is the last millisecond). Grouping by window_end (with window_start) makes a windowed
 // aggregation, which closes windows by the watermark in append mode like window(ts, ...) does.
-// SESSION(...) is refused with a pointer to session_window: sessions depend on other rows, so
-// they are no per-row assignment.
+// SESSION(TABLE s [PARTITION BY keys], DESCRIPTOR(ts), gap) depends on other rows, so it is no
+// per-row assignment: a query grouping it by window_start, window_end (and exactly the PARTITION
+// BY keys) is rewritten to GROUP BY keys, session_window(ts, gap) (sessionTVF below), with
+// window_start/window_end naming session_start/session_end. Without PARTITION BY a session spans
+// every row, so no other GROUP BY key is allowed.
 
 // windowTVF binds f when it is a window TVF; ok is false for any other function.
 func (b *binder) windowTVF(f *FuncTable) (planner.Node, bool, error) {
@@ -38,7 +41,7 @@ func (b *binder) windowTVF(f *FuncTable) (planner.Node, bool, error) {
 		"session":  "SESSION(TABLE s, DESCRIPTOR(ts), gap)",
 	}[name]
 	if name == "session" {
-		return nil, true, b.errorf(c.Pos, CodeFeatureNotSupported, "the SESSION window table function is not supported: group by session_window(ts, gap) instead, e.g. SELECT session_start, session_end, count(*) FROM s GROUP BY session_window(ts, '5 minutes')")
+		return nil, true, b.errorf(c.Pos, CodeFeatureNotSupported, "SESSION windows are computed by an aggregation: use SESSION(...) as the only FROM item of a query with GROUP BY window_start, window_end (and the PARTITION BY keys), or GROUP BY session_window(ts, gap)")
 	}
 	nargs := map[string]int{"tumble": 3, "hop": 4, "cumulate": 4}[name]
 	if len(c.Args) != nargs || c.Star || c.Distinct || c.Filter != nil || c.Over != nil {
@@ -124,4 +127,119 @@ func windowEndColumn(n planner.Node, col int) bool {
 		return windowEndColumn(x.Input, col)
 	}
 	return false
+}
+
+// sessionTVF rewrites SELECT ... FROM SESSION(...) GROUP BY [keys,] window_start, window_end into
+// the session_window aggregation (see above). It leaves other queries alone.
+func (b *binder) sessionTVF(sel *Select) error {
+	if len(sel.From) != 1 {
+		return nil
+	}
+	ft, ok := sel.From[0].(*FuncTable)
+	if !ok || ft.Call.Schema != "" || !strings.EqualFold(ft.Call.Name, "session") || len(sel.GroupBy) == 0 {
+		return nil
+	}
+	c := ft.Call
+	const usage = "SESSION(TABLE s [PARTITION BY k], DESCRIPTOR(ts), gap) or SESSION(s, ts, gap)"
+	args := c.Args
+	var part []Expr
+	if len(args) == 4 {
+		if pf, ok := args[1].(*FuncCall); ok && pf.Name == partitionByFunc {
+			part, args = pf.Args, []Expr{args[0], args[2], args[3]}
+		}
+	}
+	if len(args) != 3 || c.Star || c.Distinct || c.Filter != nil || c.Over != nil {
+		return b.errorf(c.Pos, CodeUndefinedFunction, "wrong arguments; usage: %s", usage)
+	}
+	tbl, ok1 := args[0].(*ColName)
+	ts, ok2 := args[1].(*ColName)
+	if !ok1 || !ok2 || tbl.Table != "" || ts.Table != "" {
+		return b.errorf(c.Pos, CodeSyntax, "SESSION takes a table name and its event-time column; usage: %s", usage)
+	}
+	qual := ft.Alias
+	isBound := func(e Expr, name string) bool {
+		cn, ok := e.(*ColName)
+		return ok && strings.EqualFold(cn.Name, name) && (cn.Table == "" || cn.Table == qual || cn.Table == tbl.Name)
+	}
+	keyText := func(e Expr) string {
+		if cn, ok := e.(*ColName); ok {
+			return strings.ToLower(cn.Name)
+		}
+		return strings.ToLower(ExprString(e))
+	}
+	var hasStart, hasEnd bool
+	var keys []Expr
+	for _, g := range sel.GroupBy {
+		switch {
+		case isBound(g, "window_start"):
+			hasStart = true
+		case isBound(g, "window_end"):
+			hasEnd = true
+		default:
+			keys = append(keys, g)
+		}
+	}
+	if !hasStart || !hasEnd {
+		return b.errorf(c.Pos, CodeFeatureNotSupported, "SESSION windows are computed by an aggregation: GROUP BY window_start, window_end (and the PARTITION BY keys)")
+	}
+	want := map[string]bool{}
+	for _, p := range part {
+		want[keyText(p)] = true
+	}
+	got := map[string]bool{}
+	for _, k := range keys {
+		if !want[keyText(k)] {
+			if len(part) == 0 {
+				return b.errorf(k.Position(), CodeFeatureNotSupported, "without PARTITION BY a SESSION window spans all rows, so GROUP BY may hold only window_start and window_end; write SESSION(TABLE %s PARTITION BY %s, ...) for sessions per key", tbl.Name, ExprString(k))
+			}
+			return b.errorf(k.Position(), CodeFeatureNotSupported, "GROUP BY key %s is not a PARTITION BY key of the SESSION window: group by exactly the PARTITION BY keys", ExprString(k))
+		}
+		got[keyText(k)] = true
+	}
+	for _, p := range part {
+		if !got[keyText(p)] {
+			return b.errorf(p.Position(), CodeFeatureNotSupported, "the PARTITION BY key %s of the SESSION window must also be in GROUP BY", ExprString(p))
+		}
+	}
+	// window_start/window_end name the session's bounds wherever the query uses them.
+	var bad Expr
+	rename := func(e Expr) {
+		WalkExpr(e, func(x Expr) bool {
+			cn, ok := x.(*ColName)
+			if !ok {
+				return true
+			}
+			switch {
+			case isBound(cn, "window_start"):
+				cn.Name, cn.Table = "session_start", ""
+			case isBound(cn, "window_end"):
+				cn.Name, cn.Table = "session_end", ""
+			case isBound(cn, "window_time") && bad == nil:
+				bad = cn
+			}
+			return true
+		})
+	}
+	for i := range sel.Items {
+		it := &sel.Items[i]
+		if it.Star {
+			return b.errorf(it.Pos, CodeGrouping, "SELECT * cannot be used with the SESSION window's GROUP BY; name the columns")
+		}
+		if cn, ok := it.Expr.(*ColName); ok && it.Alias == "" && (isBound(cn, "window_start") || isBound(cn, "window_end")) {
+			it.Alias = strings.ToLower(cn.Name)
+		}
+		rename(it.Expr)
+	}
+	if sel.Having != nil {
+		rename(sel.Having)
+	}
+	for _, o := range sel.OrderBy {
+		rename(o.Expr)
+	}
+	if bad != nil {
+		return b.errorf(bad.Position(), CodeFeatureNotSupported, "window_time is not available for SESSION windows; use window_end")
+	}
+	sel.From[0] = &TableName{Name: tbl.Name, Alias: qual, Pos: tbl.Pos}
+	sel.GroupBy = append(keys, &FuncCall{Name: "session_window", Args: []Expr{ts, args[2]}, Pos: c.Pos})
+	return nil
 }

@@ -92,25 +92,24 @@ func preStep(src string, from, to int) (*rewritten, error) {
 	depth, run := 0, 0
 	// durationArgs marks double-quoted tokens that are the duration arguments of window calls.
 	durationArgs := map[int]bool{}
-	drop := map[int]bool{} // closing parentheses of TABLE( and DESCRIPTOR( (window TVFs)
+	drop := map[int]string{} // later tokens a window TVF rewrite replaces (windowTVFRewrite)
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		next := toks[min(i+1, len(toks)-1)]
-		if drop[i] {
-			replace(t.Pos, t.End, "")
-			depth--
+		if text, ok := drop[i]; ok {
+			replace(t.Pos, t.End, text)
+			if t.IsOp(")") {
+				depth--
+			}
 			continue
 		}
-		if j, ok := windowTVFRewrite(toks, match, i); ok {
-			replace(t.Pos, toks[j].End, "")
-			if t.Is("table") && toks[j].IsOp("(") {
-				drop[match[j]] = true
-				depth++
-			} else if t.Is("descriptor") {
-				drop[match[j]] = true
-				depth++
+		if rw, ok := windowTVFRewrite(toks, match, i); ok {
+			replace(t.Pos, toks[rw.last].End, rw.text)
+			if rw.close >= 0 {
+				drop[rw.close] = rw.closeText
 			}
-			i = j
+			depth += rw.opened
+			i = rw.last
 			continue
 		}
 		switch {
