@@ -300,3 +300,24 @@ func TestDatetimePatternPostgresOracle(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDatetimePatternParse: the lecture's pattern, one value per iteration.
+func BenchmarkDatetimePatternParse(b *testing.B) {
+	for _, c := range []struct{ name, pattern, value string }{
+		{"java", "M/d/yyyy H:mm", "3/22/2016 20:55"},
+		{"postgres", "MM/DD/YYYY HH24:MI", "3/22/2016 20:55"},
+	} {
+		dp, err := CompileDatetimePattern(c.pattern)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := dp.Parse(c.value); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
