@@ -88,6 +88,10 @@ func parseExprAt(src string, from, to int) (Expr, error) {
 	text := kw + pad + src[from:to]
 	q, err := subQuery(text, 0, len(text))
 	if err != nil {
+		var se *Error
+		if errors.As(err, &se) && se.Msg == "unexpected end of statement" {
+			return nil, syntaxErrorf(src, se.Pos, "incomplete expression for the computed column")
+		}
 		return nil, resourced(err, src)
 	}
 	sel, ok := q.body.(*Select)

@@ -47,7 +47,7 @@ func windowTVFRewrite(toks []Token, match []int, i int) (tvfRewrite, bool) {
 	case t.Is("partition") && at(i+1).Is("by") && i >= 3 && ident(i-1) &&
 		((at(i-2).IsOp("(") && isWindowTVFName(at(i-3))) || (at(i-2).Is("table") && at(i-3).IsOp("(") && isWindowTVFName(at(i-4)))):
 		if at(i+2).IsOp("(") && match[i+2] > 0 {
-			return tvfRewrite{last: i + 2, text: ", " + partitionByFunc + "(", close: -1}, true
+			return tvfRewrite{last: i + 2, text: ", " + partitionByFunc + "(", close: -1, opened: 1}, true
 		}
 		// The keys run to the next comma (or the call's end) at this level.
 		depth := 0
