@@ -102,6 +102,8 @@ func TestComputedColumnErrors(t *testing.T) {
 		`CREATE SOURCE s (a VARCHAR, b AS (SELECT 1)) WITH (connector = 'push')`:                                        "subquery",
 		`CREATE SOURCE s (a VARCHAR, b AS length(a), WATERMARK FOR b AS b) WITH (connector = 'push')`:                   "TIMESTAMP",
 		`CREATE SOURCE s (a VARCHAR, b AS) WITH (connector = 'push')`:                                                   "expression",
+		`CREATE SOURCE s (a VARCHAR, b AS to_timestamp(a, 'yyyy-MM-dd Q')) WITH (connector = 'push')`:                   `unsupported pattern letter "Q"`,
+		`CREATE SOURCE s (a VARCHAR, b AS to_timestamp(a, 'yyyy yyyy')) WITH (connector = 'push')`:                      "a field appears twice",
 		`CREATE TABLE s (a VARCHAR, b AS length(a))`:                                                                    "only allowed in CREATE SOURCE",
 		`CREATE SOURCE s (a VARCHAR, a AS length(a)) WITH (connector = 'push')`:                                         "more than once",
 		`CREATE SOURCE s (a VARCHAR, b AS to_timestamp(a, 'M/d/yyyy'), WATERMARK FOR c AS c) WITH (connector = 'push')`: "not declared",

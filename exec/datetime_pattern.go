@@ -140,6 +140,10 @@ func (p *DatetimePattern) hasField() bool {
 	return false
 }
 
+// CheckParse returns the error Parse would fail every value with (a field given twice, AM/PM
+// with a 24-hour field), or nil: such a pattern can only format.
+func (p *DatetimePattern) CheckParse() error { return p.parseErr }
+
 // Dialect names the pattern's dialect: "java" or "postgresql".
 func (p *DatetimePattern) Dialect() string {
 	if p.dialect == dtPG {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/planner"
 )
 
@@ -20,6 +21,7 @@ type ComputedExpr struct {
 	Text string
 	expr Expr
 	src  string
+	pos  int
 }
 
 // computedColumn reads `name AS expression`, the expression running to the next comma or closing
@@ -63,7 +65,7 @@ func (p *parser) computedColumn(seen map[string]bool) (ColumnDef, error) {
 	if err != nil {
 		return ColumnDef{}, err
 	}
-	return ColumnDef{Name: name, Pos: pos, Computed: &ComputedExpr{Text: p.src[from:to], expr: e, src: p.src}}, nil
+	return ColumnDef{Name: name, Pos: pos, Computed: &ComputedExpr{Text: p.src[from:to], expr: e, src: p.src, pos: from}}, nil
 }
 
 // parseExprAt parses src[from:to] as one scalar expression. PostgreSQL's grammar has no entry
@@ -127,7 +129,48 @@ func BindComputed(table string, physical *arrow.Schema, ce *ComputedExpr) (plann
 	}
 	// The binder folds constant calls itself; a volatile one such as PROCTIME() stays a call,
 	// evaluated per epoch.
-	return b.expr(ce.expr, sc, nil)
+	e, err := b.expr(ce.expr, sc, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPatterns(e); err != nil {
+		return nil, &Error{Msg: err.Error(), Source: ce.src, Pos: ce.pos, Code: exec.CodeInvalidDatetime}
+	}
+	return e, nil
+}
+
+// checkPatterns compiles the constant datetime patterns of e, so a bad one is refused when the
+// source is created rather than making every row a bad record.
+func checkPatterns(e planner.Expr) error {
+	var bad error
+	planner.Walk(e, func(x planner.Expr) {
+		f, ok := x.(*planner.Func)
+		if !ok || len(f.Args) != 2 || bad != nil {
+			return
+		}
+		parse := false
+		switch f.Name {
+		case "to_timestamp", "to_date", "unix_timestamp":
+			parse = true
+		case "date_format":
+		default:
+			return
+		}
+		c, ok := f.Args[1].(*planner.Const)
+		if !ok || c.Value == nil {
+			return
+		}
+		p, ok := c.Value.(string)
+		if !ok {
+			return
+		}
+		dp, err := exec.CompileDatetimePattern(p)
+		if err == nil && parse {
+			err = dp.CheckParse()
+		}
+		bad = err
+	})
+	return bad
 }
 
 // noSubquery refuses subqueries in a computed column: it is evaluated per row, alone.
