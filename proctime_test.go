@@ -89,8 +89,9 @@ func TestProcTimeBatchCounts(t *testing.T) {
 	mustExec(t, eng, `CREATE SINK buys WITH (connector = 'capture', output_mode = 'append', trigger = 'manual') AS
 		SELECT window_start, COUNT(*) AS buys FROM orders WHERE side = 'B' GROUP BY window(pt, '3 seconds')`)
 	mustExec(t, eng, `CREATE MATERIALIZED VIEW seen WITH (trigger = 'manual') AS SELECT side, pt FROM orders`)
-	// A window of processing time closes once a later epoch has read rows (the watermark follows
-	// the column's values, as for any event time): the last batch closes the one before.
+	// ProcessAllAvailable runs the epochs the data and the watermark call for at the clock's
+	// present time, so here a later batch's rows close the window before it (with an interval
+	// trigger, idle epochs move a PROCTIME() watermark with the clock: TestProcTimeIdleTrigger).
 	batches := [][]string{{"B", "S", "B"}, {"B"}, {"S", "B", "B", "B"}, {"S"}}
 	for i, b := range batches {
 		rows := make([][]any, len(b))

@@ -36,6 +36,7 @@ type source struct {
 	// (nil: no computed columns, physical == schema).
 	physical *arrow.Schema
 	computed *sources.Computed
+	procTime bool // the watermark column is PROCTIME(): its watermark follows the clock
 	push     *sources.PushStream
 	onError  incremental.OnError
 	// maxFuture caps how far ahead of the clock an event time may move the watermark
@@ -93,12 +94,13 @@ type queries struct {
 func (e *Engine) createSource(s *sql.CreateSource) (*Result, error) {
 	src := &source{name: s.Name, options: map[string]string{}, timeCol: -1}
 	var err error
-	if src.physical, src.schema, src.computed, err = sourceColumns(s); err != nil {
+	var procTime map[string]bool
+	if src.physical, src.schema, src.computed, procTime, err = sourceColumns(s); err != nil {
 		return nil, err
 	}
 	for i, c := range s.Columns {
 		if s.Watermark != nil && c.Name == s.Watermark.Column {
-			src.timeCol, src.delay = i, s.Watermark.Delay
+			src.timeCol, src.delay, src.procTime = i, s.Watermark.Delay, procTime[c.Name]
 		}
 	}
 	for _, o := range s.Options {
@@ -339,7 +341,7 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 			closeInputs(inputs)
 			return nil, err
 		}
-		in := &incremental.Input{Name: src.name, Stream: st, TimeCol: src.timeCol, Delay: src.delay, MaxFuture: src.maxFuture}
+		in := &incremental.Input{Name: src.name, Stream: st, TimeCol: src.timeCol, Delay: src.delay, MaxFuture: src.maxFuture, ProcTime: src.procTime}
 		if src.computed != nil {
 			comp := *src.computed
 			comp.OnError = bad.Reporter(src.name, src.onError)

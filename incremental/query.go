@@ -38,6 +38,10 @@ type Input struct {
 	// (its computed columns added) before the watermark and the query see it; the result is
 	// owned by the caller.
 	Derive func(ctx *exec.Ctx, rec arrow.RecordBatch) (arrow.RecordBatch, error)
+	// ProcTime says TimeCol holds the processing time (a PROCTIME() column): every epoch, with
+	// rows or without, moves the input's watermark to the epoch's time minus Delay, so windows of
+	// processing time close as the clock advances.
+	ProcTime bool
 }
 
 // Config describes a continuous query.
@@ -457,6 +461,11 @@ func (q *Query) Step(ctx context.Context) (ran bool, err error) {
 	t3 := q.cfg.Clock()
 	q.lastWM = wm
 	q.ranAnyEpoch = true
+	for _, in := range q.inputs {
+		if in.ProcTime && in.gen != nil {
+			in.gen.Observe(watermark.FromTime(epochTime))
+		}
+	}
 	next := q.tracker.Advance()
 	if q.ckpt != nil {
 		if err := q.writeCommit(epoch, next); err != nil {
