@@ -32,8 +32,13 @@ type source struct {
 	options map[string]string // the connector's options (engine-level ones removed)
 	timeCol int               // watermark column, -1 for none
 	delay   int64
-	push    *sources.PushStream
-	onError incremental.OnError
+	// physical is what the connector decodes; computed adds the computed columns to make schema
+	// (nil: no computed columns, physical == schema).
+	physical *arrow.Schema
+	computed *sources.Computed
+	procTime bool // the watermark column is PROCTIME(): its watermark follows the clock
+	push     *sources.PushStream
+	onError  incremental.OnError
 	// maxFuture caps how far ahead of the clock an event time may move the watermark
 	// (microseconds; 0: no cap).
 	maxFuture int64
@@ -93,21 +98,22 @@ type queries struct {
 }
 
 func (e *Engine) createSource(s *sql.CreateSource) (*Result, error) {
-	fields := make([]arrow.Field, len(s.Columns))
 	src := &source{name: s.Name, options: map[string]string{}, timeCol: -1}
+	var err error
+	var procTime map[string]bool
+	if src.physical, src.schema, src.computed, procTime, err = sourceColumns(s); err != nil {
+		return nil, err
+	}
 	for i, c := range s.Columns {
-		fields[i] = arrow.Field{Name: c.Name, Type: c.Type, Nullable: true}
 		if s.Watermark != nil && c.Name == s.Watermark.Column {
-			src.timeCol, src.delay = i, s.Watermark.Delay
+			src.timeCol, src.delay, src.procTime = i, s.Watermark.Delay, procTime[c.Name]
 		}
 	}
-	src.schema = arrow.NewSchema(fields, nil)
 	for _, o := range s.Options {
 		if !engineSourceOptions[o.Key] {
 			src.options[o.Key] = o.Value
 		}
 	}
-	var err error
 	onError, _ := s.Option("on_error")
 	if src.onError, err = incremental.ParseOnError(onError); err != nil {
 		return nil, fmt.Errorf("source %s: %w", s.Name, err)
@@ -153,7 +159,7 @@ func (e *Engine) createSource(s *sql.CreateSource) (*Result, error) {
 }
 
 func (e *Engine) streamConfig(src *source, onError func(*sources.RecordError) error) sources.StreamConfig {
-	return sources.StreamConfig{Name: src.name, Schema: src.schema, Options: src.options, Clock: e.opts.Clock, Mem: e.opts.Allocator, OnError: onError, Access: e.opts.Access}
+	return sources.StreamConfig{Name: src.name, Schema: src.physical, Options: src.options, Clock: e.opts.Clock, Mem: e.opts.Allocator, OnError: onError, Access: e.opts.Access}
 }
 
 // sinkOptions are the options every CREATE SINK / MATERIALIZED VIEW takes besides the connector's.
@@ -360,7 +366,13 @@ func (e *Engine) prepareQueryFrozen(s *sql.CreateSink, frozen bool) (*runningQue
 		if frozen {
 			st = frozenStream{st}
 		}
-		inputs = append(inputs, &incremental.Input{Name: src.name, Stream: st, TimeCol: src.timeCol, Delay: src.delay, MaxFuture: src.maxFuture})
+		in := &incremental.Input{Name: src.name, Stream: st, TimeCol: src.timeCol, Delay: src.delay, MaxFuture: src.maxFuture, ProcTime: src.procTime}
+		if src.computed != nil {
+			comp := *src.computed
+			comp.OnError = bad.Reporter(src.name, src.onError)
+			in.Derive = comp.Apply
+		}
+		inputs = append(inputs, in)
 		rq.reads = append(rq.reads, src.name)
 	}
 	rq.checkpoint = ckptPath

@@ -71,9 +71,16 @@ func init() {
 	}
 	parseTSFmt := func(ctx *Ctx, a []arrow.Array, n int) (arrow.Array, error) {
 		s, f := a[0].(*array.String), a[1].(*array.String)
-		return int64sTo(ctx, Timestamp, a, n, func(i int) (int64, error) { return parseWithPattern(s.Value(i), f.Value(i)) })
+		cache := dtPatternCache{}
+		return int64sTo(ctx, Timestamp, a, n, func(i int) (int64, error) {
+			dp, err := cache.get(f.Value(i))
+			if err != nil {
+				return 0, err
+			}
+			return dp.Parse(s.Value(i))
+		})
 	}
-	registerOverloads("to_timestamp", "to_timestamp(str VARCHAR[, pattern VARCHAR]) or to_timestamp(epoch_seconds DOUBLE); patterns are Java style: yyyy-MM-dd HH:mm:ss.SSS",
+	registerOverloads("to_timestamp", "to_timestamp(str VARCHAR[, pattern VARCHAR]) or to_timestamp(epoch_seconds DOUBLE); patterns are Java/Spark style (yyyy-MM-dd HH:mm:ss.SSS) or PostgreSQL style (YYYY-MM-DD HH24:MI:SS.MS)",
 		overload{args: types(String), ret: Timestamp, k: parseTS},
 		overload{args: types(String, String), ret: Timestamp, k: parseTSFmt},
 		overload{args: types(Float64), ret: Timestamp, k: func(ctx *Ctx, a []arrow.Array, n int) (arrow.Array, error) {
@@ -110,6 +117,10 @@ func init() {
 		return ConstantArray(ctx.Mem, Timestamp, ctx.Now.UnixMicro(), n)
 	}
 	registerOverloads("now", "now()", overload{args: types(), ret: Timestamp, volatile: true, k: nowK})
+	// proctime() is the processing time: in a continuous query the epoch's time, taken from the
+	// engine's clock when the epoch is planned and kept in its offsets log (a replay sees the
+	// same value); in a batch query the statement's time, as now().
+	registerOverloads("proctime", "proctime() -> TIMESTAMP: the processing time of the epoch (batch: of the statement)", overload{args: types(), ret: Timestamp, volatile: true, k: nowK})
 	registerOverloads("current_timestamp", "current_timestamp()", overload{args: types(), ret: Timestamp, volatile: true, k: nowK})
 	registerOverloads("current_date", "current_date()", overload{args: types(), ret: Date, volatile: true, k: func(ctx *Ctx, _ []arrow.Array, n int) (arrow.Array, error) {
 		return ConstantArray(ctx.Mem, Date, int32(floorDiv(ctx.Now.UnixMicro(), usPerDay)), n)
@@ -137,20 +148,18 @@ func init() {
 			return composeK(ctx, a, n, parseTSFmt, toDate)
 		}},
 		overload{args: types(Timestamp), ret: Date, k: toDate})
-	registerOverloads("date_format", "date_format(ts TIMESTAMP, pattern VARCHAR) -> VARCHAR; Java-style pattern such as yyyy-MM-dd HH:mm:ss",
+	registerOverloads("date_format", "date_format(ts TIMESTAMP, pattern VARCHAR) -> VARCHAR; Java/Spark-style pattern such as yyyy-MM-dd HH:mm:ss or PostgreSQL-style such as YYYY-MM-DD HH24:MI:SS",
 		overload{args: types(Timestamp, String), ret: String, k: func(ctx *Ctx, a []arrow.Array, n int) (arrow.Array, error) {
 			ts, f := fixedValues[int64](a[0]), a[1].(*array.String)
-			cache := map[string]string{}
+			cache := dtPatternCache{}
+			var buf []byte
 			return stringsTo(ctx, a, n, func(i int) (string, bool, error) {
-				layout, ok := cache[f.Value(i)]
-				if !ok {
-					var err error
-					if layout, err = javaLayout(f.Value(i)); err != nil {
-						return "", false, err
-					}
-					cache[f.Value(i)] = layout
+				dp, err := cache.get(f.Value(i))
+				if err != nil {
+					return "", false, err
 				}
-				return time.UnixMicro(ts[i]).UTC().Format(layout), false, nil
+				buf = dp.Append(buf[:0], ts[i])
+				return string(buf), false, nil
 			})
 		}})
 }
@@ -277,119 +286,18 @@ func extractField(unit string, us int64) (int64, error) {
 
 func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }
 
-// javaLayout translates a Java/Spark datetime pattern (yyyy-MM-dd HH:mm:ss.SSS, 'quoted text')
-// into a Go time layout.
-func javaLayout(p string) (string, error) {
-	var sb strings.Builder
-	rs := []rune(p)
-	for i := 0; i < len(rs); {
-		c := rs[i]
-		j := i
-		for j < len(rs) && rs[j] == c {
-			j++
-		}
-		k := j - i
-		switch c {
-		case '\'':
-			end := i + 1
-			for end < len(rs) && rs[end] != '\'' {
-				end++
-			}
-			if end >= len(rs) {
-				return "", fmt.Errorf("datetime pattern %q: unterminated quote", p)
-			}
-			if end == i+1 {
-				sb.WriteRune('\'')
-			} else {
-				sb.WriteString(string(rs[i+1 : end]))
-			}
-			i = end + 1
-			continue
-		case 'y', 'u':
-			if k == 2 {
-				sb.WriteString("06")
-			} else {
-				sb.WriteString("2006")
-			}
-		case 'M', 'L':
-			switch {
-			case k == 1:
-				sb.WriteString("1")
-			case k == 2:
-				sb.WriteString("01")
-			case k == 3:
-				sb.WriteString("Jan")
-			default:
-				sb.WriteString("January")
-			}
-		case 'd':
-			if k == 1 {
-				sb.WriteString("2")
-			} else {
-				sb.WriteString("02")
-			}
-		case 'D':
-			sb.WriteString("002")
-		case 'H':
-			sb.WriteString("15")
-		case 'h':
-			if k == 1 {
-				sb.WriteString("3")
-			} else {
-				sb.WriteString("03")
-			}
-		case 'm':
-			if k == 1 {
-				sb.WriteString("4")
-			} else {
-				sb.WriteString("04")
-			}
-		case 's':
-			if k == 1 {
-				sb.WriteString("5")
-			} else {
-				sb.WriteString("05")
-			}
-		case 'S':
-			sb.WriteString(strings.Repeat("0", min(k, 9)))
-		case 'a':
-			sb.WriteString("PM")
-		case 'E':
-			if k >= 4 {
-				sb.WriteString("Monday")
-			} else {
-				sb.WriteString("Mon")
-			}
-		case 'Z':
-			sb.WriteString("-0700")
-		case 'X', 'x':
-			if k >= 3 {
-				sb.WriteString("Z07:00")
-			} else {
-				sb.WriteString("Z0700")
-			}
-		case 'z':
-			sb.WriteString("MST")
-		default:
-			if (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') {
-				return "", fmt.Errorf("datetime pattern %q: unsupported letter %q", p, c)
-			}
-			sb.WriteString(string(rs[i:j]))
-		}
-		i = j
-	}
-	return sb.String(), nil
-}
+// dtPatternCache compiles the patterns of one kernel call: a pattern argument is nearly always a
+// constant, so each distinct text is compiled once per batch.
+type dtPatternCache map[string]*DatetimePattern
 
-// parseWithPattern parses s with a Java-style pattern; the result is UTC unless the text has a zone.
-func parseWithPattern(s, pattern string) (int64, error) {
-	layout, err := javaLayout(pattern)
-	if err != nil {
-		return 0, err
+func (c dtPatternCache) get(p string) (*DatetimePattern, error) {
+	if dp, ok := c[p]; ok {
+		return dp, nil
 	}
-	t, err := time.Parse(layout, strings.TrimSpace(s))
+	dp, err := CompileDatetimePattern(p)
 	if err != nil {
-		return 0, Errorf(CodeInvalidDatetime, "invalid value %q for datetime pattern %q", s, pattern)
+		return nil, err
 	}
-	return t.UnixMicro(), nil
+	c[p] = dp
+	return dp, nil
 }

@@ -15,8 +15,10 @@ import (
 )
 
 // SessionAggregate groups rows by key columns into sessions (Spark's session_window(ts, gap)): a
-// key's events sorted by time are split where two consecutive events are gap or more apart; a
-// session is [first event, last event + gap). Output: the key columns, session_start,
+// key's events sorted by time are split where two consecutive events are more than gap apart; a
+// session is [first event, last event + gap). That is Spark's rule: each event opens [t, t+gap)
+// and sessions merge while the next one starts at or before the current end, so events exactly
+// one gap apart (sessions [25,40) and [40,50)) form one session ([25,50)). Output: the key columns, session_start,
 // session_end (TIMESTAMP), then one column per aggregate (AggSpec/AggResultType as for
 // HashAggregate).
 //
@@ -300,7 +302,7 @@ func (s *SessionAggregate) Flush(ctx *Ctx, wm watermark.Time, emit Emit) error {
 		}
 		for i := 0; i < len(ev); {
 			j := i + 1
-			for j < len(ev) && ev[j].ts-ev[j-1].ts < s.gap {
+			for j < len(ev) && ev[j].ts-ev[j-1].ts <= s.gap {
 				j++
 			}
 			span := sessSpan{key: uint32(g), from: i, to: j, start: ev[i].ts, end: ev[j-1].ts + s.gap}

@@ -12,9 +12,10 @@ import (
 	"github.com/streamsql/streamsql/watermark"
 )
 
-// The session oracle: group the kept rows by key, sort each key's event times, split where two
-// consecutive events are gap or more apart, tag every row with its session's (start, end) and run
-// refAggregate grouped by (key, start, end).
+// The session oracle, in Spark's formulation: every event is a session [t, t+gap); a key's
+// sessions sorted by start merge while the next one starts at or before the current end (so two
+// events exactly one gap apart share a session). Every row is tagged with its merged session's
+// (start, end) and refAggregate runs grouped by (key, start, end).
 func sessNaive(t *testing.T, rows [][]Datum, gap int64, aggs []AggSpec, out *arrow.Schema) [][]Datum {
 	t.Helper()
 	byKey := map[string][][]Datum{}
@@ -34,11 +35,15 @@ func sessNaive(t *testing.T, rows [][]Datum, gap int64, aggs []AggSpec, out *arr
 		ev := byKey[k]
 		sort.SliceStable(ev, func(i, j int) bool { return ev[i][1].(int64) < ev[j][1].(int64) })
 		for i := 0; i < len(ev); {
+			start, end := ev[i][1].(int64), ev[i][1].(int64)+gap
 			j := i + 1
-			for j < len(ev) && ev[j][1].(int64)-ev[j-1][1].(int64) < gap {
-				j++
+			for ; j < len(ev); j++ {
+				next := ev[j][1].(int64)
+				if next > end {
+					break
+				}
+				end = max(end, next+gap)
 			}
-			start, end := ev[i][1].(int64), ev[j-1][1].(int64)+gap
 			for _, r := range ev[i:j] {
 				tagged = append(tagged, append(append([]Datum{}, r...), start, end))
 			}
@@ -202,4 +207,50 @@ func TestSessionAggregateMemoryFlat(t *testing.T) {
 		t.Errorf("emitted %d sessions, want at least %d", emitted, 900*13)
 	}
 	op.Close()
+}
+
+// TestSessionAggregateExactGapMerges: events exactly one gap apart share a session (Spark merges
+// while the next session starts at or before the current end): 25, 30, 40 with gap 10 make
+// [25, 50), not [25, 40) and [40, 50), in batch and in append mode across epochs; 51 is 11 after
+// 40 and opens its own session.
+func TestSessionAggregateExactGapMerges(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	out := arrow.NewSchema([]arrow.Field{{Name: "k", Type: Int64, Nullable: true},
+		{Name: "session_start", Type: Timestamp}, {Name: "session_end", Type: Timestamp}, {Name: "n", Type: Int64}}, nil)
+	aggs := []AggSpec{{Kind: AggCountStar}}
+	want := [][]Datum{{int64(1), int64(25), int64(50), int64(3)}, {int64(1), int64(51), int64(61), int64(1)}}
+	for _, mode := range []AggEmit{AggEmitAll, AggEmitClosed} {
+		op, err := NewSessionAggregate(stTestSchema, []int{0}, 1, 10, aggs, out, mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := newTestCtx(mem)
+		var got [][]Datum
+		collect := func(d Delta) error { got = append(got, stRows(d.Rec)...); return nil }
+		// Epoch 1 holds 25 and 30, epoch 2 (watermark 30) brings 40 and 51, then everything closes.
+		for i, ep := range [][][]Datum{{{int64(1), int64(25), nil, nil}, {int64(1), int64(30), nil, nil}}, {{int64(1), int64(40), nil, nil}, {int64(1), int64(51), nil, nil}}} {
+			ctx.Watermark = watermark.MinTime
+			if i == 1 {
+				ctx.Watermark = 30
+			}
+			rec := stRecord(t, mem, stTestSchema, ep)
+			if err := op.Push(ctx, 0, Delta{Rec: rec}, nil); err != nil {
+				t.Fatal(err)
+			}
+			rec.Release()
+			if mode == AggEmitClosed {
+				if err := op.Flush(ctx, ctx.Watermark, collect); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := op.Flush(ctx, watermark.MaxTime, collect); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: got %v, want %v", mode, got, want)
+		}
+		op.Close()
+	}
 }

@@ -36,6 +36,25 @@ type WindowAssign struct {
 	tsCol       int
 	size, slide int64
 	nwin        int64 // ceil(size/slide): candidate windows per row
+	cumulate    bool  // NewCumulateWindowAssign: slide is the step
+}
+
+// NewCumulateWindowAssign returns Flink's cumulating windows (CUMULATE(TABLE t, DESCRIPTOR(ts),
+// step, size)) of the TIMESTAMP column tsCol: the windows of a row start at its size-aligned
+// period's start (floor division from the Unix epoch) and end at start + k*step for k = 1 ..
+// size/step; a row is in each of them that ends after its event time, so [start, start+step),
+// [start, start+2*step), ..., [start, start+size). size must be a positive multiple of step.
+// Everything else is as for NewWindowAssign.
+func NewCumulateWindowAssign(in *arrow.Schema, tsCol int, step, size int64) (*WindowAssign, error) {
+	if step <= 0 || size <= 0 || size%step != 0 {
+		return nil, fmt.Errorf("window assign: a cumulating window's size (%d microseconds) must be a positive multiple of its step (%d microseconds)", size, step)
+	}
+	w, err := NewWindowAssign(in, tsCol, size, step)
+	if err != nil {
+		return nil, err
+	}
+	w.cumulate = true
+	return w, nil
 }
 
 // NewWindowAssign returns the window assignment of the TIMESTAMP column tsCol of in. size and
@@ -111,25 +130,37 @@ func (w *WindowAssign) Push(ctx *Ctx, input int, d Delta, emit Emit) error {
 	if w.slide == w.size && vb == nil {
 		return w.emitTumbling(ctx, rec, d.Weights, ts, emit)
 	}
-	var idx, starts []int64
+	var idx, starts, ends []int64
 	for lo := 0; lo < n; {
-		idx, starts = idx[:0], starts[:0]
+		idx, starts, ends = idx[:0], starts[:0], ends[:0]
 		hi := lo
 		for ; hi < n && (hi == lo || len(idx)+int(w.nwin) <= windowAssignChunk); hi++ {
 			if vb != nil && !bitutil.BitIsSet(vb, off+hi) {
 				continue
 			}
 			t := ts[hi]
+			if w.cumulate {
+				s := windowFloor(t, w.size)
+				for k := int64(1); k <= w.nwin; k++ {
+					if e := s + k*w.slide; t < e {
+						idx = append(idx, int64(hi))
+						starts = append(starts, s)
+						ends = append(ends, e)
+					}
+				}
+				continue
+			}
 			last := windowFloor(t, w.slide)
 			for k := w.nwin - 1; k >= 0; k-- {
 				if s := last - k*w.slide; t < s+w.size {
 					idx = append(idx, int64(hi))
 					starts = append(starts, s)
+					ends = append(ends, s+w.size)
 				}
 			}
 		}
 		if len(idx) > 0 {
-			if err := w.emitGathered(ctx, rec, d.Weights, idx, starts, emit); err != nil {
+			if err := w.emitGathered(ctx, rec, d.Weights, idx, starts, ends, emit); err != nil {
 				return err
 			}
 		}
@@ -195,8 +226,8 @@ func (w *WindowAssign) emitTumbling(ctx *Ctx, rec arrow.RecordBatch, weights *ar
 	return emit(Delta{Rec: out, Weights: weights})
 }
 
-// emitGathered emits rows idx of rec with window starts starts (one per output row).
-func (w *WindowAssign) emitGathered(ctx *Ctx, rec arrow.RecordBatch, weights *array.Int64, idx, starts []int64, emit Emit) error {
+// emitGathered emits rows idx of rec with window bounds starts and ends (one per output row).
+func (w *WindowAssign) emitGathered(ctx *Ctx, rec arrow.RecordBatch, weights *array.Int64, idx, starts, ends []int64, emit Emit) error {
 	ia := indexArray(ctx.Mem, idx)
 	defer ia.Release()
 	taken, err := TakeRecord(ctx, rec, rec.Schema(), ia)
@@ -216,10 +247,8 @@ func (w *WindowAssign) emitGathered(ctx *Ctx, rec arrow.RecordBatch, weights *ar
 	n := len(idx)
 	sbuf, sv := allocFixed[int64](ctx.Mem, n)
 	ebuf, ev := allocFixed[int64](ctx.Mem, n)
-	for i, s := range starts {
-		sv[i] = s
-		ev[i] = s + w.size
-	}
+	copy(sv, starts)
+	copy(ev, ends)
 	sa := newFixedArray(Timestamp, n, nil, sbuf, 0)
 	ea := newFixedArray(Timestamp, n, nil, ebuf, 0)
 	cols := append(append(make([]arrow.Array, 0, len(taken.Columns())+2), taken.Columns()...), sa, ea)

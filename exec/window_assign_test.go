@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -115,4 +116,43 @@ func TestWindowAssignErrors(t *testing.T) {
 		t.Errorf("overflowing window: got %v", err)
 	}
 	mem.AssertSize(t, 0)
+}
+
+// Cumulating windows (Flink's CUMULATE): step 3, size 9: a row's windows start at its 9-aligned
+// period and end at each multiple of the step after its event time; NULL times give no rows and
+// weights follow their rows.
+func TestCumulateWindowAssign(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	s := arrow.NewSchema([]arrow.Field{{Name: "ts", Type: Timestamp, Nullable: true}}, nil)
+	wa, err := NewCumulateWindowAssign(s, 0, 3, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := stRecord(t, mem, s, [][]Datum{{int64(0)}, {int64(4)}, {nil}, {int64(8)}, {int64(-1)}, {int64(9)}})
+	defer rec.Release()
+	wb := array.NewInt64Builder(mem)
+	wb.AppendValues([]int64{1, -1, 1, 2, 1, 1}, nil)
+	w := wb.NewInt64Array()
+	wb.Release()
+	defer w.Release()
+	var got []string
+	err = wa.Push(newTestCtx(mem), 0, Delta{Rec: rec, Weights: w}, func(d Delta) error {
+		for i, r := range stRows(d.Rec) {
+			got = append(got, fmt.Sprintf("%v:%d", r, d.Weights.Value(i)))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[0 0 3]:1 [0 0 6]:1 [0 0 9]:1 [4 0 6]:-1 [4 0 9]:-1 [8 0 9]:2 [-1 -9 0]:1 [9 9 12]:1 [9 9 15]:1 [9 9 18]:1"
+	if strings.Join(got, " ") != want {
+		t.Errorf("got  %s\nwant %s", strings.Join(got, " "), want)
+	}
+	for _, c := range [][2]int64{{3, 10}, {0, 9}, {4, 2}} {
+		if _, err := NewCumulateWindowAssign(s, 0, c[0], c[1]); err == nil || !strings.Contains(err.Error(), "multiple of its step") {
+			t.Errorf("step %d size %d: want an error, got %v", c[0], c[1], err)
+		}
+	}
 }

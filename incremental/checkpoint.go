@@ -43,6 +43,11 @@ type offsetsFile struct {
 	Epoch     int64                   `json:"epoch"`
 	Watermark int64                   `json:"watermark"`
 	Sources   map[string]sourceOffset `json:"sources"`
+	// Time is the epoch's processing time (microseconds since the Unix epoch, from the clock
+	// when the epoch was planned): now(), PROCTIME() and processing-time columns read it, so a
+	// replayed epoch sees the same time. Files written before it existed have none (0): their
+	// replay takes the clock.
+	Time int64 `json:"time_us,omitempty"`
 }
 
 type sourceOffset struct {
@@ -204,6 +209,9 @@ func (q *Query) restore() error {
 			}
 		}
 		if replay {
+			if latest.Time != 0 {
+				q.pendingTime = time.UnixMicro(latest.Time).UTC()
+			}
 			q.pending = map[string]json.RawMessage{}
 			for _, in := range q.inputs {
 				q.pending[in.Name] = latest.Sources[in.Name].End
@@ -236,8 +244,8 @@ func (q *Query) restoreState(epoch int64) error {
 }
 
 // writeOffsets records the epoch's ranges before it runs.
-func (q *Query) writeOffsets(epoch int64, wm watermark.Time) error {
-	f := offsetsFile{Epoch: epoch, Watermark: int64(wm), Sources: map[string]sourceOffset{}}
+func (q *Query) writeOffsets(epoch int64, wm watermark.Time, now time.Time) error {
+	f := offsetsFile{Epoch: epoch, Watermark: int64(wm), Sources: map[string]sourceOffset{}, Time: now.UnixMicro()}
 	for _, in := range q.inputs {
 		so := sourceOffset{Start: in.from, End: in.end}
 		if cs, ok := in.Stream.(sources.CheckpointedStream); ok {

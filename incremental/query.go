@@ -34,6 +34,14 @@ type Input struct {
 	// from moving the watermark (a wrong clock upstream must not close every window); such rows
 	// are still processed and are counted in progress.
 	MaxFuture int64
+	// Derive, if set, turns each record the stream reads into the source's declared record
+	// (its computed columns added) before the watermark and the query see it; the result is
+	// owned by the caller.
+	Derive func(ctx *exec.Ctx, rec arrow.RecordBatch) (arrow.RecordBatch, error)
+	// ProcTime says TimeCol holds the processing time (a PROCTIME() column): every epoch, with
+	// rows or without, moves the input's watermark to the epoch's time minus Delay, so windows of
+	// processing time close as the clock advances.
+	ProcTime bool
 }
 
 // Config describes a continuous query.
@@ -103,6 +111,8 @@ type Query struct {
 
 	ckpt    *state.Dir
 	pending map[string]json.RawMessage // recovery: the ranges of the epoch to re-run
+	// pendingTime is that epoch's recorded processing time (zero: unknown, use the clock).
+	pendingTime time.Time
 	// reemit runs one epoch after a restart even without input, so a complete-mode sink (a
 	// materialized view's in-memory table) gets the restored result table back at once.
 	reemit bool
@@ -363,6 +373,13 @@ func (q *Query) Step(ctx context.Context) (ran bool, err error) {
 		}
 	}
 	q.pending = nil
+	// The epoch's processing time: taken from the clock when it is planned and recorded in its
+	// offsets file, so a replay after a crash computes now() and PROCTIME() columns alike.
+	epochTime := q.cfg.Clock()
+	if replaying && !q.pendingTime.IsZero() {
+		epochTime = q.pendingTime
+	}
+	q.pendingTime = time.Time{}
 	wm := q.tracker.Current()
 	firstEmpty := !q.ranAnyEpoch && q.epoch == 0 && q.analysis.Plan.emitsOnEmptyInput()
 	if !hasData && !replaying && !q.needsNoDataEpoch(wm) && !q.reemit && !firstEmpty {
@@ -372,7 +389,7 @@ func (q *Query) Step(ctx context.Context) (ran bool, err error) {
 	t1 := q.cfg.Clock()
 	epoch := q.epoch
 	if q.ckpt != nil && !replaying {
-		if err := q.writeOffsets(epoch, wm); err != nil {
+		if err := q.writeOffsets(epoch, wm, epochTime); err != nil {
 			return false, fmt.Errorf("checkpoint: %w", err)
 		}
 	}
@@ -393,6 +410,7 @@ func (q *Query) Step(ctx context.Context) (ran bool, err error) {
 	}()
 	q.fault("after_offsets", epoch)
 	ectx := q.newCtx(ctx)
+	ectx.Now = epochTime
 	// Complete mode keeps every group forever (it re-emits the whole table), so, as in Spark,
 	// the watermark neither drops late rows nor closes state there; it is still tracked and
 	// reported.
@@ -448,6 +466,11 @@ func (q *Query) Step(ctx context.Context) (ran bool, err error) {
 	t3 := q.cfg.Clock()
 	q.lastWM = wm
 	q.ranAnyEpoch = true
+	for _, in := range q.inputs {
+		if in.ProcTime && in.gen != nil {
+			in.gen.Observe(watermark.FromTime(epochTime))
+		}
+	}
 	next := q.tracker.Advance()
 	if q.ckpt != nil {
 		if err := q.writeCommit(epoch, next); err != nil {
@@ -623,6 +646,14 @@ func (l *epochLeaf) Schema() *arrow.Schema { return l.schema }
 func (l *epochLeaf) Scan(ctx *exec.Ctx, emit exec.Emit) error {
 	in := l.input
 	return in.Stream.Read(ctx.Context, in.from, in.end, func(rec arrow.RecordBatch) error {
+		if in.Derive != nil {
+			d, err := in.Derive(ctx, rec)
+			if err != nil {
+				return err
+			}
+			defer d.Release()
+			rec = d
+		}
 		in.rows += rec.NumRows()
 		if in.gen != nil {
 			limit := watermark.MaxTime

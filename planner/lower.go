@@ -238,6 +238,9 @@ func (l *Lowering) Lower(n Node) (*exec.Tree, error) {
 			return nil, err
 		}
 		op, err := exec.NewWindowAssign(in.Schema(), x.TimeCol, x.Size, x.Slide)
+		if x.Cumulate {
+			op, err = exec.NewCumulateWindowAssign(in.Schema(), x.TimeCol, x.Slide, x.Size)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -97,6 +97,9 @@ type WindowAssign struct {
 	TimeCol     int
 	Size, Slide int64
 	Cols        []Column
+	// Cumulate makes Flink's cumulating windows (CUMULATE TVF): Slide is the step, every window
+	// of a row starts at its Size-aligned period (exec.NewCumulateWindowAssign).
+	Cumulate bool
 }
 
 // JoinKind is the SQL join type.
@@ -219,6 +222,9 @@ func (a *Aggregate) Describe() string {
 	return fmt.Sprintf("Aggregate group=[%s] aggs=[%s]", joinExprs(a.Groups), strings.Join(aggs, ", "))
 }
 func (w *WindowAssign) Describe() string {
+	if w.Cumulate {
+		return fmt.Sprintf("WindowAssign cumulate(%s, step %s, size %s)", w.Input.Columns()[w.TimeCol].Name, exec.FormatInterval(w.Slide), exec.FormatInterval(w.Size))
+	}
 	if w.Slide == w.Size {
 		return fmt.Sprintf("WindowAssign tumbling(%s, %s)", w.Input.Columns()[w.TimeCol].Name, exec.FormatInterval(w.Size))
 	}

@@ -150,7 +150,7 @@ func withChildren(n Node, c []Node) Node {
 	case *Aggregate:
 		return &Aggregate{Input: c[0], Groups: x.Groups, Aggs: x.Aggs, Cols: x.Cols, Windowed: x.Windowed, WindowEnd: x.WindowEnd, Session: x.Session}
 	case *WindowAssign:
-		return &WindowAssign{Input: c[0], TimeCol: x.TimeCol, Size: x.Size, Slide: x.Slide, Cols: x.Cols}
+		return &WindowAssign{Input: c[0], TimeCol: x.TimeCol, Size: x.Size, Slide: x.Slide, Cols: x.Cols, Cumulate: x.Cumulate}
 	case *Join:
 		return &Join{Kind: x.Kind, Left: c[0], Right: c[1], Cond: x.Cond}
 	case *Sort:

@@ -88,4 +88,8 @@
 // Blank lines are not records. Streaming sources pass StreamConfig.OnError to their decoders; a
 // Kafka message that does not decode is reported with Path "<topic>/<partition>" and Line its
 // offset, a socket line that is not valid UTF-8 with Path "host:port" and Line its number.
+//
+// Computed (computed.go) adds a source's computed columns to what its connector decoded; a row
+// whose expression fails is a bad record of the same policy, with Path "decoded batch row" and
+// Line its row in the batch.
 package sources

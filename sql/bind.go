@@ -426,6 +426,9 @@ const maxSeriesRows = 10_000_000
 // funcTable binds a function call in FROM: generate_series(start, stop[, step]) over BIGINT,
 // or over TIMESTAMP with an INTERVAL step, with constant arguments.
 func (b *binder) funcTable(f *FuncTable) (planner.Node, error) {
+	if n, ok, err := b.windowTVF(f); ok {
+		return n, err
+	}
 	c := f.Call
 	if c.Name != "generate_series" || c.Schema != "" {
 		return nil, b.errorf(f.Pos, CodeFeatureNotSupported, "function %s in FROM is not supported (only generate_series)", c.Name)

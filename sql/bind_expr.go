@@ -50,6 +50,11 @@ func (b *binder) expr(e Expr, sc *scope, agg *aggContext) (planner.Expr, error) 
 			}
 		}
 		idx, err := sc.resolve(x.Table, x.Name)
+		if err != nil && x.Table == "" {
+			if e, ok := b.sessionColumn(x.Name); ok {
+				return e, nil
+			}
+		}
 		if err != nil {
 			pos := x.Pos
 			if codeOf(err, "") == CodeUndefinedTable && x.TablePos >= 0 {

@@ -19,7 +19,9 @@ type selectItem struct {
 }
 
 func (b *binder) selectQuery(sel *Select, outer *scope) (planner.Node, error) {
-
+	if err := b.sessionTVF(sel); err != nil {
+		return nil, err
+	}
 	input, err := b.from(sel.From, outer)
 	if err != nil {
 		return nil, err
@@ -155,6 +157,8 @@ func (b *binder) selectQuery(sel *Select, outer *scope) (planner.Node, error) {
 			cols = append(cols, planner.Column{Name: g.String(), Type: g.Type()})
 			if c, ok := g.(*planner.ColRef); ok && b.win != nil && b.win.kind == tumblingOrSliding && c.Index == b.win.end {
 				aggNode.Windowed, aggNode.WindowEnd = true, i
+			} else if ok && b.win == nil && !aggNode.Windowed && windowEndColumn(input, c.Index) {
+				aggNode.Windowed, aggNode.WindowEnd = true, i // a window TVF's window_end (bind_tvf.go)
 			}
 		}
 		if b.win != nil && b.win.kind == sessionWindow {

@@ -187,3 +187,18 @@ func (b *binder) windowField(table, name string) (planner.Expr, bool) {
 	idx := []int{w.start, w.end}[which]
 	return &planner.ColRef{Index: idx, Name: []string{"window_start", "window_end"}[which], Typ: exec.Timestamp}, true
 }
+
+// sessionColumn resolves a bare session_start / session_end in a query grouped by
+// session_window(...), as window_start and window_end resolve by name under window(...).
+func (b *binder) sessionColumn(name string) (planner.Expr, bool) {
+	if b.win == nil || b.win.kind != sessionWindow {
+		return nil, false
+	}
+	switch strings.ToLower(name) {
+	case "session_start":
+		return &sessionRef{0}, true
+	case "session_end":
+		return &sessionRef{1}, true
+	}
+	return nil, false
+}

@@ -15,7 +15,7 @@
 // PostgreSQL 17's grammar through libpg_query). Before the library sees the text, prestep.go
 // rewrites, token by token, the few forms where what we accept differs from PostgreSQL
 // (window(...), which PostgreSQL reserves; backquoted identifiers; INTERVAL 10 MINUTE; the
-// lecture's double-quoted durations) and bounds nesting depth and operator chains, keeping a
+// lecture's double-quoted durations; Flink's window TVF syntax, prestep_tvf.go) and bounds nesting depth and operator chains, keeping a
 // byte map back to the original text. convert.go then turns the library's tree into our AST
 // (ast.go), where every node carries the byte offset of the token an error about it should point
 // at, mapped back through the pre-step. Constructs the engine has no meaning for are refused here
@@ -28,6 +28,9 @@
 // ORDER BY, LIMIT), types every expression through the exec function registry, casts arguments,
 // folds constants and builds a planner.Node; set operations and VALUES combine bound queries.
 // Functions whose names start with "__" are internal to the binder and cannot be called.
+// bind_tvf.go rewrites the window table functions (TUMBLE, HOP, CUMULATE onto a window
+// assignment; SESSION onto session_window); computed.go parses and binds CREATE SOURCE's
+// computed columns (name AS expression) against the source's physical columns.
 //
 // # Errors
 //

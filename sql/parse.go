@@ -359,7 +359,16 @@ func (p *parser) columns(allowWatermark bool) ([]ColumnDef, *WatermarkDef, error
 			}
 			wm = w
 		} else {
-			c, err := p.column(seen)
+			var c ColumnDef
+			var err error
+			if k := p.peek().Kind; (k == TokIdent || k == TokQIdent) && p.peekAt(1).Is("as") {
+				if !allowWatermark {
+					return nil, nil, errorf(p.src, p.peek().Pos, "computed columns (name AS expression) are only allowed in CREATE SOURCE")
+				}
+				c, err = p.computedColumn(seen)
+			} else {
+				c, err = p.column(seen)
+			}
 			if err != nil {
 				return nil, nil, err
 			}
@@ -379,7 +388,8 @@ func (p *parser) columns(allowWatermark bool) ([]ColumnDef, *WatermarkDef, error
 		for _, c := range cols {
 			if c.Name == wm.Column {
 				found = true
-				if c.Type.ID() != exec.Timestamp.ID() {
+				// A computed column's type is known once it is bound (BindComputed checks it).
+				if c.Computed == nil && c.Type.ID() != exec.Timestamp.ID() {
 					return nil, nil, errorf(p.src, wm.Pos, "WATERMARK column %q must be a TIMESTAMP, not %s", c.Name, exec.TypeName(c.Type))
 				}
 			}

@@ -15,6 +15,8 @@ import (
 //	WINDOW(time, "1 hour")     -> "window"(time, '1 hour') (the lecture's double-quoted duration)
 //	`Quoted`                   -> "Quoted"                 (Spark/MySQL backquotes)
 //	INTERVAL 10 MINUTE         -> INTERVAL '10 MINUTE'     (also INTERVAL '10' MINUTE, INTERVAL -2 HOURS)
+//	TABLE(TUMBLE(TABLE s, DESCRIPTOR(ts), ...)) -> TUMBLE(s, ts, ...) (window TVFs; also HOP,
+//	                           SESSION, CUMULATE; see windowTVFRewrite)
 //
 // Everything else is copied byte for byte. The result keeps a map from each byte of the
 // rewritten text back to the text the user typed, so every position PostgreSQL's parser reports
@@ -90,9 +92,26 @@ func preStep(src string, from, to int) (*rewritten, error) {
 	depth, run := 0, 0
 	// durationArgs marks double-quoted tokens that are the duration arguments of window calls.
 	durationArgs := map[int]bool{}
+	drop := map[int]string{} // later tokens a window TVF rewrite replaces (windowTVFRewrite)
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		next := toks[min(i+1, len(toks)-1)]
+		if text, ok := drop[i]; ok {
+			replace(t.Pos, t.End, text)
+			if t.IsOp(")") {
+				depth--
+			}
+			continue
+		}
+		if rw, ok := windowTVFRewrite(toks, match, i); ok {
+			replace(t.Pos, toks[rw.last].End, rw.text)
+			if rw.close >= 0 {
+				drop[rw.close] = rw.closeText
+			}
+			depth += rw.opened
+			i = rw.last
+			continue
+		}
 		switch {
 		case t.Kind == TokError:
 			return nil, syntaxErrorf(src, from+t.Pos, "%s", t.Val)

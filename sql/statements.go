@@ -7,11 +7,13 @@ import (
 // Stmt is a parsed statement.
 type Stmt interface{ stmt() }
 
-// ColumnDef is one column of CREATE TABLE.
+// ColumnDef is one column of CREATE TABLE or CREATE SOURCE. A computed column (CREATE SOURCE
+// only: name AS expression) has Computed set and no Type until BindComputed types it.
 type ColumnDef struct {
-	Name string
-	Type arrow.DataType
-	Pos  int
+	Name     string
+	Type     arrow.DataType
+	Pos      int
+	Computed *ComputedExpr
 }
 
 // Option is one key = 'value' pair of a WITH (...) clause; keys are lower-case.
