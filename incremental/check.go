@@ -28,28 +28,12 @@ type Analysis struct {
 // stream are refused. watermarked reports whether an input column (by scan and column index)
 // carries a declared watermark.
 func Check(plan planner.Node, mode sinks.OutputMode, watermarked func(s *planner.Scan, col int) bool) (*Analysis, error) {
-	if w := findWindow(plan); w != nil {
-		return nil, exec.Errorf(exec.CodeFeatureNotSupported, "window functions (%s) are not supported in continuous queries: a new row can change every earlier result; run the query as a batch SELECT, or use GROUP BY window(ts, ...)", w.Describe())
-	}
 	a, err := check(plan, mode, watermarked)
 	if err != nil && exec.SQLState(err) == "" {
 		// Every rejection is a plan/output-mode combination streaming cannot run: 0A000.
 		err = &exec.Error{Code: exec.CodeFeatureNotSupported, Msg: err.Error()}
 	}
 	return a, err
-}
-
-// findWindow returns a window-function node of the plan, or nil.
-func findWindow(n planner.Node) *planner.Window {
-	if w, ok := n.(*planner.Window); ok {
-		return w
-	}
-	for _, c := range n.Children() {
-		if w := findWindow(c); w != nil {
-			return w
-		}
-	}
-	return nil
 }
 
 func check(plan planner.Node, mode sinks.OutputMode, watermarked func(s *planner.Scan, col int) bool) (*Analysis, error) {

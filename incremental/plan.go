@@ -161,6 +161,8 @@ func (p *Plan) checkMode() error {
 				why = "an outer join retracts a NULL-padded row when its first match arrives"
 			case *planner.Limit:
 				why = "a top-N retracts the row that falls out"
+			case *planner.Window:
+				why = "a new row can change the window function values of rows emitted earlier"
 			}
 			return fmt.Errorf("output_mode = 'append' is not supported for %s: it retracts rows it emitted (%s); use update or complete", op.Node.Describe(), why)
 		}
@@ -259,6 +261,8 @@ func (b *planBuilder) build(n planner.Node, last, filtered bool) (*Op, error) {
 		return op, b.aggregate(op, x, last, filtered)
 	case *planner.Sort, *planner.Limit:
 		return op, b.order(op)
+	case *planner.Window:
+		return op, b.window(op)
 	default:
 		return nil, fmt.Errorf("%s cannot run on a stream", n.Describe())
 	}
@@ -303,6 +307,31 @@ func (b *planBuilder) order(op *Op) error {
 		op.State = "every input row (a retraction can bring a row back into the top) and the rows emitted last"
 		op.retracting = true
 	}
+	return nil
+}
+
+// window: window functions (OVER) in update or complete mode, the general form every window runs
+// as. It keeps every row of its input per partition and, each epoch, re-evaluates the partitions
+// the epoch's changes touched, emitting the retraction of each output row whose values changed and
+// the insertion of its new form (exec.StreamWindow). Over static input it is the batch window,
+// re-run every epoch with the table. Forms that need less state (a watermark proving rows final)
+// are tried before this one by the caller; this is the fallback.
+func (b *planBuilder) window(op *Op) error {
+	in := op.Inputs[0]
+	switch in.Emits {
+	case EmitStatic:
+		op.Emits = EmitStatic
+		return nil
+	case EmitUpserts, EmitTable:
+		return fmt.Errorf("internal: window input emits %s", in.Emits)
+	}
+	if b.mode == sinks.Append {
+		return fmt.Errorf("output_mode = 'append' is not supported for window functions over a stream (%s): a new row can change the values of rows emitted earlier; use update or complete", op.Node.Describe())
+	}
+	op.Emits = EmitChanges
+	op.Operator = "StreamWindow"
+	op.State = "every input row per partition (a multiset); an epoch re-evaluates the partitions it touched"
+	op.retracting = true
 	return nil
 }
 
@@ -608,6 +637,22 @@ func (ph *physical) Join(j *planner.Join, kind planner.JoinKind, left, right *ar
 		return &insertionsOnly{SymmetricHashJoin: x}, nil, nil
 	}
 	return x, nil, nil
+}
+
+func (ph *physical) Window(w *planner.Window, in *arrow.Schema) (exec.Operator, error) {
+	op := ph.plan.ops[w]
+	if op == nil {
+		return nil, fmt.Errorf("internal: %s is not in the streaming plan", w.Describe())
+	}
+	if op.Emits == EmitStatic {
+		return planner.BatchPhysical{}.Window(w, in)
+	}
+	x, err := exec.NewStreamWindow(in, w.Partition, w.Order, w.Funcs)
+	if err != nil {
+		return nil, err
+	}
+	ph.stateful = append(ph.stateful, planner.StatefulOperator{Name: w.Describe(), Op: x})
+	return x, nil
 }
 
 // insertionsOnly is an inner join of two streams of final rows, whose output (insertions with

@@ -35,6 +35,8 @@ type Physical interface {
 	// left and right are the sides' schemas with their key columns at leftKeys and rightKeys,
 	// and residual (nil: none) is over the left columns followed by the right ones.
 	Join(j *Join, kind JoinKind, left, right *arrow.Schema, leftKeys, rightKeys []int, residual exec.Expr) (exec.Operator, []int, error)
+	// Window returns the operator computing w's functions over rows of schema in.
+	Window(w *Window, in *arrow.Schema) (exec.Operator, error)
 }
 
 // BatchPhysical is the Physical of batch queries: tables are opened once, streams refused, and
@@ -79,6 +81,11 @@ func (BatchPhysical) Join(_ *Join, kind JoinKind, left, right *arrow.Schema, lef
 	}
 	op, err := exec.NewHashJoin(ek, left, right, leftKeys, rightKeys, residual)
 	return op, []int{1, 0}, err
+}
+
+// Window buffers its whole input and computes the functions at the end of input.
+func (BatchPhysical) Window(w *Window, in *arrow.Schema) (exec.Operator, error) {
+	return exec.NewWindow(in, w.Partition, w.Order, w.Funcs)
 }
 
 func (l *Lowering) physical() Physical {
