@@ -171,7 +171,8 @@ func checkJoin(j *planner.Join) error {
 	return nil
 }
 
-// checkSubqueries refuses IN, EXISTS and scalar subqueries that read a stream. The lowering runs
+// checkSubqueries refuses the subqueries reading a stream that rewriteSemiJoins left (an IN whose
+// outer query reads no stream, a subquery elsewhere than in a filter or projection). The lowering runs
 // an uncorrelated subquery once, before the query starts; over a stream that is the empty prefix
 // of an input that keeps growing, so the continuous result would silently differ from the batch
 // answer. Subqueries over tables stay allowed: they are read once, like a stream-static join's
@@ -182,8 +183,7 @@ func checkSubqueries(n planner.Node) error {
 		if len(scans) == 0 {
 			continue
 		}
-		kind := map[planner.SubqueryKind]string{planner.SubqueryScalar: "a scalar subquery", planner.SubqueryExists: "an EXISTS subquery", planner.SubqueryIn: "an IN subquery"}[sq.Kind]
-		return fmt.Errorf("%s reading the stream %s (in %s) is not supported in a continuous query: its answer changes with every epoch; rewrite it as a join with the stream", kind, scans[0].Table, n.Describe())
+		return fmt.Errorf("%s reading the stream %s (in %s) is not supported in a continuous query: its answer changes with every epoch; rewrite it as a join with the stream", subqueryKind(sq), scans[0].Table, n.Describe())
 	}
 	return nil
 }

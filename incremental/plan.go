@@ -95,6 +95,11 @@ type planBuilder struct {
 // message naming the operator and the mode, whatever cannot run incrementally. watermarked
 // reports whether an input column (by scan and column index) carries a declared watermark.
 func BuildPlan(plan planner.Node, mode sinks.OutputMode, watermarked func(s *planner.Scan, col int) bool) (*Plan, error) {
+	if mode == sinks.Append {
+		if err := refuseAppendSubqueries(plan); err != nil {
+			return nil, err
+		}
+	}
 	plan, err := rewriteSemiJoins(plan)
 	if err != nil {
 		return nil, err
