@@ -365,12 +365,20 @@ func scanWatermark(s *planner.Scan, watermarked func(*planner.Scan, int) bool) s
 	return ""
 }
 
+// union: UNION ALL passes its inputs' changes through. An input that reads no stream (a table,
+// VALUES: `SELECT id FROM s UNION ALL SELECT 2.5`) contributes the table as it is at each epoch,
+// as the table of a stream-static join is read: it is read whole every epoch and TableChanges
+// emits what changed since the previous epoch (its rows once at first, a row deleted from the
+// table as a retraction), so the union's result is the stream's rows so far plus the table's
+// current rows.
 func (b *planBuilder) union(op *Op, u *planner.Union) error {
 	op.Emits = EmitStatic
+	static := 0
 	for _, in := range op.Inputs {
 		switch in.Emits {
 		case EmitStatic:
-			return fmt.Errorf("UNION ALL of a stream with a table (%s) would re-read the table every epoch; union streams only", u.Describe())
+			static++
+			continue
 		case EmitUpserts, EmitTable:
 			return fmt.Errorf("internal: UNION ALL input emits %s", in.Emits)
 		}
@@ -378,6 +386,16 @@ func (b *planBuilder) union(op *Op, u *planner.Union) error {
 			op.Emits = in.Emits
 		}
 	}
+	if static == 0 || static == len(op.Inputs) {
+		return nil
+	}
+	if b.mode == sinks.Append {
+		return fmt.Errorf("output_mode = 'append' is not supported for UNION ALL of a stream with a table (%s): the table's rows are retracted when it changes; use update or complete", u.Describe())
+	}
+	op.Emits = EmitChanges
+	op.Operator = "Union (each table input through TableChanges)"
+	op.State = "per table input: its rows at the last epoch"
+	op.retracting = true
 	return nil
 }
 
@@ -658,6 +676,27 @@ func (ph *physical) Window(w *planner.Window, in *arrow.Schema) (exec.Operator, 
 	}
 	ph.stateful = append(ph.stateful, planner.StatefulOperator{Name: w.Describe(), Op: x})
 	return x, nil
+}
+
+func (ph *physical) Union(u *planner.Union, inputs []*exec.Tree) (*exec.Tree, error) {
+	op := ph.plan.ops[u]
+	if op == nil {
+		return nil, fmt.Errorf("internal: %s is not in the streaming plan", u.Describe())
+	}
+	if op.Emits != EmitStatic {
+		for i, in := range op.Inputs {
+			if in.Emits != EmitStatic {
+				continue
+			}
+			x, err := exec.NewTableChanges(inputs[i].Schema())
+			if err != nil {
+				return nil, err
+			}
+			ph.stateful = append(ph.stateful, planner.StatefulOperator{Name: fmt.Sprintf("%s input %d", u.Describe(), i+1), Op: x})
+			inputs[i] = &exec.Tree{Op: x, Inputs: []*exec.Tree{inputs[i]}}
+		}
+	}
+	return planner.BatchPhysical{}.Union(u, inputs)
 }
 
 // insertionsOnly is an inner join of two streams of final rows, whose output (insertions with
