@@ -29,7 +29,9 @@
 //
 // Scenarios: PostgreSQL and MariaDB sinks in append (a stateless filter/project), update (GROUP
 // BY k with counts, sums, min, max) and complete mode, a tumbling-window aggregation with a
-// watermark in append mode into PostgreSQL, the files sink (JSON, manifests), and the Kafka sink.
+// watermark in append mode into PostgreSQL, operators that retract into PostgreSQL in update mode (a
+// chained aggregation, a top-N, window functions, a NOT IN over the stream) and a join of the stream
+// with itself in append mode, the files sink (JSON, manifests), and the Kafka sink.
 // Tables, topics and query names are unique per run; tables and commit-marker rows are removed
 // afterwards.
 //
