@@ -63,7 +63,7 @@ const (
 	// Window functions and a NOT IN over a stream (update mode, deletes by row): the leader of
 	// each key (a new leader retracts the old), and the events (every 13th id) whose id is not one
 	// more than the id of an event with v % 97 = 0 (an anti join whose subquery side grows).
-	windowFnQuery = "SELECT k, id, v FROM (SELECT k, id, v, row_number() OVER (PARTITION BY k ORDER BY v DESC, id) AS rn FROM ev) AS t WHERE rn = 1"
+	windowFnQuery = "SELECT k, id, v FROM (SELECT k, id, v, row_number() OVER (PARTITION BY k ORDER BY v DESC, id) AS rn FROM ev WHERE id % 7 = 0) AS t WHERE rn = 1"
 	notInQuery    = "SELECT id, k FROM ev WHERE id % 13 = 0 AND id NOT IN (SELECT id + 1 FROM ev WHERE v % 97 = 0)"
 	// watermarkDelay exceeds maxDisorder: no row is late, so the oracle drops none.
 	watermarkDelay = "5 SECOND"

@@ -107,16 +107,13 @@ func (w *Window) Flush(ctx *Ctx, _ watermark.Time, emit Emit) error {
 	return emit(Delta{Rec: out})
 }
 
-// evalWindow computes funcs over every row of all and returns the rows ordered by partition and
-// then by the ORDER BY keys (a stable sort: rows ordered equal keep their order in all), each
-// followed by one column per function, as a record of schema out (the caller owns it). No rows
-// give nil. It is the one window evaluation of batch queries (Window) and of continuous ones
-// (StreamWindow, which calls it on the rows of the partitions an epoch touched).
-func evalWindow(ctx *Ctx, all arrow.RecordBatch, out *arrow.Schema, partition []int, order []SortKey, funcs []WindowFunc) (arrow.RecordBatch, error) {
+// windowResults evaluates funcs over the rows of all: perm lists the rows ordered by partition
+// and then by the ORDER BY keys (stable), and results[f][j] is function f's value for row perm[j].
+// bounds, when not nil, says all's rows are already grouped by partition: partition i is rows
+// bounds[i] to bounds[i+1]-1 (bounds ends with the row count), so only each partition is sorted,
+// by the ORDER BY keys, and partition holds no columns to compare.
+func windowResults(ctx *Ctx, all arrow.RecordBatch, partition []int, order []SortKey, funcs []WindowFunc, bounds []int) ([]int, [][]Datum, error) {
 	n := int(all.NumRows())
-	if n == 0 {
-		return nil, nil
-	}
 	var pcmp, ocmp []func(i, j int) int
 	for _, c := range partition {
 		pcmp = append(pcmp, columnComparator(all.Column(c), false, false))
@@ -136,20 +133,34 @@ func evalWindow(ctx *Ctx, all arrow.RecordBatch, out *arrow.Schema, partition []
 	for i := range perm {
 		perm[i] = i
 	}
-	slices.SortStableFunc(perm, func(a, b int) int {
-		if r := compare(pcmp, a, b); r != 0 {
-			return r
+	if bounds == nil {
+		slices.SortStableFunc(perm, func(a, b int) int {
+			if r := compare(pcmp, a, b); r != 0 {
+				return r
+			}
+			return compare(ocmp, a, b)
+		})
+	} else if len(ocmp) > 0 {
+		for i := 0; i+1 < len(bounds); i++ {
+			slices.SortStableFunc(perm[bounds[i]:bounds[i+1]], func(a, b int) int { return compare(ocmp, a, b) })
 		}
-		return compare(ocmp, a, b)
-	})
+	}
 	results := make([][]Datum, len(funcs))
 	for f := range results {
 		results[f] = make([]Datum, n)
 	}
+	next := 0 // with bounds: the index of the next partition's start
 	for start := 0; start < n; {
 		end := start + 1
-		for end < n && compare(pcmp, perm[start], perm[end]) == 0 {
-			end++
+		if bounds != nil {
+			for next < len(bounds) && bounds[next] <= start {
+				next++
+			}
+			end = bounds[next]
+		} else {
+			for end < n && compare(pcmp, perm[start], perm[end]) == 0 {
+				end++
+			}
 		}
 		part := perm[start:end]
 		// peerEnd[i]: one past the last row ordered equal to row i of the partition.
@@ -163,13 +174,30 @@ func evalWindow(ctx *Ctx, all arrow.RecordBatch, out *arrow.Schema, partition []
 		}
 		for f, fn := range funcs {
 			if err := computeWindowFunc(all, fn, part, peerEnd, results[f][start:end], len(ocmp) > 0); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		start = end
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+	}
+	return perm, results, nil
+}
+
+// evalWindow computes funcs over every row of all and returns the rows ordered by partition and
+// then by the ORDER BY keys (a stable sort: rows ordered equal keep their order in all), each
+// followed by one column per function, as a record of schema out (the caller owns it). No rows
+// give nil. It is the one window evaluation of batch queries (Window) and of continuous ones
+// (StreamWindow, which calls it on the rows of the partitions an epoch touched).
+func evalWindow(ctx *Ctx, all arrow.RecordBatch, out *arrow.Schema, partition []int, order []SortKey, funcs []WindowFunc) (arrow.RecordBatch, error) {
+	n := int(all.NumRows())
+	if n == 0 {
+		return nil, nil
+	}
+	perm, results, err := windowResults(ctx, all, partition, order, funcs, nil)
+	if err != nil {
+		return nil, err
 	}
 	idx := make([]int64, n)
 	for i, p := range perm {

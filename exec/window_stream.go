@@ -35,9 +35,9 @@ import (
 // Call order: Push on input 0 any number of times (nil weights mean +1 per row), then Flush once
 // per epoch; SnapshotState only between epochs (after Flush); Close at the end. Flush emits all
 // retractions first (negative weights) and then all insertions (positive weights; nil when all
-// are +1), each as one record of the output schema: the input columns followed by one column per
-// function, like Window's. Output rows that are equal are emitted once with their multiplicity as
-// the weight. Push Retains a pushed record while any of its rows is stored; emitted records are
+// are +1), in records of at most distinctChunk rows of the output schema: the input columns
+// followed by one column per function, like Window's; every weight is -1 or +1 (a row held twice
+// whose values changed is retracted and inserted twice). Push Retains a pushed record while any of its rows is stored; emitted records are
 // released after emit returns.
 //
 // Errors (a malformed delta, a weight overflowing BIGINT, an evaluation error such as ntile(0),
@@ -176,7 +176,15 @@ func (s *StreamWindow) Flush(ctx *Ctx, _ watermark.Time, emit Emit) error {
 }
 
 func (s *StreamWindow) flush(ctx *Ctx, emit Emit) error {
+	// Every row copy of the touched partitions, in canonical order, before and after the epoch;
+	// segs[i] says where winRow rows[i]'s copies are in each.
+	type seg struct {
+		ref                      rowRef
+		oldAt, oldN, newAt, newN int
+	}
 	var oldRefs, newRefs []rowRef
+	oldBounds, newBounds := []int{0}, []int{0}
+	var segs []seg
 	for _, id := range s.changed {
 		p := s.plist[id]
 		same := true
@@ -199,84 +207,81 @@ func (s *StreamWindow) flush(ctx *Ctx, emit Emit) error {
 			if r.changed {
 				before = r.before
 			}
+			sg := seg{ref: r.ref, oldAt: len(oldRefs), newAt: len(newRefs)}
 			for k := int64(0); k < before; k++ {
 				oldRefs = append(oldRefs, r.ref)
 			}
 			for k := int64(0); k < r.count; k++ {
 				newRefs = append(newRefs, r.ref)
 			}
+			sg.oldN, sg.newN = len(oldRefs)-sg.oldAt, len(newRefs)-sg.newAt
+			segs = append(segs, sg)
+		}
+		if len(oldRefs) > oldBounds[len(oldBounds)-1] {
+			oldBounds = append(oldBounds, len(oldRefs))
+		}
+		if len(newRefs) > newBounds[len(newBounds)-1] {
+			newBounds = append(newBounds, len(newRefs))
 		}
 	}
 	if len(oldRefs) == 0 && len(newRefs) == 0 {
 		return nil
 	}
-	oldOut, err := s.evaluate(ctx, oldRefs)
+	oldVals, err := s.evaluate(ctx, oldRefs, oldBounds)
 	if err != nil {
 		return err
 	}
-	if oldOut != nil {
-		defer oldOut.Release()
-	}
-	newOut, err := s.evaluate(ctx, newRefs)
+	newVals, err := s.evaluate(ctx, newRefs, newBounds)
 	if err != nil {
 		return err
 	}
-	if newOut != nil {
-		defer newOut.Release()
-	}
-	// The net count of every output row: +1 per new row, -1 per old one.
-	type netRow struct {
-		net      int64
-		old      bool // row of oldOut (else of newOut)
-		row      int
-		reported bool
-	}
-	net := map[string]*netRow{}
-	var order []string
-	tally := func(rec arrow.RecordBatch, old bool, w int64) {
-		if rec == nil {
-			return
-		}
-		cols := rec.Columns()
-		for r := 0; r < int(rec.NumRows()); r++ {
-			s.keyBuf = AppendRowKey(s.keyBuf[:0], cols, r)
-			e, ok := net[string(s.keyBuf)]
-			if !ok {
-				e = &netRow{old: old, row: r}
-				net[string(s.keyBuf)] = e
-				order = append(order, string(s.keyBuf))
-			}
-			e.net += w
-		}
-	}
-	tally(oldOut, true, -1)
-	tally(newOut, false, 1)
-	var retIdx, retW, insIdx, insW []int64
-	for _, k := range order {
-		e := net[k]
-		switch {
-		case e.net < 0:
-			// A row present before: e.old is set (rows of oldOut are tallied first).
-			retIdx, retW = append(retIdx, int64(e.row)), append(retW, e.net)
-		case e.net > 0:
-			if e.old {
-				// First seen in oldOut: its bits there are the row's too (equal rows encode
-				// equally), so emit it from there.
-				insIdx, insW = append(insIdx, int64(e.row)), append(insW, e.net)
+	// Copy k of a row before the epoch pairs with its copy k after: equal function values emit
+	// nothing; otherwise the old form is retracted and the new one inserted. (Copies of one row
+	// are interchangeable, so any pairing gives the same net change.)
+	var ret, ins windowRows
+	for _, sg := range segs {
+		for k := 0; k < max(sg.oldN, sg.newN); k++ {
+			if k < sg.oldN && k < sg.newN && sameDatums(oldVals[sg.oldAt+k], newVals[sg.newAt+k]) {
 				continue
 			}
-			insIdx, insW = append(insIdx, -int64(e.row)-1), append(insW, e.net)
+			if k < sg.oldN {
+				ret.add(sg.ref, oldVals[sg.oldAt+k])
+			}
+			if k < sg.newN {
+				ins.add(sg.ref, newVals[sg.newAt+k])
+			}
 		}
 	}
-	if err := s.emitRows(ctx, oldOut, nil, retIdx, retW, emit); err != nil {
+	if err := s.emitRows(ctx, &ret, -1, emit); err != nil {
 		return err
 	}
-	return s.emitRows(ctx, oldOut, newOut, insIdx, insW, emit)
+	return s.emitRows(ctx, &ins, 1, emit)
+}
+
+// windowRows are output rows to emit: a stored input row and its function values.
+type windowRows struct {
+	refs []rowRef
+	vals [][]Datum
+}
+
+func (w *windowRows) add(ref rowRef, vals []Datum) {
+	w.refs = append(w.refs, ref)
+	w.vals = append(w.vals, vals)
+}
+
+func sameDatums(a, b []Datum) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // evaluate runs the batch window evaluation over the stored rows refs (partitions contiguous,
-// each in canonical order). nil for no rows.
-func (s *StreamWindow) evaluate(ctx *Ctx, refs []rowRef) (arrow.RecordBatch, error) {
+// each in canonical order, starting at the offsets bounds lists, which ends with len(refs)) and
+// returns each row's function values, by position in refs.
+func (s *StreamWindow) evaluate(ctx *Ctx, refs []rowRef, bounds []int) ([][]Datum, error) {
 	if len(refs) == 0 {
 		return nil, nil
 	}
@@ -284,32 +289,55 @@ func (s *StreamWindow) evaluate(ctx *Ctx, refs []rowRef) (arrow.RecordBatch, err
 	rec := array.NewRecordBatch(s.in, cols, int64(len(refs)))
 	releaseArrays(cols)
 	defer rec.Release()
-	return evalWindow(ctx, rec, s.schema, s.partition, s.order, s.funcs)
+	perm, results, err := windowResults(ctx, rec, s.partition, s.order, s.funcs, bounds)
+	if err != nil {
+		return nil, err
+	}
+	vals := make([][]Datum, len(refs))
+	flat := make([]Datum, len(refs)*len(s.funcs))
+	for j, row := range perm {
+		v := flat[row*len(s.funcs) : (row+1)*len(s.funcs)]
+		for f := range s.funcs {
+			v[f] = results[f][j]
+		}
+		vals[row] = v
+	}
+	return vals, nil
 }
 
-// emitRows emits the rows idx with weights w: an index >= 0 is a row of a, a negative one
-// (-i-1) row i of b.
-func (s *StreamWindow) emitRows(ctx *Ctx, a, b arrow.RecordBatch, idx, w []int64, emit Emit) error {
-	if len(idx) == 0 {
-		return nil
-	}
-	var srcs []*recView
-	for _, r := range []arrow.RecordBatch{a, b} {
-		if r == nil {
-			srcs = append(srcs, nil)
-			continue
+// emitRows emits rows with weight w (+1 as nil weights), in records of at most distinctChunk rows.
+func (s *StreamWindow) emitRows(ctx *Ctx, rows *windowRows, w int64, emit Emit) error {
+	srcs := s.store.recs()
+	for lo := 0; lo < len(rows.refs); lo += distinctChunk {
+		hi := min(len(rows.refs), lo+distinctChunk)
+		cols := gatherColumns(ctx.Mem, s.in, srcs, rows.refs[lo:hi])
+		for f, fn := range s.funcs {
+			b := array.NewBuilder(ctx.Mem, fn.Type)
+			b.Reserve(hi - lo)
+			for _, v := range rows.vals[lo:hi] {
+				if err := AppendDatum(b, v[f]); err != nil {
+					b.Release()
+					releaseArrays(cols)
+					return err
+				}
+			}
+			cols = append(cols, b.NewArray())
+			b.Release()
 		}
-		srcs = append(srcs, newRecView(r))
-	}
-	refs := make([]rowRef, len(idx))
-	for i, x := range idx {
-		if x >= 0 {
-			refs[i] = rowRef{chunk: 0, row: int32(x)}
-		} else {
-			refs[i] = rowRef{chunk: 1, row: int32(-x - 1)}
+		rec := array.NewRecordBatch(s.schema, cols, int64(hi-lo))
+		releaseArrays(cols)
+		ws := make([]int64, hi-lo)
+		for i := range ws {
+			ws[i] = w
+		}
+		d := weightedDelta(ctx.Mem, rec, ws)
+		err := emit(d)
+		releaseDelta(d)
+		if err != nil {
+			return err
 		}
 	}
-	return emitStored(ctx, s.schema, srcs, refs, w, emit)
+	return nil
 }
 
 // settle ends the epoch: rows whose count is zero are forgotten (a negative count is kept: it
