@@ -23,9 +23,10 @@ type Analysis struct {
 // plan/output-mode combination that cannot run incrementally: a query whose every row is final
 // runs in append or update mode; an aggregation needs update or complete mode, or append mode
 // when it groups by a time window whose event time has a watermark (so a window can be final); a
-// session window runs in append or complete mode; sorting and LIMIT need complete mode; a stream
-// joins a static table (stream on the preserved side of an outer join); subqueries reading a
-// stream are refused. watermarked reports whether an input column (by scan and column index)
+// session window runs in append or complete mode; sorting and LIMIT need update or complete
+// mode; a stream joins a static table (stream on the preserved side of an outer join); window
+// functions and subqueries reading a stream (joins with what they derive from it) retract rows,
+// so they need update or complete mode. watermarked reports whether an input column (by scan and column index)
 // carries a declared watermark.
 func Check(plan planner.Node, mode sinks.OutputMode, watermarked func(s *planner.Scan, col int) bool) (*Analysis, error) {
 	a, err := check(plan, mode, watermarked)
