@@ -67,6 +67,11 @@ const (
 	// deduplication, in append mode, their state evicted by the watermark.
 	intervalJoinQuery = "SELECT a.id, a.k, b.v AS prev_v FROM ev AS a JOIN ev AS b ON a.id = b.id + 1 AND b.ts BETWEEN a.ts - INTERVAL '10 seconds' AND a.ts + INTERVAL '10 seconds'"
 	dedupQuery        = "SELECT DISTINCT k, ts FROM ev"
+	// Window functions and a NOT IN over a stream (update mode, deletes by row): the leader of
+	// each key (a new leader retracts the old), and the events (every 13th id) whose id is not one
+	// more than the id of an event with v % 97 = 0 (an anti join whose subquery side grows).
+	windowFnQuery = "SELECT k, id, v FROM (SELECT k, id, v, row_number() OVER (PARTITION BY k ORDER BY v DESC, id) AS rn FROM ev WHERE id % 7 = 0) AS t WHERE rn = 1"
+	notInQuery    = "SELECT id, k FROM ev WHERE id % 13 = 0 AND id NOT IN (SELECT id + 1 FROM ev WHERE v % 97 = 0)"
 	// watermarkDelay exceeds maxDisorder: no row is late, so the oracle drops none.
 	watermarkDelay = "5 SECOND"
 )
@@ -80,6 +85,8 @@ var (
 	joinCols     = []string{"id", "k", "prev_v"}
 	topNCols     = []string{"k", "s"}
 	dedupCols    = []string{"k", "ts"}
+	windowFnCols = []string{"k", "id", "v"}
+	notInCols    = []string{"id", "k"}
 )
 
 var scenarios = []scenario{
@@ -93,6 +100,8 @@ var scenarios = []scenario{
 	{name: "postgres-topn-update", sink: "postgres", mode: "update", query: topNQuery, cols: topNCols, keyCols: 1},
 	{name: "postgres-intervaljoin-append", sink: "postgres", mode: "append", query: intervalJoinQuery, cols: joinCols, keyCols: 1, watermarked: true},
 	{name: "postgres-dedup-append", sink: "postgres", mode: "append", query: dedupQuery, cols: dedupCols, keyCols: 2, watermarked: true},
+	{name: "postgres-windowfn-update", sink: "postgres", mode: "update", query: windowFnQuery, cols: windowFnCols, keyCols: 1},
+	{name: "postgres-notin-update", sink: "postgres", mode: "update", query: notInQuery, cols: notInCols, keyCols: 1},
 	{name: "mysql-append", sink: "mysql", mode: "append", query: appendQuery, cols: appendCols, keyCols: 1},
 	{name: "mysql-append-bigepoch", sink: "mysql", mode: "append", query: appendQuery, cols: appendCols, keyCols: 1, bigEpochs: true},
 	{name: "mysql-update", sink: "mysql", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1},

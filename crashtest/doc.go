@@ -31,6 +31,10 @@
 // BY k with counts, sums, min, max) and complete mode, a tumbling-window aggregation with a
 // watermark in append mode into PostgreSQL, an interval join of the stream with itself and a
 // SELECT DISTINCT deduplication in append mode (state evicted by the watermark), the files sink (JSON, manifests), and the Kafka sink.
+
+// watermark in append mode into PostgreSQL, operators that retract into PostgreSQL in update mode (a
+// chained aggregation, a top-N, window functions, a NOT IN over the stream) and a join of the stream
+// with itself in append mode, the files sink (JSON, manifests), and the Kafka sink.
 // Tables, topics and query names are unique per run; tables and commit-marker rows are removed
 // afterwards.
 //

@@ -99,15 +99,26 @@ func (w *Window) Flush(ctx *Ctx, _ watermark.Time, emit Emit) error {
 		return err
 	}
 	defer all.Release()
-	n := int(all.NumRows())
-	if n == 0 {
-		return nil
+	out, err := evalWindow(ctx, all, w.schema, w.partition, w.order, w.funcs)
+	if err != nil || out == nil {
+		return err
 	}
+	defer out.Release()
+	return emit(Delta{Rec: out})
+}
+
+// windowResults evaluates funcs over the rows of all: perm lists the rows ordered by partition
+// and then by the ORDER BY keys (stable), and results[f][j] is function f's value for row perm[j].
+// bounds, when not nil, says all's rows are already grouped by partition: partition i is rows
+// bounds[i] to bounds[i+1]-1 (bounds ends with the row count), so only each partition is sorted,
+// by the ORDER BY keys, and partition holds no columns to compare.
+func windowResults(ctx *Ctx, all arrow.RecordBatch, partition []int, order []SortKey, funcs []WindowFunc, bounds []int) ([]int, [][]Datum, error) {
+	n := int(all.NumRows())
 	var pcmp, ocmp []func(i, j int) int
-	for _, c := range w.partition {
+	for _, c := range partition {
 		pcmp = append(pcmp, columnComparator(all.Column(c), false, false))
 	}
-	for _, k := range w.order {
+	for _, k := range order {
 		ocmp = append(ocmp, columnComparator(all.Column(k.Col), k.Desc, k.NullsFirst))
 	}
 	compare := func(cs []func(i, j int) int, a, b int) int {
@@ -122,20 +133,34 @@ func (w *Window) Flush(ctx *Ctx, _ watermark.Time, emit Emit) error {
 	for i := range perm {
 		perm[i] = i
 	}
-	slices.SortStableFunc(perm, func(a, b int) int {
-		if r := compare(pcmp, a, b); r != 0 {
-			return r
+	if bounds == nil {
+		slices.SortStableFunc(perm, func(a, b int) int {
+			if r := compare(pcmp, a, b); r != 0 {
+				return r
+			}
+			return compare(ocmp, a, b)
+		})
+	} else if len(ocmp) > 0 {
+		for i := 0; i+1 < len(bounds); i++ {
+			slices.SortStableFunc(perm[bounds[i]:bounds[i+1]], func(a, b int) int { return compare(ocmp, a, b) })
 		}
-		return compare(ocmp, a, b)
-	})
-	results := make([][]Datum, len(w.funcs))
+	}
+	results := make([][]Datum, len(funcs))
 	for f := range results {
 		results[f] = make([]Datum, n)
 	}
+	next := 0 // with bounds: the index of the next partition's start
 	for start := 0; start < n; {
 		end := start + 1
-		for end < n && compare(pcmp, perm[start], perm[end]) == 0 {
-			end++
+		if bounds != nil {
+			for next < len(bounds) && bounds[next] <= start {
+				next++
+			}
+			end = bounds[next]
+		} else {
+			for end < n && compare(pcmp, perm[start], perm[end]) == 0 {
+				end++
+			}
 		}
 		part := perm[start:end]
 		// peerEnd[i]: one past the last row ordered equal to row i of the partition.
@@ -147,31 +172,45 @@ func (w *Window) Flush(ctx *Ctx, _ watermark.Time, emit Emit) error {
 				peerEnd[i] = i + 1
 			}
 		}
-		for f, fn := range w.funcs {
-			if err := w.compute(all, fn, part, peerEnd, results[f][start:end], len(ocmp) > 0); err != nil {
-				return err
+		for f, fn := range funcs {
+			if err := computeWindowFunc(all, fn, part, peerEnd, results[f][start:end], len(ocmp) > 0); err != nil {
+				return nil, nil, err
 			}
 		}
 		start = end
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, nil, err
 		}
+	}
+	return perm, results, nil
+}
+
+// evalWindow computes funcs over every row of all and returns the rows ordered by partition and
+// then by the ORDER BY keys (a stable sort: rows ordered equal keep their order in all), each
+// followed by one column per function, as a record of schema out (the caller owns it). No rows
+// give nil. It is the one window evaluation of batch queries (Window) and of continuous ones
+// (StreamWindow, which calls it on the rows of the partitions an epoch touched).
+func evalWindow(ctx *Ctx, all arrow.RecordBatch, out *arrow.Schema, partition []int, order []SortKey, funcs []WindowFunc) (arrow.RecordBatch, error) {
+	n := int(all.NumRows())
+	if n == 0 {
+		return nil, nil
+	}
+	perm, results, err := windowResults(ctx, all, partition, order, funcs, nil)
+	if err != nil {
+		return nil, err
 	}
 	idx := make([]int64, n)
 	for i, p := range perm {
 		idx[i] = int64(p)
 	}
-	ib := array.NewInt64Builder(ctx.Mem)
-	ib.AppendValues(idx, nil)
-	idxArr := ib.NewArray()
-	ib.Release()
+	idxArr := indexArray(ctx.Mem, idx)
 	defer idxArr.Release()
-	sorted, err := TakeRecord(ctx, all, w.in, idxArr)
+	sorted, err := TakeRecord(ctx, all, all.Schema(), idxArr)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer sorted.Release()
-	cols := make([]arrow.Array, 0, w.schema.NumFields())
+	cols := make([]arrow.Array, 0, out.NumFields())
 	for c := 0; c < int(sorted.NumCols()); c++ {
 		cols = append(cols, sorted.Column(c))
 	}
@@ -181,12 +220,12 @@ func (w *Window) Flush(ctx *Ctx, _ watermark.Time, emit Emit) error {
 			a.Release()
 		}
 	}()
-	for f, fn := range w.funcs {
+	for f, fn := range funcs {
 		b := array.NewBuilder(ctx.Mem, fn.Type)
 		for _, v := range results[f] {
 			if err := AppendDatum(b, v); err != nil {
 				b.Release()
-				return err
+				return nil, err
 			}
 		}
 		arr := b.NewArray()
@@ -194,13 +233,11 @@ func (w *Window) Flush(ctx *Ctx, _ watermark.Time, emit Emit) error {
 		built = append(built, arr)
 		cols = append(cols, arr)
 	}
-	out := array.NewRecordBatch(w.schema, cols, int64(n))
-	defer out.Release()
-	return emit(Delta{Rec: out})
+	return array.NewRecordBatch(out, cols, int64(n)), nil
 }
 
-// compute fills out (one value per row of part, in part's order) for one function.
-func (w *Window) compute(all arrow.RecordBatch, fn WindowFunc, part []int, peerEnd []int, out []Datum, ordered bool) error {
+// computeWindowFunc fills out (one value per row of part, in part's order) for one function.
+func computeWindowFunc(all arrow.RecordBatch, fn WindowFunc, part []int, peerEnd []int, out []Datum, ordered bool) error {
 	m := len(part)
 	var arg arrow.Array
 	if fn.Arg >= 0 {

@@ -23,38 +23,18 @@ type Analysis struct {
 // plan/output-mode combination that cannot run incrementally: a query whose every row is final
 // runs in append or update mode; an aggregation needs update or complete mode, or append mode
 // when it groups by a time window whose event time has a watermark (so a window can be final); a
-// session window runs in append or complete mode; sorting and LIMIT need complete mode; a stream
-// joins a static table (stream on the preserved side of an outer join); subqueries reading a
-// stream are refused. watermarked reports whether an input column (by scan and column index)
+// session window runs in append or complete mode; sorting and LIMIT need update or complete
+// mode; a stream joins a static table (stream on the preserved side of an outer join); window
+// functions and subqueries reading a stream (joins with what they derive from it) retract rows,
+// so they need update or complete mode. watermarked reports whether an input column (by scan and column index)
 // carries a declared watermark.
 func Check(plan planner.Node, mode sinks.OutputMode, watermarked func(s *planner.Scan, col int) bool) (*Analysis, error) {
-	if w := findWindow(plan); w != nil {
-		// Window functions over closed windows run (windowFunctions in plan.go); every other
-		// OVER is refused.
-		if a, err := check(plan, mode, watermarked); err == nil {
-			return a, nil
-		}
-		return nil, exec.Errorf(exec.CodeFeatureNotSupported, "window functions (%s) are not supported in continuous queries: a new row can change every earlier result; run the query as a batch SELECT, or use GROUP BY window(ts, ...)", w.Describe())
-	}
 	a, err := check(plan, mode, watermarked)
 	if err != nil && exec.SQLState(err) == "" {
 		// Every rejection is a plan/output-mode combination streaming cannot run: 0A000.
 		err = &exec.Error{Code: exec.CodeFeatureNotSupported, Msg: err.Error()}
 	}
 	return a, err
-}
-
-// findWindow returns a window-function node of the plan, or nil.
-func findWindow(n planner.Node) *planner.Window {
-	if w, ok := n.(*planner.Window); ok {
-		return w
-	}
-	for _, c := range n.Children() {
-		if w := findWindow(c); w != nil {
-			return w
-		}
-	}
-	return nil
 }
 
 func check(plan planner.Node, mode sinks.OutputMode, watermarked func(s *planner.Scan, col int) bool) (*Analysis, error) {
@@ -192,7 +172,8 @@ func checkJoin(j *planner.Join) error {
 	return nil
 }
 
-// checkSubqueries refuses IN, EXISTS and scalar subqueries that read a stream. The lowering runs
+// checkSubqueries refuses the subqueries reading a stream that rewriteSemiJoins left (an IN whose
+// outer query reads no stream, a subquery elsewhere than in a filter or projection). The lowering runs
 // an uncorrelated subquery once, before the query starts; over a stream that is the empty prefix
 // of an input that keeps growing, so the continuous result would silently differ from the batch
 // answer. Subqueries over tables stay allowed: they are read once, like a stream-static join's
@@ -203,8 +184,7 @@ func checkSubqueries(n planner.Node) error {
 		if len(scans) == 0 {
 			continue
 		}
-		kind := map[planner.SubqueryKind]string{planner.SubqueryScalar: "a scalar subquery", planner.SubqueryExists: "an EXISTS subquery", planner.SubqueryIn: "an IN subquery"}[sq.Kind]
-		return fmt.Errorf("%s reading the stream %s (in %s) is not supported in a continuous query: its answer changes with every epoch; rewrite it as a join with the stream", kind, scans[0].Table, n.Describe())
+		return fmt.Errorf("%s reading the stream %s (in %s) is not supported in a continuous query: its answer changes with every epoch; rewrite it as a join with the stream", subqueryKind(sq), scans[0].Table, n.Describe())
 	}
 	return nil
 }

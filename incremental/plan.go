@@ -106,10 +106,28 @@ type planBuilder struct {
 	keepFirst map[*planner.Aggregate]*keepFirst
 }
 
+// findWindow returns a window-function node of the plan, or nil.
+func findWindow(n planner.Node) *planner.Window {
+	if w, ok := n.(*planner.Window); ok {
+		return w
+	}
+	for _, c := range n.Children() {
+		if w := findWindow(c); w != nil {
+			return w
+		}
+	}
+	return nil
+}
+
 // BuildPlan derives the streaming plan of a bound, optimized plan in mode, refusing, with a
 // message naming the operator and the mode, whatever cannot run incrementally. watermarked
 // reports whether an input column (by scan and column index) carries a declared watermark.
 func BuildPlan(plan planner.Node, mode sinks.OutputMode, watermarked func(s *planner.Scan, col int) bool) (*Plan, error) {
+	if mode == sinks.Append {
+		if err := refuseAppendSubqueries(plan); err != nil {
+			return nil, err
+		}
+	}
 	plan, err := rewriteSemiJoins(plan)
 	if err != nil {
 		return nil, err
@@ -180,6 +198,8 @@ func (p *Plan) checkMode() error {
 				why = "an outer join retracts a NULL-padded row when its first match arrives"
 			case *planner.Limit:
 				why = "a top-N retracts the row that falls out"
+			case *planner.Window:
+				why = "a new row can change the window function values of rows emitted earlier"
 			}
 			return fmt.Errorf("output_mode = 'append' is not supported for %s: it retracts rows it emitted (%s); use update or complete", op.Node.Describe(), why)
 		}
@@ -279,7 +299,12 @@ func (b *planBuilder) build(n planner.Node, last, filtered bool) (*Op, error) {
 	case *planner.Sort, *planner.Limit:
 		return op, b.order(op)
 	case *planner.Window:
-		return op, b.windowFunctions(op, x)
+		// The watermark forms (per closed window, in append mode) first; the general
+		// retracting StreamWindow otherwise.
+		if err := b.windowFunctions(op, x); err != errNoStreamingWindow {
+			return op, err
+		}
+		return op, b.window(op)
 	default:
 		return nil, fmt.Errorf("%s cannot run on a stream", n.Describe())
 	}
@@ -327,6 +352,31 @@ func (b *planBuilder) order(op *Op) error {
 	return nil
 }
 
+// window: window functions (OVER) in update or complete mode, the general form every window runs
+// as. It keeps every row of its input per partition and, each epoch, re-evaluates the partitions
+// the epoch's changes touched, emitting the retraction of each output row whose values changed and
+// the insertion of its new form (exec.StreamWindow). Over static input it is the batch window,
+// re-run every epoch with the table. Forms that need less state (a watermark proving rows final)
+// are tried before this one by the caller; this is the fallback.
+func (b *planBuilder) window(op *Op) error {
+	in := op.Inputs[0]
+	switch in.Emits {
+	case EmitStatic:
+		op.Emits = EmitStatic
+		return nil
+	case EmitUpserts, EmitTable:
+		return fmt.Errorf("internal: window input emits %s", in.Emits)
+	}
+	if b.mode == sinks.Append {
+		return fmt.Errorf("output_mode = 'append' is not supported for window functions over a stream (%s): a new row can change the values of rows emitted earlier; use update or complete", op.Node.Describe())
+	}
+	op.Emits = EmitChanges
+	op.Operator = "StreamWindow"
+	op.State = "every input row per partition (a multiset); an epoch re-evaluates the partitions it touched"
+	op.retracting = true
+	return nil
+}
+
 func hasAggregate(n planner.Node) bool {
 	if _, ok := n.(*planner.Aggregate); ok {
 		return true
@@ -352,12 +402,20 @@ func scanWatermark(s *planner.Scan, watermarked func(*planner.Scan, int) bool) s
 	return ""
 }
 
+// union: UNION ALL passes its inputs' changes through. An input that reads no stream (a table,
+// VALUES: `SELECT id FROM s UNION ALL SELECT 2.5`) contributes the table as it is at each epoch,
+// as the table of a stream-static join is read: it is read whole every epoch and TableChanges
+// emits what changed since the previous epoch (its rows once at first, a row deleted from the
+// table as a retraction), so the union's result is the stream's rows so far plus the table's
+// current rows.
 func (b *planBuilder) union(op *Op, u *planner.Union) error {
 	op.Emits = EmitStatic
+	static := 0
 	for _, in := range op.Inputs {
 		switch in.Emits {
 		case EmitStatic:
-			return fmt.Errorf("UNION ALL of a stream with a table (%s) would re-read the table every epoch; union streams only", u.Describe())
+			static++
+			continue
 		case EmitUpserts, EmitTable:
 			return fmt.Errorf("internal: UNION ALL input emits %s", in.Emits)
 		}
@@ -365,6 +423,16 @@ func (b *planBuilder) union(op *Op, u *planner.Union) error {
 			op.Emits = in.Emits
 		}
 	}
+	if static == 0 || static == len(op.Inputs) {
+		return nil
+	}
+	if b.mode == sinks.Append {
+		return fmt.Errorf("output_mode = 'append' is not supported for UNION ALL of a stream with a table (%s): the table's rows are retracted when it changes; use update or complete", u.Describe())
+	}
+	op.Emits = EmitChanges
+	op.Operator = "Union (each table input through TableChanges)"
+	op.State = "per table input: its rows at the last epoch"
+	op.retracting = true
 	return nil
 }
 
@@ -672,6 +740,45 @@ type swappedSides struct{ *exec.SymmetricHashJoin }
 func (s swappedSides) StateRowsBySide() (left, right int64) {
 	r, l := s.SymmetricHashJoin.StateRowsBySide()
 	return l, r
+}
+
+func (ph *physical) Window(w *planner.Window, in *arrow.Schema) (exec.Operator, error) {
+	op := ph.plan.ops[w]
+	if op == nil {
+		return nil, fmt.Errorf("internal: %s is not in the streaming plan", w.Describe())
+	}
+	if op.Emits == EmitStatic || op.Emits == EmitFinal {
+		// A static input, or the closed windows of an append-mode windowed aggregation (complete
+		// within the epoch that closes them: windowFunctions): the batch evaluation per epoch.
+		return planner.BatchPhysical{}.Window(w, in)
+	}
+	x, err := exec.NewStreamWindow(in, w.Partition, w.Order, w.Funcs)
+	if err != nil {
+		return nil, err
+	}
+	ph.stateful = append(ph.stateful, planner.StatefulOperator{Name: w.Describe(), Op: x})
+	return x, nil
+}
+
+func (ph *physical) Union(u *planner.Union, inputs []*exec.Tree) (*exec.Tree, error) {
+	op := ph.plan.ops[u]
+	if op == nil {
+		return nil, fmt.Errorf("internal: %s is not in the streaming plan", u.Describe())
+	}
+	if op.Emits != EmitStatic {
+		for i, in := range op.Inputs {
+			if in.Emits != EmitStatic {
+				continue
+			}
+			x, err := exec.NewTableChanges(inputs[i].Schema())
+			if err != nil {
+				return nil, err
+			}
+			ph.stateful = append(ph.stateful, planner.StatefulOperator{Name: fmt.Sprintf("%s input %d", u.Describe(), i+1), Op: x})
+			inputs[i] = &exec.Tree{Op: x, Inputs: []*exec.Tree{inputs[i]}}
+		}
+	}
+	return planner.BatchPhysical{}.Union(u, inputs)
 }
 
 // insertionsOnly is an inner join of two streams of final rows, whose output (insertions with

@@ -35,6 +35,10 @@ type Physical interface {
 	// left and right are the sides' schemas with their key columns at leftKeys and rightKeys,
 	// and residual (nil: none) is over the left columns followed by the right ones.
 	Join(j *Join, kind JoinKind, left, right *arrow.Schema, leftKeys, rightKeys []int, residual exec.Expr) (exec.Operator, []int, error)
+	// Window returns the operator computing w's functions over rows of schema in.
+	Window(w *Window, in *arrow.Schema) (exec.Operator, error)
+	// Union builds UNION ALL u over its lowered inputs (in u.Inputs' order).
+	Union(u *Union, inputs []*exec.Tree) (*exec.Tree, error)
 }
 
 // BatchPhysical is the Physical of batch queries: tables are opened once, streams refused, and
@@ -79,6 +83,16 @@ func (BatchPhysical) Join(_ *Join, kind JoinKind, left, right *arrow.Schema, lef
 	}
 	op, err := exec.NewHashJoin(ek, left, right, leftKeys, rightKeys, residual)
 	return op, []int{1, 0}, err
+}
+
+// Window buffers its whole input and computes the functions at the end of input.
+func (BatchPhysical) Window(w *Window, in *arrow.Schema) (exec.Operator, error) {
+	return exec.NewWindow(in, w.Partition, w.Order, w.Funcs)
+}
+
+// Union passes every input's rows through.
+func (BatchPhysical) Union(u *Union, inputs []*exec.Tree) (*exec.Tree, error) {
+	return &exec.Tree{Op: exec.NewUnion(SchemaOf(u)), Inputs: inputs}, nil
 }
 
 func (l *Lowering) physical() Physical {
@@ -261,15 +275,15 @@ func (l *Lowering) Lower(n Node) (*exec.Tree, error) {
 		}
 		return l.physical().Order(nil, x, in, nil)
 	case *Union:
-		t := &exec.Tree{Op: exec.NewUnion(SchemaOf(x))}
+		var inputs []*exec.Tree
 		for _, c := range x.Inputs {
 			in, err := l.Lower(c)
 			if err != nil {
 				return nil, err
 			}
-			t.Inputs = append(t.Inputs, in)
+			inputs = append(inputs, in)
 		}
-		return t, nil
+		return l.physical().Union(x, inputs)
 	case *Explode:
 		in, err := l.Lower(x.Input)
 		if err != nil {

@@ -7,7 +7,7 @@ import (
 	"github.com/streamsql/streamsql/exec"
 )
 
-// Window computes window functions (ROW_NUMBER() OVER (...), SUM(x) OVER (...)) of a batch query.
+// Window computes window functions (ROW_NUMBER() OVER (...), SUM(x) OVER (...)).
 // Partition and Order name input columns (the binder projects expressions first); each function's
 // argument columns are in Funcs. Its columns are the input's, then one per function.
 type Window struct {
@@ -46,7 +46,7 @@ func (l *Lowering) window(w *Window) (*exec.Tree, error) {
 	if err != nil {
 		return nil, err
 	}
-	op, err := exec.NewWindow(in.Schema(), w.Partition, w.Order, w.Funcs)
+	op, err := l.physical().Window(w, in.Schema())
 	if err != nil {
 		return nil, err
 	}
