@@ -501,3 +501,27 @@ func (b *myBackend) reset() {
 }
 
 func (b *myBackend) close() error { return b.db.Close() }
+
+// myRowErrors are MySQL/MariaDB error numbers that refuse a row's data although their SQLSTATE is
+// the generic HY000 or a warning class: 1366 incorrect string value, 1265 data truncated, 1292
+// incorrect datetime value, 3819 check constraint violated (MySQL), 4025 constraint failed
+// (MariaDB), 1048 column cannot be null, 1364 field has no default, 1411 incorrect value for a
+// function.
+var myRowErrors = map[uint16]bool{1366: true, 1265: true, 1292: true, 3819: true, 4025: true, 1048: true, 1364: true, 1411: true}
+
+// rowError: SQLSTATE class 22 (1406 data too long, 1264 out of range, ...) and 23 (duplicate key,
+// foreign key, not null), and the numbers of myRowErrors.
+func (b *myBackend) rowError(err error) (state, msg, column string, ok bool) {
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) {
+		return "", "", "", false
+	}
+	state = string(me.SQLState[:])
+	if !strings.HasPrefix(state, "22") && !strings.HasPrefix(state, "23") && !myRowErrors[me.Number] {
+		return "", "", "", false
+	}
+	if strings.Trim(state, "\x00 ") == "" {
+		state = "HY000"
+	}
+	return state, fmt.Sprintf("%s (error %d)", me.Message, me.Number), "", true
+}

@@ -241,6 +241,11 @@ func (b *pgBackend) writeRows(ctx context.Context, tx sqlTx, s *sqlSink, recs []
 		strings.Trim(s.columnsSQL, "()")+" FROM "+s.tableSQL+" WITH NO DATA"); err != nil {
 		return fmt.Errorf("create the staging table: %w", err)
 	}
+	if s.isolating { // earlier groups of this transaction left their rows in the stage
+		if _, err := ptx.Exec(ctx, "DELETE FROM "+pgStage); err != nil {
+			return fmt.Errorf("empty the staging table: %w", err)
+		}
+	}
 	if err := b.copyRows(ctx, ptx, pgx.Identifier{pgStage}, cols, recs); err != nil {
 		return err
 	}
@@ -274,6 +279,11 @@ func (b *pgBackend) deleteRows(ctx context.Context, tx sqlTx, s *sqlSink, dels a
 		if _, err := ptx.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+pgStageDelete+" ON COMMIT DELETE ROWS AS SELECT "+
 			strings.Join(keys, ", ")+" FROM "+s.tableSQL+" WITH NO DATA"); err != nil {
 			return 0, fmt.Errorf("create the delete staging table: %w", err)
+		}
+		if s.isolating {
+			if _, err := ptx.Exec(ctx, "DELETE FROM "+pgStageDelete); err != nil {
+				return 0, fmt.Errorf("empty the delete staging table: %w", err)
+			}
 		}
 		krec := s.keyRecord(dels)
 		defer krec.Release()
@@ -464,4 +474,19 @@ func (b *pgBackend) reset() { b.pool.Reset() }
 func (b *pgBackend) close() error {
 	b.pool.Close()
 	return nil
+}
+
+// rowError: SQLSTATE class 22 (data exception: 22021 bad encoding such as a NUL byte, 22001 value
+// too long, 22003 out of range, 22007/22008 invalid datetime, ...) and class 23 (integrity
+// constraint violation: not null, check, unique, foreign key) are the row's fault.
+func (b *pgBackend) rowError(err error) (state, msg, column string, ok bool) {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || (!strings.HasPrefix(pgErr.Code, "22") && !strings.HasPrefix(pgErr.Code, "23")) {
+		return "", "", "", false
+	}
+	msg = pgErr.Message
+	if pgErr.Detail != "" {
+		msg += " (" + pgErr.Detail + ")"
+	}
+	return pgErr.Code, msg, pgErr.ColumnName, true
 }

@@ -87,4 +87,7 @@ type Config struct {
 	// after an outage ("retrying epoch 12 after: ..., attempt 3"), and "" once a write succeeds.
 	// SHOW QUERIES shows it. The text must be free of secrets.
 	Status func(string)
+	// Reject, if set, receives the rows a SQL sink's database refused (see reject.go) after the
+	// epoch that dropped them committed; the engine puts them in the query's dead-letter table.
+	Reject func([]RejectedRow)
 }

@@ -42,7 +42,7 @@ import (
 
 // Options every SQL sink accepts. "connector", "output_mode" and "trigger" belong to the engine
 // and are accepted (and ignored) so that Config.Options can be passed as given.
-var sqlSinkOptionNames = []string{"batch_size", "connector", "create_table", "output_mode", "primary_key", "table", "trigger", "url"}
+var sqlSinkOptionNames = []string{"batch_size", "connector", "create_table", "on_error", "output_mode", "primary_key", "table", "trigger", "url"}
 
 // CommitsTable is the name of the table that records, per query, the highest committed epoch.
 const CommitsTable = "streamsql_commits"
@@ -63,6 +63,9 @@ type sqlOptions struct {
 	primaryKey  []string // nil: the key columns given to Open
 	createTable bool
 	batchSize   int // rows per statement (MySQL INSERT) or per COPY (PostgreSQL); 0: backend default
+	// failOnReject (on_error = 'fail') makes a row the database rejects fail the query, naming
+	// the row; otherwise (on_error = 'dead_letter', the default) it goes to Config.Reject.
+	failOnReject bool
 }
 
 func parseSQLOptions(connector string, opts map[string]string) (sqlOptions, error) {
@@ -126,6 +129,15 @@ func parseSQLOptions(connector string, opts map[string]string) (sqlOptions, erro
 		}
 		o.batchSize = n
 	}
+	if v, ok := get("on_error"); ok {
+		switch strings.ToLower(v) {
+		case "fail":
+			o.failOnReject = true
+		case "dead_letter":
+		default:
+			return o, fmt.Errorf("%s sink: option on_error: invalid value %q (expected 'dead_letter' or 'fail')", connector, v)
+		}
+	}
 	return o, nil
 }
 
@@ -182,6 +194,11 @@ type sqlBackend interface {
 	deleteRows(ctx context.Context, tx sqlTx, s *sqlSink, dels arrow.RecordBatch) (missing int64, err error)
 	// retryable says err is a lost or refused connection (or a deadlock) worth a new attempt.
 	retryable(err error) bool
+	// rowError says err is the database refusing the data of a row (bad encoding, a value too
+	// long or out of range, an invalid date, a constraint violation), and returns its SQLSTATE,
+	// message and the column it names (if any). Such an error is the row's fault: writing the
+	// other rows without it succeeds (see reject.go).
+	rowError(err error) (state, msg, column string, ok bool)
 	// reset drops the pool's idle connections after a connection error.
 	reset()
 	close() error
@@ -195,6 +212,11 @@ type sqlSink struct {
 	log    *slog.Logger
 	secret string // the password, scrubbed from every error and log line
 	status func(string)
+	reject func([]RejectedRow)
+
+	// isolating is set while a write isolates rejected rows (reject.go): the backend's writeRows
+	// is then called several times in one transaction and must not rely on a fresh staging table.
+	isolating bool
 
 	openTimeout time.Duration
 
@@ -216,7 +238,7 @@ func newSQLSink(b sqlBackend, cfg Config, opts sqlOptions, password string) (*sq
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &sqlSink{b: b, opts: opts, query: cfg.Query, secret: password, openTimeout: defaultOpenTimeout, status: cfg.Status}
+	s := &sqlSink{b: b, opts: opts, query: cfg.Query, secret: password, openTimeout: defaultOpenTimeout, status: cfg.Status, reject: cfg.Reject}
 	s.log = log.With("sink", b.name(), "query", cfg.Query, "table", strings.Join(opts.table, "."), "url", RedactURL(opts.url))
 	return s, nil
 }
@@ -493,10 +515,29 @@ func (s *sqlSink) Write(ctx context.Context, epoch int64, deltas []exec.Delta) e
 		defer releaseRecords(recs)
 		rows = recs
 	}
-	return s.withRetry(ctx, "write", epoch, func(ctx context.Context) error { return s.writeOnce(ctx, epoch, rows, dels) })
+	err := s.withRetry(ctx, "write", epoch, func(ctx context.Context) error { return s.writeOnce(ctx, epoch, rows, dels, nil) })
+	var rr rowRejectedError
+	if !errors.As(err, &rr) {
+		return err
+	}
+	// A row of the epoch was refused: write the epoch again, isolating the refused rows.
+	s.log.Info("the database refused a row; isolating the refused rows of the epoch", "epoch", epoch, "err", s.scrub(rr.err).Error())
+	var rejected []RejectedRow
+	err = s.withRetry(ctx, "write", epoch, func(ctx context.Context) error {
+		rejected = rejected[:0]
+		return s.writeOnce(ctx, epoch, rows, dels, &rejected)
+	})
+	if err != nil {
+		return err
+	}
+	s.deliverRejected(epoch, rejected)
+	return nil
 }
 
-func (s *sqlSink) writeOnce(ctx context.Context, epoch int64, recs []arrow.RecordBatch, dels arrow.RecordBatch) (err error) {
+// writeOnce runs the protocol's transaction once. With rejected nil, a row the database refuses
+// fails it with a rowRejectedError; otherwise rows are written by isolateRows, which collects the
+// refused ones into *rejected (the transaction commits the others and the marker).
+func (s *sqlSink) writeOnce(ctx context.Context, epoch int64, recs []arrow.RecordBatch, dels arrow.RecordBatch, rejected *[]RejectedRow) (err error) {
 	tx, err := s.b.begin(ctx)
 	if err != nil {
 		return err
@@ -524,8 +565,18 @@ func (s *sqlSink) writeOnce(ctx context.Context, epoch int64, recs []arrow.Recor
 			return fmt.Errorf("delete the previous contents: %w", err)
 		}
 	}
+	if rejected != nil {
+		s.isolating = true
+		defer func() { s.isolating = false }()
+	}
 	if dels != nil && dels.NumRows() > 0 {
-		missing, err := s.b.deleteRows(ctx, tx, s, dels)
+		var missing int64
+		if rejected != nil {
+			missing, err = s.isolateDeletes(ctx, tx, epoch, dels, rejected)
+		} else {
+			missing, err = s.b.deleteRows(ctx, tx, s, dels)
+			err = s.asRejected(err)
+		}
 		if err != nil {
 			return err
 		}
@@ -535,7 +586,12 @@ func (s *sqlSink) writeOnce(ctx context.Context, epoch int64, recs []arrow.Recor
 			s.log.Warn("update mode: deletes found no matching row (was the table changed outside the query?)", "epoch", epoch, "missing", missing)
 		}
 	}
-	if err = s.b.writeRows(ctx, tx, s, recs); err != nil {
+	if rejected != nil {
+		err = s.isolateRows(ctx, tx, epoch, recs, rejected)
+	} else {
+		err = s.asRejected(s.b.writeRows(ctx, tx, s, recs))
+	}
+	if err != nil {
 		return err
 	}
 	if err = tx.commit(ctx); err != nil {
