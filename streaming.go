@@ -269,6 +269,7 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 		return nil, err
 	}
 	var sink sinks.Sink
+	var bad *incremental.BadRecords // set below, before the query starts writing
 	switch {
 	case s.View:
 		rq.table = sinks.NewMemoryTable(e.opts.Allocator)
@@ -292,7 +293,9 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 		if err != nil {
 			return nil, err
 		}
-		if sink, err = open(sinks.Config{Query: id, Options: connOpts, Mem: e.opts.Allocator, Logger: e.opts.Logger, Status: rq.setSinkStatus}); err != nil {
+		// Rows the sink's database refuses go to the dead-letter table like bad input records.
+		reject := func(rows []sinks.RejectedRow) { bad.SinkRejected(c)(rows) }
+		if sink, err = open(sinks.Config{Query: id, Options: connOpts, Mem: e.opts.Allocator, Logger: e.opts.Logger, Status: rq.setSinkStatus, Reject: reject}); err != nil {
 			return nil, fmt.Errorf("sink %s: %w", s.Name, err)
 		}
 		built, rq.sink = sink, c
@@ -316,7 +319,7 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 	if err := deadLetters.Open(incremental.DeadLetterSchema, sinks.Append, nil); err != nil {
 		return nil, fmt.Errorf("%s %s: dead-letter table: %w", strings.ToLower(string(kindOf(s))), s.Name, err)
 	}
-	bad := incremental.NewBadRecords(e.opts.Allocator, deadLetters)
+	bad = incremental.NewBadRecords(e.opts.Allocator, deadLetters)
 	var inputs []*incremental.Input
 	seen := map[string]bool{}
 	for _, sc := range scans {

@@ -167,6 +167,10 @@ func (b *myBackend) commitsDDL(table string) string {
 	return "CREATE TABLE IF NOT EXISTS " + table + " (query_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE " + b.keyCollation + " NOT NULL PRIMARY KEY, epoch BIGINT NOT NULL, committed_at DATETIME(6) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
 }
 
+func (b *myBackend) rejectsDDL(table string) string {
+	return "CREATE TABLE IF NOT EXISTS " + table + " (query_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE " + b.keyCollation + " NOT NULL, epoch BIGINT NOT NULL, seq BIGINT NOT NULL, row_key LONGTEXT, row_text LONGTEXT, column_name TEXT, sql_state VARCHAR(16), message LONGTEXT, is_delete BOOLEAN, PRIMARY KEY (query_id, epoch, seq)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+}
+
 func (*myBackend) nowUTC() string { return "UTC_TIMESTAMP(6)" }
 
 func (*myBackend) insertMarkerSQL(table string) string {

@@ -116,6 +116,10 @@ func (*pgBackend) commitsDDL(table string) string {
 	return "CREATE TABLE IF NOT EXISTS " + table + " (query_id TEXT PRIMARY KEY, epoch BIGINT NOT NULL, committed_at TIMESTAMPTZ NOT NULL)"
 }
 
+func (*pgBackend) rejectsDDL(table string) string {
+	return "CREATE TABLE IF NOT EXISTS " + table + " (query_id TEXT NOT NULL, epoch BIGINT NOT NULL, seq BIGINT NOT NULL, row_key TEXT, row_text TEXT, column_name TEXT, sql_state TEXT, message TEXT, is_delete BOOLEAN, PRIMARY KEY (query_id, epoch, seq))"
+}
+
 func (*pgBackend) nowUTC() string { return "now()" }
 
 func (*pgBackend) insertMarkerSQL(table string) string {

@@ -25,9 +25,19 @@ import (
 // on_error = 'fail' the first rejected row fails the query, nothing of the epoch is committed,
 // and the error names the row's key (or, without key columns, the whole row).
 //
+// The refused rows are also recorded, in the same transaction as the good rows and the marker, in
+// the table streamsql_rejects next to streamsql_commits (query_id, epoch, seq, row_key, row_text,
+// column_name, sql_state, message, is_delete), replacing the query's earlier records there (only the
+// last committed epoch can be replayed). When a restart replays an epoch the sink already
+// committed (a crash after the sink's commit, before the engine's), Write skips it as always and
+// hands its refused rows, read back from that table, to Config.Reject again: the engine dropped
+// the dead letters of the uncommitted epoch, so each refused row reaches <query>_errors exactly
+// once.
+//
 // Text that names a row (RejectedRow.Key, Row and Message) shows a NUL byte as the four characters
-// \x00: a PostgreSQL client cannot receive a NUL in an error message, and an invisible byte in a
-// dead-letter row would hide why the row was refused.
+// \x00 and invalid UTF-8 as U+FFFD, and is cut at maxRejectText bytes: a PostgreSQL client cannot
+// receive a NUL in an error message, the rejects table must be able to store the text, and an
+// invisible byte in a dead-letter row would hide why the row was refused.
 
 // RejectedRow is a row the sink's database refused to store.
 type RejectedRow struct {
@@ -238,5 +248,70 @@ func locateRow(recs []arrow.RecordBatch, i int64) (arrow.RecordBatch, int, bool)
 	return nil, 0, false
 }
 
-// escapeNUL shows NUL bytes as \x00 (see the file comment).
-func escapeNUL(s string) string { return strings.ReplaceAll(s, "\x00", `\x00`) }
+// maxRejectText bounds each text of a RejectedRow.
+const maxRejectText = 64 << 10
+
+// escapeNUL makes s storable and visible (see the file comment).
+func escapeNUL(s string) string {
+	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", `\x00`), "\uFFFD")
+	if len(s) > maxRejectText {
+		n := len(s)
+		s = strings.ToValidUTF8(s[:maxRejectText], "") + fmt.Sprintf("... (%d bytes)", n)
+	}
+	return s
+}
+
+// rejectsColumns are the columns of the rejects table, in the order storeRejected writes them.
+const rejectsColumns = "(query_id, epoch, seq, row_key, row_text, column_name, sql_state, message, is_delete)"
+
+// storeRejected records the epoch's refused rows inside tx, replacing the query's older records.
+func (s *sqlSink) storeRejected(ctx context.Context, tx sqlTx, epoch int64, rows []RejectedRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if _, err := tx.exec(ctx, "DELETE FROM "+s.rejectsSQL+" WHERE query_id = "+s.b.placeholder(1), s.query); err != nil {
+		return fmt.Errorf("clear %s: %w", s.rejectsSQL, err)
+	}
+	const perStatement = 200
+	for start := 0; start < len(rows); start += perStatement {
+		end := min(start+perStatement, len(rows))
+		var sb strings.Builder
+		sb.WriteString("INSERT INTO " + s.rejectsSQL + " " + rejectsColumns + " VALUES ")
+		args := make([]any, 0, 9*(end-start))
+		for i := start; i < end; i++ {
+			if i > start {
+				sb.WriteString(", ")
+			}
+			sb.WriteByte('(')
+			for j := 0; j < 9; j++ {
+				if j > 0 {
+					sb.WriteString(", ")
+				}
+				sb.WriteString(s.b.placeholder(len(args) + j + 1))
+			}
+			sb.WriteByte(')')
+			r := rows[i]
+			args = append(args, s.query, epoch, int64(i), r.Key, r.Row, r.Column, r.SQLState, r.Message, r.Delete)
+		}
+		if _, err := tx.exec(ctx, sb.String(), args...); err != nil {
+			return fmt.Errorf("record the refused rows in %s: %w", s.rejectsSQL, err)
+		}
+	}
+	return nil
+}
+
+// loadRejected reads back the refused rows recorded with a committed epoch into *out.
+func (s *sqlSink) loadRejected(ctx context.Context, epoch int64, out *[]RejectedRow) error {
+	rows, err := s.b.queryStrings(ctx, "SELECT row_key, row_text, column_name, sql_state, message, is_delete FROM "+s.rejectsSQL+
+		" WHERE query_id = "+s.b.placeholder(1)+" AND epoch = "+s.b.placeholder(2)+" ORDER BY seq", s.query, epoch)
+	if err != nil {
+		return fmt.Errorf("read the refused rows of epoch %d from %s: %w", epoch, s.rejectsSQL, err)
+	}
+	for _, r := range rows {
+		*out = append(*out, RejectedRow{Epoch: epoch, Key: r[0], Row: r[1], Column: r[2], SQLState: r[3], Message: r[4], Delete: r[5] == "true" || r[5] == "1"})
+	}
+	if len(rows) > 0 {
+		s.log.Info("replayed epoch: its refused rows are delivered again", "epoch", epoch, "count", len(rows))
+	}
+	return nil
+}

@@ -47,6 +47,10 @@ var sqlSinkOptionNames = []string{"batch_size", "connector", "create_table", "on
 // CommitsTable is the name of the table that records, per query, the highest committed epoch.
 const CommitsTable = "streamsql_commits"
 
+// RejectsTable is the name of the table that records the rows the database refused in each
+// query's last committed epoch (reject.go).
+const RejectsTable = "streamsql_rejects"
+
 // Retry backoff of a Write that failed with a connection error.
 const (
 	retryInitialDelay = 100 * time.Millisecond
@@ -152,6 +156,8 @@ type sqlDialect interface {
 	columnType(f arrow.Field, key bool) (string, error)
 	// commitsDDL creates the commits table (named by its quoted, possibly qualified, name).
 	commitsDDL(table string) string
+	// rejectsDDL creates the rejects table (reject.go).
+	rejectsDDL(table string) string
 	// nowUTC is the SQL expression of the current time stored in committed_at.
 	nowUTC() string
 	// insertMarkerSQL inserts (placeholder 1, -1, now) into the commits table unless the query
@@ -180,6 +186,8 @@ type sqlBackend interface {
 	begin(ctx context.Context) (sqlTx, error)
 	// exec runs one statement outside a transaction.
 	exec(ctx context.Context, sql string, args ...any) error
+	// queryStrings runs a query outside a transaction and returns its rows as text ("" for NULL).
+	queryStrings(ctx context.Context, sql string, args ...any) ([][]string, error)
 	// tableColumns lists the columns of the table, or returns found=false when it does not exist.
 	tableColumns(ctx context.Context, t []string) (cols []string, found bool, err error)
 	// uniqueKeys lists the column sets of the table's primary key and unique indexes.
@@ -227,6 +235,7 @@ type sqlSink struct {
 	// Statement text fixed at Open.
 	tableSQL   string // quoted target table
 	commitsSQL string // quoted commits table
+	rejectsSQL string // quoted rejects table (reject.go)
 	columnsSQL string // quoted column list "(a, b, c)"
 }
 
@@ -253,11 +262,14 @@ func qualified(d sqlDialect, parts []string) string {
 }
 
 // commitsTableName puts streamsql_commits next to the target table (same schema/database).
-func commitsTableName(table []string) []string {
+func commitsTableName(table []string) []string { return siblingTable(table, CommitsTable) }
+
+// siblingTable names table name in the schema/database of table.
+func siblingTable(table []string, name string) []string {
 	if len(table) == 2 {
-		return []string{table[0], CommitsTable}
+		return []string{table[0], name}
 	}
-	return []string{CommitsTable}
+	return []string{name}
 }
 
 // Open checks the options against the schema and mode, creates the commits table (and the target
@@ -271,6 +283,7 @@ func (s *sqlSink) Open(schema *arrow.Schema, mode OutputMode, keys []int) error 
 	d := s.b
 	s.tableSQL = qualified(d, s.opts.table)
 	s.commitsSQL = qualified(d, commitsTableName(s.opts.table))
+	s.rejectsSQL = qualified(d, siblingTable(s.opts.table, RejectsTable))
 	cols := make([]string, schema.NumFields())
 	for i, f := range schema.Fields() {
 		cols[i] = d.quoteIdent(f.Name)
@@ -327,6 +340,9 @@ func (s *sqlSink) prepareTables(ctx context.Context) error {
 	}
 	if err := s.b.exec(ctx, s.b.commitsDDL(s.commitsSQL)); err != nil {
 		return fmt.Errorf("create %s: %w", s.commitsSQL, err)
+	}
+	if err := s.b.exec(ctx, s.b.rejectsDDL(s.rejectsSQL)); err != nil {
+		return fmt.Errorf("create %s: %w", s.rejectsSQL, err)
 	}
 	cols, found, err := s.b.tableColumns(ctx, s.opts.table)
 	if err != nil {
@@ -515,18 +531,19 @@ func (s *sqlSink) Write(ctx context.Context, epoch int64, deltas []exec.Delta) e
 		defer releaseRecords(recs)
 		rows = recs
 	}
-	err := s.withRetry(ctx, "write", epoch, func(ctx context.Context) error { return s.writeOnce(ctx, epoch, rows, dels, nil) })
-	var rr rowRejectedError
-	if !errors.As(err, &rr) {
-		return err
-	}
-	// A row of the epoch was refused: write the epoch again, isolating the refused rows.
-	s.log.Info("the database refused a row; isolating the refused rows of the epoch", "epoch", epoch, "err", s.scrub(rr.err).Error())
 	var rejected []RejectedRow
-	err = s.withRetry(ctx, "write", epoch, func(ctx context.Context) error {
-		rejected = rejected[:0]
-		return s.writeOnce(ctx, epoch, rows, dels, &rejected)
-	})
+	attempt := func(isolate bool) func(context.Context) error {
+		return func(ctx context.Context) error {
+			rejected = rejected[:0]
+			return s.writeOnce(ctx, epoch, rows, dels, isolate, &rejected)
+		}
+	}
+	err := s.withRetry(ctx, "write", epoch, attempt(false))
+	if rr := (rowRejectedError{}); errors.As(err, &rr) {
+		// A row of the epoch was refused: write the epoch again, isolating the refused rows.
+		s.log.Info("the database refused a row; isolating the refused rows of the epoch", "epoch", epoch, "err", s.scrub(rr.err).Error())
+		err = s.withRetry(ctx, "write", epoch, attempt(true))
+	}
 	if err != nil {
 		return err
 	}
@@ -534,10 +551,12 @@ func (s *sqlSink) Write(ctx context.Context, epoch int64, deltas []exec.Delta) e
 	return nil
 }
 
-// writeOnce runs the protocol's transaction once. With rejected nil, a row the database refuses
-// fails it with a rowRejectedError; otherwise rows are written by isolateRows, which collects the
-// refused ones into *rejected (the transaction commits the others and the marker).
-func (s *sqlSink) writeOnce(ctx context.Context, epoch int64, recs []arrow.RecordBatch, dels arrow.RecordBatch, rejected *[]RejectedRow) (err error) {
+// writeOnce runs the protocol's transaction once. Without isolate, a row the database refuses
+// fails it with a rowRejectedError; with isolate, rows are written by isolateRows, which collects
+// the refused ones into *rejected, and the transaction commits the others, the marker and the
+// refused rows' record in the rejects table (reject.go). A replayed epoch reads its refused rows
+// back from there into *rejected.
+func (s *sqlSink) writeOnce(ctx context.Context, epoch int64, recs []arrow.RecordBatch, dels arrow.RecordBatch, isolate bool, rejected *[]RejectedRow) (err error) {
 	tx, err := s.b.begin(ctx)
 	if err != nil {
 		return err
@@ -558,20 +577,23 @@ func (s *sqlSink) writeOnce(ctx context.Context, epoch int64, recs []arrow.Recor
 	}
 	if n == 0 {
 		s.log.Debug("epoch already committed, skipped", "epoch", epoch)
-		return tx.rollback(ctx)
+		if err = tx.rollback(ctx); err != nil {
+			return err
+		}
+		return s.loadRejected(ctx, epoch, rejected)
 	}
 	if s.mode == Complete {
 		if _, err = tx.exec(ctx, "DELETE FROM "+s.tableSQL); err != nil {
 			return fmt.Errorf("delete the previous contents: %w", err)
 		}
 	}
-	if rejected != nil {
+	if isolate {
 		s.isolating = true
 		defer func() { s.isolating = false }()
 	}
 	if dels != nil && dels.NumRows() > 0 {
 		var missing int64
-		if rejected != nil {
+		if isolate {
 			missing, err = s.isolateDeletes(ctx, tx, epoch, dels, rejected)
 		} else {
 			missing, err = s.b.deleteRows(ctx, tx, s, dels)
@@ -586,8 +608,10 @@ func (s *sqlSink) writeOnce(ctx context.Context, epoch int64, recs []arrow.Recor
 			s.log.Warn("update mode: deletes found no matching row (was the table changed outside the query?)", "epoch", epoch, "missing", missing)
 		}
 	}
-	if rejected != nil {
-		err = s.isolateRows(ctx, tx, epoch, recs, rejected)
+	if isolate {
+		if err = s.isolateRows(ctx, tx, epoch, recs, rejected); err == nil {
+			err = s.storeRejected(ctx, tx, epoch, *rejected)
+		}
 	} else {
 		err = s.asRejected(s.b.writeRows(ctx, tx, s, recs))
 	}

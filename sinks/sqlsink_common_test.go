@@ -322,7 +322,8 @@ func runSQLSinkSuite(t *testing.T, tg *sqlTarget) {
 			map[string]string{"postgres": "TIMESTAMPTZ", "mysql": "DATETIME(6)"}[tg.connector]+", n BIGINT NOT NULL)")
 		var logBuf bytes.Buffer
 		log := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		s := tg.open(t, table, winSchema, Append, nil, log)
+		// on_error = 'fail': a refused row fails the epoch (the default dead-letters it, reject_test.go).
+		s := tg.open(t, table, winSchema, Append, nil, log, "on_error", "fail")
 		rec := makeRecord(t, mem, winSchema, []any{"a", w0, 1}, []any{"b", w0, nil})
 		defer rec.Release()
 		start := time.Now()
@@ -415,7 +416,7 @@ func TestParseSQLOptions(t *testing.T) {
 		opts map[string]string
 		err  string
 	}{
-		{map[string]string{"url": "x", "table": "t", "colour": "red"}, "unknown option(s) colour (valid: batch_size, connector, create_table, output_mode, primary_key, table, trigger, url)"},
+		{map[string]string{"url": "x", "table": "t", "colour": "red"}, "unknown option(s) colour (valid: batch_size, connector, create_table, on_error, output_mode, primary_key, table, trigger, url)"},
 		{map[string]string{"url": "x"}, "option table is required"},
 		{map[string]string{"table": "t"}, "option url is required"},
 		{map[string]string{"url": "x", "table": "a.b.c"}, `invalid name "a.b.c"`},
