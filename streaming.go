@@ -295,7 +295,7 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 		}
 		// Rows the sink's database refuses go to the dead-letter table like bad input records.
 		reject := func(rows []sinks.RejectedRow) { bad.SinkRejected(c)(rows) }
-		if sink, err = open(sinks.Config{Query: id, Options: connOpts, Mem: e.opts.Allocator, Logger: e.opts.Logger, Status: rq.setSinkStatus, Reject: reject}); err != nil {
+		if sink, err = open(sinks.Config{Query: id, Options: connOpts, Mem: e.opts.Allocator, Logger: e.opts.Logger, Status: rq.setSinkStatus, Reject: reject, Clock: e.opts.Clock}); err != nil {
 			return nil, fmt.Errorf("sink %s: %w", s.Name, err)
 		}
 		built, rq.sink = sink, c
@@ -623,8 +623,14 @@ func (e *Engine) describeQuery(xctx *exec.Ctx, s *sql.DescribeQuery, text string
 	}
 	p := rq.q.LastProgress()
 	var doc any = map[string]any{"name": rq.name, "status": "no epoch has run yet"}
-	if p != nil {
-		doc = p
+	if st := rq.getSinkStatus(); p == nil && st != "" {
+		doc = map[string]any{"name": rq.name, "status": "no epoch has run yet", "sinkStatus": st}
+	} else if p != nil {
+		// The sink's retry status (sinks.Config.Status) follows the last epoch's progress.
+		doc = struct {
+			*incremental.Progress
+			SinkStatus string `json:"sinkStatus,omitempty"`
+		}{p, st}
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -90,4 +91,6 @@ type Config struct {
 	// Reject, if set, receives the rows a SQL sink's database refused (see reject.go) after the
 	// epoch that dropped them committed; the engine puts them in the query's dead-letter table.
 	Reject func([]RejectedRow)
+	// Clock, if set, is the time a retry status reports; default time.Now.
+	Clock func() time.Time
 }

@@ -221,6 +221,7 @@ type sqlSink struct {
 	secret string // the password, scrubbed from every error and log line
 	status func(string)
 	reject func([]RejectedRow)
+	clock  func() time.Time
 
 	// isolating is set while a write isolates rejected rows (reject.go): the backend's writeRows
 	// is then called several times in one transaction and must not rely on a fresh staging table.
@@ -247,7 +248,10 @@ func newSQLSink(b sqlBackend, cfg Config, opts sqlOptions, password string) (*sq
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &sqlSink{b: b, opts: opts, query: cfg.Query, secret: password, openTimeout: defaultOpenTimeout, status: cfg.Status, reject: cfg.Reject}
+	s := &sqlSink{b: b, opts: opts, query: cfg.Query, secret: password, openTimeout: defaultOpenTimeout, status: cfg.Status, reject: cfg.Reject, clock: cfg.Clock}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
 	s.log = log.With("sink", b.name(), "query", cfg.Query, "table", strings.Join(opts.table, "."), "url", RedactURL(opts.url))
 	return s, nil
 }
@@ -667,14 +671,21 @@ func permanent(err error) error { return permanentError{err} }
 
 // withRetry runs f until it succeeds, fails with a non-retryable error or ctx ends. Between
 // attempts it waits retryInitialDelay doubling to retryMaxDelay and drops the pool's connections.
+// Every retry is logged (attempt, next delay, the redacted cause) and reported through
+// Config.Status as "retrying <what> of epoch N since <time> (attempt A, next in D): <cause>";
+// the status is cleared when the attempts end, in success or failure (a failure is the query's
+// error).
 func (s *sqlSink) withRetry(ctx context.Context, what string, epoch int64, f func(context.Context) error) error {
 	delay := retryInitialDelay
+	var since time.Time
+	defer func() {
+		if !since.IsZero() && s.status != nil {
+			s.status("")
+		}
+	}()
 	for attempt := 1; ; attempt++ {
 		err := f(ctx)
 		if err == nil {
-			if attempt > 1 && s.status != nil {
-				s.status("")
-			}
 			return nil
 		}
 		where := fmt.Sprintf("%s sink: table %s", s.b.name(), s.tableSQL)
@@ -690,9 +701,17 @@ func (s *sqlSink) withRetry(ctx context.Context, what string, epoch int64, f fun
 		if ctx.Err() != nil {
 			return s.scrub(fmt.Errorf("%s: gave up after %d attempt(s): %w (last error: %v)", where, attempt, ctx.Err(), err))
 		}
-		s.log.Warn("sink "+what+" failed, retrying", "epoch", epoch, "attempt", attempt, "backoff", delay, "err", s.scrub(err).Error())
+		if since.IsZero() {
+			since = s.clock()
+		}
+		cause := s.scrub(err).Error()
+		s.log.Warn("sink "+what+" failed, retrying", "epoch", epoch, "attempt", attempt, "backoff", delay, "retrying_since", since.UTC().Format(time.RFC3339), "err", cause)
 		if s.status != nil {
-			s.status(fmt.Sprintf("retrying %s (epoch %d, attempt %d) after: %s", what, epoch, attempt, s.scrub(err).Error()))
+			of := ""
+			if what == "write" {
+				of = fmt.Sprintf(" of epoch %d", epoch)
+			}
+			s.status(fmt.Sprintf("retrying %s%s since %s (attempt %d, next in %s): %s", what, of, since.UTC().Format(time.RFC3339), attempt, delay, cause))
 		}
 		s.b.reset()
 		t := time.NewTimer(delay)
