@@ -19,8 +19,8 @@ type QueryInfo struct {
 	// SinkStatus is what a struggling sink reports (a retry: since when, attempts, next delay,
 	// the last error), "" while it works.
 	SinkStatus string `json:"sinkStatus,omitempty"`
-	Mode    string `json:"mode"`
-	Trigger string `json:"trigger"`
+	Mode       string `json:"mode"`
+	Trigger    string `json:"trigger"`
 	// Sink is the sink's connector ("memory" for a materialized view).
 	Sink string `json:"sink"`
 	// SQL is the query's SELECT as written (the part after AS, without the WITH options).

@@ -16,7 +16,7 @@ import (
 type statusSink struct{ cfg sinks.Config }
 
 func (s *statusSink) Open(*arrow.Schema, sinks.OutputMode, []int) error { return nil }
-func (s *statusSink) Close() error                                        { return nil }
+func (s *statusSink) Close() error                                      { return nil }
 func (s *statusSink) Write(_ context.Context, _ int64, _ []exec.Delta) error {
 	s.cfg.Status("retrying write of epoch 0 since 2026-01-02T03:04:05Z (attempt 3, next in 400ms): dial tcp 127.0.0.1:1: connect: connection refused")
 	return nil

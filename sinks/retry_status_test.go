@@ -47,4 +47,3 @@ func TestSQLSinkRetryStatus(t *testing.T) {
 		t.Fatalf("the password leaked:\n%s\n%q", logs, statuses)
 	}
 }
-
