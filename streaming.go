@@ -295,7 +295,7 @@ func (e *Engine) prepareQuery(s *sql.CreateSink) (*runningQuery, error) {
 		}
 		// Rows the sink's database refuses go to the dead-letter table like bad input records.
 		reject := func(rows []sinks.RejectedRow) { bad.SinkRejected(c)(rows) }
-		if sink, err = open(sinks.Config{Query: id, Options: connOpts, Mem: e.opts.Allocator, Logger: e.opts.Logger, Status: rq.setSinkStatus, Reject: reject, Clock: e.opts.Clock}); err != nil {
+		if sink, err = open(sinks.Config{Query: id, Options: connOpts, Mem: e.opts.Allocator, Logger: e.opts.Logger, Status: rq.setSinkStatus, Reject: reject, Clock: e.opts.Clock, CheckAddr: e.opts.Access.CheckAddr}); err != nil {
 			return nil, fmt.Errorf("sink %s: %w", s.Name, err)
 		}
 		built, rq.sink = sink, c

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -47,6 +48,18 @@ func NewMySQL(cfg Config) (Sink, error) {
 	}
 	mcfg.InterpolateParams = true // one round trip per statement, no 65535-placeholder limit
 	mcfg.Logger = driverLogger{log: cfg.Logger, secret: mcfg.Passwd}
+	if check := cfg.CheckAddr; check != nil {
+		// Every new connection (a reconnect after an outage too) asks the access policy.
+		mcfg.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if network != "unix" {
+				if err := check(addr); err != nil {
+					return nil, accessDeniedError{err}
+				}
+			}
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		}
+	}
 	conn, err := mysql.NewConnector(mcfg)
 	if err != nil {
 		return nil, fmt.Errorf("mysql sink: option url %s: %v", RedactURL(opts.url), RedactURL(err.Error()))

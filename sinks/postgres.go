@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,25 @@ func NewPostgres(cfg Config) (Sink, error) {
 	}
 	if pcfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		pcfg.ConnConfig.RuntimeParams["application_name"] = truncateUTF8("streamsql sink "+cfg.Query, 63)
+	}
+	if check := cfg.CheckAddr; check != nil {
+		// Every new connection (a reconnect after an outage too) asks the access policy about
+		// each address it may try; Unix socket directories were checked at CREATE.
+		pcfg.BeforeConnect = func(_ context.Context, cc *pgx.ConnConfig) error {
+			hosts := []string{net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port)))}
+			for _, f := range cc.Fallbacks {
+				hosts = append(hosts, net.JoinHostPort(f.Host, strconv.Itoa(int(f.Port))))
+			}
+			for _, h := range hosts {
+				if strings.HasPrefix(h, "/") || strings.HasPrefix(h, "[/") {
+					continue
+				}
+				if err := check(h); err != nil {
+					return accessDeniedError{err}
+				}
+			}
+			return nil
+		}
 	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), pcfg)
 	if err != nil {

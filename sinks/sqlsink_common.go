@@ -669,6 +669,14 @@ func (p permanentError) Unwrap() error { return p.err }
 
 func permanent(err error) error { return permanentError{err} }
 
+// accessDeniedError is a connection Config.CheckAddr refused; never retried.
+type accessDeniedError struct{ err error }
+
+func (e accessDeniedError) Error() string {
+	return "connection refused by the access policy: " + e.err.Error()
+}
+func (e accessDeniedError) Unwrap() error { return e.err }
+
 // withRetry runs f until it succeeds, fails with a non-retryable error or ctx ends. Between
 // attempts it waits retryInitialDelay doubling to retryMaxDelay and drops the pool's connections.
 // Every retry is logged (attempt, next delay, the redacted cause) and reported through
@@ -695,7 +703,8 @@ func (s *sqlSink) withRetry(ctx context.Context, what string, epoch int64, f fun
 			where += ": " + what
 		}
 		var p permanentError
-		if errors.As(err, &p) || !s.b.retryable(err) {
+		var denied accessDeniedError
+		if errors.As(err, &p) || errors.As(err, &denied) || !s.b.retryable(err) {
 			return s.scrub(fmt.Errorf("%s: %w", where, err))
 		}
 		if ctx.Err() != nil {
