@@ -500,4 +500,3 @@ func aggText(ctx context.Context, conn *pgx.Conn, q string) (string, error) {
 	sort.Strings(parts)
 	return strings.Join(parts, ";"), nil
 }
-
