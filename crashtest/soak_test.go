@@ -214,7 +214,12 @@ func TestSoak(t *testing.T) {
 			firstMax = mx
 		}
 		lastMax = mx
-		report = append(report, fmt.Sprintf("life %d: %d samples, RSS first %d MiB, max %d MiB, last %d MiB", i+1, len(s), s[0]>>20, mx>>20, s[len(s)-1]>>20))
+		// RSS at every tenth of the life, to see whether it levels off.
+		var curve []string
+		for q := 0; q <= 10; q++ {
+			curve = append(curve, strconv.FormatInt(s[(len(s)-1)*q/10]>>20, 10))
+		}
+		report = append(report, fmt.Sprintf("life %d: %d samples (1/s), RSS max %d MiB, by tenths of the life (MiB): %s", i+1, len(s), mx>>20, strings.Join(curve, " ")))
 	}
 	t.Logf("soak: %s, %d clients, %d kills (every %s), %d rows fed in %d files; outputs exact (0 lost, 0 duplicated, 0 wrong); client queries ok %d, failed %d (around kills)\n%s",
 		cfg.duration, cfg.clients, kills, cfg.killEvery, total, total/per, okQueries.Load(), failedQueries.Load(), strings.Join(report, "\n"))

@@ -315,3 +315,36 @@ func (s *sqlSink) loadRejected(ctx context.Context, epoch int64, out *[]Rejected
 	}
 	return nil
 }
+
+// dropNullKeys returns the rows of rec whose key columns are all non-NULL (as slices the caller
+// releases) and, for upserts (del false), the others as rows refused with SQLSTATE 23502.
+func (s *sqlSink) dropNullKeys(epoch int64, rec arrow.RecordBatch, del bool) ([]arrow.RecordBatch, []RejectedRow) {
+	var keep []arrow.RecordBatch
+	var refused []RejectedRow
+	n := int(rec.NumRows())
+	start := 0
+	for i := 0; i <= n; i++ {
+		null := false
+		var col string
+		if i < n {
+			for _, k := range s.keys {
+				if rec.Column(k).IsNull(i) {
+					null, col = true, s.schema.Field(k).Name
+					break
+				}
+			}
+		}
+		if i < n && !null {
+			continue
+		}
+		if i > start {
+			keep = append(keep, rec.NewSlice(int64(start), int64(i)))
+		}
+		start = i + 1
+		if null && !del {
+			refused = append(refused, s.rejectedRow(epoch, rec, i, false, "23502",
+				fmt.Sprintf("key column %q is NULL; a primary key column cannot hold NULL", col), col))
+		}
+	}
+	return keep, refused
+}

@@ -173,6 +173,33 @@ func runRejectSuite(t *testing.T, tg *sqlTarget) {
 			}
 		})
 	}
+	t.Run("NullKey", func(t *testing.T) {
+		// Update mode: a NULL key cannot be stored under the primary key; its row is refused
+		// (23502) without a round trip, the others are upserted.
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		s, table, rejected := rejectSink(t, tg, Update, []int{0})
+		rec := makeRecord(t, mem, rejectSchema, []any{1, "a", 1}, []any{nil, "b", 2}, []any{3, "c", 3})
+		err := s.Write(context.Background(), 0, inserts(rec))
+		rec.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := rejected()
+		if len(got) != 1 || got[0].SQLState != "23502" || !strings.Contains(got[0].Row, "s=b") {
+			t.Fatalf("rejected %+v, want the NULL-key row with 23502", got)
+		}
+		if n := tg.rows(t, "SELECT "+tg.text("COUNT(*)")+" FROM "+tg.quote(table)); n[0][0] != "2" {
+			t.Fatalf("%s rows stored, want 2", n[0][0])
+		}
+		// A replay hands the refused row over again.
+		rec = makeRecord(t, mem, rejectSchema, []any{1, "a", 1}, []any{nil, "b", 2}, []any{3, "c", 3})
+		err = s.Write(context.Background(), 0, inserts(rec))
+		rec.Release()
+		if again := rejected(); err != nil || len(again) != 1 || again[0].Row != got[0].Row {
+			t.Fatalf("replay: err %v, rejected %+v", err, again)
+		}
+	})
 	t.Run("OnErrorFail", func(t *testing.T) {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/streamsql/streamsql/exec"
 )
@@ -222,6 +223,7 @@ type sqlSink struct {
 	status func(string)
 	reject func([]RejectedRow)
 	clock  func() time.Time
+	mem    memory.Allocator
 
 	// isolating is set while a write isolates rejected rows (reject.go): the backend's writeRows
 	// is then called several times in one transaction and must not rely on a fresh staging table.
@@ -251,6 +253,9 @@ func newSQLSink(b sqlBackend, cfg Config, opts sqlOptions, password string) (*sq
 	s := &sqlSink{b: b, opts: opts, query: cfg.Query, secret: password, openTimeout: defaultOpenTimeout, status: cfg.Status, reject: cfg.Reject, clock: cfg.Clock}
 	if s.clock == nil {
 		s.clock = time.Now
+	}
+	if s.mem = cfg.Mem; s.mem == nil {
+		s.mem = memory.DefaultAllocator
 	}
 	s.log = log.With("sink", b.name(), "query", cfg.Query, "table", strings.Join(opts.table, "."), "url", RedactURL(opts.url))
 	return s, nil
@@ -517,16 +522,35 @@ func (s *sqlSink) Write(ctx context.Context, epoch int64, deltas []exec.Delta) e
 	}
 	var rows []arrow.RecordBatch
 	var dels arrow.RecordBatch
+	var pre []RejectedRow // refused before anything is sent
 	if s.mode == Update {
 		c, err := ConsolidateByKey(nil, s.schema, deltas, s.keys)
 		if err != nil {
 			return fail(err)
 		}
 		defer c.Release()
-		if err := s.checkKeysNotNull([]arrow.RecordBatch{c.Upserts, c.Deletes}); err != nil {
-			return fail(err)
+		if s.opts.failOnReject {
+			if err := s.checkKeysNotNull([]arrow.RecordBatch{c.Upserts, c.Deletes}); err != nil {
+				return fail(err)
+			}
+			rows, dels = []arrow.RecordBatch{c.Upserts}, c.Deletes
+		} else {
+			// A row whose key is NULL cannot be stored under a primary key: its upsert is
+			// refused (23502) like a row the database refuses, and its delete has nothing to
+			// delete.
+			var keep []arrow.RecordBatch
+			keep, pre = s.dropNullKeys(epoch, c.Upserts, false)
+			defer releaseRecords(keep)
+			rows = keep
+			keepDels, _ := s.dropNullKeys(epoch, c.Deletes, true)
+			defer releaseRecords(keepDels)
+			d, err := exec.ConcatRecords(&exec.Ctx{Context: ctx, Mem: s.mem}, c.Deletes.Schema(), keepDels)
+			if err != nil {
+				return fail(err)
+			}
+			defer d.Release()
+			dels = d
 		}
-		rows, dels = []arrow.RecordBatch{c.Upserts}, c.Deletes
 	} else {
 		recs, err := InsertedRows(nil, s.schema, s.mode, deltas)
 		if err != nil {
@@ -538,7 +562,7 @@ func (s *sqlSink) Write(ctx context.Context, epoch int64, deltas []exec.Delta) e
 	var rejected []RejectedRow
 	attempt := func(isolate bool) func(context.Context) error {
 		return func(ctx context.Context) error {
-			rejected = rejected[:0]
+			rejected = append(rejected[:0], pre...)
 			return s.writeOnce(ctx, epoch, rows, dels, isolate, &rejected)
 		}
 	}
@@ -584,6 +608,7 @@ func (s *sqlSink) writeOnce(ctx context.Context, epoch int64, recs []arrow.Recor
 		if err = tx.rollback(ctx); err != nil {
 			return err
 		}
+		*rejected = (*rejected)[:0] // the committed epoch's record replaces what this run found
 		return s.loadRejected(ctx, epoch, rejected)
 	}
 	if s.mode == Complete {
@@ -613,11 +638,12 @@ func (s *sqlSink) writeOnce(ctx context.Context, epoch int64, recs []arrow.Recor
 		}
 	}
 	if isolate {
-		if err = s.isolateRows(ctx, tx, epoch, recs, rejected); err == nil {
-			err = s.storeRejected(ctx, tx, epoch, *rejected)
-		}
+		err = s.isolateRows(ctx, tx, epoch, recs, rejected)
 	} else {
 		err = s.asRejected(s.b.writeRows(ctx, tx, s, recs))
+	}
+	if err == nil {
+		err = s.storeRejected(ctx, tx, epoch, *rejected)
 	}
 	if err != nil {
 		return err

@@ -189,7 +189,8 @@ func runSQLSinkSuite(t *testing.T, tg *sqlTarget) {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
 		table := tg.newTable(t)
-		s := tg.open(t, table, winSchema, Update, []int{0, 1}, nil, "create_table", "true")
+		// on_error = 'fail': the NULL key below fails the epoch (by default it is dead-lettered).
+		s := tg.open(t, table, winSchema, Update, []int{0, 1}, nil, "create_table", "true", "on_error", "fail")
 		writeRows(t, s, mem, winSchema, 0, []any{"a", w0, 1}, []any{"b", w0, 2})
 		// The last row of a key within one epoch wins.
 		writeRows(t, s, mem, winSchema, 1, []any{"a", w0, 5}, []any{"c", w1, 3}, []any{"c", w1, 4})
