@@ -351,7 +351,11 @@ func (s *sqlSink) prepareTables(ctx context.Context) error {
 		return fmt.Errorf("create %s: %w", s.commitsSQL, err)
 	}
 	if err := s.b.exec(ctx, s.b.rejectsDDL(s.rejectsSQL)); err != nil {
-		return fmt.Errorf("create %s: %w", s.rejectsSQL, err)
+		// Two sinks creating the table at the same instant: one of the IF NOT EXISTS loses
+		// the race with a duplicate-name error; the table then exists.
+		if err2 := s.b.exec(ctx, s.b.rejectsDDL(s.rejectsSQL)); err2 != nil {
+			return fmt.Errorf("create %s: %w", s.rejectsSQL, err)
+		}
 	}
 	cols, found, err := s.b.tableColumns(ctx, s.opts.table)
 	if err != nil {
