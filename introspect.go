@@ -15,9 +15,12 @@ type QueryInfo struct {
 	Kind   string             `json:"kind"`
 	Status incremental.Status `json:"status"`
 	// Error is the failure of a query whose Status is failed, else "".
-	Error   string `json:"error,omitempty"`
-	Mode    string `json:"mode"`
-	Trigger string `json:"trigger"`
+	Error string `json:"error,omitempty"`
+	// SinkStatus is what a struggling sink reports (a retry: since when, attempts, next delay,
+	// the last error), "" while it works.
+	SinkStatus string `json:"sinkStatus,omitempty"`
+	Mode       string `json:"mode"`
+	Trigger    string `json:"trigger"`
 	// Sink is the sink's connector ("memory" for a materialized view).
 	Sink string `json:"sink"`
 	// SQL is the query's SELECT as written (the part after AS, without the WITH options).
@@ -64,6 +67,7 @@ func (rq *runningQuery) info() QueryInfo {
 	if err != nil {
 		info.Error = err.Error()
 	}
+	info.SinkStatus = rq.getSinkStatus()
 	return info
 }
 

@@ -297,6 +297,7 @@ func (e *Engine) prepareQueryFrozen(s *sql.CreateSink, frozen bool) (*runningQue
 		return nil, err
 	}
 	var sink sinks.Sink
+	var bad *incremental.BadRecords // set below, before the query starts writing
 	switch {
 	case s.View:
 		rq.table = sinks.NewMemoryTable(e.opts.Allocator)
@@ -320,7 +321,9 @@ func (e *Engine) prepareQueryFrozen(s *sql.CreateSink, frozen bool) (*runningQue
 		if err != nil {
 			return nil, err
 		}
-		if sink, err = open(sinks.Config{Query: id, Options: connOpts, Mem: e.opts.Allocator, Logger: e.opts.Logger, Status: rq.setSinkStatus}); err != nil {
+		// Rows the sink's database refuses go to the dead-letter table like bad input records.
+		reject := func(rows []sinks.RejectedRow) { bad.SinkRejected(c)(rows) }
+		if sink, err = open(sinks.Config{Query: id, Options: connOpts, Mem: e.opts.Allocator, Logger: e.opts.Logger, Status: rq.setSinkStatus, Reject: reject, Clock: e.opts.Clock, CheckAddr: e.opts.Access.CheckAddr}); err != nil {
 			return nil, fmt.Errorf("sink %s: %w", s.Name, err)
 		}
 		built, rq.sink = sink, c
@@ -344,7 +347,7 @@ func (e *Engine) prepareQueryFrozen(s *sql.CreateSink, frozen bool) (*runningQue
 	if err := deadLetters.Open(incremental.DeadLetterSchema, sinks.Append, nil); err != nil {
 		return nil, fmt.Errorf("%s %s: dead-letter table: %w", strings.ToLower(string(kindOf(s))), s.Name, err)
 	}
-	bad := incremental.NewBadRecords(e.opts.Allocator, deadLetters)
+	bad = incremental.NewBadRecords(e.opts.Allocator, deadLetters)
 	var inputs []*incremental.Input
 	seen := map[string]bool{}
 	for _, sc := range scans {
@@ -671,8 +674,14 @@ func (e *Engine) describeQuery(xctx *exec.Ctx, s *sql.DescribeQuery, text string
 	}
 	p := rq.q.LastProgress()
 	var doc any = map[string]any{"name": rq.name, "status": "no epoch has run yet"}
-	if p != nil {
-		doc = p
+	if st := rq.getSinkStatus(); p == nil && st != "" {
+		doc = map[string]any{"name": rq.name, "status": "no epoch has run yet", "sinkStatus": st}
+	} else if p != nil {
+		// The sink's retry status (sinks.Config.Status) follows the last epoch's progress.
+		doc = struct {
+			*incremental.Progress
+			SinkStatus string `json:"sinkStatus,omitempty"`
+		}{p, st}
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {

@@ -69,5 +69,15 @@
 // byte flipped: the restarted run must end with exactly the oracle's result (a lost last commit,
 // a lost format file) or refuse with a message naming the file.
 //
+// TestCrashSinkRejectsNUL is the poison pill under kill -9: JSON lines with NUL characters and
+// CHECK-violating values among good rows, files source to PostgreSQL, killed after_sink (a replay
+// of an epoch the sink committed with refused rows), after_offsets, after_commit and at random:
+// the table holds each good row once and <query>_errors each refused row once with its SQLSTATE.
+//
+// TestSoak is the soak run (`make soak SOAK_DURATION=30m`; 8 s under `go test`): `serve` with five
+// continuous queries over a files source the test keeps feeding, N clients querying, SIGKILL and
+// restart every few minutes, exact comparison of every output at the end, RSS sampled per server
+// life (see its comment).
+//
 // PostgreSQL and MariaDB come from internal/testdb (skipped without them, failing under CI=true).
 package crashtest

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/sinks"
 	"github.com/streamsql/streamsql/sources"
 )
 
@@ -88,6 +89,24 @@ func (b *BadRecords) Reporter(source string, policy OnError) func(*sources.Recor
 			b.pending = append(b.pending, []string{source, fmt.Sprintf("%s:%d", e.Path, e.Line), e.Column, e.Reason, e.Raw})
 		}
 		return nil
+	}
+}
+
+// SinkRejected returns the sinks.Config.Reject callback of the query's sink: each row the sink's
+// database refused is a bad record of the running epoch (counted in numBadRecords), kept in the
+// dead-letter table with source "sink <name>", the row's epoch and key as location, the
+// database's SQLSTATE and message as reason and the row as raw. The sink calls it after its
+// commit, before the driver commits the dead letters (see commit): a crash between the two loses
+// those dead-letter rows (the replayed epoch is skipped by the sink), never a good row.
+func (b *BadRecords) SinkRejected(sink string) func([]sinks.RejectedRow) {
+	return func(rows []sinks.RejectedRow) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, r := range rows {
+			b.epochBad++
+			b.total++
+			b.pending = append(b.pending, []string{"sink " + sink, r.Location(), r.Column, r.Reason(), r.Row})
+		}
 	}
 }
 

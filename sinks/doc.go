@@ -6,7 +6,9 @@
 // (query, epoch) in the same transaction as the rows, Kafka commits a marker in the same
 // transaction, files publish a manifest per epoch. Sinks receive weighted deltas (exec.Delta);
 // changes.go turns them into inserted rows (append, complete) or, in update mode, into one upsert
-// or delete per key (ConsolidateByKey), which every sink applies, deletes included.
+// or delete per key (ConsolidateByKey), which every sink applies, deletes included. Rows a SQL
+// database refuses (bad encoding, too long, constraint violations) are isolated inside the epoch's
+// transaction and dead-lettered or fail the query naming the row (reject.go).
 //
 // sinks imports exec.
 package sinks

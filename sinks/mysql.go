@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -47,6 +48,18 @@ func NewMySQL(cfg Config) (Sink, error) {
 	}
 	mcfg.InterpolateParams = true // one round trip per statement, no 65535-placeholder limit
 	mcfg.Logger = driverLogger{log: cfg.Logger, secret: mcfg.Passwd}
+	if check := cfg.CheckAddr; check != nil {
+		// Every new connection (a reconnect after an outage too) asks the access policy.
+		mcfg.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if network != "unix" {
+				if err := check(addr); err != nil {
+					return nil, accessDeniedError{err}
+				}
+			}
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		}
+	}
 	conn, err := mysql.NewConnector(mcfg)
 	if err != nil {
 		return nil, fmt.Errorf("mysql sink: option url %s: %v", RedactURL(opts.url), RedactURL(err.Error()))
@@ -165,6 +178,10 @@ func (b *myBackend) columnType(f arrow.Field, key bool) (string, error) {
 
 func (b *myBackend) commitsDDL(table string) string {
 	return "CREATE TABLE IF NOT EXISTS " + table + " (query_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE " + b.keyCollation + " NOT NULL PRIMARY KEY, epoch BIGINT NOT NULL, committed_at DATETIME(6) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+}
+
+func (b *myBackend) rejectsDDL(table string) string {
+	return "CREATE TABLE IF NOT EXISTS " + table + " (query_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE " + b.keyCollation + " NOT NULL, epoch BIGINT NOT NULL, seq BIGINT NOT NULL, row_key LONGTEXT, row_text LONGTEXT, column_name TEXT, sql_state VARCHAR(16), message LONGTEXT, is_delete BOOLEAN, PRIMARY KEY (query_id, epoch, seq)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
 }
 
 func (*myBackend) nowUTC() string { return "UTC_TIMESTAMP(6)" }
@@ -501,3 +518,27 @@ func (b *myBackend) reset() {
 }
 
 func (b *myBackend) close() error { return b.db.Close() }
+
+// myRowErrors are MySQL/MariaDB error numbers that refuse a row's data although their SQLSTATE is
+// the generic HY000 or a warning class: 1366 incorrect string value, 1265 data truncated, 1292
+// incorrect datetime value, 3819 check constraint violated (MySQL), 4025 constraint failed
+// (MariaDB), 1048 column cannot be null, 1364 field has no default, 1411 incorrect value for a
+// function.
+var myRowErrors = map[uint16]bool{1366: true, 1265: true, 1292: true, 3819: true, 4025: true, 1048: true, 1364: true, 1411: true}
+
+// rowError: SQLSTATE class 22 (1406 data too long, 1264 out of range, ...) and 23 (duplicate key,
+// foreign key, not null), and the numbers of myRowErrors.
+func (b *myBackend) rowError(err error) (state, msg, column string, ok bool) {
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) {
+		return "", "", "", false
+	}
+	state = string(me.SQLState[:])
+	if !strings.HasPrefix(state, "22") && !strings.HasPrefix(state, "23") && !myRowErrors[me.Number] {
+		return "", "", "", false
+	}
+	if strings.Trim(state, "\x00 ") == "" {
+		state = "HY000"
+	}
+	return state, fmt.Sprintf("%s (error %d)", me.Message, me.Number), "", true
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,25 @@ func NewPostgres(cfg Config) (Sink, error) {
 	}
 	if pcfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		pcfg.ConnConfig.RuntimeParams["application_name"] = truncateUTF8("streamsql sink "+cfg.Query, 63)
+	}
+	if check := cfg.CheckAddr; check != nil {
+		// Every new connection (a reconnect after an outage too) asks the access policy about
+		// each address it may try; Unix socket directories were checked at CREATE.
+		pcfg.BeforeConnect = func(_ context.Context, cc *pgx.ConnConfig) error {
+			hosts := []string{net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port)))}
+			for _, f := range cc.Fallbacks {
+				hosts = append(hosts, net.JoinHostPort(f.Host, strconv.Itoa(int(f.Port))))
+			}
+			for _, h := range hosts {
+				if strings.HasPrefix(h, "/") || strings.HasPrefix(h, "[/") {
+					continue
+				}
+				if err := check(h); err != nil {
+					return accessDeniedError{err}
+				}
+			}
+			return nil
+		}
 	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), pcfg)
 	if err != nil {
@@ -114,6 +134,10 @@ func (*pgBackend) columnType(f arrow.Field, _ bool) (string, error) {
 
 func (*pgBackend) commitsDDL(table string) string {
 	return "CREATE TABLE IF NOT EXISTS " + table + " (query_id TEXT PRIMARY KEY, epoch BIGINT NOT NULL, committed_at TIMESTAMPTZ NOT NULL)"
+}
+
+func (*pgBackend) rejectsDDL(table string) string {
+	return "CREATE TABLE IF NOT EXISTS " + table + " (query_id TEXT NOT NULL, epoch BIGINT NOT NULL, seq BIGINT NOT NULL, row_key TEXT, row_text TEXT, column_name TEXT, sql_state TEXT, message TEXT, is_delete BOOLEAN, PRIMARY KEY (query_id, epoch, seq))"
 }
 
 func (*pgBackend) nowUTC() string { return "now()" }
@@ -241,6 +265,11 @@ func (b *pgBackend) writeRows(ctx context.Context, tx sqlTx, s *sqlSink, recs []
 		strings.Trim(s.columnsSQL, "()")+" FROM "+s.tableSQL+" WITH NO DATA"); err != nil {
 		return fmt.Errorf("create the staging table: %w", err)
 	}
+	if s.isolating { // earlier groups of this transaction left their rows in the stage
+		if _, err := ptx.Exec(ctx, "DELETE FROM "+pgStage); err != nil {
+			return fmt.Errorf("empty the staging table: %w", err)
+		}
+	}
 	if err := b.copyRows(ctx, ptx, pgx.Identifier{pgStage}, cols, recs); err != nil {
 		return err
 	}
@@ -274,6 +303,11 @@ func (b *pgBackend) deleteRows(ctx context.Context, tx sqlTx, s *sqlSink, dels a
 		if _, err := ptx.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+pgStageDelete+" ON COMMIT DELETE ROWS AS SELECT "+
 			strings.Join(keys, ", ")+" FROM "+s.tableSQL+" WITH NO DATA"); err != nil {
 			return 0, fmt.Errorf("create the delete staging table: %w", err)
+		}
+		if s.isolating {
+			if _, err := ptx.Exec(ctx, "DELETE FROM "+pgStageDelete); err != nil {
+				return 0, fmt.Errorf("empty the delete staging table: %w", err)
+			}
 		}
 		krec := s.keyRecord(dels)
 		defer krec.Release()
@@ -464,4 +498,19 @@ func (b *pgBackend) reset() { b.pool.Reset() }
 func (b *pgBackend) close() error {
 	b.pool.Close()
 	return nil
+}
+
+// rowError: SQLSTATE class 22 (data exception: 22021 bad encoding such as a NUL byte, 22001 value
+// too long, 22003 out of range, 22007/22008 invalid datetime, ...) and class 23 (integrity
+// constraint violation: not null, check, unique, foreign key) are the row's fault.
+func (b *pgBackend) rowError(err error) (state, msg, column string, ok bool) {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || (!strings.HasPrefix(pgErr.Code, "22") && !strings.HasPrefix(pgErr.Code, "23")) {
+		return "", "", "", false
+	}
+	msg = pgErr.Message
+	if pgErr.Detail != "" {
+		msg += " (" + pgErr.Detail + ")"
+	}
+	return pgErr.Code, msg, pgErr.ColumnName, true
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -87,4 +88,14 @@ type Config struct {
 	// after an outage ("retrying epoch 12 after: ..., attempt 3"), and "" once a write succeeds.
 	// SHOW QUERIES shows it. The text must be free of secrets.
 	Status func(string)
+	// Reject, if set, receives the rows a SQL sink's database refused (see reject.go) after the
+	// epoch that dropped them committed; the engine puts them in the query's dead-letter table.
+	Reject func([]RejectedRow)
+	// CheckAddr, if set, is asked before every new network connection of a SQL sink (the first
+	// and every reconnect after an outage) whether the sink may connect to that HOST:PORT (the
+	// engine's --allow-connect policy, re-evaluated with the name resolved anew each time). A
+	// refusal fails the write at once, naming the address; it is not retried.
+	CheckAddr func(hostport string) error
+	// Clock, if set, is the time a retry status reports; default time.Now.
+	Clock func() time.Time
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/streamsql/streamsql/exec"
 )
@@ -42,10 +43,14 @@ import (
 
 // Options every SQL sink accepts. "connector", "output_mode" and "trigger" belong to the engine
 // and are accepted (and ignored) so that Config.Options can be passed as given.
-var sqlSinkOptionNames = []string{"batch_size", "connector", "create_table", "output_mode", "primary_key", "table", "trigger", "url"}
+var sqlSinkOptionNames = []string{"batch_size", "connector", "create_table", "on_error", "output_mode", "primary_key", "table", "trigger", "url"}
 
 // CommitsTable is the name of the table that records, per query, the highest committed epoch.
 const CommitsTable = "streamsql_commits"
+
+// RejectsTable is the name of the table that records the rows the database refused in each
+// query's last committed epoch (reject.go).
+const RejectsTable = "streamsql_rejects"
 
 // Retry backoff of a Write that failed with a connection error.
 const (
@@ -63,6 +68,9 @@ type sqlOptions struct {
 	primaryKey  []string // nil: the key columns given to Open
 	createTable bool
 	batchSize   int // rows per statement (MySQL INSERT) or per COPY (PostgreSQL); 0: backend default
+	// failOnReject (on_error = 'fail') makes a row the database rejects fail the query, naming
+	// the row; otherwise (on_error = 'dead_letter', the default) it goes to Config.Reject.
+	failOnReject bool
 }
 
 func parseSQLOptions(connector string, opts map[string]string) (sqlOptions, error) {
@@ -126,6 +134,15 @@ func parseSQLOptions(connector string, opts map[string]string) (sqlOptions, erro
 		}
 		o.batchSize = n
 	}
+	if v, ok := get("on_error"); ok {
+		switch strings.ToLower(v) {
+		case "fail":
+			o.failOnReject = true
+		case "dead_letter":
+		default:
+			return o, fmt.Errorf("%s sink: option on_error: invalid value %q (expected 'dead_letter' or 'fail')", connector, v)
+		}
+	}
 	return o, nil
 }
 
@@ -140,6 +157,8 @@ type sqlDialect interface {
 	columnType(f arrow.Field, key bool) (string, error)
 	// commitsDDL creates the commits table (named by its quoted, possibly qualified, name).
 	commitsDDL(table string) string
+	// rejectsDDL creates the rejects table (reject.go).
+	rejectsDDL(table string) string
 	// nowUTC is the SQL expression of the current time stored in committed_at.
 	nowUTC() string
 	// insertMarkerSQL inserts (placeholder 1, -1, now) into the commits table unless the query
@@ -168,6 +187,8 @@ type sqlBackend interface {
 	begin(ctx context.Context) (sqlTx, error)
 	// exec runs one statement outside a transaction.
 	exec(ctx context.Context, sql string, args ...any) error
+	// queryStrings runs a query outside a transaction and returns its rows as text ("" for NULL).
+	queryStrings(ctx context.Context, sql string, args ...any) ([][]string, error)
 	// tableColumns lists the columns of the table, or returns found=false when it does not exist.
 	tableColumns(ctx context.Context, t []string) (cols []string, found bool, err error)
 	// uniqueKeys lists the column sets of the table's primary key and unique indexes.
@@ -182,6 +203,11 @@ type sqlBackend interface {
 	deleteRows(ctx context.Context, tx sqlTx, s *sqlSink, dels arrow.RecordBatch) (missing int64, err error)
 	// retryable says err is a lost or refused connection (or a deadlock) worth a new attempt.
 	retryable(err error) bool
+	// rowError says err is the database refusing the data of a row (bad encoding, a value too
+	// long or out of range, an invalid date, a constraint violation), and returns its SQLSTATE,
+	// message and the column it names (if any). Such an error is the row's fault: writing the
+	// other rows without it succeeds (see reject.go).
+	rowError(err error) (state, msg, column string, ok bool)
 	// reset drops the pool's idle connections after a connection error.
 	reset()
 	close() error
@@ -195,6 +221,13 @@ type sqlSink struct {
 	log    *slog.Logger
 	secret string // the password, scrubbed from every error and log line
 	status func(string)
+	reject func([]RejectedRow)
+	clock  func() time.Time
+	mem    memory.Allocator
+
+	// isolating is set while a write isolates rejected rows (reject.go): the backend's writeRows
+	// is then called several times in one transaction and must not rely on a fresh staging table.
+	isolating bool
 
 	openTimeout time.Duration
 
@@ -205,6 +238,7 @@ type sqlSink struct {
 	// Statement text fixed at Open.
 	tableSQL   string // quoted target table
 	commitsSQL string // quoted commits table
+	rejectsSQL string // quoted rejects table (reject.go)
 	columnsSQL string // quoted column list "(a, b, c)"
 }
 
@@ -216,7 +250,13 @@ func newSQLSink(b sqlBackend, cfg Config, opts sqlOptions, password string) (*sq
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &sqlSink{b: b, opts: opts, query: cfg.Query, secret: password, openTimeout: defaultOpenTimeout, status: cfg.Status}
+	s := &sqlSink{b: b, opts: opts, query: cfg.Query, secret: password, openTimeout: defaultOpenTimeout, status: cfg.Status, reject: cfg.Reject, clock: cfg.Clock}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if s.mem = cfg.Mem; s.mem == nil {
+		s.mem = memory.DefaultAllocator
+	}
 	s.log = log.With("sink", b.name(), "query", cfg.Query, "table", strings.Join(opts.table, "."), "url", RedactURL(opts.url))
 	return s, nil
 }
@@ -231,11 +271,14 @@ func qualified(d sqlDialect, parts []string) string {
 }
 
 // commitsTableName puts streamsql_commits next to the target table (same schema/database).
-func commitsTableName(table []string) []string {
+func commitsTableName(table []string) []string { return siblingTable(table, CommitsTable) }
+
+// siblingTable names table name in the schema/database of table.
+func siblingTable(table []string, name string) []string {
 	if len(table) == 2 {
-		return []string{table[0], CommitsTable}
+		return []string{table[0], name}
 	}
-	return []string{CommitsTable}
+	return []string{name}
 }
 
 // Open checks the options against the schema and mode, creates the commits table (and the target
@@ -249,6 +292,7 @@ func (s *sqlSink) Open(schema *arrow.Schema, mode OutputMode, keys []int) error 
 	d := s.b
 	s.tableSQL = qualified(d, s.opts.table)
 	s.commitsSQL = qualified(d, commitsTableName(s.opts.table))
+	s.rejectsSQL = qualified(d, siblingTable(s.opts.table, RejectsTable))
 	cols := make([]string, schema.NumFields())
 	for i, f := range schema.Fields() {
 		cols[i] = d.quoteIdent(f.Name)
@@ -305,6 +349,13 @@ func (s *sqlSink) prepareTables(ctx context.Context) error {
 	}
 	if err := s.b.exec(ctx, s.b.commitsDDL(s.commitsSQL)); err != nil {
 		return fmt.Errorf("create %s: %w", s.commitsSQL, err)
+	}
+	if err := s.b.exec(ctx, s.b.rejectsDDL(s.rejectsSQL)); err != nil {
+		// Two sinks creating the table at the same instant: one of the IF NOT EXISTS loses
+		// the race with a duplicate-name error; the table then exists.
+		if err2 := s.b.exec(ctx, s.b.rejectsDDL(s.rejectsSQL)); err2 != nil {
+			return fmt.Errorf("create %s: %w", s.rejectsSQL, err)
+		}
 	}
 	cols, found, err := s.b.tableColumns(ctx, s.opts.table)
 	if err != nil {
@@ -475,16 +526,35 @@ func (s *sqlSink) Write(ctx context.Context, epoch int64, deltas []exec.Delta) e
 	}
 	var rows []arrow.RecordBatch
 	var dels arrow.RecordBatch
+	var pre []RejectedRow // refused before anything is sent
 	if s.mode == Update {
 		c, err := ConsolidateByKey(nil, s.schema, deltas, s.keys)
 		if err != nil {
 			return fail(err)
 		}
 		defer c.Release()
-		if err := s.checkKeysNotNull([]arrow.RecordBatch{c.Upserts, c.Deletes}); err != nil {
-			return fail(err)
+		if s.opts.failOnReject {
+			if err := s.checkKeysNotNull([]arrow.RecordBatch{c.Upserts, c.Deletes}); err != nil {
+				return fail(err)
+			}
+			rows, dels = []arrow.RecordBatch{c.Upserts}, c.Deletes
+		} else {
+			// A row whose key is NULL cannot be stored under a primary key: its upsert is
+			// refused (23502) like a row the database refuses, and its delete has nothing to
+			// delete.
+			var keep []arrow.RecordBatch
+			keep, pre = s.dropNullKeys(epoch, c.Upserts, false)
+			defer releaseRecords(keep)
+			rows = keep
+			keepDels, _ := s.dropNullKeys(epoch, c.Deletes, true)
+			defer releaseRecords(keepDels)
+			d, err := exec.ConcatRecords(&exec.Ctx{Context: ctx, Mem: s.mem}, c.Deletes.Schema(), keepDels)
+			if err != nil {
+				return fail(err)
+			}
+			defer d.Release()
+			dels = d
 		}
-		rows, dels = []arrow.RecordBatch{c.Upserts}, c.Deletes
 	} else {
 		recs, err := InsertedRows(nil, s.schema, s.mode, deltas)
 		if err != nil {
@@ -493,10 +563,32 @@ func (s *sqlSink) Write(ctx context.Context, epoch int64, deltas []exec.Delta) e
 		defer releaseRecords(recs)
 		rows = recs
 	}
-	return s.withRetry(ctx, "write", epoch, func(ctx context.Context) error { return s.writeOnce(ctx, epoch, rows, dels) })
+	var rejected []RejectedRow
+	attempt := func(isolate bool) func(context.Context) error {
+		return func(ctx context.Context) error {
+			rejected = append(rejected[:0], pre...)
+			return s.writeOnce(ctx, epoch, rows, dels, isolate, &rejected)
+		}
+	}
+	err := s.withRetry(ctx, "write", epoch, attempt(false))
+	if rr := (rowRejectedError{}); errors.As(err, &rr) {
+		// A row of the epoch was refused: write the epoch again, isolating the refused rows.
+		s.log.Info("the database refused a row; isolating the refused rows of the epoch", "epoch", epoch, "err", s.scrub(rr.err).Error())
+		err = s.withRetry(ctx, "write", epoch, attempt(true))
+	}
+	if err != nil {
+		return err
+	}
+	s.deliverRejected(epoch, rejected)
+	return nil
 }
 
-func (s *sqlSink) writeOnce(ctx context.Context, epoch int64, recs []arrow.RecordBatch, dels arrow.RecordBatch) (err error) {
+// writeOnce runs the protocol's transaction once. Without isolate, a row the database refuses
+// fails it with a rowRejectedError; with isolate, rows are written by isolateRows, which collects
+// the refused ones into *rejected, and the transaction commits the others, the marker and the
+// refused rows' record in the rejects table (reject.go). A replayed epoch reads its refused rows
+// back from there into *rejected.
+func (s *sqlSink) writeOnce(ctx context.Context, epoch int64, recs []arrow.RecordBatch, dels arrow.RecordBatch, isolate bool, rejected *[]RejectedRow) (err error) {
 	tx, err := s.b.begin(ctx)
 	if err != nil {
 		return err
@@ -517,15 +609,29 @@ func (s *sqlSink) writeOnce(ctx context.Context, epoch int64, recs []arrow.Recor
 	}
 	if n == 0 {
 		s.log.Debug("epoch already committed, skipped", "epoch", epoch)
-		return tx.rollback(ctx)
+		if err = tx.rollback(ctx); err != nil {
+			return err
+		}
+		*rejected = (*rejected)[:0] // the committed epoch's record replaces what this run found
+		return s.loadRejected(ctx, epoch, rejected)
 	}
 	if s.mode == Complete {
 		if _, err = tx.exec(ctx, "DELETE FROM "+s.tableSQL); err != nil {
 			return fmt.Errorf("delete the previous contents: %w", err)
 		}
 	}
+	if isolate {
+		s.isolating = true
+		defer func() { s.isolating = false }()
+	}
 	if dels != nil && dels.NumRows() > 0 {
-		missing, err := s.b.deleteRows(ctx, tx, s, dels)
+		var missing int64
+		if isolate {
+			missing, err = s.isolateDeletes(ctx, tx, epoch, dels, rejected)
+		} else {
+			missing, err = s.b.deleteRows(ctx, tx, s, dels)
+			err = s.asRejected(err)
+		}
 		if err != nil {
 			return err
 		}
@@ -535,7 +641,15 @@ func (s *sqlSink) writeOnce(ctx context.Context, epoch int64, recs []arrow.Recor
 			s.log.Warn("update mode: deletes found no matching row (was the table changed outside the query?)", "epoch", epoch, "missing", missing)
 		}
 	}
-	if err = s.b.writeRows(ctx, tx, s, recs); err != nil {
+	if isolate {
+		err = s.isolateRows(ctx, tx, epoch, recs, rejected)
+	} else {
+		err = s.asRejected(s.b.writeRows(ctx, tx, s, recs))
+	}
+	if err == nil {
+		err = s.storeRejected(ctx, tx, epoch, *rejected)
+	}
+	if err != nil {
 		return err
 	}
 	if err = tx.commit(ctx); err != nil {
@@ -585,16 +699,31 @@ func (p permanentError) Unwrap() error { return p.err }
 
 func permanent(err error) error { return permanentError{err} }
 
+// accessDeniedError is a connection Config.CheckAddr refused; never retried.
+type accessDeniedError struct{ err error }
+
+func (e accessDeniedError) Error() string {
+	return "connection refused by the access policy: " + e.err.Error()
+}
+func (e accessDeniedError) Unwrap() error { return e.err }
+
 // withRetry runs f until it succeeds, fails with a non-retryable error or ctx ends. Between
 // attempts it waits retryInitialDelay doubling to retryMaxDelay and drops the pool's connections.
+// Every retry is logged (attempt, next delay, the redacted cause) and reported through
+// Config.Status as "retrying <what> of epoch N since <time> (attempt A, next in D): <cause>";
+// the status is cleared when the attempts end, in success or failure (a failure is the query's
+// error).
 func (s *sqlSink) withRetry(ctx context.Context, what string, epoch int64, f func(context.Context) error) error {
 	delay := retryInitialDelay
+	var since time.Time
+	defer func() {
+		if !since.IsZero() && s.status != nil {
+			s.status("")
+		}
+	}()
 	for attempt := 1; ; attempt++ {
 		err := f(ctx)
 		if err == nil {
-			if attempt > 1 && s.status != nil {
-				s.status("")
-			}
 			return nil
 		}
 		where := fmt.Sprintf("%s sink: table %s", s.b.name(), s.tableSQL)
@@ -604,15 +733,24 @@ func (s *sqlSink) withRetry(ctx context.Context, what string, epoch int64, f fun
 			where += ": " + what
 		}
 		var p permanentError
-		if errors.As(err, &p) || !s.b.retryable(err) {
+		var denied accessDeniedError
+		if errors.As(err, &p) || errors.As(err, &denied) || !s.b.retryable(err) {
 			return s.scrub(fmt.Errorf("%s: %w", where, err))
 		}
 		if ctx.Err() != nil {
 			return s.scrub(fmt.Errorf("%s: gave up after %d attempt(s): %w (last error: %v)", where, attempt, ctx.Err(), err))
 		}
-		s.log.Warn("sink "+what+" failed, retrying", "epoch", epoch, "attempt", attempt, "backoff", delay, "err", s.scrub(err).Error())
+		if since.IsZero() {
+			since = s.clock()
+		}
+		cause := s.scrub(err).Error()
+		s.log.Warn("sink "+what+" failed, retrying", "epoch", epoch, "attempt", attempt, "backoff", delay, "retrying_since", since.UTC().Format(time.RFC3339), "err", cause)
 		if s.status != nil {
-			s.status(fmt.Sprintf("retrying %s (epoch %d, attempt %d) after: %s", what, epoch, attempt, s.scrub(err).Error()))
+			of := ""
+			if what == "write" {
+				of = fmt.Sprintf(" of epoch %d", epoch)
+			}
+			s.status(fmt.Sprintf("retrying %s%s since %s (attempt %d, next in %s): %s", what, of, since.UTC().Format(time.RFC3339), attempt, delay, cause))
 		}
 		s.b.reset()
 		t := time.NewTimer(delay)

@@ -189,7 +189,8 @@ func runSQLSinkSuite(t *testing.T, tg *sqlTarget) {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
 		table := tg.newTable(t)
-		s := tg.open(t, table, winSchema, Update, []int{0, 1}, nil, "create_table", "true")
+		// on_error = 'fail': the NULL key below fails the epoch (by default it is dead-lettered).
+		s := tg.open(t, table, winSchema, Update, []int{0, 1}, nil, "create_table", "true", "on_error", "fail")
 		writeRows(t, s, mem, winSchema, 0, []any{"a", w0, 1}, []any{"b", w0, 2})
 		// The last row of a key within one epoch wins.
 		writeRows(t, s, mem, winSchema, 1, []any{"a", w0, 5}, []any{"c", w1, 3}, []any{"c", w1, 4})
@@ -322,7 +323,8 @@ func runSQLSinkSuite(t *testing.T, tg *sqlTarget) {
 			map[string]string{"postgres": "TIMESTAMPTZ", "mysql": "DATETIME(6)"}[tg.connector]+", n BIGINT NOT NULL)")
 		var logBuf bytes.Buffer
 		log := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		s := tg.open(t, table, winSchema, Append, nil, log)
+		// on_error = 'fail': a refused row fails the epoch (the default dead-letters it, reject_test.go).
+		s := tg.open(t, table, winSchema, Append, nil, log, "on_error", "fail")
 		rec := makeRecord(t, mem, winSchema, []any{"a", w0, 1}, []any{"b", w0, nil})
 		defer rec.Release()
 		start := time.Now()
@@ -415,7 +417,7 @@ func TestParseSQLOptions(t *testing.T) {
 		opts map[string]string
 		err  string
 	}{
-		{map[string]string{"url": "x", "table": "t", "colour": "red"}, "unknown option(s) colour (valid: batch_size, connector, create_table, output_mode, primary_key, table, trigger, url)"},
+		{map[string]string{"url": "x", "table": "t", "colour": "red"}, "unknown option(s) colour (valid: batch_size, connector, create_table, on_error, output_mode, primary_key, table, trigger, url)"},
 		{map[string]string{"url": "x"}, "option table is required"},
 		{map[string]string{"table": "t"}, "option url is required"},
 		{map[string]string{"url": "x", "table": "a.b.c"}, `invalid name "a.b.c"`},

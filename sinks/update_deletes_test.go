@@ -551,12 +551,13 @@ func TestConsoleUpdateShowsDeletes(t *testing.T) {
 
 // runSQLFailedEpochRollsBack: an epoch whose upsert the server rejects after its deletes ran (as a
 // crash in the middle of the transaction would) leaves the table and the marker as they were; the
-// epoch written again applies once, and its replay by a restarted sink changes nothing.
+// epoch written again applies once, and its replay by a restarted sink changes nothing. The sink
+// runs with on_error = 'fail' (by default the refused row would be dead-lettered, reject_test.go).
 func runSQLFailedEpochRollsBack(t *testing.T, tg *sqlTarget) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	table := tg.newTable(t)
-	s := tg.open(t, table, kvSchema, Update, []int{0}, nil, "create_table", "true")
+	s := tg.open(t, table, kvSchema, Update, []int{0}, nil, "create_table", "true", "on_error", "fail")
 	ctx := context.Background()
 	write := func(s Sink, e int64, rows ...wrow) error {
 		d := weightedDelta(mem, rows, false)
