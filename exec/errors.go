@@ -39,6 +39,7 @@ const (
 	CodeUndefinedColumn     = "42703"
 	CodeUndefinedFunction   = "42883"
 	CodeUndefinedObject     = "42704"
+	CodeUndefinedSchema     = "3F000"
 	CodeDuplicateTable      = "42P07"
 	CodeDuplicateObject     = "42710"
 	CodeWrongObjectType     = "42809"

@@ -132,7 +132,11 @@ func (b *binder) tableExpr(te TableExpr, outer *scope) (planner.Node, error) {
 	switch x := te.(type) {
 	case *TableName:
 		if x.Schema != "" {
-			return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "schema-qualified table names are not supported: %s.%s", x.Schema, x.Name)
+			n, err := b.qualifiedTable(x)
+			if err != nil || len(x.ColAliases) == 0 {
+				return n, err
+			}
+			return b.renameAt(n, qualifierOf(x.Name, x.Alias), x.ColAliases, x.Pos)
 		}
 		if strings.EqualFold(x.Name, "dual") && x.Alias == "" {
 			return &planner.Values{Rows: [][]exec.Datum{{}}}, nil

@@ -144,6 +144,9 @@ func (b *binder) expr(e Expr, sc *scope, agg *aggContext) (planner.Expr, error) 
 	case *Array:
 		return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "array values are only supported in x = ANY(ARRAY[...]) and x <> ALL(ARRAY[...])")
 	case *Cast:
+		if out, ok, err := b.pgCast(x, sc, agg); ok {
+			return out, err
+		}
 		v, err := b.expr(x.X, sc, agg)
 		if err != nil {
 			return nil, err
@@ -161,6 +164,8 @@ func (b *binder) expr(e Expr, sc *scope, agg *aggContext) (planner.Expr, error) 
 		return out, b.errAt(x.Pos, castCode(err), err)
 	case *FuncCall:
 		return b.funcExpr(x, sc, agg)
+	case *Unsupported:
+		return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "%s", x.Msg)
 	case *Case:
 		return b.caseExpr(x, sc, agg)
 	}

@@ -19,7 +19,9 @@ type selectItem struct {
 }
 
 func (b *binder) selectQuery(sel *Select, outer *scope) (planner.Node, error) {
-
+	if n, ok, err := b.emptyCatalogSelect(sel, outer); ok {
+		return n, err
+	}
 	input, err := b.from(sel.From, outer)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,172 @@
+package sql
+
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/planner"
+)
+
+// PostgreSQL catalog support in the binder: schema-qualified relation names and the casts
+// catalog queries use (::regclass, ::regtype, ::regnamespace, ::oid, ::name).
+
+// qualifiedTable binds schema.name: the catalog resolves "schema.name" (pg_catalog,
+// information_schema, public); any other schema does not exist.
+func (b *binder) qualifiedTable(x *TableName) (planner.Node, error) {
+	switch x.Schema {
+	case "pg_catalog", "information_schema", "public":
+	default:
+		return nil, b.errorf(x.Pos, CodeUndefinedSchema, "schema %q does not exist (streamsql has public, pg_catalog and information_schema)", x.Schema)
+	}
+	qualified := x.Schema + "." + x.Name
+	if _, ok := b.cat.LookupTable(qualified); !ok {
+		return nil, b.errorf(x.Pos, CodeUndefinedTable, "relation %q does not exist", qualified)
+	}
+	n, err := b.table(qualified, x.Alias, x.Pos)
+	if err != nil {
+		return nil, err
+	}
+	// Columns are qualified by the bare name (pg_class.relname), as in PostgreSQL.
+	if x.Alias == "" {
+		return renameColumns(n, x.Name, nil)
+	}
+	return n, nil
+}
+
+// regCasts maps the object-identifier types to the function that turns a name into an OID.
+var regCasts = map[string]string{
+	"REGCLASS": "__regclass_in", "REGTYPE": "__regtype_in", "REGNAMESPACE": "__regnamespace_in",
+	"REGPROC": "", "REGPROCEDURE": "", "REGROLE": "", "OID": "", "XID": "",
+}
+
+// regOut maps them to the function that prints an OID as a name (::regclass::text).
+var regOut = map[string]string{
+	"REGCLASS": "__regclass_out", "REGTYPE": "__regtype_out", "REGNAMESPACE": "__regnamespace_out",
+	"REGPROC": "__regproc_out", "REGPROCEDURE": "__regproc_out",
+}
+
+// pgCast binds the casts to and from the object-identifier types; ok is false for any other
+// cast. OIDs are BIGINT: x::regclass of a number is the number, of a string the OID of the
+// relation it names (42P01 if none); x::regclass::text prints the name.
+func (b *binder) pgCast(x *Cast, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
+	switch x.Type.Name {
+	case "TEXT", "VARCHAR", "NAME", "CHAR":
+		inner, ok := x.X.(*Cast)
+		if !ok || x.Type.Array {
+			if x.Type.Name == "NAME" && !x.Type.Array { // name is text
+				e, err := b.expr(&Cast{X: x.X, Type: TypeRef{Name: "TEXT", Pos: x.Type.Pos}, Pos: x.Pos}, sc, agg)
+				return e, true, err
+			}
+			return nil, false, nil
+		}
+		out, isReg := regOut[inner.Type.Name]
+		if !isReg || inner.Type.Array {
+			return nil, false, nil
+		}
+		oid, err := b.expr(inner, sc, agg)
+		if err != nil {
+			return nil, true, err
+		}
+		e, err := b.callBound(x.Pos, out, []planner.Expr{oid})
+		return e, true, err
+	}
+	in, isReg := regCasts[x.Type.Name]
+	if !isReg || x.Type.Array {
+		return nil, false, nil
+	}
+	v, err := b.expr(x.X, sc, agg)
+	if err != nil {
+		return nil, true, err
+	}
+	if v.Type().ID() == arrow.STRING && in != "" {
+		e, err := b.callBound(x.Pos, in, []planner.Expr{v})
+		return e, true, err
+	}
+	e, err := b.cast(v, exec.Int64)
+	return e, true, b.errAt(x.Pos, castCode(err), err)
+}
+
+// alwaysEmpty is implemented by catalog relations that never have rows (pg_index, pg_policy,
+// pg_attrdef, ...: streamsql has no indexes, policies or defaults).
+type alwaysEmpty interface{ AlwaysEmpty() bool }
+
+// emptyCatalogSelect binds a SELECT whose FROM clause inner-joins an always-empty catalog
+// relation and that does not aggregate: its result is no rows whatever its select list and
+// WHERE say, exactly as PostgreSQL answers. Only the output columns are bound; an item that
+// cannot be bound (a correlated reference, ARRAY(subquery), a function streamsql lacks) becomes
+// a NULL VARCHAR column, and WHERE is not bound at all. This is what lets clients' catalog
+// queries about indexes, policies, rules and publications (psql's \d NAME) run. ok is false for
+// any other SELECT.
+func (b *binder) emptyCatalogSelect(sel *Select, outer *scope) (planner.Node, bool, error) {
+	if len(sel.GroupBy) > 0 || sel.Having != nil || sel.Windows || hasAggregate(sel) || !b.fromHasEmpty(sel.From) {
+		return nil, false, nil
+	}
+	input, err := b.from(sel.From, outer)
+	if err != nil {
+		return nil, true, err
+	}
+	sc := scopeOf(input)
+	sc.outer = outer
+	var cols []planner.Column
+	for _, it := range sel.Items {
+		if it.Star {
+			items, err := b.selectItems([]SelectItem{it}, sc, nil)
+			if err != nil {
+				return nil, true, err
+			}
+			for _, x := range items {
+				cols = append(cols, planner.Column{Name: x.name, Type: x.expr.Type()})
+			}
+			continue
+		}
+		name := it.Alias
+		if name == "" {
+			name = outputName(it.Expr)
+		}
+		typ := arrow.DataType(exec.String)
+		if e, err := b.expr(it.Expr, sc, nil); err == nil && e.Type().ID() != arrow.NULL {
+			typ = e.Type()
+		}
+		cols = append(cols, planner.Column{Name: name, Type: typ})
+	}
+	return &planner.Values{Cols: cols}, true, nil
+}
+
+// fromHasEmpty reports whether the FROM list inner-joins an always-empty relation.
+func (b *binder) fromHasEmpty(from []TableExpr) bool {
+	var inner func(te TableExpr) bool
+	inner = func(te TableExpr) bool {
+		switch x := te.(type) {
+		case *TableName:
+			if x.Schema != "" && x.Schema != "pg_catalog" && x.Schema != "information_schema" {
+				return false
+			}
+			name := x.Name
+			if x.Schema != "" {
+				name = x.Schema + "." + x.Name
+			}
+			src, ok := b.cat.LookupTable(name)
+			if !ok {
+				return false
+			}
+			e, ok := src.(alwaysEmpty)
+			return ok && e.AlwaysEmpty()
+		case *Join:
+			switch x.Kind {
+			case JoinInner, JoinCross:
+				return inner(x.L) || inner(x.R)
+			case JoinLeft:
+				return inner(x.L)
+			case JoinRight:
+				return inner(x.R)
+			}
+		}
+		return false
+	}
+	for _, te := range from {
+		if inner(te) {
+			return true
+		}
+	}
+	return false
+}
