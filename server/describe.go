@@ -10,6 +10,7 @@ import (
 
 	"github.com/streamsql/streamsql"
 	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/pgcatalog"
 	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/sql"
 )
@@ -39,6 +40,9 @@ func (s schemaOnly) Open([]int) (exec.Source, error) {
 func (c catalogView) TableNames() []string { return c.eng.TableNames() }
 
 func (c catalogView) LookupTable(name string) (planner.TableSource, bool) {
+	if r, ok := pgcatalog.Lookup(name); ok {
+		return r, true // pg_catalog and information_schema relations have fixed schemas
+	}
 	schema, err := tableSchema(c.ctx, c.eng, name)
 	if err != nil {
 		return nil, false

@@ -258,6 +258,8 @@ type conn struct {
 	held          int64         // bytes of srv.budget held; guarded by srv.budget.mu
 	closedFlag    bool          // guarded by srv.budget.mu
 
+	user, database string // from the startup message; set by authenticate before any statement
+
 	mu      sync.Mutex
 	running context.CancelCauseFunc
 	once    sync.Once
@@ -368,6 +370,8 @@ func (s *Server) authenticate(ctx context.Context, w *buffer.Writer, r *buffer.R
 		s.sessions.Add(-1)
 		return ctx, tooMany()
 	}
+	params := wire.ClientParameters(ctx)
+	c.user, c.database = params[wire.ParamUsername], params[wire.ParamDatabase]
 	c.session.Store(true)
 	c.authenticated.Store(true)
 	r.MaxMessageSize = maxGuardedMessage
@@ -459,6 +463,7 @@ func (s *Server) prepare(ctx context.Context, c *conn, q wire.Query) (wire.Prepa
 	if streamsql.IsSubscribe(text) {
 		return s.prepareSubscribe(c, text)
 	}
+	ctx = streamsql.WithSession(ctx, s.sessionOf(c))
 	ph := placeholders(text)
 	n := numParams(ph)
 	oids := make([]uint32, n)
@@ -560,7 +565,7 @@ func (s *Server) run(c *conn, text string) (res *result, err error) {
 	defer recoverTo(&err, s.log)
 	// Not a child of s.base: 200 connections registering children of one context contend on its
 	// lock on every statement. Close cancels running statements through conn.running instead.
-	ctx, cancel := context.WithCancelCause(context.Background())
+	ctx, cancel := context.WithCancelCause(streamsql.WithSession(context.Background(), s.sessionOf(c)))
 	defer cancel(nil)
 	if s.closed.Load() {
 		return nil, errors.New("the server is shutting down")
