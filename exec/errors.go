@@ -40,6 +40,7 @@ const (
 	CodeUndefinedFunction   = "42883"
 	CodeUndefinedObject     = "42704"
 	CodeUndefinedSchema     = "3F000"
+	CodeCardinality         = "21000"
 	CodeDuplicateTable      = "42P07"
 	CodeDuplicateObject     = "42710"
 	CodeWrongObjectType     = "42809"

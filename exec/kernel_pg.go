@@ -22,6 +22,12 @@ type pgForm []arrow.DataType
 // pgFunc registers name; eval sees one row's argument values (Datums of the declared types).
 // strict functions return NULL when any argument is NULL without calling eval.
 func pgFunc(name, usage string, ret arrow.DataType, strict bool, forms []pgForm, eval func(s *Session, args []Datum) (Datum, error)) {
+	pgFuncV(name, usage, ret, strict, true, forms, eval)
+}
+
+// pgFuncV is pgFunc for functions that may or may not read the session: volatile ones are never
+// constant-folded; pure ones (array_upper) fold, so generate_series(1, array_upper(...)) works.
+func pgFuncV(name, usage string, ret arrow.DataType, strict, volatile bool, forms []pgForm, eval func(s *Session, args []Datum) (Datum, error)) {
 	register(&Function{Name: name, Usage: usage, Bind: func(args []arrow.DataType) (*Bound, error) {
 		for _, f := range forms {
 			if len(f) != len(args) {
@@ -40,7 +46,7 @@ func pgFunc(name, usage string, ret arrow.DataType, strict bool, forms []pgForm,
 					decl[i] = args[i]
 				}
 			}
-			return &Bound{Args: decl, Ret: ret, Volatile: true, Kernel: func(ctx *Ctx, a []arrow.Array, n int) (arrow.Array, error) {
+			return &Bound{Args: decl, Ret: ret, Volatile: volatile, Kernel: func(ctx *Ctx, a []arrow.Array, n int) (arrow.Array, error) {
 				s := ctx.session()
 				b := array.NewBuilder(ctx.Mem, ret)
 				defer b.Release()
@@ -117,7 +123,7 @@ func init() {
 	}
 	constant("version", String, func(s *Session) Datum { return VersionString(s.Settings["server_version"]) })
 	constant("pg_backend_pid", Int64, func(s *Session) Datum { return s.PID })
-	pgFunc("current_schemas", "current_schemas(include_implicit BOOLEAN) -> VARCHAR[]", arrow.ListOf(String), true, []pgForm{{Bool}}, func(_ *Session, a []Datum) (Datum, error) {
+	pgFuncV("current_schemas", "current_schemas(include_implicit BOOLEAN) -> VARCHAR[]", arrow.ListOf(String), true, false, []pgForm{{Bool}}, func(_ *Session, a []Datum) (Datum, error) {
 		if a[0].(bool) {
 			return []string{"pg_catalog", "public"}, nil
 		}
@@ -232,6 +238,34 @@ func init() {
 		}
 		return "", nil
 	})
+	listLen := func(a []Datum) (int64, bool) {
+		if len(a) == 2 && a[1].(int64) != 1 {
+			return 0, false // one-dimensional arrays only
+		}
+		n := int64(len(a[0].([]Datum)))
+		return n, n > 0
+	}
+	pgFuncV("array_upper", "array_upper(array ANY[], dimension BIGINT)", Int64, true, false, []pgForm{{anyList, Int64}}, func(_ *Session, a []Datum) (Datum, error) {
+		if n, ok := listLen(a); ok {
+			return n, nil
+		}
+		return nil, nil
+	})
+	pgFuncV("array_lower", "array_lower(array ANY[], dimension BIGINT)", Int64, true, false, []pgForm{{anyList, Int64}}, func(_ *Session, a []Datum) (Datum, error) {
+		if _, ok := listLen(a); ok {
+			return int64(1), nil
+		}
+		return nil, nil
+	})
+	pgFuncV("array_length", "array_length(array ANY[], dimension BIGINT)", Int64, true, false, []pgForm{{anyList, Int64}}, func(_ *Session, a []Datum) (Datum, error) {
+		if n, ok := listLen(a); ok {
+			return n, nil
+		}
+		return nil, nil
+	})
+	pgFuncV("cardinality", "cardinality(array ANY[])", Int64, true, false, []pgForm{{anyList}}, func(_ *Session, a []Datum) (Datum, error) {
+		return int64(len(a[0].([]Datum))), nil
+	})
 	pgFunc("array_to_string", "array_to_string(array ANY[], delimiter VARCHAR[, null_string VARCHAR])", String, false, []pgForm{{anyList, String}, {anyList, String, String}}, func(_ *Session, a []Datum) (Datum, error) {
 		if a[0] == nil || a[1] == nil {
 			return nil, nil
@@ -297,14 +331,10 @@ func init() {
 		}
 		return strconv.FormatInt(a[0].(int64), 10), nil
 	})
-	pgFunc("__regproc_out", "oid::regproc::text", String, true, oneOID, func(_ *Session, a []Datum) (Datum, error) {
-		if f, ok := FunctionByOID(a[0].(int64)); ok {
-			return f.Name, nil
-		}
-		if a[0].(int64) == 0 {
-			return "-", nil
-		}
-		return strconv.FormatInt(a[0].(int64), 10), nil
+	// regproc values are function names (pg_type.typinput is "array_in"): the cast drops the
+	// schema, so typinput = 'pg_catalog.array_in'::regproc compares names.
+	pgFuncV("__regproc_in", "'name'::regproc", String, true, false, []pgForm{{String}}, func(_ *Session, a []Datum) (Datum, error) {
+		return strings.TrimPrefix(a[0].(string), "pg_catalog."), nil
 	})
 }
 
@@ -478,4 +508,56 @@ func FunctionResult(f *Function) string {
 		return FormatPGType(PGTypeOf(b.Ret))
 	}
 	return "unknown"
+}
+
+func init() {
+	// element_at(array, i) is x[i]: the i-th element counting from 1, NULL when out of range
+	// (Spark's element_at and PostgreSQL's subscript agree on that).
+	register(&Function{Name: "element_at", Usage: "element_at(array ANY[], index BIGINT) or array[index]", Bind: func(args []arrow.DataType) (*Bound, error) {
+		if len(args) != 2 || args[0].ID() != arrow.LIST || !implicitlyConverts(args[1], Int64) {
+			return nil, ArgTypeError("element_at", "element_at(array ANY[], index BIGINT)", args)
+		}
+		elem := args[0].(*arrow.ListType).Elem()
+		return &Bound{Args: []arrow.DataType{args[0], Int64}, Ret: elem, Kernel: func(ctx *Ctx, a []arrow.Array, n int) (arrow.Array, error) {
+			l, idx := a[0].(*array.List), a[1].(*array.Int64)
+			b := array.NewBuilder(ctx.Mem, elem)
+			defer b.Release()
+			for i := 0; i < n; i++ {
+				if l.IsNull(i) || idx.IsNull(i) {
+					b.AppendNull()
+					continue
+				}
+				start, end := l.ValueOffsets(i)
+				k := idx.Value(i)
+				if k < 1 || k > end-start {
+					b.AppendNull()
+					continue
+				}
+				if err := AppendDatum(b, ValueAt(l.ListValues(), int(start+k-1))); err != nil {
+					return nil, err
+				}
+			}
+			return b.NewArray(), nil
+		}}, nil
+	}})
+}
+
+func init() {
+	// __scalar_subquery(n, v) is the value of a decorrelated scalar subquery that matched n rows
+	// (NULL: none): v, or PostgreSQL's error when more than one row matched.
+	register(&Function{Name: "__scalar_subquery", Usage: "__scalar_subquery(rows BIGINT, value)", Bind: func(args []arrow.DataType) (*Bound, error) {
+		if len(args) != 2 || args[0].ID() != arrow.INT64 {
+			return nil, ArgTypeError("__scalar_subquery", "__scalar_subquery(rows BIGINT, value)", args)
+		}
+		return &Bound{Args: args, Ret: args[1], Kernel: func(ctx *Ctx, a []arrow.Array, n int) (arrow.Array, error) {
+			rows := a[0].(*array.Int64)
+			for i := 0; i < n; i++ {
+				if !rows.IsNull(i) && rows.Value(i) > 1 {
+					return nil, Errorf(CodeCardinality, "more than one row returned by a subquery used as an expression")
+				}
+			}
+			a[1].Retain()
+			return a[1], nil
+		}}, nil
+	}})
 }

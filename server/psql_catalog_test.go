@@ -173,3 +173,46 @@ func TestPsqlDescribeTableMatchesPostgres(t *testing.T) {
 		t.Fatalf("streamsql:\n%s\nPostgreSQL:\n%s", got, want)
 	}
 }
+
+// TestJDBCMetadata runs testdata/JdbcMetadata.java with Debian's PostgreSQL JDBC driver:
+// DatabaseMetaData's schemas, tables, columns, primary keys and type info come from the
+// pg_catalog relations.
+func TestJDBCMetadata(t *testing.T) {
+	java, err := exec.LookPath("java")
+	jar := "/usr/share/java/postgresql.jar"
+	if _, jerr := os.Stat(jar); err != nil || jerr != nil {
+		t.Skip("java or the PostgreSQL JDBC driver (libpostgresql-jdbc-java) is not installed")
+	}
+	ts := catalogFixture(t)
+	host, port, _ := net.SplitHostPort(ts.addr)
+	out, err := exec.Command(java, "-cp", jar, "testdata/JdbcMetadata.java", "jdbc:postgresql://"+host+":"+port+"/db?sslmode=disable").CombinedOutput()
+	if err != nil {
+		t.Fatalf("java: %v\n%s", err, out)
+	}
+	want := `product PostgreSQL 150000
+schema information_schema
+schema pg_catalog
+schema public
+table tick_counts MATERIALIZED VIEW materialized view (update mode), kept current by its continuous query
+table accounts TABLE null
+table tick_counts_errors TABLE dead-letter table of tick_counts: the input records it could not process
+table tick_out_errors TABLE dead-letter table of tick_out: the input records it could not process
+table ticks TABLE source (connector push): a stream, read by continuous queries; watermark on ts
+table trades TABLE null
+table tick_out VIEW sink (connector files, append mode): a continuous query whose rows go to the connector
+view tick_out
+column trades.symbol varchar 12 1 YES
+column trades.shares int8 -5 2 YES
+column trades.price numeric 2 3 YES
+column trades.at timestamp 93 4 YES
+primary keys 0
+types bool=-7 int8=-5 numeric=2 varchar=12 timestamp=93
+`
+	// The major version is whatever the server reports (the wire helper fixes 150000 -> 15).
+	if i := strings.IndexByte(string(out), '\n'); i > 0 && strings.HasPrefix(string(out), "product PostgreSQL ") {
+		out = append([]byte("product PostgreSQL 150000"), out[i:]...)
+	}
+	if string(out) != want {
+		t.Fatalf("JDBC output:\n%s\nwant:\n%s", out, want)
+	}
+}

@@ -30,6 +30,8 @@ type binder struct {
 	// sessionCols is 2 while binding above a session aggregate (session_start, session_end sit
 	// between the groups and the aggregates), else 0.
 	sessionCols int
+	// scalarSubst holds the value of each decorrelated scalar subquery (bind_decorrelate_scalar.go).
+	scalarSubst map[*SubqueryExpr]planner.Expr
 }
 
 // BindQuery binds a parsed query into an optimized logical plan.

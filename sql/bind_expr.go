@@ -134,6 +134,9 @@ func (b *binder) expr(e Expr, sc *scope, agg *aggContext) (planner.Expr, error) 
 	case *InList:
 		return b.inList(x, sc, agg)
 	case *SubqueryExpr:
+		if v, ok := b.scalarSubst[x]; ok {
+			return v, nil
+		}
 		return b.subqueryExpr(x, sc, agg)
 	case *ArrayOp:
 		arr, ok := x.Array.(*Array)
@@ -504,12 +507,10 @@ func fold(e planner.Expr) (planner.Expr, error) {
 	switch x := e.(type) {
 	case *planner.Func:
 		for _, a := range x.Args {
-			if _, ok := a.(*planner.Const); !ok {
-				allConst = false
-			}
+			allConst = allConst && constTree(a)
 		}
 	case *planner.Cast:
-		_, allConst = x.X.(*planner.Const)
+		allConst = constTree(x.X)
 	default:
 		return e, nil
 	}
@@ -517,6 +518,28 @@ func fold(e planner.Expr) (planner.Expr, error) {
 		return e, nil // a list has no Datum form; it is computed per row
 	}
 	return evalConst(e)
+}
+
+// constTree reports whether e is a constant, or a non-volatile function or cast of constants
+// left unfolded because its value is a list (array_upper(current_schemas(false), 1) folds).
+func constTree(e planner.Expr) bool {
+	switch x := e.(type) {
+	case *planner.Const:
+		return true
+	case *planner.Func:
+		if x.Bound == nil || x.Bound.Volatile {
+			return false
+		}
+		for _, a := range x.Args {
+			if !constTree(a) {
+				return false
+			}
+		}
+		return true
+	case *planner.Cast:
+		return constTree(x.X)
+	}
+	return false
 }
 
 // evalConst evaluates a constant, non-volatile expression (the clock is not read).

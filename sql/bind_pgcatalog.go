@@ -36,13 +36,12 @@ func (b *binder) qualifiedTable(x *TableName) (planner.Node, error) {
 // regCasts maps the object-identifier types to the function that turns a name into an OID.
 var regCasts = map[string]string{
 	"REGCLASS": "__regclass_in", "REGTYPE": "__regtype_in", "REGNAMESPACE": "__regnamespace_in",
-	"REGPROC": "", "REGPROCEDURE": "", "REGROLE": "", "OID": "", "XID": "",
+	"REGPROC": "__regproc_in", "REGPROCEDURE": "__regproc_in", "REGROLE": "", "OID": "", "XID": "",
 }
 
 // regOut maps them to the function that prints an OID as a name (::regclass::text).
 var regOut = map[string]string{
 	"REGCLASS": "__regclass_out", "REGTYPE": "__regtype_out", "REGNAMESPACE": "__regnamespace_out",
-	"REGPROC": "__regproc_out", "REGPROCEDURE": "__regproc_out",
 }
 
 // pgCast binds the casts to and from the object-identifier types; ok is false for any other
@@ -82,6 +81,9 @@ func (b *binder) pgCast(x *Cast, sc *scope, agg *aggContext) (planner.Expr, bool
 		e, err := b.callBound(x.Pos, in, []planner.Expr{v})
 		return e, true, err
 	}
+	if in == "__regproc_in" {
+		return nil, true, b.errorf(x.Pos, CodeFeatureNotSupported, "regproc values are function names: cast a string")
+	}
 	e, err := b.cast(v, exec.Int64)
 	return e, true, b.errAt(x.Pos, castCode(err), err)
 }
@@ -98,7 +100,7 @@ type alwaysEmpty interface{ AlwaysEmpty() bool }
 // queries about indexes, policies, rules and publications (psql's \d NAME) run. ok is false for
 // any other SELECT.
 func (b *binder) emptyCatalogSelect(sel *Select, outer *scope) (planner.Node, bool, error) {
-	if len(sel.GroupBy) > 0 || sel.Having != nil || sel.Windows || hasAggregate(sel) || !b.fromHasEmpty(sel.From) {
+	if !b.emptySelect(sel) {
 		return nil, false, nil
 	}
 	input, err := b.from(sel.From, outer)
@@ -132,7 +134,13 @@ func (b *binder) emptyCatalogSelect(sel *Select, outer *scope) (planner.Node, bo
 	return &planner.Values{Cols: cols}, true, nil
 }
 
-// fromHasEmpty reports whether the FROM list inner-joins an always-empty relation.
+// emptySelect reports whether sel has no rows because of an always-empty relation.
+func (b *binder) emptySelect(sel *Select) bool {
+	return len(sel.GroupBy) == 0 && sel.Having == nil && !sel.Windows && !hasAggregate(sel) && b.fromHasEmpty(sel.From)
+}
+
+// fromHasEmpty reports whether the FROM list inner-joins an always-empty relation (or a
+// derived table that is empty for that reason).
 func (b *binder) fromHasEmpty(from []TableExpr) bool {
 	var inner func(te TableExpr) bool
 	inner = func(te TableExpr) bool {
@@ -151,6 +159,9 @@ func (b *binder) fromHasEmpty(from []TableExpr) bool {
 			}
 			e, ok := src.(alwaysEmpty)
 			return ok && e.AlwaysEmpty()
+		case *DerivedTable:
+			sel, ok := x.Query.body.(*Select)
+			return ok && len(x.Query.With) == 0 && b.emptySelect(sel)
 		case *Join:
 			switch x.Kind {
 			case JoinInner, JoinCross:

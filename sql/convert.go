@@ -685,7 +685,22 @@ func (c *converter) expr(n *pg.Node) (Expr, error) {
 		}
 		return nil, c.unsupported(x.CollateClause.Location, "COLLATE is not supported (strings compare bytewise, as COLLATE \"C\")")
 	case *pg.Node_AIndirection:
-		return &Unsupported{Msg: "subscripts and field selection (x[1], (x).f) are not supported", Pos: c.pos(nodeLocation(x.AIndirection.Arg))}, nil
+		// x[i] is element_at(x, i) (1-based, NULL out of range); slices and fields are not supported.
+		ind := x.AIndirection
+		if len(ind.Indirection) == 1 {
+			if ai := ind.Indirection[0].GetAIndices(); ai != nil && !ai.IsSlice && ai.Uidx != nil {
+				arr, err := c.expr(ind.Arg)
+				if err != nil {
+					return nil, err
+				}
+				idx, err := c.expr(ai.Uidx)
+				if err != nil {
+					return nil, err
+				}
+				return &FuncCall{Name: "element_at", Args: []Expr{arr, idx}, Pos: arr.Position()}, nil
+			}
+		}
+		return &Unsupported{Msg: "array slices and field selection (x[1:2], (x).f) are not supported", Pos: c.pos(nodeLocation(ind.Arg))}, nil
 	case *pg.Node_GroupingFunc:
 		return nil, c.unsupported(x.GroupingFunc.Location, "GROUPING() is not supported")
 	case *pg.Node_SetToDefault:
