@@ -137,6 +137,7 @@ func pgCatalogRelations() []relation {
 		{pgc, "pg_foreign_server", "r", columns("oid oid, srvname name, srvowner oid, srvfdw oid, srvtype text, srvversion text, srvacl aclitem[], srvoptions text[]"), nil},
 		{pgc, "pg_extension", "r", columns("oid oid, extname name, extowner oid, extnamespace oid, extrelocatable bool, extversion text, extconfig oid[], extcondition text[]"), nil},
 		{pgc, "pg_enum", "r", columns("oid oid, enumtypid oid, enumsortorder float4, enumlabel name"), nil},
+		{pgc, "pg_depend", "r", columns("classid oid, objid oid, objsubid int4, refclassid oid, refobjid oid, refobjsubid int4, deptype char"), nil},
 		{pgc, "pg_tables", "v", columns("schemaname name, tablename name, tableowner name, tablespace name, hasindexes bool, hasrules bool, hastriggers bool, rowsecurity bool"),
 			func(c *Catalog, s *exec.Session) [][]any {
 				var out [][]any
