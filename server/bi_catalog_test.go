@@ -26,7 +26,7 @@ func TestGrafanaAndDBeaverConnectQueries(t *testing.T) {
 	}{
 		{"grafana", "SELECT current_setting('server_version_num')::int/100 as version", func(r [][]string) string {
 			var v int
-			if len(r) != 1 || fmt.Sscan(r[0][0], &v) != nil || v < 1000 {
+			if len(r) != 1 || func() error { _, err := fmt.Sscan(r[0][0], &v); return err }() != nil || v < 1000 {
 				return "want one version, 1000 or more (PostgreSQL 10+)"
 			}
 			return ""
