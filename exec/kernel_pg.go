@@ -498,8 +498,22 @@ func FunctionResult(f *Function) string {
 			continue
 		}
 		ws := strings.Fields(part)
-		t, err := ParseType(ws[len(ws)-1], nil)
-		if err != nil {
+		var t arrow.DataType
+		switch w := ws[len(ws)-1]; w {
+		case "OID":
+			t = Int64
+		case "ANY[]":
+			t = arrow.ListOf(String)
+		default:
+			var err error
+			if t, err = ParseType(strings.TrimSuffix(w, "[]"), nil); err != nil {
+				break
+			}
+			if strings.HasSuffix(w, "[]") {
+				t = arrow.ListOf(t)
+			}
+		}
+		if t == nil {
 			break
 		}
 		args = append(args, t)

@@ -73,7 +73,7 @@ func informationSchemaRelations() []relation {
 						if e.obj != nil && e.obj.Kind == Table {
 							updatable = "YES"
 						}
-						out = append(out, []any{s.Database, ns, e.name, col.Name, i + 1, nil, nullable, dataType, nil, nil, prec, radix, scale, dtPrec, nil, nil, nil, nil, nil, nil, nil, nil, s.Database, "pg_catalog", t.Name, i + 1, "NO", "NO", nil, "NEVER", nil, updatable})
+						out = append(out, []any{s.Database, ns, e.name, col.Name, i + 1, nil, nullable, dataType, nil, nil, prec, radix, scale, dtPrec, nil, nil, nil, nil, nil, nil, nil, nil, s.Database, "pg_catalog", t.Name, itoa(int64(i + 1)), "NO", "NO", nil, "NEVER", nil, updatable})
 					}
 				}
 				return out
