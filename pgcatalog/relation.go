@@ -34,7 +34,7 @@ var columnTypes = map[string]arrow.DataType{
 	"name": exec.String, "text": exec.String, "char": exec.String, "regproc": exec.String, "pg_node_tree": exec.String,
 	"sql_identifier": exec.String, "character_data": exec.String, "yes_or_no": exec.String,
 	"timestamptz": exec.Timestamp,
-	"oid[]": arrow.ListOf(exec.Int64), "int2[]": arrow.ListOf(exec.Int64), "int2vector": arrow.ListOf(exec.Int64), "oidvector": arrow.ListOf(exec.Int64),
+	"oid[]":       arrow.ListOf(exec.Int64), "int2[]": arrow.ListOf(exec.Int64), "int2vector": arrow.ListOf(exec.Int64), "oidvector": arrow.ListOf(exec.Int64),
 	"text[]": arrow.ListOf(exec.String), "aclitem[]": arrow.ListOf(exec.String), "char[]": arrow.ListOf(exec.String), "name[]": arrow.ListOf(exec.String),
 }
 
