@@ -68,7 +68,8 @@ func TestCatalogRelationsInTheEngine(t *testing.T) {
 	ctx := WithSession(context.Background(), Session{User: "alice", Database: "shop", PID: 42})
 	if _, err := e.Exec(ctx, `CREATE TABLE t (a BIGINT, s VARCHAR);
 CREATE SOURCE src (id BIGINT, ts TIMESTAMP) WITH (connector = 'push');
-CREATE MATERIALIZED VIEW mv AS SELECT id, count(*) AS n FROM src GROUP BY id`); err != nil {
+CREATE MATERIALIZED VIEW mv AS SELECT id, count(*) AS n FROM src GROUP BY id;
+CREATE TABLE "MyT" (x BIGINT)`); err != nil {
 		t.Fatal(err)
 	}
 	checks := []struct {
@@ -77,10 +78,11 @@ CREATE MATERIALIZED VIEW mv AS SELECT id, count(*) AS n FROM src GROUP BY id`); 
 	}{
 		{"SELECT current_user, session_user, current_database(), current_schema(), pg_backend_pid()", []string{"alice|alice|shop|public|42"}},
 		{"SELECT current_setting('search_path'), current_setting('no_such', true) IS NULL", []string{"public|true"}},
-		{"SELECT c.relname, c.relkind, pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' ORDER BY 1", []string{"mv|m|alice", "mv_errors|r|alice", "src|r|alice", "t|r|alice"}},
+		{"SELECT c.relname, c.relkind, pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' ORDER BY 1", []string{"MyT|r|alice", "mv|m|alice", "mv_errors|r|alice", "src|r|alice", "t|r|alice"}},
+		{`SELECT '"MyT"'::regclass::text, 'public."MyT"'::regclass = '"MyT"'::regclass`, []string{`"MyT"|true`}},
 		{"SELECT 't'::regclass = c.oid, 't'::regclass::oid::regclass::text, 'pg_class'::regclass::text, 'information_schema.tables'::regclass::text FROM pg_class c WHERE c.relname = 't'", []string{"true|t|pg_class|information_schema.tables"}},
 		{"SELECT a.attname, format_type(a.atttypid, a.atttypmod), 'bigint'::regtype::text FROM pg_attribute a WHERE a.attrelid = 't'::regclass ORDER BY a.attnum", []string{"a|bigint|bigint", "s|character varying|bigint"}},
-		{"SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1", []string{"mv_errors|BASE TABLE", "src|BASE TABLE", "t|BASE TABLE"}},
+		{"SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1", []string{"MyT|BASE TABLE", "mv_errors|BASE TABLE", "src|BASE TABLE", "t|BASE TABLE"}},
 		{"SELECT proname, pg_get_function_result(oid) FROM pg_proc WHERE proname IN ('upper', 'now', 'version', 'format_type', 'length', '__regclass_in') ORDER BY 1", []string{"format_type|character varying", "length|bigint", "now|timestamp without time zone", "upper|character varying", "version|character varying"}},
 		{"SELECT rolname, datname FROM pg_roles, pg_database", []string{"alice|shop"}},
 		{"SELECT relname FROM pg_class WHERE relname ~ '^(s.*)$' COLLATE pg_catalog.default AND relname OPERATOR(pg_catalog.~) '^src'", []string{"src"}},

@@ -71,12 +71,13 @@ type entry struct {
 	obj       *Object // nil for catalog relations
 }
 
-// qualified is the name as regclass prints it: bare when on the search path (public, pg_catalog).
+// qualified is the name as regclass prints it: bare when on the search path (public, pg_catalog),
+// double-quoted when it needs quotes.
 func (e *entry) qualified() string {
 	if e.namespace == exec.NamespaceInformationSchema {
-		return "information_schema." + e.name
+		return "information_schema." + exec.QuoteIdent(e.name)
 	}
-	return e.name
+	return exec.QuoteIdent(e.name)
 }
 
 // firstUserOID is PostgreSQL's first OID for user objects.

@@ -1,6 +1,8 @@
 package sql
 
 import (
+	"strings"
+
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/streamsql/streamsql/exec"
@@ -152,6 +154,8 @@ func (b *binder) fromHasEmpty(from []TableExpr) bool {
 			name := x.Name
 			if x.Schema != "" {
 				name = x.Schema + "." + x.Name
+			} else if !strings.HasPrefix(name, "pg_") {
+				return false // only catalog relations are always empty: skip the lookup
 			}
 			src, ok := b.cat.LookupTable(name)
 			if !ok {
