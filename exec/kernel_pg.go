@@ -575,3 +575,44 @@ func init() {
 		}}, nil
 	}})
 }
+
+func init() {
+	// Sizes are not tracked: the size functions answer NULL ("unknown"), which psql's \dt+ and
+	// \l+ show as an empty Size.
+	for _, n := range []string{"pg_table_size", "pg_relation_size", "pg_total_relation_size", "pg_indexes_size", "pg_database_size"} {
+		pgFunc(n, n+"(relation OID)", Int64, true, []pgForm{{Int64}, {String}}, func(*Session, []Datum) (Datum, error) { return nil, nil })
+	}
+	pgFuncV("pg_size_pretty", "pg_size_pretty(bytes BIGINT)", String, true, false, []pgForm{{Int64}}, func(_ *Session, a []Datum) (Datum, error) {
+		return SizePretty(a[0].(int64)), nil
+	})
+	// Built-in functions have no SQL body (prosrc names them).
+	pgFunc("pg_get_function_sqlbody", "pg_get_function_sqlbody(function OID)", String, true, oneOID, func(*Session, []Datum) (Datum, error) { return nil, nil })
+	// One role holds every privilege and is a member of every role.
+	pgFunc("pg_has_role", "pg_has_role([user,] role, privilege VARCHAR)", Bool, true, []pgForm{{String, String}, {Int64, String}, {String, String, String}, {Int64, String, String}, {String, Int64, String}, {Int64, Int64, String}}, func(*Session, []Datum) (Datum, error) {
+		return true, nil
+	})
+}
+
+// SizePretty is pg_size_pretty: below 10 kB in bytes; otherwise in the largest of kB, MB, GB, TB
+// that keeps the number below 10,240 (PB beyond), rounded half away from zero. One extra low
+// bit is kept while shifting so the last step can round.
+func SizePretty(n int64) string {
+	const limit = 10 * 1024
+	if n > -limit && n < limit {
+		return strconv.FormatInt(n, 10) + " bytes"
+	}
+	half := func(x int64) int64 {
+		if x < 0 {
+			return (x - 1) / 2
+		}
+		return (x + 1) / 2
+	}
+	v := n >> 9 // kB with one extra bit
+	for _, unit := range []string{"kB", "MB", "GB", "TB"} {
+		if v > -(2*limit-1) && v < 2*limit-1 {
+			return strconv.FormatInt(half(v), 10) + " " + unit
+		}
+		v >>= 10
+	}
+	return strconv.FormatInt(half(v), 10) + " PB"
+}

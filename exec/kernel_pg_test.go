@@ -120,6 +120,12 @@ func TestPGFunctions(t *testing.T) {
 		{"__regtype_in", []Datum{"nope"}, nil, CodeUndefinedObject},
 		{"__regnamespace_out", []Datum{int64(2200)}, "public", ""},
 		{"__regproc_in", []Datum{"pg_catalog.array_in"}, "array_in", ""},
+		{"pg_size_pretty", []Datum{int64(10239)}, "10239 bytes", ""},
+		{"pg_size_pretty", []Datum{int64(10240)}, "10 kB", ""},
+		{"pg_size_pretty", []Datum{int64(1536 * 1024)}, "1536 kB", ""},
+		{"pg_size_pretty", []Datum{int64(20 << 20)}, "20 MB", ""},
+		{"pg_size_pretty", []Datum{int64(-20 << 20)}, "-20 MB", ""},
+		{"pg_table_size", []Datum{int64(16400)}, nil, ""},
 	}
 	for _, c := range cases {
 		got, err := callPG(t, s, c.name, c.args...)

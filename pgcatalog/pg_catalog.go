@@ -138,6 +138,9 @@ func pgCatalogRelations() []relation {
 		{pgc, "pg_extension", "r", columns("oid oid, extname name, extowner oid, extnamespace oid, extrelocatable bool, extversion text, extconfig oid[], extcondition text[]"), nil},
 		{pgc, "pg_enum", "r", columns("oid oid, enumtypid oid, enumsortorder float4, enumlabel name"), nil},
 		{pgc, "pg_depend", "r", columns("classid oid, objid oid, objsubid int4, refclassid oid, refobjid oid, refobjsubid int4, deptype char"), nil},
+		{pgc, "pg_language", "r", columns("oid oid, lanname name, lanowner oid, lanispl bool, lanpltrusted bool, lanplcallfoid oid, laninline oid, lanvalidator oid, lanacl aclitem[]"), func(*Catalog, *exec.Session) [][]any {
+			return [][]any{{12, "internal", role, false, false, 0, 0, 0, nil}}
+		}},
 		{pgc, "pg_tables", "v", columns("schemaname name, tablename name, tableowner name, tablespace name, hasindexes bool, hasrules bool, hastriggers bool, rowsecurity bool"),
 			func(c *Catalog, s *exec.Session) [][]any {
 				var out [][]any

@@ -62,6 +62,10 @@ func TestPsqlDescribeFamily(t *testing.T) {
 \l
 \df upper
 \df
+\dt+ acc*
+\dv+
+\l+
+\df+ upper
 `
 	want := `                  List of relations
  Schema |        Name        |       Type        | Owner
@@ -152,6 +156,30 @@ func TestPsqlDescribeFamily(t *testing.T) {
  Schema | Name | Result data type | Argument data types | Type
 --------+------+------------------+---------------------+------
 (0 rows)
+
+                                       List of relations
+ Schema |   Name   | Type  | Owner  | Persistence | Access method | Size | Description
+--------+----------+-------+--------+-------------+---------------+------+-------------
+ public | accounts | table | tester | permanent   |               |      |
+(1 row)
+
+                                                          List of relations
+ Schema |   Name   | Type | Owner  | Persistence | Size |                                      Description
+--------+----------+------+--------+-------------+------+----------------------------------------------------------------------------------------
+ public | tick_out | view | tester | permanent   |      | sink (connector files, append mode): a continuous query whose rows go to the connector
+(1 row)
+
+                                                                  List of databases
+ Name | Owner  | Encoding | Collate | Ctype | ICU Locale | Locale Provider | Access privileges | Size | Tablespace | Description
+------+--------+----------+---------+-------+------------+-----------------+-------------------+------+------------+-------------
+ db   | tester | UTF8     | C       | C     |            | libc            |                   |      | pg_default |
+(1 row)
+
+                                                                                                List of functions
+   Schema   | Name  | Result data type  | Argument data types | Type | Volatility | Parallel | Owner  | Security | Access privileges | Language | Source code | Description
+------------+-------+-------------------+---------------------+------+------------+----------+--------+----------+-------------------+----------+-------------+-------------
+ pg_catalog | upper | character varying | str VARCHAR         | func | immutable  | safe     | tester | invoker  |                   | internal | upper       |
+(1 row)
 
 `
 	if got := runPsql(t, ts, script); normalize(got) != normalize(want) {
