@@ -86,6 +86,8 @@ CREATE TABLE "MyT" (x BIGINT)`); err != nil {
 		{"SELECT proname, pg_get_function_result(oid) FROM pg_proc WHERE proname IN ('upper', 'now', 'version', 'format_type', 'length', '__regclass_in') ORDER BY 1", []string{"format_type|character varying", "length|bigint", "now|timestamp without time zone", "upper|character varying", "version|character varying"}},
 		{"SELECT rolname, datname FROM pg_roles, pg_database", []string{"alice|shop"}},
 		{"SELECT relname FROM pg_class WHERE relname ~ '^(s.*)$' COLLATE pg_catalog.default AND relname OPERATOR(pg_catalog.~) '^src'", []string{"src"}},
+		{`SELECT array_to_string(parse_ident('a."B c".D'), '|'), s, i FROM string_to_array('x,y', ',') s, generate_series(1, array_length(current_schemas(true), 1)) i ORDER BY i`, []string{"a|B c|d|[x, y]|1", "a|B c|d|[x, y]|2"}},
+		{"SELECT u FROM unnest(current_schemas(true)) AS u ORDER BY u DESC", []string{"public", "pg_catalog"}},
 		{"SELECT (current_schemas(true))[1], (current_schemas(true))[3] IS NULL, array_upper(current_schemas(false), 1)", []string{"pg_catalog|true|1"}},
 	}
 	for _, c := range checks {

@@ -41,6 +41,7 @@ const (
 	CodeUndefinedObject     = "42704"
 	CodeUndefinedSchema     = "3F000"
 	CodeCardinality         = "21000"
+	CodeProgramLimit        = "54000"
 	CodeDuplicateTable      = "42P07"
 	CodeDuplicateObject     = "42710"
 	CodeWrongObjectType     = "42809"

@@ -48,6 +48,39 @@ func TestGrafanaAndDBeaverConnectQueries(t *testing.T) {
       FROM information_schema.tables
       WHERE quote_ident(table_schema) = 'public'
       ORDER BY 1`, rowsAre("accounts", "tick_counts_errors", "tick_out", "tick_out_errors", "ticks", "trades")},
+		{"grafana", `SELECT
+    CASE WHEN ` + grafanaSchemaConstraint + `
+      THEN quote_ident(table_name)
+      ELSE quote_ident(table_schema) || '.' || quote_ident(table_name)
+    END AS "table"
+    FROM information_schema.tables
+    WHERE quote_ident(table_schema) NOT IN ('information_schema',
+                             'pg_catalog',
+                             '_timescaledb_cache',
+                             '_timescaledb_catalog',
+                             '_timescaledb_internal',
+                             '_timescaledb_config',
+                             'timescaledb_information',
+                             'timescaledb_experimental')
+    ORDER BY CASE WHEN ` + grafanaSchemaConstraint + ` THEN 0 ELSE 1 END, 1`, rowsAre("accounts", "tick_counts_errors", "tick_out", "tick_out_errors", "ticks", "trades")},
+		{"grafana", `SELECT quote_ident(column_name) AS "column", data_type AS "type"
+    FROM information_schema.columns
+    WHERE
+      CASE WHEN array_length(parse_ident('trades'),1) = 2
+        THEN quote_ident(table_schema) = (parse_ident('trades'))[1]
+          AND quote_ident(table_name) = (parse_ident('trades'))[2]
+        ELSE quote_ident(table_name) = 'trades'
+          AND ` + grafanaSchemaConstraint + `
+      END`, rowsAre("symbol|character varying", "shares|bigint", "price|numeric", "at|timestamp without time zone")},
+		{"grafana", `SELECT quote_ident(column_name) AS "column", data_type AS "type"
+    FROM information_schema.columns
+    WHERE
+      CASE WHEN array_length(parse_ident('public.accounts'),1) = 2
+        THEN quote_ident(table_schema) = (parse_ident('public.accounts'))[1]
+          AND quote_ident(table_name) = (parse_ident('public.accounts'))[2]
+        ELSE quote_ident(table_name) = 'public.accounts'
+          AND ` + grafanaSchemaConstraint + `
+      END`, rowsAre("id|bigint", "name|character varying")},
 		{"dbeaver", "SELECT current_schema(),session_user", rowsAre("public|tester")},
 		{"dbeaver", "SELECT db.oid,db.* FROM pg_catalog.pg_database db WHERE datname='db'", func(r [][]string) string {
 			if len(r) != 1 || r[0][2] != "db" {
@@ -101,6 +134,19 @@ func TestGrafanaAndDBeaverConnectQueries(t *testing.T) {
 		}
 	}
 }
+
+// grafanaSchemaConstraint is Grafana's buildSchemaConstraint(): the schemas of search_path.
+const grafanaSchemaConstraint = `
+          quote_ident(table_schema) IN (
+          SELECT
+            CASE WHEN trim(s[i]) = '"$user"' THEN user ELSE trim(s[i]) END
+          FROM
+            generate_series(
+              array_lower(string_to_array(current_setting('search_path'),','),1),
+              array_upper(string_to_array(current_setting('search_path'),','),1)
+            ) as i,
+            string_to_array(current_setting('search_path'),',') s
+          )`
 
 // rowsAre wants exactly these rows, each given as its cells joined by "|".
 func rowsAre(want ...string) func([][]string) string {

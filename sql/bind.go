@@ -424,8 +424,8 @@ const maxSeriesRows = 10_000_000
 // or over TIMESTAMP with an INTERVAL step, with constant arguments.
 func (b *binder) funcTable(f *FuncTable) (planner.Node, error) {
 	c := f.Call
-	if c.Name != "generate_series" || c.Schema != "" {
-		return nil, b.errorf(f.Pos, CodeFeatureNotSupported, "function %s in FROM is not supported (only generate_series)", c.Name)
+	if c.Name != "generate_series" || c.Schema != "" && c.Schema != "pg_catalog" {
+		return b.scalarFuncTable(f)
 	}
 	if len(c.Args) < 2 || len(c.Args) > 3 || c.Star || c.Distinct || c.Filter != nil || c.Over != nil {
 		return nil, b.errorf(c.Pos, CodeUndefinedFunction, "usage: generate_series(start, stop[, step])")
@@ -438,7 +438,7 @@ func (b *binder) funcTable(f *FuncTable) (planner.Node, error) {
 		}
 		k, ok := e.(*planner.Const)
 		if !ok {
-			return nil, b.errorf(a.Position(), CodeFeatureNotSupported, "generate_series needs constant arguments")
+			return b.computedSeries(f)
 		}
 		vals[i] = k
 	}

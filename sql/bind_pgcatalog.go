@@ -185,3 +185,78 @@ func (b *binder) fromHasEmpty(from []TableExpr) bool {
 	}
 	return false
 }
+
+// scalarFuncTable binds a function call in FROM other than generate_series with constant
+// bounds: unnest(array) is one row per element; any other scalar function is one row holding its
+// value (PostgreSQL's rule for a function that returns no set), in a column named by the column
+// alias, else the table alias, else the function. Arguments may not refer to other FROM items.
+func (b *binder) scalarFuncTable(f *FuncTable) (planner.Node, error) {
+	c := f.Call
+	if c.Schema != "" && c.Schema != "pg_catalog" {
+		return nil, b.errorf(f.Pos, CodeFeatureNotSupported, "qualified function names are not supported: %s.%s", c.Schema, c.Name)
+	}
+	if _, isAgg := aggKinds[c.Name]; isAgg || c.Over != nil {
+		return nil, b.errorf(f.Pos, CodeFeatureNotSupported, "aggregate and window functions are not allowed in FROM")
+	}
+	arg := Expr(c)
+	explode := c.Name == "unnest"
+	if explode {
+		if len(c.Args) != 1 {
+			return nil, b.errorf(c.Pos, CodeUndefinedFunction, "unnest in FROM takes one array")
+		}
+		arg = c.Args[0]
+	}
+	e, err := b.expr(arg, &scope{}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return b.oneRowTable(f, c.Name, e, explode)
+}
+
+// computedSeries binds generate_series(start, stop[, step]) whose bounds are computed when the
+// statement runs (current_setting(...), array_upper(...)): the elements of sequence(...).
+func (b *binder) computedSeries(f *FuncTable) (planner.Node, error) {
+	args := make([]planner.Expr, len(f.Call.Args))
+	for i, a := range f.Call.Args {
+		e, err := b.expr(a, &scope{}, nil)
+		if err != nil {
+			return nil, err
+		}
+		if e.Type().ID() != arrow.INT64 && e.Type().ID() != arrow.NULL {
+			return nil, b.errorf(a.Position(), CodeFeatureNotSupported, "generate_series with computed bounds takes BIGINT bounds, not %s", exec.TypeName(e.Type()))
+		}
+		args[i] = e
+	}
+	seq, err := b.callBound(f.Call.Pos, "sequence", args)
+	if err != nil {
+		return nil, err
+	}
+	return b.oneRowTable(f, "generate_series", seq, true)
+}
+
+// oneRowTable is the FROM item holding e's value in one row (explode: one row per element of
+// the array e).
+func (b *binder) oneRowTable(f *FuncTable, fn string, e planner.Expr, explode bool) (planner.Node, error) {
+	alias := fn
+	if f.Alias != "" {
+		alias = f.Alias
+	}
+	name := alias
+	if len(f.ColAliases) > 1 {
+		return nil, b.errorf(f.Pos, CodeInvalidColumnRef, "%s has 1 column but %d column names were given", fn, len(f.ColAliases))
+	}
+	if len(f.ColAliases) == 1 {
+		name = f.ColAliases[0]
+	}
+	col := planner.Column{Name: name, Table: alias, Type: e.Type()}
+	var n planner.Node = &planner.Project{Input: &planner.Values{Rows: [][]exec.Datum{{}}}, Exprs: []planner.Expr{e}, Cols: []planner.Column{col}}
+	if explode {
+		lt, ok := e.Type().(*arrow.ListType)
+		if !ok {
+			return nil, b.errorf(f.Pos, CodeDatatypeMismatch, "%s needs an array, not %s", fn, exec.TypeName(e.Type()))
+		}
+		col.Type = lt.Elem()
+		n = &planner.Explode{Input: n, Col: 0, Cols: []planner.Column{col}}
+	}
+	return n, nil
+}
