@@ -14,6 +14,7 @@ import (
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/incremental"
+	"github.com/streamsql/streamsql/pgcatalog"
 	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/sinks"
 	"github.com/streamsql/streamsql/sources"
@@ -68,8 +69,16 @@ func newCatalog() *catalog {
 	return &catalog{tables: map[string]*table{}, sources: map[string]*source{}, views: map[string]*view{}}
 }
 
-// LookupTable finds anything a FROM clause can name: a table, a materialized view or a source.
+// LookupTable finds anything a FROM clause can name: a table, a materialized view or a source,
+// and the pg_catalog and information_schema relations (pgcatalog). A qualified name arrives as
+// "schema.name"; pg_catalog comes first on the search path, as in PostgreSQL.
 func (c *catalog) LookupTable(name string) (planner.TableSource, bool) {
+	if r, ok := pgcatalog.Lookup(name); ok {
+		return r, true
+	}
+	if rest, ok := strings.CutPrefix(name, "public."); ok {
+		name = rest
+	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if t, ok := c.tables[name]; ok {

@@ -195,7 +195,7 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 	if err != nil {
 		return nil, err
 	}
-	xctx := &exec.Ctx{Context: ctx, Mem: e.opts.Allocator, Now: e.opts.Clock()}
+	xctx := &exec.Ctx{Context: ctx, Mem: e.opts.Allocator, Now: e.opts.Clock(), Session: e.session(ctx)}
 	switch stmt.(type) {
 	case *sql.Query, *sql.Insert, *sql.Explain:
 		if e.opts.StatementMemoryLimit > 0 {

@@ -59,6 +59,7 @@ type runningQuery struct {
 	name       string
 	view       bool
 	sql        string
+	schema     *arrow.Schema // the query's output columns (pg_catalog shows them)
 	sink       string
 	q          *incremental.Query
 	reads      []string
@@ -264,7 +265,7 @@ func (e *Engine) prepareQueryFrozen(s *sql.CreateSink, frozen bool) (*runningQue
 	if err != nil {
 		return nil, err
 	}
-	rq := &runningQuery{name: s.Name, view: s.View, sql: s.QueryText}
+	rq := &runningQuery{name: s.Name, view: s.View, sql: s.QueryText, schema: planner.SchemaOf(plan)}
 	// A failed CREATE leaves nothing behind: the sink connector it built is closed and the
 	// checkpoint directory is removed if this call created it (QueryID and Start create it; one
 	// that existed before belongs to an earlier run of the query and is kept).

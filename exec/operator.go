@@ -22,6 +22,10 @@ type Ctx struct {
 	// drop (and count) rows older than it. MinTime (the zero for batch queries made by NewCtx)
 	// means nothing is late.
 	Watermark watermark.Time
+	// Session describes the client session the statement runs for (user, database, settings,
+	// the catalog the pg_catalog functions look objects up in). nil outside an engine session:
+	// those functions then answer as user and database "streamsql" with an empty catalog.
+	Session *Session
 }
 
 // NewCtx returns a Ctx with the Go allocator.

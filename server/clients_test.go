@@ -109,10 +109,10 @@ SELECT 1/0;
 	}
 	want := `CREATE TABLE
 INSERT 0 2
-          List of relations
- Schema |  Name  | Type  |   Owner   
---------+--------+-------+-----------
- public | trades | table | streamsql
+        List of relations
+ Schema |  Name  | Type  | Owner  
+--------+--------+-------+--------
+ public | trades | table | tester
 (1 row)
 
                         Table "public.trades"

@@ -272,6 +272,7 @@ type conn struct {
 
 	guard *guardedConn // the connection psql-wire reads and writes; raw COPY and notices use it
 	tx    txState
+	user, database string // from the startup message; set by authenticate before any statement
 
 	mu      sync.Mutex
 	running context.CancelCauseFunc
@@ -383,6 +384,8 @@ func (s *Server) authenticate(ctx context.Context, w *buffer.Writer, r *buffer.R
 		s.sessions.Add(-1)
 		return ctx, tooMany()
 	}
+	params := wire.ClientParameters(ctx)
+	c.user, c.database = params[wire.ParamUsername], params[wire.ParamDatabase]
 	c.session.Store(true)
 	c.authenticated.Store(true)
 	r.MaxMessageSize = maxGuardedMessage
@@ -512,6 +515,7 @@ func (s *Server) prepare(ctx context.Context, c *conn, q wire.Query) (wire.Prepa
 	if streamsql.IsSubscribe(text) {
 		return s.prepareSubscribe(c, text)
 	}
+	ctx = streamsql.WithSession(ctx, s.sessionOf(c))
 	ph := placeholders(text)
 	n := numParams(ph)
 	oids := make([]uint32, n)
@@ -618,7 +622,7 @@ func (s *Server) run(c *conn, text string) (res *result, err error) {
 	defer recoverTo(&err, s.log)
 	// Not a child of s.base: 200 connections registering children of one context contend on its
 	// lock on every statement. Close cancels running statements through conn.running instead.
-	ctx, cancel := context.WithCancelCause(context.Background())
+	ctx, cancel := context.WithCancelCause(streamsql.WithSession(context.Background(), s.sessionOf(c)))
 	defer cancel(nil)
 	if s.closed.Load() {
 		return nil, errors.New("the server is shutting down")

@@ -32,6 +32,8 @@ type binder struct {
 	sessionCols int
 	// params types the $n of a statement being prepared (bind_param.go); nil: $n is an error.
 	params *Params
+	// scalarSubst holds the value of each decorrelated scalar subquery (bind_decorrelate_scalar.go).
+	scalarSubst map[*SubqueryExpr]planner.Expr
 }
 
 // BindQuery binds a parsed query into an optimized logical plan.
@@ -134,7 +136,11 @@ func (b *binder) tableExpr(te TableExpr, outer *scope) (planner.Node, error) {
 	switch x := te.(type) {
 	case *TableName:
 		if x.Schema != "" {
-			return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "schema-qualified table names are not supported: %s.%s", x.Schema, x.Name)
+			n, err := b.qualifiedTable(x)
+			if err != nil || len(x.ColAliases) == 0 {
+				return n, err
+			}
+			return b.renameAt(n, qualifierOf(x.Name, x.Alias), x.ColAliases, x.Pos)
 		}
 		if strings.EqualFold(x.Name, "dual") && x.Alias == "" {
 			return &planner.Values{Rows: [][]exec.Datum{{}}}, nil
@@ -430,8 +436,8 @@ func (b *binder) funcTable(f *FuncTable) (planner.Node, error) {
 		return n, err
 	}
 	c := f.Call
-	if c.Name != "generate_series" || c.Schema != "" {
-		return nil, b.errorf(f.Pos, CodeFeatureNotSupported, "function %s in FROM is not supported (only generate_series)", c.Name)
+	if c.Name != "generate_series" || c.Schema != "" && c.Schema != "pg_catalog" {
+		return b.scalarFuncTable(f)
 	}
 	if len(c.Args) < 2 || len(c.Args) > 3 || c.Star || c.Distinct || c.Filter != nil || c.Over != nil {
 		return nil, b.errorf(c.Pos, CodeUndefinedFunction, "usage: generate_series(start, stop[, step])")
@@ -444,7 +450,7 @@ func (b *binder) funcTable(f *FuncTable) (planner.Node, error) {
 		}
 		k, ok := e.(*planner.Const)
 		if !ok {
-			return nil, b.errorf(a.Position(), CodeFeatureNotSupported, "generate_series needs constant arguments")
+			return b.computedSeries(f)
 		}
 		vals[i] = k
 	}

@@ -49,6 +49,16 @@ func (b *binder) where(w Expr, input planner.Node, sc *scope) (planner.Node, pla
 		if !isCorrelatedErr(err) {
 			return nil, nil, err
 		}
+		if n, subs, ok := b.decorrelateScalars(c, input, sc); ok {
+			if p, perr := b.expr(c, sc, nil); perr == nil {
+				input = n
+				preds = append(preds, p)
+				continue
+			}
+			for _, s := range subs {
+				delete(b.scalarSubst, s)
+			}
+		}
 		sq, negate := c, false
 		if u, ok := c.(*Unary); ok && u.Op == "not" {
 			sq, negate = u.X, true

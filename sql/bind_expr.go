@@ -142,6 +142,9 @@ func (b *binder) expr(e Expr, sc *scope, agg *aggContext) (planner.Expr, error) 
 	case *InList:
 		return b.inList(x, sc, agg)
 	case *SubqueryExpr:
+		if v, ok := b.scalarSubst[x]; ok {
+			return v, nil
+		}
 		return b.subqueryExpr(x, sc, agg)
 	case *ArrayOp:
 		if p, isParam := x.Array.(*Param); isParam && b.params != nil {
@@ -161,6 +164,9 @@ func (b *binder) expr(e Expr, sc *scope, agg *aggContext) (planner.Expr, error) 
 	case *Array:
 		return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "array values are only supported in x = ANY(ARRAY[...]) and x <> ALL(ARRAY[...])")
 	case *Cast:
+		if out, ok, err := b.pgCast(x, sc, agg); ok {
+			return out, err
+		}
 		v, err := b.expr(x.X, sc, agg)
 		if err != nil {
 			return nil, err
@@ -178,6 +184,8 @@ func (b *binder) expr(e Expr, sc *scope, agg *aggContext) (planner.Expr, error) 
 		return out, b.errAt(x.Pos, castCode(err), err)
 	case *FuncCall:
 		return b.funcExpr(x, sc, agg)
+	case *Unsupported:
+		return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "%s", x.Msg)
 	case *Case:
 		return b.caseExpr(x, sc, agg)
 	}
@@ -524,12 +532,10 @@ func fold(e planner.Expr) (planner.Expr, error) {
 	switch x := e.(type) {
 	case *planner.Func:
 		for _, a := range x.Args {
-			if _, ok := a.(*planner.Const); !ok {
-				allConst = false
-			}
+			allConst = allConst && constTree(a)
 		}
 	case *planner.Cast:
-		_, allConst = x.X.(*planner.Const)
+		allConst = constTree(x.X)
 	default:
 		return e, nil
 	}
@@ -537,6 +543,28 @@ func fold(e planner.Expr) (planner.Expr, error) {
 		return e, nil // a list has no Datum form; it is computed per row
 	}
 	return evalConst(e)
+}
+
+// constTree reports whether e is a constant, or a non-volatile function or cast of constants
+// left unfolded because its value is a list (array_upper(current_schemas(false), 1) folds).
+func constTree(e planner.Expr) bool {
+	switch x := e.(type) {
+	case *planner.Const:
+		return true
+	case *planner.Func:
+		if x.Bound == nil || x.Bound.Volatile {
+			return false
+		}
+		for _, a := range x.Args {
+			if !constTree(a) {
+				return false
+			}
+		}
+		return true
+	case *planner.Cast:
+		return constTree(x.X)
+	}
+	return false
 }
 
 // evalConst evaluates a constant, non-volatile expression (the clock is not read).

@@ -22,7 +22,7 @@ func internalFunction(name string) bool { return strings.HasPrefix(name, "__") }
 
 func (b *binder) funcExpr(x *FuncCall, sc *scope, agg *aggContext) (planner.Expr, error) {
 	name := x.Name
-	if x.Schema != "" {
+	if x.Schema != "" && x.Schema != "pg_catalog" { // every function lives in pg_catalog
 		return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "qualified function names are not supported: %s.%s", x.Schema, name)
 	}
 	if x.Over != nil {

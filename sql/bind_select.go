@@ -22,6 +22,9 @@ func (b *binder) selectQuery(sel *Select, outer *scope) (planner.Node, error) {
 	if err := b.sessionTVF(sel); err != nil {
 		return nil, err
 	}
+	if n, ok, err := b.emptyCatalogSelect(sel, outer); ok {
+		return n, err
+	}
 	input, err := b.from(sel.From, outer)
 	if err != nil {
 		return nil, err

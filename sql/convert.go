@@ -659,6 +659,9 @@ func (c *converter) expr(n *pg.Node) (Expr, error) {
 		name := map[pg.SQLValueFunctionOp]string{
 			pg.SQLValueFunctionOp_SVFOP_CURRENT_DATE: "current_date", pg.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP: "now",
 			pg.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP: "now",
+			pg.SQLValueFunctionOp_SVFOP_CURRENT_USER:   "current_user", pg.SQLValueFunctionOp_SVFOP_SESSION_USER: "session_user",
+			pg.SQLValueFunctionOp_SVFOP_USER: "user", pg.SQLValueFunctionOp_SVFOP_CURRENT_ROLE: "current_role",
+			pg.SQLValueFunctionOp_SVFOP_CURRENT_SCHEMA: "current_schema", pg.SQLValueFunctionOp_SVFOP_CURRENT_CATALOG: "current_catalog",
 		}[f.Op]
 		if name == "" {
 			return nil, c.unsupported(f.Location, "this SQL value function is not supported")
@@ -675,9 +678,29 @@ func (c *converter) expr(n *pg.Node) (Expr, error) {
 	case *pg.Node_RowExpr:
 		return nil, c.unsupported(x.RowExpr.Location, "row values (a, b, ...) are only allowed after IN")
 	case *pg.Node_CollateClause:
-		return nil, c.unsupported(x.CollateClause.Location, "COLLATE is not supported")
+		// Strings compare bytewise (the C collation): COLLATE naming it or the default is a no-op.
+		switch coll := strings.Join(names(x.CollateClause.Collname), "."); coll {
+		case "default", "pg_catalog.default", "C", "pg_catalog.C", "POSIX", "pg_catalog.POSIX", "ucs_basic":
+			return c.expr(x.CollateClause.Arg)
+		}
+		return nil, c.unsupported(x.CollateClause.Location, "COLLATE is not supported (strings compare bytewise, as COLLATE \"C\")")
 	case *pg.Node_AIndirection:
-		return nil, c.unsupported(nodeLocation(x.AIndirection.Arg), "subscripts and field selection (x[1], (x).f) are not supported")
+		// x[i] is element_at(x, i) (1-based, NULL out of range); slices and fields are not supported.
+		ind := x.AIndirection
+		if len(ind.Indirection) == 1 {
+			if ai := ind.Indirection[0].GetAIndices(); ai != nil && !ai.IsSlice && ai.Uidx != nil {
+				arr, err := c.expr(ind.Arg)
+				if err != nil {
+					return nil, err
+				}
+				idx, err := c.expr(ai.Uidx)
+				if err != nil {
+					return nil, err
+				}
+				return &FuncCall{Name: "element_at", Args: []Expr{arr, idx}, Pos: arr.Position()}, nil
+			}
+		}
+		return &Unsupported{Msg: "array slices and field selection (x[1:2], (x).f) are not supported", Pos: c.pos(nodeLocation(ind.Arg))}, nil
 	case *pg.Node_GroupingFunc:
 		return nil, c.unsupported(x.GroupingFunc.Location, "GROUPING() is not supported")
 	case *pg.Node_SetToDefault:
@@ -1036,7 +1059,7 @@ func (c *converter) subLink(s *pg.SubLink) (Expr, error) {
 	case pg.SubLinkType_ALL_SUBLINK:
 		out.Kind, out.Op = SubAll, pgOperators[op]
 	case pg.SubLinkType_ARRAY_SUBLINK:
-		return nil, c.unsupported(s.Location, "ARRAY(subquery) is not supported")
+		return &Unsupported{Msg: "ARRAY(subquery) is not supported", Pos: pos}, nil
 	default:
 		return nil, c.unsupported(s.Location, "row comparisons with subqueries are not supported")
 	}

@@ -27,6 +27,7 @@ const (
 	CodeTooComplex          = "54001"
 	CodeUndefinedColumn     = "42703"
 	CodeUndefinedTable      = "42P01"
+	CodeUndefinedSchema     = "3F000"
 	CodeUndefinedFunction   = "42883"
 	CodeUndefinedObject     = "42704"
 	CodeAmbiguousColumn     = "42702"
