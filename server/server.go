@@ -270,8 +270,8 @@ type conn struct {
 	held          int64         // bytes of srv.budget held; guarded by srv.budget.mu
 	closedFlag    bool          // guarded by srv.budget.mu
 
-	guard *guardedConn // the connection psql-wire reads and writes; raw COPY and notices use it
-	tx    txState
+	guard          *guardedConn // the connection psql-wire reads and writes; raw COPY and notices use it
+	tx             txState
 	user, database string // from the startup message; set by authenticate before any statement
 
 	mu      sync.Mutex
@@ -709,6 +709,12 @@ func writeResult(c *conn, w wire.DataWriter, res *result, cols wire.Columns) err
 		return res.emulated.write(w)
 	}
 	defer res.Release()
+	for _, msg := range res.Notices {
+		// 00000: successful completion; a NOTICE such as "CREATE skipped" for a restored object.
+		if err := c.sendNotice(notice{severity: "NOTICE", code: "00000", msg: msg}); err != nil {
+			return err
+		}
+	}
 	if !res.HasRows() {
 		return w.Complete(res.Tag)
 	}
