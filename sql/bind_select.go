@@ -516,7 +516,26 @@ func (b *binder) afterAggregate(e planner.Expr, groups []planner.Expr) (planner.
 	case *planner.Const:
 		return x, nil
 	case *planner.Subquery:
-		return x, nil
+		if len(x.Outer) == 0 {
+			return x, nil
+		}
+		// a correlated subquery reads outer columns: they must be grouped, like any other
+		// reference above the aggregate
+		s := *x
+		s.Outer = make([]planner.Expr, len(x.Outer))
+		for i, o := range x.Outer {
+			var err error
+			if s.Outer[i], err = b.afterAggregate(o, groups); err != nil {
+				return nil, err
+			}
+		}
+		if x.X != nil {
+			var err error
+			if s.X, err = b.afterAggregate(x.X, groups); err != nil {
+				return nil, err
+			}
+		}
+		return &s, nil
 	}
 	var err error
 	out := rebuild(e, func(child planner.Expr) planner.Expr {
