@@ -20,6 +20,10 @@ func (l *Lowering) Expr(e Expr) (exec.Expr, error) {
 		if err != nil {
 			return nil, err
 		}
+		if x.Name == "coalesce" && len(args) > 1 {
+			// lazy per row, like CASE (PostgreSQL evaluates an argument only when needed)
+			return exec.NewCoalesce(args, x.Bound.Ret)
+		}
 		return &exec.Call{Name: x.Name, Args: args, Bound: x.Bound}, nil
 	case *Cast:
 		in, err := l.Expr(x.X)
@@ -66,7 +70,9 @@ func (l *Lowering) Expr(e Expr) (exec.Expr, error) {
 		return l.subquery(x)
 	case *OuterRef:
 		if x.Index >= len(l.outer) {
-			return nil, fmt.Errorf("internal: outer reference %s outside its correlated subquery", x.Name)
+			// the subquery's plan is lowered as a plan of its own (a continuous query turns
+			// subqueries over streams into joins), not once per outer row
+			return nil, exec.Errorf("0A000", "a correlated subquery (reading %s of the outer query) is not supported in a continuous query; rewrite it as a join", x.Name)
 		}
 		return &exec.Literal{Value: l.outer[x.Index], Typ: x.Typ}, nil
 	}
