@@ -5,7 +5,7 @@ TIMEOUT   ?= 20m
 FUZZTIME  ?= 30s
 BENCHCOUNT ?= 5
 
-.PHONY: all test vet build bench fuzz clean
+.PHONY: all test vet build bench fuzz clean sqllogictest difffuzz
 
 all: build test
 
@@ -53,3 +53,24 @@ SOAK_DURATION ?= 30m
 .PHONY: soak
 soak:
 	SOAK_DURATION=$(SOAK_DURATION) $(GO) test ./crashtest -run TestSoak -count=1 -timeout 0 -v
+
+# SQLite's whole sqllogictest corpus on streamsql and PostgreSQL (conformance/RESULTS.md says how
+# to get it): SQLLOGICTEST_DIR is the corpus' test/ directory, SQLLOGICTEST_FILES an optional glob
+# on the relative path (e.g. 'select*' or 'random/expr/*'). Writes the per-file table to
+# SQLLOGICTEST_REPORT. Under `make test` only the subset in conformance/testdata/sqllogictest runs.
+SQLLOGICTEST_DIR     ?=
+SQLLOGICTEST_FILES   ?=
+SQLLOGICTEST_TIMEOUT ?= 10s
+SQLLOGICTEST_REPORT  ?= sqllogictest-report.md
+
+sqllogictest:
+	@test -n "$(SQLLOGICTEST_DIR)" || { echo "set SQLLOGICTEST_DIR to the corpus' test/ directory (see conformance/RESULTS.md)"; exit 2; }
+	SQLLOGICTEST_DIR=$(abspath $(SQLLOGICTEST_DIR)) SQLLOGICTEST_FILES='$(SQLLOGICTEST_FILES)' \
+	SQLLOGICTEST_TIMEOUT=$(SQLLOGICTEST_TIMEOUT) STREAMSQL_SLT_REPORT=$(abspath $(SQLLOGICTEST_REPORT)) \
+	$(GO) test ./conformance -run '^TestSQLLogicTest$$' -count=1 -timeout 24h -v
+
+# The differential fuzzer against PostgreSQL for longer than the 15 s of `make test`.
+DIFFFUZZ_DURATION ?= 5m
+
+difffuzz:
+	STREAMSQL_DIFFFUZZ_DURATION=$(DIFFFUZZ_DURATION) $(GO) test ./conformance -run '^TestDiffFuzz$$' -count=1 -timeout 2h -v

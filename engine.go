@@ -209,6 +209,9 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 	}
 	switch s := stmt.(type) {
 	case *sql.CreateTable:
+		if s.Query != nil {
+			return e.createTableAs(xctx, s)
+		}
 		return e.createTable(s)
 	case *sql.Subscribe:
 		return nil, ErrSubscribeInExec

@@ -105,6 +105,20 @@
 // the cases that do not run are listed with their reason in testdata/streaming_refusals.txt,
 // which the test compares (STREAMSQL_UPDATE_REFUSALS=1 rewrites it, with the share that runs).
 //
+// # SQLite's sqllogictest corpus
+//
+// TestSQLLogicTest (sqllogictest_test.go, reader in sqllogictest_parse_test.go) runs files in
+// SQLite's own sqllogictest format (one value per result line, "N values hashing to <md5>",
+// hash-threshold, skipif/onlyif <db>, labels, rowsort/valuesort) on streamsql and PostgreSQL,
+// both as engine "postgresql": the subset under testdata/sqllogictest/ by default, a whole
+// checkout with SQLLOGICTEST_DIR (make sqllogictest). RESULTS.md has the pass rates.
+//
+// # Differential fuzzing
+//
+// TestDiffFuzz (difffuzz_test.go) generates random queries over small tables with NULLs,
+// duplicates and negative numbers and compares streamsql's answers with PostgreSQL's
+// (STREAMSQL_DIFFFUZZ_DURATION, default 15s; STREAMSQL_DIFFFUZZ_SEED; make difffuzz).
+//
 // "skipif streamsql-bug-N" before a record marks a known engine bug (listed with a description in
 // knownBugs): the record still runs in batch mode, the streaming modes skip it, and every skip is
 // printed to standard error in every run.

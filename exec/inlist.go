@@ -85,6 +85,18 @@ func (in *InList) buildSet(list []Expr) error {
 	}
 	for _, l := range list {
 		lit := l.(*Literal)
+		// Fast path (long generated lists): a value already of the set's type needs no
+		// conversion through a one-element array.
+		if lit.Value != nil && arrow.TypeEqual(lit.Typ, in.typ) {
+			if x, ok := lit.Value.(int64); ok && in.ints != nil {
+				in.ints[x] = struct{}{}
+				continue
+			}
+			if x, ok := lit.Value.(string); ok && in.strs != nil {
+				in.strs[x] = struct{}{}
+				continue
+			}
+		}
 		raw, err := ConstantArray(ctx.Mem, lit.Typ, lit.Value, 1)
 		if err != nil {
 			return err

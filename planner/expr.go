@@ -65,14 +65,30 @@ const (
 	SubqueryIn                         // X IN (SELECT y ...)
 )
 
-// Subquery is an uncorrelated subquery evaluated once before the query that contains it.
+// Subquery is a subquery. Without Outer it is uncorrelated and evaluated once before the query
+// that contains it. With Outer it is correlated: Outer are expressions over the containing
+// query's row, Plan reads them as OuterRef{Index: i} (the i-th), and the subquery is evaluated
+// per distinct combination of their values (a batch query only).
 type Subquery struct {
-	Kind SubqueryKind
-	Plan Node
-	X    Expr // for SubqueryIn
-	Not  bool // NOT EXISTS / NOT IN
-	Typ  arrow.DataType
+	Kind  SubqueryKind
+	Plan  Node
+	X     Expr // for SubqueryIn
+	Not   bool // NOT EXISTS / NOT IN
+	Typ   arrow.DataType
+	Outer []Expr
 }
+
+// OuterRef is, inside a correlated subquery's plan, the value of the Index-th of the
+// subquery's Outer expressions for the containing query's current row: a constant while the
+// subquery runs once.
+type OuterRef struct {
+	Index int
+	Name  string
+	Typ   arrow.DataType
+}
+
+func (o *OuterRef) Type() arrow.DataType { return o.Typ }
+func (o *OuterRef) String() string       { return "outer(" + o.Name + ")" }
 
 func (c *ColRef) Type() arrow.DataType   { return c.Typ }
 func (c *Const) Type() arrow.DataType    { return c.Typ }
@@ -127,6 +143,9 @@ func (s *Subquery) String() string {
 		}
 		return s.X.String() + " IN (subquery)"
 	}
+	if len(s.Outer) > 0 {
+		return "(correlated scalar subquery)"
+	}
 	return "(scalar subquery)"
 }
 
@@ -165,6 +184,9 @@ func Walk(e Expr, f func(Expr)) {
 		}
 	case *Subquery:
 		Walk(x.X, f)
+		for _, a := range x.Outer {
+			Walk(a, f)
+		}
 	}
 }
 
@@ -199,6 +221,10 @@ func MapColumns(e Expr, f func(*ColRef) Expr) Expr {
 	case *Subquery:
 		s := *x
 		s.X = MapColumns(x.X, f)
+		s.Outer = nil
+		for _, a := range x.Outer {
+			s.Outer = append(s.Outer, MapColumns(a, f))
+		}
 		return &s
 	}
 	return e

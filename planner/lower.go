@@ -16,6 +16,9 @@ type Lowering struct {
 	// query (BatchPhysical). A continuous query's Physical comes from its streaming plan
 	// (package incremental), so the lowering itself never asks whether it runs on a stream.
 	Physical Physical
+	// outer holds the values of a correlated subquery's Outer expressions while its plan is
+	// lowered for one outer row (OuterRef{Index: i} lowers to outer[i]); nil elsewhere.
+	outer []exec.Datum
 }
 
 // Physical builds the operators whose choice differs between a batch query and a continuous one.

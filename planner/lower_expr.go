@@ -20,6 +20,10 @@ func (l *Lowering) Expr(e Expr) (exec.Expr, error) {
 		if err != nil {
 			return nil, err
 		}
+		if x.Name == "coalesce" && len(args) > 1 {
+			// lazy per row, like CASE (PostgreSQL evaluates an argument only when needed)
+			return exec.NewCoalesce(args, x.Bound.Ret)
+		}
 		return &exec.Call{Name: x.Name, Args: args, Bound: x.Bound}, nil
 	case *Cast:
 		in, err := l.Expr(x.X)
@@ -60,7 +64,17 @@ func (l *Lowering) Expr(e Expr) (exec.Expr, error) {
 		}
 		return exec.NewInList(in, list, x.Not)
 	case *Subquery:
+		if len(x.Outer) > 0 {
+			return l.correlated(x)
+		}
 		return l.subquery(x)
+	case *OuterRef:
+		if x.Index >= len(l.outer) {
+			// the subquery's plan is lowered as a plan of its own (a continuous query turns
+			// subqueries over streams into joins), not once per outer row
+			return nil, exec.Errorf("0A000", "a correlated subquery (reading %s of the outer query) is not supported in a continuous query; rewrite it as a join", x.Name)
+		}
+		return &exec.Literal{Value: l.outer[x.Index], Typ: x.Typ}, nil
 	}
 	return nil, fmt.Errorf("internal: cannot lower expression %T", e)
 }
@@ -74,6 +88,53 @@ func (l *Lowering) exprs(es []Expr) ([]exec.Expr, error) {
 		}
 	}
 	return out, nil
+}
+
+// correlated lowers a correlated subquery to an expression that runs the subquery's plan once per
+// distinct combination of the outer values it reads (each run lowers the plan with those values
+// as constants). Batch queries only: a continuous query's tables may change between epochs, so
+// answers cannot be kept, and re-running per row per epoch is not offered.
+func (l *Lowering) correlated(s *Subquery) (exec.Expr, error) {
+	if _, batch := l.physical().(BatchPhysical); !batch {
+		return nil, exec.Errorf("0A000", "a correlated subquery (one reading columns of the outer query) is not supported in a continuous query; rewrite it as a join")
+	}
+	args, err := l.exprs(s.Outer)
+	if err != nil {
+		return nil, err
+	}
+	var x exec.Expr
+	if s.Kind == SubqueryIn {
+		// X is evaluated per row too: it becomes the last argument.
+		if x, err = l.Expr(s.X); err != nil {
+			return nil, err
+		}
+		args = append(args, x)
+	}
+	nOuter := len(s.Outer)
+	run := func(vals []exec.Datum) (exec.Datum, error) {
+		sub := *l
+		sub.outer = append([]exec.Datum(nil), vals[:nOuter]...)
+		if s.Kind == SubqueryIn {
+			// The IN answer for this x: the uncorrelated path's constant IN list, evaluated
+			// with x as a literal.
+			u := *s
+			u.Outer = nil
+			u.X = &Const{Value: vals[nOuter], Typ: s.X.Type()}
+			e, err := sub.subquery(&u)
+			if err != nil {
+				return nil, err
+			}
+			return exec.EvalScalar(sub.Ctx, e)
+		}
+		u := *s
+		u.Outer = nil
+		e, err := sub.subquery(&u)
+		if err != nil {
+			return nil, err
+		}
+		return exec.EvalScalar(sub.Ctx, e)
+	}
+	return &exec.Correlated{Args: args, Run: run, Typ: s.Typ, Desc: s.String()}, nil
 }
 
 // subquery runs an uncorrelated subquery and turns its rows into a constant (scalar, EXISTS) or a

@@ -34,6 +34,37 @@ type binder struct {
 	params *Params
 	// scalarSubst holds the value of each decorrelated scalar subquery (bind_decorrelate_scalar.go).
 	scalarSubst map[*SubqueryExpr]planner.Expr
+	// corr, while a subquery is bound, collects its references to the enclosing query (nil: not
+	// a subquery, or correlation refused). noCorrelate makes the subqueries bound next refuse
+	// outer references, so WHERE can try decorrelating them into joins first.
+	corr        *correlation
+	noCorrelate bool
+}
+
+// correlation collects a correlated subquery's references to the enclosing query: refs are
+// bound in the enclosing query (by bind) and the subquery reads the i-th as OuterRef{Index: i}.
+type correlation struct {
+	bind func(*ColName) (planner.Expr, error)
+	refs []planner.Expr
+	keys map[string]int
+}
+
+// ref returns the OuterRef for the enclosing query's column x, adding it to refs once.
+func (c *correlation) ref(x *ColName) (planner.Expr, error) {
+	key := qualified(x.Table, x.Name)
+	if i, ok := c.keys[key]; ok {
+		return &planner.OuterRef{Index: i, Name: key, Typ: c.refs[i].Type()}, nil
+	}
+	e, err := c.bind(x)
+	if err != nil {
+		return nil, err
+	}
+	if c.keys == nil {
+		c.keys = map[string]int{}
+	}
+	c.keys[key] = len(c.refs)
+	c.refs = append(c.refs, e)
+	return &planner.OuterRef{Index: len(c.refs) - 1, Name: key, Typ: e.Type()}, nil
 }
 
 // BindQuery binds a parsed query into an optimized logical plan.

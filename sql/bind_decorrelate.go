@@ -18,8 +18,9 @@ import (
 //
 // on outer = inner for every pair, and the conjunct becomes matched IS [NOT] NULL. The keys are
 // distinct, so each outer row joins at most one row and the join neither duplicates nor drops
-// outer rows; a NULL outer key matches nothing, as = does. Other correlated forms keep the
-// "correlated subqueries are not supported" refusal.
+// outer rows; a NULL outer key matches nothing, as = does. Other correlated subqueries (and
+// those outside WHERE) are bound with their outer references as planner.OuterRef and run per
+// distinct outer value combination (planner.Subquery.Outer; batch queries only).
 
 func splitAnd(e Expr) []Expr {
 	if x, ok := e.(*Binary); ok && x.Op == "and" {
@@ -38,7 +39,10 @@ func isCorrelatedErr(err error) bool {
 func (b *binder) where(w Expr, input planner.Node, sc *scope) (planner.Node, planner.Expr, error) {
 	var preds []planner.Expr
 	for _, c := range splitAnd(w) {
+		saved := b.noCorrelate
+		b.noCorrelate = true
 		p, err := b.expr(c, sc, nil)
+		b.noCorrelate = saved
 		if err == nil {
 			if typed, ok := b.params.settle(p, exec.Bool); ok { // WHERE ... AND $1
 				p = typed
@@ -59,18 +63,32 @@ func (b *binder) where(w Expr, input planner.Node, sc *scope) (planner.Node, pla
 				delete(b.scalarSubst, s)
 			}
 		}
+		// correlated: a join when the form allows, else evaluated per outer row
+		perRow := func() error {
+			p, err := b.expr(c, sc, nil)
+			if err == nil {
+				preds = append(preds, p)
+			}
+			return err
+		}
 		sq, negate := c, false
 		if u, ok := c.(*Unary); ok && u.Op == "not" {
 			sq, negate = u.X, true
 		}
 		s, ok := sq.(*SubqueryExpr)
 		if !ok || (s.Kind != SubExists && s.Kind != SubIn) || (s.Kind == SubIn && negate) {
-			return nil, nil, err
+			if err := perRow(); err != nil {
+				return nil, nil, err
+			}
+			continue
 		}
 		n, pred, derr := b.decorrelate(s, negate, input, sc)
 		if derr != nil {
 			if isCorrelatedErr(derr) {
-				return nil, nil, err
+				if err := perRow(); err != nil {
+					return nil, nil, err
+				}
+				continue
 			}
 			return nil, nil, derr
 		}

@@ -50,6 +50,9 @@ func (b *binder) expr(e Expr, sc *scope, agg *aggContext) (planner.Expr, error) 
 			}
 		}
 		idx, err := sc.resolve(x.Table, x.Name)
+		if err != nil && b.corr != nil && isCorrelatedErr(err) {
+			return b.corr.ref(x)
+		}
 		if err != nil && x.Table == "" {
 			if e, ok := b.sessionColumn(x.Name); ok {
 				return e, nil
@@ -648,13 +651,13 @@ func (b *binder) arrayOp(x *ArrayOp, arr *Array, sc *scope, agg *aggContext) (pl
 func (b *binder) subqueryExpr(x *SubqueryExpr, sc *scope, agg *aggContext) (planner.Expr, error) {
 	switch x.Kind {
 	case SubExists:
-		plan, err := b.subquery(x.Query, sc)
+		plan, outer, err := b.subquery(x.Query, sc)
 		if err != nil {
 			return nil, err
 		}
-		return &planner.Subquery{Kind: planner.SubqueryExists, Plan: plan, Typ: exec.Bool}, nil
+		return &planner.Subquery{Kind: planner.SubqueryExists, Plan: plan, Typ: exec.Bool, Outer: outer}, nil
 	case SubScalar:
-		plan, err := b.subquery(x.Query, sc)
+		plan, outer, err := b.subquery(x.Query, sc)
 		if err != nil {
 			return nil, err
 		}
@@ -662,13 +665,13 @@ func (b *binder) subqueryExpr(x *SubqueryExpr, sc *scope, agg *aggContext) (plan
 		if len(cols) != 1 {
 			return nil, b.errorf(x.Pos, CodeSyntax, "subquery must return only one column, not %d", len(cols))
 		}
-		return &planner.Subquery{Kind: planner.SubqueryScalar, Plan: plan, Typ: cols[0].Type}, nil
+		return &planner.Subquery{Kind: planner.SubqueryScalar, Plan: plan, Typ: cols[0].Type, Outer: outer}, nil
 	case SubIn:
 		v, err := b.expr(x.X, sc, agg)
 		if err != nil {
 			return nil, err
 		}
-		plan, err := b.subquery(x.Query, sc)
+		plan, outer, err := b.subquery(x.Query, sc)
 		if err != nil {
 			return nil, err
 		}
@@ -688,14 +691,25 @@ func (b *binder) subqueryExpr(x *SubqueryExpr, sc *scope, agg *aggContext) (plan
 				return nil, b.errAt(x.Pos, castCode(err), err)
 			}
 		}
-		return &planner.Subquery{Kind: planner.SubqueryIn, Plan: plan, X: v, Typ: exec.Bool}, nil
+		return &planner.Subquery{Kind: planner.SubqueryIn, Plan: plan, X: v, Typ: exec.Bool, Outer: outer}, nil
 	}
 	return nil, b.errorf(x.Pos, CodeFeatureNotSupported, "%s ANY/ALL (subquery) is only supported as = ANY (IN)", x.Op)
 }
 
-func (b *binder) subquery(q *Query, sc *scope) (planner.Node, error) {
+// subquery binds q as a subquery of the query whose scope is sc. Its references to sc's columns
+// come back as outer (bound over sc), read inside the plan as OuterRefs: a correlated subquery.
+func (b *binder) subquery(q *Query, sc *scope) (plan planner.Node, outer []planner.Expr, err error) {
 	inner := &binder{cat: b.cat, src: b.src, ctes: b.ctes, depth: b.depth, colPositions: b.colPositions, params: b.params}
-	return inner.query(q, sc)
+	if !b.noCorrelate {
+		inner.corr = &correlation{bind: func(c *ColName) (planner.Expr, error) { return b.expr(c, sc, nil) }}
+	}
+	if plan, err = inner.query(q, sc); err != nil {
+		return nil, nil, err
+	}
+	if inner.corr != nil {
+		outer = inner.corr.refs
+	}
+	return plan, outer, nil
 }
 
 func (b *binder) caseExpr(x *Case, sc *scope, agg *aggContext) (planner.Expr, error) {

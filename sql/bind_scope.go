@@ -58,7 +58,8 @@ func (s *scope) resolve(table, name string) (int, error) {
 		return found, nil
 	}
 	if s.outer != nil {
-		if _, err := s.outer.resolve(table, name); err == nil {
+		// found in the enclosing query, or further out (which reports the same error)
+		if _, err := s.outer.resolve(table, name); err == nil || isCorrelatedErr(err) {
 			return -1, codedf(CodeFeatureNotSupported, "correlated subqueries are not supported (%q refers to the outer query); rewrite it as a join", qualified(table, name))
 		}
 	}

@@ -523,7 +523,26 @@ func (b *binder) afterAggregate(e planner.Expr, groups []planner.Expr) (planner.
 	case *planner.Const:
 		return x, nil
 	case *planner.Subquery:
-		return x, nil
+		if len(x.Outer) == 0 {
+			return x, nil
+		}
+		// a correlated subquery reads outer columns: they must be grouped, like any other
+		// reference above the aggregate
+		s := *x
+		s.Outer = make([]planner.Expr, len(x.Outer))
+		for i, o := range x.Outer {
+			var err error
+			if s.Outer[i], err = b.afterAggregate(o, groups); err != nil {
+				return nil, err
+			}
+		}
+		if x.X != nil {
+			var err error
+			if s.X, err = b.afterAggregate(x.X, groups); err != nil {
+				return nil, err
+			}
+		}
+		return &s, nil
 	}
 	var err error
 	out := rebuild(e, func(child planner.Expr) planner.Expr {
@@ -652,12 +671,30 @@ func (b *binder) setOp(u *SetOp, outer *scope) (planner.Node, error) {
 			n = distinct(n)
 		}
 	default:
-		if u.All {
-			return nil, b.errorf(u.Pos, CodeFeatureNotSupported, "%s ALL is not supported; use %s (without ALL), which removes duplicates", word, word)
+		if !u.All {
+			if n, err = b.intersectExcept(u.Op, left, right, cols); err != nil {
+				return nil, err
+			}
+			break
 		}
-		if n, err = b.intersectExcept(u.Op, left, right, cols); err != nil {
+		// INTERSECT ALL / EXCEPT ALL are multiset operations: a row present m times on the left
+		// and n times on the right is kept min(m, n) / max(m-n, 0) times. Numbering the copies of
+		// each distinct row on each side (1..m, 1..n) makes them the set operations over
+		// (row, copy number): the pairs on both sides are copies 1..min(m, n), those only on the
+		// left copies n+1..m.
+		ncols := append(append([]planner.Column{}, cols...), planner.Column{Name: "\x00copy", Type: exec.Int64})
+		number := func(in planner.Node) planner.Node {
+			part := make([]int, len(cols))
+			for i := range part {
+				part[i] = i
+			}
+			wcols := append(append([]planner.Column{}, in.Columns()...), ncols[len(cols)])
+			return &planner.Window{Input: in, Partition: part, Funcs: []exec.WindowFunc{{Name: "row_number", Arg: -1, Def: -1, Type: exec.Int64}}, Cols: wcols}
+		}
+		if n, err = b.intersectExcept(u.Op, number(left), number(right), ncols); err != nil {
 			return nil, err
 		}
+		n = keepColumns(n, len(cols))
 	}
 	return b.orderAndLimit(n, u.Tail, word)
 }

@@ -60,6 +60,11 @@ func (e *Error) Error() string {
 		kind = "error"
 	}
 	if e.Pos < 0 || e.Source == "" {
+		// Without a position there is nothing to add to a plain error's message: clients already
+		// print "ERROR: " before it, so a "error: " prefix would read "ERROR: error: ...".
+		if kind == "error" {
+			return e.Msg
+		}
 		return kind + ": " + e.Msg
 	}
 	line, col, text := e.Location()

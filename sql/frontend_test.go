@@ -117,7 +117,7 @@ func TestErrorCodes(t *testing.T) {
 		`SELECT s, count(*) FROM t GROUP BY a`:       "42803",
 		`SELECT a FROM t WHERE a`:                    "42804",
 		`SELECT a FROM t LIMIT -1`:                   "2201W",
-		`SELECT a FROM t EXCEPT ALL SELECT a FROM u`: "0A000",
+		`SELECT a FROM t EXCEPT ALL SELECT s FROM t`: "42804",
 		`SELECT CAST(a AS nosuchtype) FROM t`:        "42704",
 		`ROLLBACK`:                                   "0A000",
 		`UPDATE t SET a = 1`:                         "0A000",

@@ -38,7 +38,8 @@ func (t Token) IsOp(op string) bool { return t.Kind == TokOp && t.Text == op }
 // It never fails: malformed input yields a TokError token so the parser can report it in place.
 // The last token is always TokEOF.
 func Lex(src string) []Token {
-	var toks []Token
+	// about one token per four bytes of SQL: long generated statements grow the slice rarely
+	toks := make([]Token, 0, len(src)/4+8)
 	i := 0
 	for i < len(src) {
 		c := src[i]

@@ -274,6 +274,13 @@ func (p *parser) createTable() (Stmt, error) {
 	if ct.Name, _, err = p.name("a table name"); err != nil {
 		return nil, err
 	}
+	if p.accept("as") {
+		// CREATE TABLE name AS query: the rest of the statement is the query
+		if ct.Query, err = p.query(p.peek().Pos); err != nil {
+			return nil, err
+		}
+		return ct, nil
+	}
 	if ct.Columns, _, err = p.columns(false); err != nil {
 		return nil, err
 	}

@@ -14,16 +14,19 @@ type Statement struct {
 func SplitStatements(script string) []Statement {
 	var out []Statement
 	start := 0
+	tokens := 0 // tokens since start: none means only whitespace and comments
 	for _, t := range Lex(script) {
 		if t.Kind == TokEOF || t.IsOp(";") {
 			end := t.Pos
 			text := script[start:end]
-			if len(Lex(text)) > 1 { // more than EOF: not just whitespace and comments
+			if tokens > 0 {
 				trimmed := strings.TrimLeft(text, " \t\r\n")
 				out = append(out, Statement{Text: strings.TrimRight(trimmed, " \t\r\n"), Offset: start + len(text) - len(trimmed)})
 			}
-			start = t.End
+			start, tokens = t.End, 0
+			continue
 		}
+		tokens++
 	}
 	return out
 }

@@ -28,6 +28,9 @@ type CreateTable struct {
 	IfNotExists bool
 	Columns     []ColumnDef
 	Options     []Option
+	// Query is set for CREATE TABLE name AS query: the columns and rows come from running it
+	// once as a batch query (Columns and Options are then empty).
+	Query *Query
 }
 
 // ObjectKind names what a DROP or SHOW is about.
