@@ -61,7 +61,7 @@ func (b *binder) decorrelateScalar(s *SubqueryExpr, input planner.Node, sc *scop
 	if !ok || len(s.Query.With) > 0 || len(sel.GroupBy) > 0 || sel.Having != nil || sel.Limit != nil || sel.Offset != nil || len(sel.DistinctOn) > 0 || sel.Distinct || hasAggregate(sel) || sel.Where == nil || len(sel.Items) != 1 || sel.Items[0].Star {
 		return nil, nil, false
 	}
-	inner := &binder{cat: b.cat, src: b.src, ctes: b.ctes, depth: b.depth, colPositions: b.colPositions}
+	inner := &binder{cat: b.cat, src: b.src, ctes: b.ctes, depth: b.depth, colPositions: b.colPositions, params: b.params}
 	from, err := inner.from(sel.From, nil)
 	if err != nil {
 		return nil, nil, false
