@@ -217,7 +217,7 @@ func TestJDBCMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatalf("java: %v\n%s", err, out)
 	}
-	want := `product PostgreSQL 17.0
+	want := `product PostgreSQL 17
 schema information_schema
 schema pg_catalog
 schema public
