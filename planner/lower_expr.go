@@ -158,7 +158,7 @@ func (l *Lowering) subquery(s *Subquery) (exec.Expr, error) {
 		return &exec.Literal{Value: (rows > 0) != s.Not, Typ: exec.Bool}, nil
 	case SubqueryScalar:
 		if rows > 1 {
-			return nil, fmt.Errorf("more than one row returned by a subquery used as an expression")
+			return nil, exec.Errorf(exec.CodeCardinality, "more than one row returned by a subquery used as an expression")
 		}
 		var v exec.Datum
 		for _, r := range recs {
