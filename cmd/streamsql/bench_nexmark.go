@@ -380,15 +380,17 @@ func compareNexmark(stream, batch *rowSet) string {
 		msg += fmt.Sprintf(", %d rows retracted more often than inserted", neg)
 	}
 	if stream.detail != nil && batch.detail != nil {
+		// Each differing row with how many more copies the streaming result holds than the
+		// batch one (negative: fewer).
 		var only []string
 		for row, w := range stream.detail {
 			if d := w - batch.detail[row]; d != 0 {
-				only = append(only, fmt.Sprintf("%+d streaming: %s", d, row))
+				only = append(only, fmt.Sprintf("streaming %+d: %s", d, row))
 			}
 		}
 		for row, w := range batch.detail {
 			if _, ok := stream.detail[row]; !ok {
-				only = append(only, fmt.Sprintf("%+d batch only: %s", w, row))
+				only = append(only, fmt.Sprintf("streaming %+d: %s", -w, row))
 			}
 		}
 		sort.Strings(only)
