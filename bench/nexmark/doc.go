@@ -9,6 +9,7 @@
 //	-- mode: append|update|complete  the output mode the continuous query runs in
 //	-- unsupported: <feature>        optional: the feature the engine lacks to run it
 //	-- needs: <feature>              optional, repeatable: a feature landing on another branch
+//	-- setup: <statement>            optional, repeatable: run before the query (a side table)
 //
 // followed by one SELECT statement. The statement reads the streams person, auction and bid
 // (the nexmark connector's event types); the runner declares them. A query marked unsupported

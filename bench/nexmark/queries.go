@@ -19,6 +19,7 @@ type Query struct {
 	Mode        string   // append, update or complete
 	Unsupported string   // the missing feature, "" when the engine runs it
 	Needs       []string // features other branches add that it waits for
+	Setup       []string // statements run before it (tables it joins with), in both runs
 	SQL         string   // the statement, comments removed from the header only
 }
 
@@ -83,6 +84,9 @@ func parse(name, text string) (Query, error) {
 			q.Mode, last = val, nil
 		case key == "unsupported":
 			q.Unsupported, last = val, &q.Unsupported
+		case key == "setup":
+			q.Setup = append(q.Setup, val)
+			last = &q.Setup[len(q.Setup)-1]
 		case key == "needs":
 			q.Needs = append(q.Needs, val)
 			last = &q.Needs[len(q.Needs)-1]

@@ -27,11 +27,12 @@ func TestEveryQueryHasAFile(t *testing.T) {
 }
 
 func TestParseHeader(t *testing.T) {
-	q, err := parse("q9", "-- q9: winning bids,\n--    continued\n-- mode: update\n-- unsupported: top-N\n--    per key\n-- needs: a\n-- needs: b\nSELECT 1;\n")
+	q, err := parse("q9", "-- q9: winning bids,\n--    continued\n-- mode: update\n-- unsupported: top-N\n--    per key\n-- needs: a\n-- needs: b\n-- setup: CREATE TABLE t (k INT);\n--    INSERT INTO t VALUES (1)\nSELECT 1;\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q.About != "winning bids, continued" || q.Mode != "update" || q.Unsupported != "top-N per key" || len(q.Needs) != 2 || q.SQL != "SELECT 1" {
+	if q.About != "winning bids, continued" || q.Mode != "update" || q.Unsupported != "top-N per key" || len(q.Needs) != 2 || q.SQL != "SELECT 1" ||
+		len(q.Setup) != 1 || q.Setup[0] != "CREATE TABLE t (k INT); INSERT INTO t VALUES (1)" {
 		t.Errorf("%+v", q)
 	}
 	for _, bad := range []string{

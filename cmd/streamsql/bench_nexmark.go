@@ -260,6 +260,11 @@ func runNexmarkStreaming(q nexmark.Query, cfg nexmarkConfig) (nexmarkRun, error)
 	if _, err := eng.Exec(ctx, nexmarkSources("", cfg, cfg.perEpoch)); err != nil {
 		return out, err
 	}
+	for _, st := range q.Setup {
+		if _, err := eng.Exec(ctx, st); err != nil {
+			return out, fmt.Errorf("setup: %w", err)
+		}
+	}
 	stmt := fmt.Sprintf("CREATE SINK %s WITH (connector = 'blackhole', output_mode = '%s', trigger = 'available_now') AS %s", q.Name, q.Mode, q.SQL)
 	resetPeakRSS()
 	cpu0, start := selfCPU(), time.Now()
@@ -342,6 +347,11 @@ func runNexmarkBatch(q nexmark.Query, cfg nexmarkConfig) (*rowSet, error) {
 	}
 	if err := eng.WaitQueries(ctx); err != nil {
 		return nil, err
+	}
+	for _, st := range q.Setup {
+		if _, err := eng.Exec(ctx, st); err != nil {
+			return nil, fmt.Errorf("setup: %w", err)
+		}
 	}
 	res, err := eng.Query(ctx, q.SQL)
 	if err != nil {
