@@ -1,0 +1,3 @@
+-- q2: selection: the bids on every 123rd auction
+-- mode: append
+SELECT auction, price FROM bid WHERE auction % 123 = 0;
