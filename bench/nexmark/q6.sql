@@ -1,9 +1,6 @@
 -- q6: average selling price by seller: per seller, the average of the closing prices of its
 --    last 10 closed auctions
 -- mode: update
--- unsupported: window functions with a ROWS frame over a stream (AVG(...) OVER (PARTITION BY
---    seller ORDER BY date_time ROWS BETWEEN 9 PRECEDING AND CURRENT ROW)) over an interval join
--- needs: interval join from wm; window functions over streams from ret
 SELECT q.seller,
        AVG(q.final) OVER (PARTITION BY q.seller ORDER BY q.date_time ROWS BETWEEN 9 PRECEDING AND CURRENT ROW) AS avg_final
 FROM (SELECT MAX(b.price) AS final, a.seller, MAX(b.date_time) AS date_time

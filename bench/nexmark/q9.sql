@@ -1,9 +1,6 @@
 -- q9: winning bids: each auction with its winning bid (the highest price among the bids placed
 --    while it was open, the earliest of equal prices)
--- unsupported: window functions (row_number() OVER ...) in continuous queries: top-N per key /
---    dedup as a streaming operator
 -- mode: update
--- needs: interval join from wm; top-N per key (row_number() = 1) over a stream from wm/ret
 SELECT id, item_name, description, initial_bid, reserve, date_time, expires, seller, category,
        auction, bidder, price, bid_date_time
 FROM (SELECT a.id, a.item_name, a.description, a.initial_bid, a.reserve, a.date_time, a.expires,
