@@ -118,7 +118,8 @@ func TestDeduplicationEvictsByWatermark(t *testing.T) {
 }
 
 // examples/streaming/orders_hourly_top.sql ranks the top 5 stocks of every closed hour once, in
-// append mode: its output equals the batch window top-N over the same files, restricted to the
+// append mode, from the lecture's raw M/d/yyyy H:mm timestamps (a computed column with the
+// watermark): its output equals the batch window top-N over the same files, restricted to the
 // hours the final watermark closed.
 func TestOrdersHourlyTopExample(t *testing.T) {
 	root, err := filepath.Abs("..")
@@ -129,7 +130,8 @@ func TestOrdersHourlyTopExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := strings.ReplaceAll(string(script), "'examples/streaming/orders'", "'"+filepath.Join(root, "examples", "streaming", "orders")+"'")
+	dir := filepath.Join(root, "examples", "streaming", "orders_raw")
+	text := strings.ReplaceAll(string(script), "'examples/streaming/orders_raw'", "'"+dir+"'")
 	text = strings.Replace(text, "connector = 'console'", "connector = 'console', format = 'json'", 1)
 	var out bytes.Buffer
 	eng, err := streamsql.Open(streamsql.Options{Stdout: &out})
@@ -154,12 +156,12 @@ func TestOrdersHourlyTopExample(t *testing.T) {
 		}
 		got = append(got, fmt.Sprintf("%v %v %v %v %v", rec.Row["window_start"], rec.Row["window_end"], rec.Row["symbol"], rec.Row["traded"], rec.Row["rn"]))
 	}
-	want, err := batchRows(eng, fmt.Sprintf("CREATE TABLE orders_t (ts TIMESTAMP, order_id BIGINT, client_id BIGINT, symbol VARCHAR, qty BIGINT, price DECIMAL(10,2), side VARCHAR) WITH (connector = 'file', path = '%s', format = 'csv')",
-		filepath.Join(root, "examples", "streaming", "orders")),
-		`SELECT window_start, window_end, symbol, traded, rn FROM (SELECT window_start, window_end, symbol, traded,
+	want, err := batchRows(eng, fmt.Sprintf("CREATE TABLE orders_t (raw_time VARCHAR, order_id BIGINT, client_id BIGINT, symbol VARCHAR, qty BIGINT, price BIGINT, side VARCHAR) WITH (connector = 'file', path = '%s', format = 'csv', delimiter = '\t')", dir),
+		`WITH o AS (SELECT *, to_timestamp(raw_time, 'M/d/yyyy H:mm') AS ts FROM orders_t)
+		SELECT window_start, window_end, symbol, traded, rn FROM (SELECT window_start, window_end, symbol, traded,
 			ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY traded DESC, symbol) AS rn
-			FROM (SELECT window_start, window_end, symbol, SUM(qty) AS traded FROM orders_t GROUP BY window(ts, '1 hour'), symbol) t) u
-		WHERE rn <= 5 AND window_end <= (SELECT MAX(ts) FROM orders_t) - INTERVAL '5 minutes'`)
+			FROM (SELECT window_start, window_end, symbol, SUM(qty) AS traded FROM o GROUP BY window(ts, '1 hour'), symbol) t) u
+		WHERE rn <= 5 AND window_end <= (SELECT MAX(ts) FROM o) - INTERVAL '5 minutes'`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,15 @@
 -- The seed lecture's "top 5 stocks per hour", for every hour, in append mode: a window top-N
--- over a windowed aggregation. Each hour's ranking is printed once, when the watermark (latest
+-- over a windowed aggregation, read from the lecture's orders.txt lines as written (tab-separated,
+-- "3/22/2016 20:55" timestamps parsed by a computed column that carries the watermark). Each hour's ranking is printed once, when the watermark (latest
 -- order time - 5 minutes) closes the hour; the last hour stays open when the input ends (as in
 -- Spark). Run from the repository root:
 --   go run ./cmd/streamsql run -f examples/streaming/orders_hourly_top.sql
-CREATE SOURCE orders (ts TIMESTAMP, order_id BIGINT, client_id BIGINT, symbol VARCHAR, qty BIGINT,
-                      price DECIMAL(10,2), side VARCHAR, WATERMARK FOR ts AS ts - INTERVAL '5 minutes')
-  WITH (connector = 'files', path = 'examples/streaming/orders', format = 'csv', max_files_per_trigger = '1');
+CREATE SOURCE orders (raw_time VARCHAR, order_id BIGINT, client_id BIGINT, symbol VARCHAR, qty BIGINT,
+                      price BIGINT, side VARCHAR,
+                      ts AS to_timestamp(raw_time, 'M/d/yyyy H:mm'),
+                      WATERMARK FOR ts AS ts - INTERVAL '5 minutes')
+  WITH (connector = 'files', path = 'examples/streaming/orders_raw', format = 'csv', delimiter = '\t',
+        max_files_per_trigger = '1');
 
 CREATE SINK hourly_top5 WITH (connector = 'console', output_mode = 'append', trigger = 'available_now') AS
   SELECT window_start, window_end, symbol, traded, rn FROM (
