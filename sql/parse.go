@@ -109,6 +109,8 @@ func (p *parser) statement() (Stmt, error) {
 			return &Show{Kind: KindSink}, p.end()
 		case p.accept("queries"):
 			return &Show{Kind: KindQuery}, p.end()
+		case p.accept("views"):
+			return &Show{Kind: KindView}, p.end()
 		case p.peek().Is("materialized") && p.peekAt(1).Is("views"):
 			p.next()
 			p.next()
@@ -124,7 +126,7 @@ func (p *parser) statement() (Stmt, error) {
 			}
 			return &Describe{Name: n, Pos: pos}, p.end()
 		}
-		return nil, p.unexpected("expected TABLES, SOURCES, SINKS, MATERIALIZED VIEWS, QUERIES or COLUMNS after SHOW")
+		return nil, p.unexpected("expected TABLES, SOURCES, SINKS, VIEWS, MATERIALIZED VIEWS, QUERIES or COLUMNS after SHOW")
 	case (t.Is("describe") || t.Is("desc")) && p.peekAt(1).Is("query") && p.peekAt(2).Kind != TokEOF:
 		p.next()
 		p.next()
