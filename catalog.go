@@ -25,9 +25,9 @@ import (
 // records, so a query scanning a snapshot of the list never sees half of an insert.
 type catalog struct {
 	mu      sync.RWMutex
-	tables  map[string]*table  // by exact name (unquoted names arrive folded to lower case)
-	sources map[string]*source // CREATE SOURCE
-	views   map[string]*view   // CREATE MATERIALIZED VIEW result tables
+	tables  map[string]*table     // by exact name (unquoted names arrive folded to lower case)
+	sources map[string]*source    // CREATE SOURCE
+	views   map[string]*view      // CREATE MATERIALIZED VIEW result tables
 	plain   map[string]*plainView // CREATE VIEW (catalog_view.go)
 }
 
