@@ -25,9 +25,10 @@ import (
 // records, so a query scanning a snapshot of the list never sees half of an insert.
 type catalog struct {
 	mu      sync.RWMutex
-	tables  map[string]*table  // by exact name (unquoted names arrive folded to lower case)
-	sources map[string]*source // CREATE SOURCE
-	views   map[string]*view   // CREATE MATERIALIZED VIEW result tables
+	tables  map[string]*table     // by exact name (unquoted names arrive folded to lower case)
+	sources map[string]*source    // CREATE SOURCE
+	views   map[string]*view      // CREATE MATERIALIZED VIEW result tables
+	plain   map[string]*plainView // CREATE VIEW (catalog_view.go)
 }
 
 // view is a materialized view's result table, readable by batch queries.
@@ -53,6 +54,9 @@ type table struct {
 	name   string
 	schema *arrow.Schema
 
+	// writeMu orders the statements that change the rows (INSERT, DELETE, UPDATE): a DELETE or
+	// UPDATE computes the new contents from a snapshot and must not lose an insert meanwhile.
+	writeMu sync.Mutex
 	mu      sync.RWMutex
 	records []arrow.RecordBatch // in-memory tables
 
@@ -66,7 +70,7 @@ type fileTable struct {
 }
 
 func newCatalog() *catalog {
-	return &catalog{tables: map[string]*table{}, sources: map[string]*source{}, views: map[string]*view{}}
+	return &catalog{tables: map[string]*table{}, sources: map[string]*source{}, views: map[string]*view{}, plain: map[string]*plainView{}}
 }
 
 // LookupTable finds anything a FROM clause can name: a table, a materialized view or a source,
@@ -95,7 +99,10 @@ func (c *catalog) LookupTable(name string) (planner.TableSource, bool) {
 
 // exists reports whether name is taken by a table, view or source (they share one namespace).
 func (c *catalog) exists(name string) bool {
-	_, ok := c.LookupTable(name)
+	if _, ok := c.LookupTable(name); ok {
+		return true
+	}
+	_, ok := c.LookupView(name)
 	return ok
 }
 
@@ -156,7 +163,8 @@ func (c *catalog) takenLocked(name string) bool {
 	_, t := c.tables[name]
 	_, s := c.sources[name]
 	_, v := c.views[name]
-	return t || s || v
+	_, p := c.plain[name]
+	return t || s || v || p
 }
 
 // names lists the objects of one kind, sorted.
@@ -177,6 +185,10 @@ func (c *catalog) names(kind sql.ObjectKind) []string {
 		for n := range c.views {
 			out = append(out, n)
 		}
+	case sql.KindView:
+		for n := range c.plain {
+			out = append(out, n)
+		}
 	}
 	sort.Strings(out)
 	return out
@@ -184,6 +196,9 @@ func (c *catalog) names(kind sql.ObjectKind) []string {
 
 // schemaOf returns the columns of any FROM-able object.
 func (c *catalog) schemaOf(name string) (*arrow.Schema, bool) {
+	if v, ok := c.plainView(name); ok {
+		return v.schema, true
+	}
 	ts, ok := c.LookupTable(name)
 	if !ok {
 		return nil, false
@@ -210,6 +225,9 @@ func (c *catalog) TableNames() []string {
 		names = append(names, n)
 	}
 	for n := range c.sources {
+		names = append(names, n)
+	}
+	for n := range c.plain {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -269,6 +287,8 @@ func (t *table) append(recs []arrow.RecordBatch) error {
 	if t.file != nil {
 		return exec.Errorf(exec.CodeReadOnly, "table %q is read-only: it reads files (connector 'file')", t.name)
 	}
+	t.writeMu.Lock()
+	defer t.writeMu.Unlock()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	labelled := make([]arrow.RecordBatch, len(recs))

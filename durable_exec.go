@@ -70,7 +70,31 @@ func (e *Engine) durableExec(ctx context.Context, stmt sql.Stmt, text string) (r
 			return e.createSinkRecorded(ctx, s)
 		}
 		return e.createSinkRecorded(ctx, s, text)
+	case *sql.CreateView:
+		_, replacing := e.catalog.plainView(s.Name)
+		before := d.snapshot()
+		if res, err = e.createView(s); err != nil {
+			return nil, err, true
+		}
+		if replacing {
+			if _, _, err = d.remove(s.Name); err == nil {
+				_, err = d.add(sql.KindView, s.Name, text)
+			}
+		} else {
+			_, err = d.add(sql.KindView, s.Name, text)
+		}
+		if err != nil {
+			if rerr := d.restore(before); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+			return nil, err, true
+		}
+		return res, nil, true
 	case *sql.Drop:
+		if s.Kind == sql.KindView {
+			res, err = e.execDropView(s) // removes the entries of the views it drops
+			return res, err, true
+		}
 		// The entry goes first: a crash between forgetting the object and removing its
 		// checkpoint must not bring the object back without its checkpoint (a sink would then
 		// start over and write its input again). A DROP that is refused (a source still read,
@@ -285,6 +309,9 @@ func (e *Engine) restoreEntry(ctx context.Context, ent catalogEntry) error {
 		return nil
 	case *sql.CreateSource:
 		_, err := e.createSource(s)
+		return err
+	case *sql.CreateView:
+		_, err := e.createView(s)
 		return err
 	case *sql.CreateSink:
 		if ent.Status == "" {

@@ -197,7 +197,7 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 	}
 	xctx := &exec.Ctx{Context: ctx, Mem: e.opts.Allocator, Now: e.opts.Clock(), Session: e.session(ctx)}
 	switch stmt.(type) {
-	case *sql.Query, *sql.Insert, *sql.Explain:
+	case *sql.Query, *sql.Insert, *sql.Explain, *sql.Delete, *sql.Update:
 		if e.opts.StatementMemoryLimit > 0 {
 			xctx.Mem = exec.NewLimitedAllocator(e.opts.Allocator, e.opts.StatementMemoryLimit)
 		}
@@ -221,6 +221,10 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 		return e.createSink(ctx, s)
 	case *sql.Drop:
 		return e.execDrop(s)
+	case *sql.CreateView:
+		return e.createView(s)
+	case *sql.Delete, *sql.Update:
+		return e.execDML(xctx, stmt, text)
 	case *sql.Show:
 		if s.Kind == sql.KindQuery {
 			return e.showQueries(xctx), nil
@@ -327,6 +331,17 @@ func (e *Engine) execOne(ctx context.Context, text string) (res *Result, err err
 }
 
 func (e *Engine) execDrop(s *sql.Drop) (*Result, error) {
+	if s.Kind == sql.KindView {
+		return e.execDropView(s)
+	}
+	if _, isView := e.catalog.plainView(s.Name); isView {
+		return nil, exec.Errorf(exec.CodeWrongObjectType, "%q is not a %s (use DROP VIEW)", s.Name, strings.ToLower(string(s.Kind)))
+	}
+	if e.catalog.exists(s.Name) || e.queries.get(s.Name) != nil {
+		if err := e.checkDependents(strings.ToLower(string(s.Kind)), s.Name, s.Cascade); err != nil {
+			return nil, err
+		}
+	}
 	switch s.Kind {
 	case sql.KindSource:
 		return e.dropSource(s)

@@ -100,6 +100,9 @@ func (e *Engine) catalogObjects() []pgcatalog.Object {
 		}
 		out = append(out, o)
 	}
+	for n, v := range c.plain {
+		out = append(out, pgcatalog.Object{Name: n, Kind: pgcatalog.View, Columns: columnsOf(v.schema.Fields()), Definition: v.text, Description: "view: a stored query, expanded where it is named"})
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }

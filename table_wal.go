@@ -29,8 +29,9 @@ import (
 //
 // A record is an 8-byte header (payload length, CRC-32C of the payload; little endian) and a
 // payload: one operation byte ('I': insert the rows that follow) and the rows as an Arrow IPC
-// stream. The engine has no DELETE or UPDATE, so inserts are the only records written today;
-// the operation byte leaves room for them. When the log outgrows snapshotAfter, the table is
+// stream. Inserts are the only records of a log: a DELETE or UPDATE rewrites the table, so it is
+// committed by starting a new generation whose snapshot holds the rows it leaves (replace); the
+// operation byte leaves room for finer records. When the log outgrows snapshotAfter, the table is
 // written whole to snapshot-<g+1> (atomically: temporary file, fsync, rename) and a new empty
 // wal-<g+1> begins; the older generation is then deleted. Open loads the newest snapshot and
 // replays its log.
@@ -287,3 +288,12 @@ func (w *tableWAL) snapshot(schema *arrow.Schema, all []arrow.RecordBatch) error
 }
 
 func (w *tableWAL) close() error { return w.f.Close() }
+
+// replace commits a DELETE or UPDATE: all (the table's rows after it) becomes the snapshot of a
+// new generation, fsynced and renamed into place before the statement returns.
+func (w *tableWAL) replace(schema *arrow.Schema, all []arrow.RecordBatch) error {
+	if err := w.snapshot(schema, all); err != nil {
+		return fmt.Errorf("table rows %s: %w", w.dir, err)
+	}
+	return nil
+}

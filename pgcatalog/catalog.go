@@ -20,6 +20,7 @@ const (
 	Source
 	MaterializedView
 	Sink
+	View // CREATE VIEW: a stored query
 )
 
 // Relkind is pg_class.relkind for the kind (see the package comment).
@@ -27,7 +28,7 @@ func (k Kind) Relkind() string {
 	switch k {
 	case MaterializedView:
 		return "m"
-	case Sink:
+	case Sink, View:
 		return "v"
 	}
 	return "r"
@@ -38,7 +39,7 @@ type Object struct {
 	Name    string
 	Kind    Kind
 	Columns []Column
-	// Definition is a sink's or materialized view's query (pg_get_viewdef, information_schema.views).
+	// Definition is a view's, sink's or materialized view's query (pg_get_viewdef, information_schema.views).
 	Definition string
 	// Description is shown by obj_description and \d+ (pg_description); "" for none.
 	Description string

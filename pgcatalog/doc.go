@@ -15,6 +15,7 @@
 //	source              'r' table (a stream: a batch SELECT over it fails, a continuous query reads it)
 //	materialized view   'm' materialized view (its result table, kept current by its query)
 //	sink                'v' view (a named continuous query; its rows go to the sink's connector)
+//	view                'v' view (CREATE VIEW: a stored query, expanded where it is named)
 //
 // Sources are tables rather than foreign tables because psql's \d for a foreign table asks for
 // FDW options with array subqueries the engine does not evaluate; the description

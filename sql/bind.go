@@ -39,6 +39,8 @@ type binder struct {
 	// outer references, so WHERE can try decorrelating them into joins first.
 	corr        *correlation
 	noCorrelate bool
+	// viewDepth counts the views being expanded around this binder (bind_view.go).
+	viewDepth int
 }
 
 // correlation collects a correlated subquery's references to the enclosing query: refs are
@@ -219,6 +221,11 @@ func (b *binder) table(name, alias string, pos int) (planner.Node, error) {
 	for i := len(b.ctes) - 1; i >= 0; i-- {
 		if n, ok := b.ctes[i][strings.ToLower(name)]; ok {
 			return renameColumns(n, qual, nil)
+		}
+	}
+	if vc, ok := b.cat.(ViewCatalog); ok {
+		if v, ok := vc.LookupView(name); ok {
+			return b.view(v, qual, pos)
 		}
 	}
 	src, ok := b.cat.LookupTable(name)

@@ -1113,3 +1113,88 @@ func (c *converter) insert(n *pg.Node) (*Insert, error) {
 	}
 	return out, nil
 }
+
+// dmlTarget checks the table of DELETE or UPDATE: one unqualified (or public.) table, no ONLY.
+func (c *converter) dmlTarget(rv *pg.RangeVar) (name string, pos int, alias string, err error) {
+	if rv.Schemaname != "" && rv.Schemaname != "public" {
+		return "", 0, "", c.unsupported(rv.Location, "schema-qualified table names are not supported: %s.%s", rv.Schemaname, rv.Relname)
+	}
+	if rv.Alias != nil {
+		alias = rv.Alias.Aliasname
+	}
+	return rv.Relname, c.pos(rv.Location), alias, nil
+}
+
+func (c *converter) deleteStmt(d *pg.DeleteStmt) (*Delete, error) {
+	if len(d.ReturningList) > 0 {
+		return nil, c.unsupported(nodeLocation(d.ReturningList[0]), "RETURNING is not supported")
+	}
+	if d.WithClause != nil {
+		return nil, c.unsupported(d.WithClause.Location, "WITH before DELETE is not supported; use a subquery in WHERE")
+	}
+	if len(d.UsingClause) > 0 {
+		return nil, c.unsupported(nodeLocation(d.UsingClause[0]), "DELETE ... USING is not supported; use WHERE ... IN (SELECT ...)")
+	}
+	name, pos, alias, err := c.dmlTarget(d.Relation)
+	if err != nil {
+		return nil, err
+	}
+	out := &Delete{Table: name, TablePos: pos, Alias: alias, src: c.src}
+	if d.WhereClause != nil {
+		if d.WhereClause.GetCurrentOfExpr() != nil {
+			return nil, c.unsupported(-1, "WHERE CURRENT OF is not supported")
+		}
+		if out.Where, err = c.expr(d.WhereClause); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (c *converter) updateStmt(u *pg.UpdateStmt) (*Update, error) {
+	if len(u.ReturningList) > 0 {
+		return nil, c.unsupported(nodeLocation(u.ReturningList[0]), "RETURNING is not supported")
+	}
+	if u.WithClause != nil {
+		return nil, c.unsupported(u.WithClause.Location, "WITH before UPDATE is not supported; use a subquery")
+	}
+	if len(u.FromClause) > 0 {
+		return nil, c.unsupported(nodeLocation(u.FromClause[0]), "UPDATE ... FROM is not supported; use a scalar subquery in SET")
+	}
+	name, pos, alias, err := c.dmlTarget(u.Relation)
+	if err != nil {
+		return nil, err
+	}
+	out := &Update{Table: name, TablePos: pos, Alias: alias, src: c.src}
+	for _, t := range u.TargetList {
+		rt := t.GetResTarget()
+		if rt == nil {
+			return nil, c.unsupported(nodeLocation(t), "this SET form is not supported")
+		}
+		if len(rt.Indirection) > 0 {
+			return nil, c.unsupported(rt.Location, "UPDATE of a subfield or subscript is not supported")
+		}
+		if rt.Val.GetMultiAssignRef() != nil {
+			return nil, c.unsupported(rt.Location, "SET (columns) = (...) is not supported; assign each column")
+		}
+		if rt.Val.GetSetToDefault() != nil {
+			// A column's default is NULL (CREATE TABLE has no DEFAULT clause).
+			out.Set = append(out.Set, Assignment{Column: rt.Name, Pos: c.pos(rt.Location), Value: &Literal{Kind: LitNull, Pos: c.pos(rt.Location)}})
+			continue
+		}
+		v, err := c.expr(rt.Val)
+		if err != nil {
+			return nil, err
+		}
+		out.Set = append(out.Set, Assignment{Column: rt.Name, Pos: c.pos(rt.Location), Value: v})
+	}
+	if u.WhereClause != nil {
+		if u.WhereClause.GetCurrentOfExpr() != nil {
+			return nil, c.unsupported(-1, "WHERE CURRENT OF is not supported")
+		}
+		if out.Where, err = c.expr(u.WhereClause); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

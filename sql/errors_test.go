@@ -142,7 +142,7 @@ func TestBindErrors(t *testing.T) {
 		// subqueries
 		{`SELECT (SELECT a, v FROM u) FROM t`, []string{"subquery must return only one column"}},
 		// statements
-		{`UPDATE t SET a = 1`, []string{"UPDATE is not supported"}},
+		{`UPDATE t SET a = 1 RETURNING a`, []string{"RETURNING is not supported"}},
 		{`FROB t`, []string{`unknown statement "FROB"`}},
 	}
 	for _, c := range cases {

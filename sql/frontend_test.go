@@ -120,7 +120,7 @@ func TestErrorCodes(t *testing.T) {
 		`SELECT a FROM t EXCEPT ALL SELECT s FROM t`: "42804",
 		`SELECT CAST(a AS nosuchtype) FROM t`:        "42704",
 		`ROLLBACK`:                                   "0A000",
-		`UPDATE t SET a = 1`:                         "0A000",
+		`UPDATE t SET nosuch = 1`:                    "42703",
 		`SELECT a FROM t ORDER BY 5`:                 "42P10",
 	} {
 		_, err := queryRows(eng, q)

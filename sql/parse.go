@@ -109,6 +109,8 @@ func (p *parser) statement() (Stmt, error) {
 			return &Show{Kind: KindSink}, p.end()
 		case p.accept("queries"):
 			return &Show{Kind: KindQuery}, p.end()
+		case p.accept("views"):
+			return &Show{Kind: KindView}, p.end()
 		case p.peek().Is("materialized") && p.peekAt(1).Is("views"):
 			p.next()
 			p.next()
@@ -124,7 +126,7 @@ func (p *parser) statement() (Stmt, error) {
 			}
 			return &Describe{Name: n, Pos: pos}, p.end()
 		}
-		return nil, p.unexpected("expected TABLES, SOURCES, SINKS, MATERIALIZED VIEWS, QUERIES or COLUMNS after SHOW")
+		return nil, p.unexpected("expected TABLES, SOURCES, SINKS, VIEWS, MATERIALIZED VIEWS, QUERIES or COLUMNS after SHOW")
 	case (t.Is("describe") || t.Is("desc")) && p.peekAt(1).Is("query") && p.peekAt(2).Kind != TokEOF:
 		p.next()
 		p.next()
@@ -176,9 +178,7 @@ func (p *parser) statement() (Stmt, error) {
 	case t.Is("subscribe"):
 		return p.subscribe()
 	case t.Is("update") || t.Is("delete"):
-		e := errorf(p.src, t.Pos, "%s is not supported: tables are append-only (use INSERT, or DROP and re-create the table)", strings.ToUpper(t.Text))
-		e.Code = CodeFeatureNotSupported
-		return nil, e
+		return p.dml()
 	case pgOnlyStatements[strings.ToLower(t.Text)]:
 		e := errorf(p.src, t.Pos, "%s is not supported", strings.ToUpper(t.Text))
 		e.Code = CodeFeatureNotSupported
@@ -247,8 +247,15 @@ func (p *parser) create() (Stmt, error) {
 		p.next()
 		p.next()
 		return p.createSink(true)
+	case p.accept("view"):
+		return p.createView(false)
+	case p.peek().Is("or") && p.peekAt(1).Is("replace") && p.peekAt(2).Is("view"):
+		p.next()
+		p.next()
+		p.next()
+		return p.createView(true)
 	}
-	return nil, p.unexpected("expected TABLE, SOURCE, SINK or MATERIALIZED VIEW after CREATE")
+	return nil, p.unexpected("expected TABLE, SOURCE, SINK, VIEW or MATERIALIZED VIEW after CREATE")
 }
 
 // ifNotExists reads an optional IF NOT EXISTS.
@@ -610,8 +617,10 @@ func (p *parser) drop() (Stmt, error) {
 		p.next()
 		p.next()
 		d.Kind = KindMaterializedView
+	case p.accept("view"):
+		d.Kind = KindView
 	default:
-		return nil, p.unexpected("expected TABLE, SOURCE, SINK or MATERIALIZED VIEW after DROP")
+		return nil, p.unexpected("expected TABLE, SOURCE, SINK, VIEW or MATERIALIZED VIEW after DROP")
 	}
 	if p.accept("if") {
 		if err := p.expectWord("exists"); err != nil {
@@ -623,7 +632,70 @@ func (p *parser) drop() (Stmt, error) {
 	if d.Name, _, err = p.name("a name"); err != nil {
 		return nil, err
 	}
+	if p.accept("cascade") {
+		d.Cascade = true
+	} else {
+		p.accept("restrict")
+	}
 	return d, p.end()
+}
+
+// createView parses the rest of CREATE [OR REPLACE] VIEW name [(columns)] AS query.
+func (p *parser) createView(orReplace bool) (Stmt, error) {
+	cv := &CreateView{OrReplace: orReplace}
+	var err error
+	if cv.Name, _, err = p.name("a view name"); err != nil {
+		return nil, err
+	}
+	if p.peek().IsOp("(") {
+		p.next()
+		seen := map[string]bool{}
+		for {
+			n, pos, err := p.name("a column name")
+			if err != nil {
+				return nil, err
+			}
+			if seen[n] {
+				e := errorf(p.src, pos, "column %q specified more than once", n)
+				e.Code = CodeDuplicateColumn
+				return nil, e
+			}
+			seen[n] = true
+			cv.Columns = append(cv.Columns, n)
+			if p.peek().IsOp(",") {
+				p.next()
+				continue
+			}
+			if err := p.expectOp(")"); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
+	if err := p.expectWord("as"); err != nil {
+		return nil, err
+	}
+	start := p.peek().Pos
+	cv.QueryText = strings.TrimSpace(p.src[start:])
+	if cv.Query, err = p.query(start); err != nil {
+		return nil, err
+	}
+	return cv, nil
+}
+
+// dml parses DELETE and UPDATE with PostgreSQL's grammar.
+func (p *parser) dml() (Stmt, error) {
+	n, c, err := parsePG(p.src, 0, len(p.src))
+	if err != nil {
+		return nil, err
+	}
+	if n.GetDeleteStmt() != nil {
+		return c.deleteStmt(n.GetDeleteStmt())
+	}
+	if n.GetUpdateStmt() != nil {
+		return c.updateStmt(n.GetUpdateStmt())
+	}
+	return nil, syntaxErrorf(p.src, 0, "expected DELETE FROM ... or UPDATE ... SET ...")
 }
 
 // query parses a query (SELECT, set operation, VALUES, with its WITH clause) from start to the

@@ -42,13 +42,53 @@ const (
 	KindSink             ObjectKind = "SINK"
 	KindMaterializedView ObjectKind = "MATERIALIZED VIEW"
 	KindQuery            ObjectKind = "QUERY"
+	KindView             ObjectKind = "VIEW"
 )
 
-// Drop is DROP TABLE|SOURCE|SINK|MATERIALIZED VIEW [IF EXISTS] name.
+// Drop is DROP TABLE|SOURCE|SINK|MATERIALIZED VIEW|VIEW [IF EXISTS] name [CASCADE|RESTRICT].
+// Cascade also drops the (plain) views that read the object.
 type Drop struct {
 	Kind     ObjectKind
 	Name     string
 	IfExists bool
+	Cascade  bool
+}
+
+// CreateView is CREATE [OR REPLACE] VIEW name [(columns)] AS query: a stored query that every
+// statement naming the view expands in its place when it is bound.
+type CreateView struct {
+	Name      string
+	OrReplace bool
+	Columns   []string
+	Query     *Query
+	// QueryText is the query's SQL as written: the view's definition, parsed again at each use.
+	QueryText string
+}
+
+// Delete is DELETE FROM table [[AS] alias] [WHERE cond].
+type Delete struct {
+	Table    string
+	TablePos int
+	Alias    string
+	Where    Expr // nil: every row
+	src      string
+}
+
+// Assignment is one column = expression of UPDATE ... SET.
+type Assignment struct {
+	Column string
+	Pos    int
+	Value  Expr
+}
+
+// Update is UPDATE table [[AS] alias] SET col = expr [, ...] [WHERE cond].
+type Update struct {
+	Table    string
+	TablePos int
+	Alias    string
+	Set      []Assignment
+	Where    Expr // nil: every row
+	src      string
 }
 
 // Show is SHOW TABLES | SOURCES | SINKS | MATERIALIZED VIEWS | QUERIES.
@@ -158,6 +198,9 @@ func (*Explain) stmt()       {}
 func (*Query) stmt()         {}
 func (*Insert) stmt()        {}
 func (*Subscribe) stmt()     {}
+func (*CreateView) stmt()    {}
+func (*Delete) stmt()        {}
+func (*Update) stmt()        {}
 
 // Option returns the value of key and whether it was given.
 func (c *CreateTable) Option(key string) (string, bool) { return findOption(c.Options, key) }
