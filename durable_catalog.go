@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/streamsql/streamsql/sql"
+	"github.com/streamsql/streamsql/state"
 )
 
 // durableCatalog is the engine's catalog on disk (Options.DurableCatalog): DataDir/catalog.json
@@ -247,48 +248,13 @@ func (c *durableCatalog) saveLocked(doc catalogDoc) error {
 	return nil
 }
 
-// writeFileAtomic replaces path with data: a temporary file (mode 0600) in the same directory,
-// fsync, rename, fsync of the directory.
+// writeFileAtomic replaces path with data (state.WriteFileAtomic: a 0600 temporary file, fsync,
+// rename, fsync of the directory).
 func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
+	return state.WriteFileAtomic(path, func(f *os.File) error {
+		_, err := f.Write(data)
 		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	df, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer df.Close()
-	return df.Sync()
+	})
 }
 
 // tableDir is where a table's snapshot and write-ahead log live.

@@ -18,6 +18,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/streamsql/streamsql/state"
 )
 
 // tableWAL keeps an in-memory table's rows on disk (Options.DurableCatalog), in its directory
@@ -116,7 +118,7 @@ func openTableWAL(dir string, schema *arrow.Schema, mem memory.Allocator, snapsh
 		f.Close()
 		return fail(err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := state.SyncDir(dir); err != nil {
 		f.Close()
 		return fail(err)
 	}
@@ -275,7 +277,7 @@ func (w *tableWAL) snapshot(schema *arrow.Schema, all []arrow.RecordBatch) error
 	if err != nil {
 		return err
 	}
-	if err := syncDir(w.dir); err != nil {
+	if err := state.SyncDir(w.dir); err != nil {
 		f.Close()
 		return err
 	}

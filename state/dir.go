@@ -265,11 +265,18 @@ func (d *Dir) RemoveAll() error { return os.RemoveAll(d.path) }
 // writeAtomic writes rel through a temporary file, fsync, rename and directory fsync.
 func (d *Dir) writeAtomic(rel string, write func(*os.File) error) error {
 	final := filepath.Join(d.path, rel)
-	dir := filepath.Dir(final)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(final)+"-*")
+	return WriteFileAtomic(final, write)
+}
+
+// WriteFileAtomic replaces path with what write puts into a temporary file (mode 0600) in the
+// same directory, then fsyncs it, renames it over path and fsyncs the directory: a reader sees
+// the old file or the whole new one, also after a crash. The directory must exist.
+func WriteFileAtomic(path string, write func(*os.File) error) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
 	if err != nil {
 		return err
 	}
@@ -282,7 +289,7 @@ func (d *Dir) writeAtomic(rel string, write func(*os.File) error) error {
 		}
 	}()
 	if err := write(f); err != nil {
-		return fmt.Errorf("writing %s: %w", final, err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
 		return err
@@ -290,10 +297,15 @@ func (d *Dir) writeAtomic(rel string, write func(*os.File) error) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, final); err != nil {
+	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
 	ok = true
+	return SyncDir(dir)
+}
+
+// SyncDir fsyncs a directory, making a rename or a new file in it durable.
+func SyncDir(dir string) error {
 	df, err := os.Open(dir)
 	if err != nil {
 		return err
