@@ -142,8 +142,15 @@ type joinSide struct {
 	glist    []joinGroup
 	gfree    []int32
 	live     int64 // stored rows
-	entries  []joinEntry
+	entries  entryPages
 	efree    []int32
+	// dedup is set by the side's first retraction: from then on a pushed row is merged into a
+	// stored equal row (found through the groups' row hashes, which exist only from then on).
+	// Before it, every pushed row is stored as its own entry (equal rows pushed separately are
+	// separate entries of positive weight, the same multiset), which saves hashing and looking
+	// up every row of an insert-only stream. A retraction needs the lookup: a retraction and its
+	// insertion must meet in one entry so that state shrinks.
+	dedup    bool
 	touched  []int32   // entries whose match count changed during the current push
 	cellEq   []cellCmp // per column, for rowEqual
 }
@@ -161,6 +168,7 @@ type joinGroup struct {
 	// entry's rtNull), kept here so pruning reads the group alone (only with Range).
 	rts   []int64
 	index *hashIndex // row hash -> entry, for groups of more than joinGroupScan rows
+	dirty bool       // holds entries being removed (removeMany)
 }
 
 // joinGroupScan is the group size up to which rows are found by a linear scan of the hashes.
@@ -368,8 +376,13 @@ func (j *SymmetricHashJoin) Push(ctx *Ctx, input int, d Delta, emit Emit) error 
 			s.skip = true
 			continue
 		}
-		if s.w < 0 && j.padOnEvict() {
-			return fmt.Errorf("internal: an append-mode outer join of two streams got a retraction")
+		if s.w < 0 {
+			if j.padOnEvict() {
+				return fmt.Errorf("internal: an append-mode outer join of two streams got a retraction")
+			}
+			if !own.dedup {
+				own.enableDedup()
+			}
 		}
 		if lateTimes != nil && lateBound > watermark.MinTime && lateArr.IsValid(r) && lateTimes[r] < int64(lateBound) {
 			s.skip = true
@@ -422,7 +435,7 @@ func (j *SymmetricHashJoin) probe(ctx *Ctx, input int, rec arrow.RecordBatch, st
 		}
 		grp := &oth.glist[st[r].group]
 		for k, e := range grp.entries {
-			if rg != nil && !inRange(rg, input, rts[r], grp.rts[k], &oth.entries[e]) {
+			if rg != nil && !inRange(rg, input, rts[r], grp.rts[k], oth.entries.at(e)) {
 				continue
 			}
 			own = append(own, rowRef{chunk: 0, row: int32(r)})
@@ -445,7 +458,7 @@ func inRange(rg *JoinTimeRange, input int, t, et int64, e *joinEntry) bool {
 	}
 	a, b := et, t // right - left
 	if input == 1 {
-		a, b = t, e.rt
+		a, b = t, et
 	}
 	d := a - b
 	if (a^b) < 0 && (a^d) < 0 {
@@ -460,7 +473,7 @@ func (j *SymmetricHashJoin) emitPairs(ctx *Ctx, input int, rec arrow.RecordBatch
 	oth := j.sides[1-input]
 	refs := make([]rowRef, len(entries))
 	for k, e := range entries {
-		refs[k] = oth.entries[e.chunk].ref
+		refs[k] = oth.entries.at(e.chunk).ref
 	}
 	joined := j.buildJoined(ctx, input, viewsOf(rec), own, oth.store.recs(), refs)
 	var pass []int
@@ -484,7 +497,7 @@ func (j *SymmetricHashJoin) emitPairs(ctx *Ctx, input int, rec arrow.RecordBatch
 	ws := make([]int64, len(pass))
 	for i, k := range pass {
 		r, e := own[k].row, entries[k].chunk
-		s, ent := &st[r], &oth.entries[e]
+		s, ent := &st[r], oth.entries.at(e)
 		w, err := mulWeight(s.w, ent.w)
 		if err != nil {
 			joined.Release()
@@ -570,14 +583,18 @@ func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, s
 			}
 			continue
 		}
-		j.rowBuf = AppendRowKey(j.rowBuf[:0], cols, r)
-		rh := aggHashBytes(j.rowBuf)
+		var rh uint64
+		id := int32(-1)
 		key, _ := j.encodeKey(keyCols, r)
 		g := own.findGroup(key)
-		id := own.findRow(g, rh, rec, r)
+		if own.dedup {
+			j.rowBuf = AppendRowKey(j.rowBuf[:0], cols, r)
+			rh = aggHashBytes(j.rowBuf)
+			id = own.findRow(g, rh, rec, r)
+		}
 		if id < 0 {
 			id = own.insert(g, rh, key, own.store.add(rec, r))
-			e := &own.entries[id]
+			e := own.entries.at(id)
 			e.mc = s.m
 			if times != nil {
 				e.evt, e.evtNull = times[r], timeArr.IsNull(r)
@@ -587,7 +604,7 @@ func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, s
 				own.setRangeTime(id, fixedValues[int64](rc)[r], rc.IsNull(r))
 			}
 		}
-		e := &own.entries[id]
+		e := own.entries.at(id)
 		if own.outer && e.mc == 0 && !j.padOnEvict() {
 			if err := pad(r, s.w); err != nil {
 				return err
@@ -618,7 +635,7 @@ func (j *SymmetricHashJoin) emitOtherPadded(ctx *Ctx, input int, emit Emit) erro
 	var refs []rowRef
 	var ws []int64
 	for _, id := range oth.touched {
-		e := &oth.entries[id]
+		e := oth.entries.at(id)
 		old := e.mc
 		e.mc += e.dmc
 		e.dmc, e.touched = 0, false
@@ -662,7 +679,7 @@ func (j *SymmetricHashJoin) emitPadded(ctx *Ctx, s int, srcs []*recView, refs []
 
 // setRangeTime records entry id's JoinEviction.Range time.
 func (s *joinSide) setRangeTime(id int32, t int64, null bool) {
-	e := &s.entries[id]
+	e := s.entries.at(id)
 	e.rt, e.rtNull = t, null
 	if null {
 		t = math.MinInt64
@@ -704,10 +721,10 @@ func (s *joinSide) findRow(g int32, h uint64, rec arrow.RecordBatch, r int) int3
 	}
 	grp := &s.glist[g]
 	if grp.index != nil {
-		return grp.index.find(h, func(id int32) bool { return s.rowEqual(s.entries[id].ref, rec, r) })
+		return grp.index.find(h, func(id int32) bool { return s.rowEqual(s.entries.at(id).ref, rec, r) })
 	}
 	for k, x := range grp.hashes {
-		if x == h && s.rowEqual(s.entries[grp.entries[k]].ref, rec, r) {
+		if x == h && s.rowEqual(s.entries.at(grp.entries[k]).ref, rec, r) {
 			return grp.entries[k]
 		}
 	}
@@ -748,39 +765,73 @@ func (s *joinSide) insert(g int32, rowHash uint64, key []byte, ref rowRef) int32
 	if n := len(s.efree); n > 0 {
 		id = s.efree[n-1]
 		s.efree = s.efree[:n-1]
-		s.entries[id] = e
+		*s.entries.at(id) = e
 	} else {
-		id = int32(len(s.entries))
-		s.entries = append(s.entries, e)
+		id = s.entries.add(e)
 	}
 	grp := &s.glist[g]
-	s.entries[id].pos = int32(len(grp.entries))
+	s.entries.at(id).pos = int32(len(grp.entries))
 	grp.entries = append(grp.entries, id)
-	grp.hashes = append(grp.hashes, rowHash)
 	if s.rangeCol >= 0 {
 		grp.rts = append(grp.rts, math.MinInt64) // set by setRangeTime
 	}
+	if s.dedup {
+		grp.hashes = append(grp.hashes, rowHash)
+		s.indexRows(grp)
+	}
+	s.live++
+	return id
+}
+
+// indexRows gives a group grown beyond joinGroupScan rows its row index (dedup only).
+func (s *joinSide) indexRows(grp *joinGroup) {
 	if grp.index != nil {
-		grp.index.insert(rowHash, id)
+		if grp.index.len() < len(grp.entries) {
+			grp.index.insert(grp.hashes[len(grp.entries)-1], grp.entries[len(grp.entries)-1])
+		}
 	} else if len(grp.entries) > joinGroupScan {
 		grp.index = &hashIndex{}
 		for k, e := range grp.entries {
 			grp.index.insert(grp.hashes[k], e)
 		}
 	}
-	s.live++
-	return id
+}
+
+// enableDedup switches the side to merging equal rows (see joinSide.dedup): it hashes every
+// stored row and indexes the groups' rows. Equal rows stored separately before stay separate
+// entries; a later push merges into one of them.
+func (s *joinSide) enableDedup() {
+	s.dedup = true
+	var buf []byte
+	for g := range s.glist {
+		grp := &s.glist[g]
+		grp.hashes = grp.hashes[:0]
+		for _, id := range grp.entries {
+			e := s.entries.at(id)
+			buf = AppendRowKey(buf[:0], s.store.chunks[e.ref.chunk].rec.Columns(), int(e.ref.row))
+			e.rowHash = aggHashBytes(buf)
+			grp.hashes = append(grp.hashes, e.rowHash)
+		}
+		if len(grp.entries) > joinGroupScan {
+			grp.index = &hashIndex{}
+			for k, id := range grp.entries {
+				grp.index.insert(grp.hashes[k], id)
+			}
+		}
+	}
 }
 
 // remove forgets an entry (its weight reached 0, or it is evicted). The group keeps the order of
 // its other entries, so emission order does not depend on which rows left.
 func (s *joinSide) remove(id int32) {
-	e := &s.entries[id]
+	e := s.entries.at(id)
 	grp := &s.glist[e.group]
 	copy(grp.entries[e.pos:], grp.entries[e.pos+1:])
 	grp.entries = grp.entries[:len(grp.entries)-1]
-	copy(grp.hashes[e.pos:], grp.hashes[e.pos+1:])
-	grp.hashes = grp.hashes[:len(grp.hashes)-1]
+	if s.dedup {
+		copy(grp.hashes[e.pos:], grp.hashes[e.pos+1:])
+		grp.hashes = grp.hashes[:len(grp.hashes)-1]
+	}
 	if s.rangeCol >= 0 {
 		copy(grp.rts[e.pos:], grp.rts[e.pos+1:])
 		grp.rts = grp.rts[:len(grp.rts)-1]
@@ -789,7 +840,7 @@ func (s *joinSide) remove(id int32) {
 		grp.index.remove(e.rowHash, id)
 	}
 	for k := int(e.pos); k < len(grp.entries); k++ {
-		s.entries[grp.entries[k]].pos = int32(k)
+		s.entries.at(grp.entries[k]).pos = int32(k)
 	}
 	if len(grp.entries) == 0 {
 		s.groups.remove(grp.hash, e.group)
@@ -800,6 +851,64 @@ func (s *joinSide) remove(id int32) {
 	s.store.drop(e.ref)
 	*e = joinEntry{}
 	s.efree = append(s.efree, id)
+}
+
+// removeMany forgets the distinct live entries ids at once (evicted rows): each group they
+// leave is compacted in one pass, keeping the order of its other entries, where remove would
+// shift the group once per row.
+func (s *joinSide) removeMany(ids []int32) {
+	var groups []int32
+	for _, id := range ids {
+		e := s.entries.at(id)
+		e.live = false
+		grp := &s.glist[e.group]
+		if grp.index != nil {
+			grp.index.remove(e.rowHash, id)
+		}
+		if !grp.dirty {
+			grp.dirty = true
+			groups = append(groups, e.group)
+		}
+	}
+	for _, g := range groups {
+		grp := &s.glist[g]
+		grp.dirty = false
+		k := 0
+		for i, id := range grp.entries {
+			e := s.entries.at(id)
+			if !e.live {
+				continue
+			}
+			grp.entries[k] = id
+			if s.dedup {
+				grp.hashes[k] = grp.hashes[i]
+			}
+			if s.rangeCol >= 0 {
+				grp.rts[k] = grp.rts[i]
+			}
+			e.pos = int32(k)
+			k++
+		}
+		grp.entries = grp.entries[:k]
+		if s.dedup {
+			grp.hashes = grp.hashes[:k]
+		}
+		if s.rangeCol >= 0 {
+			grp.rts = grp.rts[:k]
+		}
+		if k == 0 {
+			s.groups.remove(grp.hash, g)
+			*grp = joinGroup{entries: grp.entries[:0], hashes: grp.hashes[:0], rts: grp.rts[:0]}
+			s.gfree = append(s.gfree, g)
+		}
+	}
+	for _, id := range ids {
+		e := s.entries.at(id)
+		s.live--
+		s.store.drop(e.ref)
+		*e = joinEntry{}
+		s.efree = append(s.efree, id)
+	}
 }
 
 // Flush ends the epoch: with JoinEviction it raises each side's bound and evicts the rows below
@@ -817,8 +926,8 @@ func (j *SymmetricHashJoin) Flush(ctx *Ctx, wm watermark.Time, emit Emit) error 
 			var gone []int32
 			var refs []rowRef
 			var ws []int64
-			for id := range side.entries {
-				e := &side.entries[id]
+			for id := range side.entries.len() {
+				e := side.entries.at(int32(id))
 				if e.live && (e.evtNull || e.evt < int64(b)) {
 					gone = append(gone, int32(id))
 					if side.outer && j.padOnEvict() && e.mc == 0 {
@@ -834,17 +943,15 @@ func (j *SymmetricHashJoin) Flush(ctx *Ctx, wm watermark.Time, emit Emit) error 
 					return err
 				}
 			}
-			for _, id := range gone {
-				side.remove(id)
-			}
+			side.removeMany(gone)
 		}
 	}
 	for _, side := range j.sides {
 		if side.store.wasteful() {
 			side.store.compact(ctx.Mem, func(fn func(*rowRef)) {
-				for i := range side.entries {
-					if side.entries[i].live {
-						fn(&side.entries[i].ref)
+				for i := range side.entries.len() {
+					if e := side.entries.at(int32(i)); e.live {
+						fn(&e.ref)
 					}
 				}
 			})
@@ -948,7 +1055,7 @@ func (j *SymmetricHashJoin) SnapshotState(ctx *Ctx) (*arrow.Schema, []arrow.Reco
 		wCol := make([]int64, hi-lo)
 		mCol := make([]int64, hi-lo)
 		for k, it := range items[lo:hi] {
-			e := j.sides[it.side].entries[it.id]
+			e := *j.sides[it.side].entries.at(it.id)
 			for s := range refs {
 				if s == it.side {
 					refs[s] = append(refs[s], e.ref)
@@ -993,6 +1100,7 @@ func (j *SymmetricHashJoin) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) err
 		return fmt.Errorf("checkpoint state is damaged: join late-drop counters %q", snapMeta(md, snapMetaDroppedSides))
 	}
 	nl, nr := j.sides[0].schema.NumFields(), j.sides[1].schema.NumFields()
+	var restoreDedup [2]bool // a side holding a negative weight merges equal rows at once
 	for _, rec := range recs {
 		if _, err := snapCheckSchema(want, rec.Schema(), keys); err != nil {
 			return err
@@ -1001,7 +1109,7 @@ func (j *SymmetricHashJoin) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) err
 			SelectColumns(rec, j.sides[0].schema, seqInts(nl)),
 			SelectColumns(rec, j.sides[1].schema, seqFrom(nl, nr)),
 		}
-		err := j.restoreRecord(rec, views, nl+nr)
+		err := j.restoreRecord(rec, views, nl+nr, &restoreDedup)
 		views[0].Release()
 		views[1].Release()
 		if err != nil {
@@ -1013,11 +1121,14 @@ func (j *SymmetricHashJoin) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) err
 	}
 	for s := range j.sides {
 		j.sides[s].bound, j.sides[s].dropped = watermark.Time(bounds[s]), dropped[s]
+		if restoreDedup[s] {
+			j.sides[s].enableDedup()
+		}
 	}
 	return nil
 }
 
-func (j *SymmetricHashJoin) restoreRecord(rec arrow.RecordBatch, views [2]arrow.RecordBatch, meta int) error {
+func (j *SymmetricHashJoin) restoreRecord(rec arrow.RecordBatch, views [2]arrow.RecordBatch, meta int, restoreDedup *[2]bool) error {
 	for c := meta; c < meta+3; c++ {
 		if rec.Column(c).NullN() > 0 {
 			return fmt.Errorf("checkpoint state is damaged: join column %s holds NULL", rec.Schema().Field(c).Name)
@@ -1030,20 +1141,19 @@ func (j *SymmetricHashJoin) restoreRecord(rec arrow.RecordBatch, views [2]arrow.
 			return fmt.Errorf("checkpoint state is damaged: join row %d has side %d and weight %d", r, s, ws[r])
 		}
 		side, view := j.sides[s], views[s]
-		cols := view.Columns()
 		key, ok := j.encodeKey(columnsOf(view, side.keys), r)
 		if !ok {
 			return fmt.Errorf("checkpoint state is damaged: join row %d has a NULL key", r)
 		}
-		j.rowBuf = AppendRowKey(j.rowBuf[:0], cols, r)
-		rh := aggHashBytes(j.rowBuf)
+		// Rows are restored as separate entries (the side merges equal rows only after a
+		// retraction, see joinSide.dedup; a snapshot may hold equal rows twice).
 		g := side.findGroup(key)
-		if side.findRow(g, rh, view, r) >= 0 {
-			return fmt.Errorf("checkpoint state is damaged: join row %d repeats an earlier row", r)
-		}
-		id := side.insert(g, rh, key, side.store.add(view, r))
-		e := &side.entries[id]
+		id := side.insert(g, 0, key, side.store.add(view, r))
+		e := side.entries.at(id)
 		e.w, e.mc = ws[r], ms[r]
+		if e.w < 0 {
+			restoreDedup[s] = true
+		}
 		if side.timeCol >= 0 {
 			tc := view.Column(side.timeCol)
 			e.evt, e.evtNull = fixedValues[int64](tc)[r], tc.IsNull(r)

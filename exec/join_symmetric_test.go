@@ -409,8 +409,28 @@ func TestSymmetricHashJoinChunks(t *testing.T) {
 	if n != 400*400 {
 		t.Errorf("emitted %d join rows, want %d", n, 400*400)
 	}
-	if l, r := j.StateRowsBySide(); l != 1 || r != 400 {
-		t.Errorf("state rows %d/%d, want 1 (one distinct left row of weight 400) and 400", l, r)
+	// An insert-only side stores each pushed row (400 equal left rows); retracting them all
+	// (the first retraction makes the side merge equal rows) empties it and the output.
+	if l, r := j.StateRowsBySide(); l != 400 || r != 400 {
+		t.Errorf("state rows %d/%d, want 400 and 400", l, r)
+	}
+	var minus []wrow
+	for range left {
+		minus = append(minus, wrow{[]exec.Datum{int64(7)}, -1})
+	}
+	ds := dlDeltas(t, mem, ls, minus, 7)
+	for _, d := range ds {
+		if err := j.Push(ctx, 0, d, sink.emit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dlRelease(ds)
+	n = 0
+	for _, e := range sink.total {
+		n += e.w
+	}
+	if l, r := j.StateRowsBySide(); n != 0 || l != 0 || r != 400 {
+		t.Errorf("after retracting the left rows: %d join rows, state rows %d/%d, want 0, 0 and 400", n, l, r)
 	}
 	j.Close()
 	opAssertNoLeak(t, mem)
