@@ -150,9 +150,9 @@ type joinSide struct {
 	// separate entries of positive weight, the same multiset), which saves hashing and looking
 	// up every row of an insert-only stream. A retraction needs the lookup: a retraction and its
 	// insertion must meet in one entry so that state shrinks.
-	dedup    bool
-	touched  []int32   // entries whose match count changed during the current push
-	cellEq   []cellCmp // per column, for rowEqual
+	dedup   bool
+	touched []int32   // entries whose match count changed during the current push
+	cellEq  []cellCmp // per column, for rowEqual
 }
 
 // joinGroup is the stored rows of one join key, in arrival order, with their row hashes
