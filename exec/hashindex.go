@@ -86,3 +86,19 @@ func (h *hashIndex) remove(hash uint64, id int32) {
 
 // reset empties the index.
 func (h *hashIndex) reset() { *h = hashIndex{} }
+
+// findHash returns the first id stored under hash, or -1: for keys whose hash identifies them.
+func (h *hashIndex) findHash(hash uint64) int32 {
+	if h.n == 0 {
+		return -1
+	}
+	for i := hash & h.mask; ; i = (i + 1) & h.mask {
+		s := h.slots[i]
+		if s.id1 == 0 {
+			return -1
+		}
+		if s.hash == hash {
+			return int32(s.id1 - 1)
+		}
+	}
+}

@@ -121,6 +121,7 @@ type SymmetricHashJoin struct {
 	kind     StreamJoinKind
 	schema   *arrow.Schema
 	residual Expr
+	fixedKey bool // the key is one 8-byte column (join_keys.go)
 	sides    [2]*joinSide
 	evict    *JoinEviction
 	keyBuf   []byte
@@ -225,7 +226,7 @@ func NewSymmetricHashJoin(kind StreamJoinKind, left, right *arrow.Schema, leftKe
 	if residual != nil && residual.Type().ID() != arrow.BOOL && residual.Type().ID() != arrow.NULL {
 		return nil, fmt.Errorf("internal: join condition %s is %s, not BOOLEAN", residual, TypeName(residual.Type()))
 	}
-	j := &SymmetricHashJoin{kind: kind, schema: schema, residual: residual, evict: evict}
+	j := &SymmetricHashJoin{kind: kind, schema: schema, residual: residual, evict: evict, fixedKey: fixedJoinKey(left, leftKeys)}
 	j.sides[0] = newJoinSide(left, leftKeys, kind.leftOuter())
 	j.sides[1] = newJoinSide(right, rightKeys, kind.rightOuter())
 	for _, side := range j.sides {
@@ -332,10 +333,11 @@ func (j *SymmetricHashJoin) encodeKey(cols []arrow.Array, r int) ([]byte, bool) 
 // joinRowState is what Push keeps per pushed row between probing and updating state.
 type joinRowState struct {
 	w     int64
-	group int32 // group of the other side with the row's key, -1 for none
-	skip  bool  // weight 0 or late
-	null  bool  // a key column is NULL
-	m     int64 // summed weight of the matches found (outer own side)
+	group int32  // group of the other side with the row's key, -1 for none
+	skip  bool   // weight 0 or late
+	null  bool   // a key column is NULL
+	m     int64  // summed weight of the matches found (outer own side)
+	kh    uint64 // the join key's hash
 }
 
 // Push applies one delta of input 0 (left) or 1 (right); see the type's comment.
@@ -353,7 +355,7 @@ func (j *SymmetricHashJoin) Push(ctx *Ctx, input int, d Delta, emit Emit) error 
 	if n == 0 {
 		return nil
 	}
-	keyCols := columnsOf(rec, own.keys)
+	keyCols := j.keyColsOf(rec, own)
 	var times []int64
 	var timeArr arrow.Array
 	if own.timeCol >= 0 {
@@ -389,12 +391,13 @@ func (j *SymmetricHashJoin) Push(ctx *Ctx, input int, d Delta, emit Emit) error 
 			own.dropped++
 			continue
 		}
-		key, ok := j.encodeKey(keyCols, r)
+		h, key, ok := j.rowKey(keyCols, r)
 		if !ok {
 			s.null = true
 			continue
 		}
-		s.group = oth.findGroup(key)
+		s.kh = h
+		s.group = oth.findGroup(h, key)
 	}
 	if err := j.probe(ctx, input, rec, st, emit); err != nil {
 		return err
@@ -548,7 +551,7 @@ func (j *SymmetricHashJoin) buildJoined(ctx *Ctx, input int, ownSrcs []*recView,
 }
 
 // update folds the pushed rows into the own side's state and emits the own side's padded rows.
-func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, st []joinRowState, keyCols []arrow.Array,
+func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, st []joinRowState, keyCols joinKeyCols,
 	times []int64, timeArr arrow.Array, emit Emit) error {
 	own := j.sides[input]
 	cols := rec.Columns()
@@ -585,15 +588,18 @@ func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, s
 		}
 		var rh uint64
 		id := int32(-1)
-		key, _ := j.encodeKey(keyCols, r)
-		g := own.findGroup(key)
+		var key []byte
+		if !j.fixedKey {
+			key, _ = j.encodeKey(keyCols.cols, r)
+		}
+		g := own.findGroup(s.kh, key)
 		if own.dedup {
 			j.rowBuf = AppendRowKey(j.rowBuf[:0], cols, r)
 			rh = aggHashBytes(j.rowBuf)
 			id = own.findRow(g, rh, rec, r)
 		}
 		if id < 0 {
-			id = own.insert(g, rh, key, own.store.add(rec, r))
+			id = own.insert(g, rh, s.kh, key, own.store.add(rec, r))
 			e := own.entries.at(id)
 			e.mc = s.m
 			if times != nil {
@@ -687,31 +693,6 @@ func (s *joinSide) setRangeTime(id int32, t int64, null bool) {
 	s.glist[e.group].rts[e.pos] = t
 }
 
-// findGroup returns the group of join key key, or -1.
-func (s *joinSide) findGroup(key []byte) int32 {
-	return s.groups.find(aggHashBytes(key), func(g int32) bool { return s.glist[g].keyEquals(key) })
-}
-
-func (g *joinGroup) keyEquals(key []byte) bool {
-	if g.klen != len(key) {
-		return false
-	}
-	if len(key) <= len(g.small) {
-		return string(g.small[:len(key)]) == string(key)
-	}
-	return g.key == string(key)
-}
-
-func newJoinGroup(key []byte) joinGroup {
-	g := joinGroup{hash: aggHashBytes(key), klen: len(key)}
-	if len(key) <= len(g.small) {
-		copy(g.small[:], key)
-	} else {
-		g.key = string(key)
-	}
-	return g
-}
-
 // findRow returns the entry of row r of rec (whose AppendRowKey hashes to h) in group g (-1:
 // none), or -1. Rows are compared cell by cell against the stored row, so no encoded key is kept
 // per row.
@@ -744,10 +725,11 @@ func (s *joinSide) rowEqual(ref rowRef, rec arrow.RecordBatch, r int) bool {
 }
 
 // insert adds an entry of weight 0 for a row not yet stored (its AppendRowKey hashing to
-// rowHash, join key key, whose group is g or -1 when it has none yet).
-func (s *joinSide) insert(g int32, rowHash uint64, key []byte, ref rowRef) int32 {
+// rowHash, its join key hashing to keyHash and encoded as key (nil: fixed), whose group is g or
+// -1 when it has none yet).
+func (s *joinSide) insert(g int32, rowHash, keyHash uint64, key []byte, ref rowRef) int32 {
 	if g < 0 {
-		grp := newJoinGroup(key)
+		grp := newJoinGroup(keyHash, key)
 		if n := len(s.gfree); n > 0 {
 			g = s.gfree[n-1]
 			s.gfree = s.gfree[:n-1]
@@ -1141,14 +1123,14 @@ func (j *SymmetricHashJoin) restoreRecord(rec arrow.RecordBatch, views [2]arrow.
 			return fmt.Errorf("checkpoint state is damaged: join row %d has side %d and weight %d", r, s, ws[r])
 		}
 		side, view := j.sides[s], views[s]
-		key, ok := j.encodeKey(columnsOf(view, side.keys), r)
+		kh, key, ok := j.rowKey(j.keyColsOf(view, side), r)
 		if !ok {
 			return fmt.Errorf("checkpoint state is damaged: join row %d has a NULL key", r)
 		}
 		// Rows are restored as separate entries (the side merges equal rows only after a
 		// retraction, see joinSide.dedup; a snapshot may hold equal rows twice).
-		g := side.findGroup(key)
-		id := side.insert(g, 0, key, side.store.add(view, r))
+		g := side.findGroup(kh, key)
+		id := side.insert(g, 0, kh, key, side.store.add(view, r))
 		e := side.entries.at(id)
 		e.w, e.mc = ws[r], ms[r]
 		if e.w < 0 {
