@@ -144,6 +144,7 @@ type joinSide struct {
 	gfree    []int32
 	live     int64 // stored rows
 	entries  entryPages
+	evictq   evictQueue // the entries by event time (an evictable side: timeCol >= 0)
 	efree    []int32
 	// dedup is set by the side's first retraction: from then on a pushed row is merged into a
 	// stored equal row (found through the groups' row hashes, which exist only from then on).
@@ -178,12 +179,11 @@ const joinGroupScan = 16
 type joinEntry struct {
 	rowHash uint64
 	ref     rowRef
-	w       int64 // multiplicity (sum of weights), never 0 while live
-	mc      int64 // match count, outer sides only
-	dmc     int64 // change of mc during the current push
-	evt     int64
-	evtNull bool
-	rt      int64 // the row's JoinEviction.Range column
+	w       int64  // multiplicity (sum of weights), never 0 while live
+	mc      int64  // match count, outer sides only
+	dmc     int64  // change of mc during the current push
+	gen     uint32 // counts the reuses of the entry's id (evictQueue)
+	rt      int64  // the row's JoinEviction.Range column
 	rtNull  bool
 	group   int32
 	pos     int32 // index in its group's entries
@@ -603,7 +603,7 @@ func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, s
 			e := own.entries.at(id)
 			e.mc = s.m
 			if times != nil {
-				e.evt, e.evtNull = times[r], timeArr.IsNull(r)
+				own.setEventTime(id, times[r], timeArr.IsNull(r))
 			}
 			if own.rangeCol >= 0 {
 				rc := rec.Column(own.rangeCol)
@@ -683,6 +683,14 @@ func (j *SymmetricHashJoin) emitPadded(ctx *Ctx, s int, srcs []*recView, refs []
 	return err
 }
 
+// setEventTime lists entry id of an evictable side with its event time for eviction.
+func (s *joinSide) setEventTime(id int32, t int64, null bool) {
+	if null {
+		t = math.MinInt64 // evicted by the first bound above watermark.MinTime
+	}
+	s.evictq.push(id, s.entries.at(id).gen, t)
+}
+
 // setRangeTime records entry id's JoinEviction.Range time.
 func (s *joinSide) setRangeTime(id int32, t int64, null bool) {
 	e := s.entries.at(id)
@@ -747,6 +755,7 @@ func (s *joinSide) insert(g int32, rowHash, keyHash uint64, key []byte, ref rowR
 	if n := len(s.efree); n > 0 {
 		id = s.efree[n-1]
 		s.efree = s.efree[:n-1]
+		e.gen = s.entries.at(id).gen
 		*s.entries.at(id) = e
 	} else {
 		id = s.entries.add(e)
@@ -831,7 +840,7 @@ func (s *joinSide) remove(id int32) {
 	}
 	s.live--
 	s.store.drop(e.ref)
-	*e = joinEntry{}
+	*e = joinEntry{gen: e.gen + 1}
 	s.efree = append(s.efree, id)
 }
 
@@ -888,7 +897,7 @@ func (s *joinSide) removeMany(ids []int32) {
 		e := s.entries.at(id)
 		s.live--
 		s.store.drop(e.ref)
-		*e = joinEntry{}
+		*e = joinEntry{gen: e.gen + 1}
 		s.efree = append(s.efree, id)
 	}
 }
@@ -905,14 +914,12 @@ func (j *SymmetricHashJoin) Flush(ctx *Ctx, wm watermark.Time, emit Emit) error 
 				continue
 			}
 			side.bound = b
-			var gone []int32
+			gone := side.evictq.below(int64(b), &side.entries, nil)
 			var refs []rowRef
 			var ws []int64
-			for id := range side.entries.len() {
-				e := side.entries.at(int32(id))
-				if e.live && (e.evtNull || e.evt < int64(b)) {
-					gone = append(gone, int32(id))
-					if side.outer && j.padOnEvict() && e.mc == 0 {
+			if side.outer && j.padOnEvict() {
+				for _, id := range gone {
+					if e := side.entries.at(id); e.mc == 0 {
 						refs = append(refs, e.ref)
 						ws = append(ws, e.w)
 					}
@@ -1138,7 +1145,7 @@ func (j *SymmetricHashJoin) restoreRecord(rec arrow.RecordBatch, views [2]arrow.
 		}
 		if side.timeCol >= 0 {
 			tc := view.Column(side.timeCol)
-			e.evt, e.evtNull = fixedValues[int64](tc)[r], tc.IsNull(r)
+			side.setEventTime(id, fixedValues[int64](tc)[r], tc.IsNull(r))
 		}
 		if side.rangeCol >= 0 {
 			rc := view.Column(side.rangeCol)

@@ -518,3 +518,55 @@ func TestSymmetricHashJoinCompaction(t *testing.T) {
 		dlAssertCompacted(t, allocs)
 	}
 }
+
+// TestSymmetricHashJoinEvictionAfterRetraction: a row retracted to nothing leaves its entry's
+// place in the eviction queue behind; the entry reused by a later row must not be evicted with
+// the old row's time, and the join must keep matching the later row.
+func TestSymmetricHashJoinEvictionAfterRetraction(t *testing.T) {
+	ls, rs := opSchema(exec.Int64, exec.Timestamp), opSchema(exec.Int64, exec.Timestamp)
+	const sec = 1_000_000
+	base := int64(1_700_000_000_000_000)
+	ev := &exec.JoinEviction{LeftTimeCol: 1, RightTimeCol: -1, Bounds: func(wm watermark.Time) (watermark.Time, watermark.Time) {
+		return wm, watermark.MinTime
+	}}
+	ctx, mem := opCtx()
+	j, err := exec.NewSymmetricHashJoin(exec.StreamJoinInner, ls, rs, []int{0}, []int{0}, nil, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := newDLSink(t, j.Schema())
+	push := func(input int, rows []wrow) {
+		t.Helper()
+		ds := dlDeltas(t, mem, []*arrow.Schema{ls, rs}[input], rows, 1)
+		for _, d := range ds {
+			if err := j.Push(ctx, input, d, sink.emit); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dlRelease(ds)
+	}
+	old := []exec.Datum{int64(1), base}
+	later := []exec.Datum{int64(1), base + 100*sec}
+	push(0, []wrow{{old, 1}})
+	push(0, []wrow{{old, -1}})
+	push(0, []wrow{{later, 1}})
+	if err := j.Flush(ctx, watermark.Time(base+50*sec), sink.emit); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := j.StateRowsBySide(); l != 1 {
+		t.Fatalf("left state rows after eviction at +50 s: %d, want 1 (the row at +100 s)", l)
+	}
+	push(1, []wrow{{[]exec.Datum{int64(1), base}, 1}})
+	sink.takeEpoch()
+	want := zset{}
+	want.add(append(append([]exec.Datum{}, later...), int64(1), base), 1)
+	zsetSame(t, "join after the eviction", sink.total, want)
+	if err := j.Flush(ctx, watermark.Time(base+101*sec), sink.emit); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := j.StateRowsBySide(); l != 0 {
+		t.Errorf("left state rows after eviction at +101 s: %d, want 0", l)
+	}
+	j.Close()
+	opAssertNoLeak(t, mem)
+}
