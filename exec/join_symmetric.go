@@ -437,10 +437,32 @@ func (j *SymmetricHashJoin) probe(ctx *Ctx, input int, rec arrow.RecordBatch, st
 			continue // a NULL time matches nothing under the bound
 		}
 		grp := &oth.glist[st[r].group]
-		for k, e := range grp.entries {
-			if rg != nil && !inRange(rg, input, rts[r], grp.rts[k], oth.entries.at(e)) {
-				continue
+		if rg != nil {
+			// The stored times within [elo, ehi] are the candidates: a scan of the group's
+			// times alone.
+			elo, ehi, ok := storedTimeRange(rg, input, rts[r])
+			for k, et := range grp.rts {
+				if !ok {
+					break
+				}
+				if et < elo || et > ehi {
+					continue
+				}
+				e := grp.entries[k]
+				if et == math.MinInt64 && oth.entries.at(e).rtNull {
+					continue
+				}
+				own = append(own, rowRef{chunk: 0, row: int32(r)})
+				other = append(other, rowRef{chunk: e, row: 0})
+				if len(own) >= joinChunk {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
 			}
+			continue
+		}
+		for _, e := range grp.entries {
 			own = append(own, rowRef{chunk: 0, row: int32(r)})
 			other = append(other, rowRef{chunk: e, row: 0}) // chunk holds the entry id until emitPairs
 			if len(own) >= joinChunk {
@@ -453,21 +475,46 @@ func (j *SymmetricHashJoin) probe(ctx *Ctx, input int, rec arrow.RecordBatch, st
 	return flush()
 }
 
-// inRange reports whether the pair of own time t (of side input) and stored entry e can satisfy
-// rg; a difference that would overflow is left to the residual.
-func inRange(rg *JoinTimeRange, input int, t, et int64, e *joinEntry) bool {
-	if et == math.MinInt64 && e.rtNull {
-		return false
+// storedTimeRange turns rg into the range [elo, ehi] of the other side's times that can join a
+// pushed row of side input with time t (right - left in [Lo, Hi]), computed exactly: a bound
+// beyond the ends of BIGINT admits every time on its side when it lies outside on that side, and
+// none (ok false) when it lies outside on the other (the residual implies the range, so pruning
+// by the exact difference drops only pairs the residual rejects).
+func storedTimeRange(rg *JoinTimeRange, input int, t int64) (elo, ehi int64, ok bool) {
+	var loOut, hiOut int
+	if input == 0 { // stored right times: t + Lo .. t + Hi
+		elo, loOut = satAdd(t, rg.Lo)
+		ehi, hiOut = satAdd(t, rg.Hi)
+	} else { // stored left times: t - Hi .. t - Lo
+		elo, loOut = satSub(t, rg.Hi)
+		ehi, hiOut = satSub(t, rg.Lo)
 	}
-	a, b := et, t // right - left
-	if input == 1 {
-		a, b = t, et
+	return elo, ehi, loOut <= 0 && hiOut >= 0
+}
+
+// satAdd returns a + b saturated at the ends of BIGINT, and out: -1 when the exact sum lies below
+// them, +1 above, 0 within.
+func satAdd(a, b int64) (int64, int) {
+	s := a + b
+	if (b > 0 && s < a) || (b < 0 && s > a) {
+		if b > 0 {
+			return math.MaxInt64, 1
+		}
+		return math.MinInt64, -1
 	}
+	return s, 0
+}
+
+// satSub is satAdd for a - b.
+func satSub(a, b int64) (int64, int) {
 	d := a - b
 	if (a^b) < 0 && (a^d) < 0 {
-		return true
+		if b < 0 {
+			return math.MaxInt64, 1
+		}
+		return math.MinInt64, -1
 	}
-	return d >= rg.Lo && d <= rg.Hi
+	return d, 0
 }
 
 // emitPairs builds the candidate pairs (own rows of rec, entries of the other side given as
