@@ -83,10 +83,10 @@ func (s *joinSide) findGroup(h uint64, key []byte) int32 {
 	if key == nil {
 		return s.groups.findHash(h)
 	}
-	return s.groups.find(h, func(g int32) bool { return s.glist[g].keyEquals(key) })
+	return s.groups.find(h, func(g int32) bool { return s.gkeys[g].equals(key) })
 }
 
-func (g *joinGroup) keyEquals(key []byte) bool {
+func (g *joinGroupKey) equals(key []byte) bool {
 	if g.klen != len(key) {
 		return false
 	}
@@ -96,9 +96,9 @@ func (g *joinGroup) keyEquals(key []byte) bool {
 	return g.key == string(key)
 }
 
-// newJoinGroup is an empty group for the key hashing to h (key nil for a fixed key).
-func newJoinGroup(h uint64, key []byte) joinGroup {
-	g := joinGroup{hash: h, klen: len(key)}
+// newJoinGroupKey is the key hashing to h (key nil for a fixed key).
+func newJoinGroupKey(h uint64, key []byte) joinGroupKey {
+	g := joinGroupKey{hash: h, klen: len(key)}
 	if len(key) <= len(g.small) {
 		copy(g.small[:], key)
 	} else {

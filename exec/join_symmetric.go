@@ -141,6 +141,7 @@ type joinSide struct {
 	store    *rowStore
 	groups   hashIndex // join key -> group
 	glist    []joinGroup
+	gkeys    []joinGroupKey // gkeys[g] is glist[g]'s key
 	gfree    []int32
 	live     int64 // stored rows
 	entries  entryPages
@@ -157,20 +158,41 @@ type joinSide struct {
 	cellEq  []cellCmp // per column, for rowEqual
 }
 
-// joinGroup is the stored rows of one join key, in arrival order, with their row hashes
-// alongside so a row is found by scanning one small array; a large group also indexes them.
+// joinGroup is the stored rows of one join key, in arrival order. It fits one cache line (the
+// probe and the insert of a row each read one group); the key is in the side's gkeys and the rows'
+// hashes, kept only once the side merges equal rows, behind rows.
 type joinGroup struct {
-	hash    uint64
-	klen    int
-	small   [16]byte // the key when at most 16 bytes (one BIGINT key is 8), so finding a
-	key     string   // group reads only its slot and the group itself; longer keys are in key
 	entries []int32
-	hashes  []uint64 // hashes[k] is entries[k]'s rowHash
 	// rts[k] is entries[k]'s JoinEviction.Range time (rtNull as MinInt64, which then needs the
 	// entry's rtNull), kept here so pruning reads the group alone (only with Range).
 	rts   []int64
-	index *hashIndex // row hash -> entry, for groups of more than joinGroupScan rows
-	dirty bool       // holds entries being removed (removeMany)
+	rows  *joinGroupRows // with joinSide.dedup
+	dirty bool           // holds entries being removed (removeMany)
+}
+
+// joinGroupRows finds a group's rows by their hashes: hashes[k] is entries[k]'s rowHash, scanned
+// in small groups; a group of more than joinGroupScan rows also indexes them.
+type joinGroupRows struct {
+	hashes []uint64
+	index  *hashIndex // row hash -> entry
+}
+
+// joinGroupKey is a group's join key: its hash and, unless the key is fixed, its encoding.
+type joinGroupKey struct {
+	hash  uint64
+	klen  int
+	small [16]byte // the key when at most 16 bytes, so most keys need no allocation
+	key   string   // longer keys
+}
+
+// clear empties a freed group, keeping its arrays for reuse (keys come and go constantly in a
+// sliding window).
+func (grp *joinGroup) clear() {
+	rows := grp.rows
+	if rows != nil {
+		rows.hashes, rows.index = rows.hashes[:0], nil
+	}
+	*grp = joinGroup{entries: grp.entries[:0], rts: grp.rts[:0], rows: rows}
 }
 
 // joinGroupScan is the group size up to which rows are found by a linear scan of the hashes.
@@ -755,13 +777,13 @@ func (s *joinSide) findRow(g int32, h uint64, rec arrow.RecordBatch, r int) int3
 	if g < 0 {
 		return -1
 	}
-	grp := &s.glist[g]
+	grp := s.glist[g].rows
 	if grp.index != nil {
 		return grp.index.find(h, func(id int32) bool { return s.rowEqual(s.entries.at(id).ref, rec, r) })
 	}
 	for k, x := range grp.hashes {
-		if x == h && s.rowEqual(s.entries.at(grp.entries[k]).ref, rec, r) {
-			return grp.entries[k]
+		if id := s.glist[g].entries[k]; x == h && s.rowEqual(s.entries.at(id).ref, rec, r) {
+			return id
 		}
 	}
 	return -1
@@ -784,18 +806,17 @@ func (s *joinSide) rowEqual(ref rowRef, rec arrow.RecordBatch, r int) bool {
 // -1 when it has none yet).
 func (s *joinSide) insert(g int32, rowHash, keyHash uint64, key []byte, ref rowRef) int32 {
 	if g < 0 {
-		grp := newJoinGroup(keyHash, key)
+		gk := newJoinGroupKey(keyHash, key)
 		if n := len(s.gfree); n > 0 {
-			g = s.gfree[n-1]
+			g = s.gfree[n-1] // cleared when freed
 			s.gfree = s.gfree[:n-1]
-			// Reuse the freed group's arrays: keys come and go constantly in a sliding window.
-			grp.entries, grp.hashes, grp.rts = s.glist[g].entries[:0], s.glist[g].hashes[:0], s.glist[g].rts[:0]
-			s.glist[g] = grp
+			s.gkeys[g] = gk
 		} else {
 			g = int32(len(s.glist))
-			s.glist = append(s.glist, grp)
+			s.glist = append(s.glist, joinGroup{})
+			s.gkeys = append(s.gkeys, gk)
 		}
-		s.groups.insert(grp.hash, g)
+		s.groups.insert(keyHash, g)
 	}
 	e := joinEntry{rowHash: rowHash, ref: ref, group: g, live: true}
 	var id int32
@@ -814,7 +835,10 @@ func (s *joinSide) insert(g int32, rowHash, keyHash uint64, key []byte, ref rowR
 		grp.rts = append(grp.rts, math.MinInt64) // set by setRangeTime
 	}
 	if s.dedup {
-		grp.hashes = append(grp.hashes, rowHash)
+		if grp.rows == nil {
+			grp.rows = &joinGroupRows{}
+		}
+		grp.rows.hashes = append(grp.rows.hashes, rowHash)
 		s.indexRows(grp)
 	}
 	s.live++
@@ -823,14 +847,15 @@ func (s *joinSide) insert(g int32, rowHash, keyHash uint64, key []byte, ref rowR
 
 // indexRows gives a group grown beyond joinGroupScan rows its row index (dedup only).
 func (s *joinSide) indexRows(grp *joinGroup) {
-	if grp.index != nil {
-		if grp.index.len() < len(grp.entries) {
-			grp.index.insert(grp.hashes[len(grp.entries)-1], grp.entries[len(grp.entries)-1])
+	rows := grp.rows
+	if rows.index != nil {
+		if rows.index.len() < len(grp.entries) {
+			rows.index.insert(rows.hashes[len(grp.entries)-1], grp.entries[len(grp.entries)-1])
 		}
 	} else if len(grp.entries) > joinGroupScan {
-		grp.index = &hashIndex{}
+		rows.index = &hashIndex{}
 		for k, e := range grp.entries {
-			grp.index.insert(grp.hashes[k], e)
+			rows.index.insert(rows.hashes[k], e)
 		}
 	}
 }
@@ -843,17 +868,21 @@ func (s *joinSide) enableDedup() {
 	var buf []byte
 	for g := range s.glist {
 		grp := &s.glist[g]
-		grp.hashes = grp.hashes[:0]
+		if grp.rows == nil {
+			grp.rows = &joinGroupRows{}
+		}
+		rows := grp.rows
+		rows.hashes, rows.index = rows.hashes[:0], nil
 		for _, id := range grp.entries {
 			e := s.entries.at(id)
 			buf = AppendRowKey(buf[:0], s.store.chunks[e.ref.chunk].rec.Columns(), int(e.ref.row))
 			e.rowHash = aggHashBytes(buf)
-			grp.hashes = append(grp.hashes, e.rowHash)
+			rows.hashes = append(rows.hashes, e.rowHash)
 		}
 		if len(grp.entries) > joinGroupScan {
-			grp.index = &hashIndex{}
+			rows.index = &hashIndex{}
 			for k, id := range grp.entries {
-				grp.index.insert(grp.hashes[k], id)
+				rows.index.insert(rows.hashes[k], id)
 			}
 		}
 	}
@@ -867,22 +896,23 @@ func (s *joinSide) remove(id int32) {
 	copy(grp.entries[e.pos:], grp.entries[e.pos+1:])
 	grp.entries = grp.entries[:len(grp.entries)-1]
 	if s.dedup {
-		copy(grp.hashes[e.pos:], grp.hashes[e.pos+1:])
-		grp.hashes = grp.hashes[:len(grp.hashes)-1]
+		rows := grp.rows
+		copy(rows.hashes[e.pos:], rows.hashes[e.pos+1:])
+		rows.hashes = rows.hashes[:len(rows.hashes)-1]
+		if rows.index != nil {
+			rows.index.remove(e.rowHash, id)
+		}
 	}
 	if s.rangeCol >= 0 {
 		copy(grp.rts[e.pos:], grp.rts[e.pos+1:])
 		grp.rts = grp.rts[:len(grp.rts)-1]
 	}
-	if grp.index != nil {
-		grp.index.remove(e.rowHash, id)
-	}
 	for k := int(e.pos); k < len(grp.entries); k++ {
 		s.entries.at(grp.entries[k]).pos = int32(k)
 	}
 	if len(grp.entries) == 0 {
-		s.groups.remove(grp.hash, e.group)
-		*grp = joinGroup{entries: grp.entries[:0], hashes: grp.hashes[:0], rts: grp.rts[:0]}
+		s.groups.remove(s.gkeys[e.group].hash, e.group)
+		grp.clear()
 		s.gfree = append(s.gfree, e.group)
 	}
 	s.live--
@@ -900,8 +930,8 @@ func (s *joinSide) removeMany(ids []int32) {
 		e := s.entries.at(id)
 		e.live = false
 		grp := &s.glist[e.group]
-		if grp.index != nil {
-			grp.index.remove(e.rowHash, id)
+		if s.dedup && grp.rows.index != nil {
+			grp.rows.index.remove(e.rowHash, id)
 		}
 		if !grp.dirty {
 			grp.dirty = true
@@ -919,7 +949,7 @@ func (s *joinSide) removeMany(ids []int32) {
 			}
 			grp.entries[k] = id
 			if s.dedup {
-				grp.hashes[k] = grp.hashes[i]
+				grp.rows.hashes[k] = grp.rows.hashes[i]
 			}
 			if s.rangeCol >= 0 {
 				grp.rts[k] = grp.rts[i]
@@ -929,14 +959,14 @@ func (s *joinSide) removeMany(ids []int32) {
 		}
 		grp.entries = grp.entries[:k]
 		if s.dedup {
-			grp.hashes = grp.hashes[:k]
+			grp.rows.hashes = grp.rows.hashes[:k]
 		}
 		if s.rangeCol >= 0 {
 			grp.rts = grp.rts[:k]
 		}
 		if k == 0 {
-			s.groups.remove(grp.hash, g)
-			*grp = joinGroup{entries: grp.entries[:0], hashes: grp.hashes[:0], rts: grp.rts[:0]}
+			s.groups.remove(s.gkeys[g].hash, g)
+			grp.clear()
 			s.gfree = append(s.gfree, g)
 		}
 	}
