@@ -208,7 +208,7 @@ type joinEntry struct {
 	rt      int64  // the row's JoinEviction.Range column
 	rtNull  bool
 	group   int32
-	pos     int32 // index in its group's entries
+	pos     int32 // where it was put in its group's entries: a hint (see posOf)
 	live    bool
 	touched bool
 }
@@ -888,27 +888,37 @@ func (s *joinSide) enableDedup() {
 	}
 }
 
+// posOf returns the position of entry id in the group's entries. An entry's pos is where it was
+// appended; removals before it shift it towards the front without rewriting the pos of every
+// entry behind them (that would read each of those entries). So the entry is at pos or before
+// it, and the group is scanned from pos towards the front.
+func (grp *joinGroup) posOf(id, pos int32) int {
+	p := min(int(pos), len(grp.entries)-1)
+	for p > 0 && grp.entries[p] != id {
+		p--
+	}
+	return p
+}
+
 // remove forgets an entry (its weight reached 0, or it is evicted). The group keeps the order of
 // its other entries, so emission order does not depend on which rows left.
 func (s *joinSide) remove(id int32) {
 	e := s.entries.at(id)
 	grp := &s.glist[e.group]
-	copy(grp.entries[e.pos:], grp.entries[e.pos+1:])
+	pos := grp.posOf(id, e.pos)
+	copy(grp.entries[pos:], grp.entries[pos+1:])
 	grp.entries = grp.entries[:len(grp.entries)-1]
 	if s.dedup {
 		rows := grp.rows
-		copy(rows.hashes[e.pos:], rows.hashes[e.pos+1:])
+		copy(rows.hashes[pos:], rows.hashes[pos+1:])
 		rows.hashes = rows.hashes[:len(rows.hashes)-1]
 		if rows.index != nil {
 			rows.index.remove(e.rowHash, id)
 		}
 	}
 	if s.rangeCol >= 0 {
-		copy(grp.rts[e.pos:], grp.rts[e.pos+1:])
+		copy(grp.rts[pos:], grp.rts[pos+1:])
 		grp.rts = grp.rts[:len(grp.rts)-1]
-	}
-	for k := int(e.pos); k < len(grp.entries); k++ {
-		s.entries.at(grp.entries[k]).pos = int32(k)
 	}
 	if len(grp.entries) == 0 {
 		s.groups.remove(s.gkeys[e.group].hash, e.group)
@@ -930,6 +940,7 @@ func (s *joinSide) removeMany(ids []int32) {
 		e := s.entries.at(id)
 		e.live = false
 		grp := &s.glist[e.group]
+		grp.entries[grp.posOf(id, e.pos)] = -1 // dropped below without reading the entry
 		if s.dedup && grp.rows.index != nil {
 			grp.rows.index.remove(e.rowHash, id)
 		}
@@ -943,8 +954,7 @@ func (s *joinSide) removeMany(ids []int32) {
 		grp.dirty = false
 		k := 0
 		for i, id := range grp.entries {
-			e := s.entries.at(id)
-			if !e.live {
+			if id < 0 {
 				continue
 			}
 			grp.entries[k] = id
@@ -954,7 +964,6 @@ func (s *joinSide) removeMany(ids []int32) {
 			if s.rangeCol >= 0 {
 				grp.rts[k] = grp.rts[i]
 			}
-			e.pos = int32(k)
 			k++
 		}
 		grp.entries = grp.entries[:k]
