@@ -543,9 +543,13 @@ func satSub(a, b int64) (int64, int) {
 // rowRef{chunk: entry}), applies the residual and emits the passing ones with their weights.
 func (j *SymmetricHashJoin) emitPairs(ctx *Ctx, input int, rec arrow.RecordBatch, st []joinRowState, own, entries []rowRef, emit Emit) error {
 	oth := j.sides[1-input]
+	// Each entry is read once here (its row and weight); the stored rows are scattered, so a
+	// second pass over the entries would miss the cache again.
 	refs := make([]rowRef, len(entries))
+	ews := make([]int64, len(entries))
 	for k, e := range entries {
-		refs[k] = oth.entries.at(e.chunk).ref
+		ent := oth.entries.at(e.chunk)
+		refs[k], ews[k] = ent.ref, ent.w
 	}
 	joined := j.buildJoined(ctx, input, viewsOf(rec), own, oth.store.recs(), refs)
 	var pass []int
@@ -568,21 +572,22 @@ func (j *SymmetricHashJoin) emitPairs(ctx *Ctx, input int, rec arrow.RecordBatch
 	}
 	ws := make([]int64, len(pass))
 	for i, k := range pass {
-		r, e := own[k].row, entries[k].chunk
-		s, ent := &st[r], oth.entries.at(e)
-		w, err := mulWeight(s.w, ent.w)
+		s := &st[own[k].row]
+		w, err := mulWeight(s.w, ews[k])
 		if err != nil {
 			joined.Release()
 			return fmt.Errorf("join: %w", err)
 		}
 		ws[i] = w
 		if j.sides[input].outer {
-			if s.m, err = addWeight(s.m, ent.w); err != nil {
+			if s.m, err = addWeight(s.m, ews[k]); err != nil {
 				joined.Release()
 				return fmt.Errorf("join: %w", err)
 			}
 		}
 		if oth.outer {
+			e := entries[k].chunk
+			ent := oth.entries.at(e)
 			if ent.dmc, err = addWeight(ent.dmc, s.w); err != nil {
 				joined.Release()
 				return fmt.Errorf("join: %w", err)
