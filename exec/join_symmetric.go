@@ -153,9 +153,12 @@ type joinSide struct {
 	// separate entries of positive weight, the same multiset), which saves hashing and looking
 	// up every row of an insert-only stream. A retraction needs the lookup: a retraction and its
 	// insertion must meet in one entry so that state shrinks.
-	dedup   bool
-	touched []int32   // entries whose match count changed during the current push
-	cellEq  []cellCmp // per column, for rowEqual
+	dedup bool
+	// groupsMade and groupsFreed count the groups made and freed since the current push hashed
+	// its rows (joinRowState.own).
+	groupsMade, groupsFreed int
+	touched                 []int32   // entries whose match count changed during the current push
+	cellEq                  []cellCmp // per column, for rowEqual
 }
 
 // joinGroup is the stored rows of one join key, in arrival order. It fits one cache line (the
@@ -360,6 +363,10 @@ type joinRowState struct {
 	null  bool   // a key column is NULL
 	m     int64  // summed weight of the matches found (outer own side)
 	kh    uint64 // the join key's hash
+	// own is the own side's group with the key when the rows were hashed (-1: none): both
+	// sides' lookups run in one tight loop over the batch, whose cache misses overlap. update
+	// looks the group up again when groups made or freed since may have changed the answer.
+	own int32
 }
 
 // Push applies one delta of input 0 (left) or 1 (right); see the type's comment.
@@ -420,7 +427,9 @@ func (j *SymmetricHashJoin) Push(ctx *Ctx, input int, d Delta, emit Emit) error 
 		}
 		s.kh = h
 		s.group = oth.findGroup(h, key)
+		s.own = own.findGroup(h, key)
 	}
+	own.groupsMade, own.groupsFreed = 0, 0
 	if err := j.probe(ctx, input, rec, st, emit); err != nil {
 		return err
 	}
@@ -666,7 +675,10 @@ func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, s
 		if !j.fixedKey {
 			key, _ = j.encodeKey(keyCols.cols, r)
 		}
-		g := own.findGroup(s.kh, key)
+		g := s.own
+		if own.groupsFreed > 0 || (g < 0 && own.groupsMade > 0) {
+			g = own.findGroup(s.kh, key)
+		}
 		if own.dedup {
 			j.rowBuf = AppendRowKey(j.rowBuf[:0], cols, r)
 			rh = aggHashBytes(j.rowBuf)
@@ -822,6 +834,7 @@ func (s *joinSide) insert(g int32, rowHash, keyHash uint64, key []byte, ref rowR
 			s.gkeys = append(s.gkeys, gk)
 		}
 		s.groups.insert(keyHash, g)
+		s.groupsMade++
 	}
 	e := joinEntry{rowHash: rowHash, ref: ref, group: g, live: true}
 	var id int32
@@ -896,13 +909,19 @@ func (s *joinSide) enableDedup() {
 // posOf returns the position of entry id in the group's entries. An entry's pos is where it was
 // appended; removals before it shift it towards the front without rewriting the pos of every
 // entry behind them (that would read each of those entries). So the entry is at pos or before
-// it, and the group is scanned from pos towards the front.
+// it: pos is tried, then the group from the front, where the oldest rows (which evictions and
+// sliding-window retractions remove) are.
 func (grp *joinGroup) posOf(id, pos int32) int {
 	p := min(int(pos), len(grp.entries)-1)
-	for p > 0 && grp.entries[p] != id {
-		p--
+	if grp.entries[p] == id {
+		return p
 	}
-	return p
+	for k, x := range grp.entries[:p] {
+		if x == id {
+			return k
+		}
+	}
+	return p // not reached: the entry is in its group
 }
 
 // remove forgets an entry (its weight reached 0, or it is evicted). The group keeps the order of
@@ -929,6 +948,7 @@ func (s *joinSide) remove(id int32) {
 		s.groups.remove(s.gkeys[e.group].hash, e.group)
 		grp.clear()
 		s.gfree = append(s.gfree, e.group)
+		s.groupsFreed++
 	}
 	s.live--
 	s.store.drop(e.ref)
@@ -982,6 +1002,7 @@ func (s *joinSide) removeMany(ids []int32) {
 			s.groups.remove(s.gkeys[g].hash, g)
 			grp.clear()
 			s.gfree = append(s.gfree, g)
+			s.groupsFreed++
 		}
 	}
 	for _, id := range ids {
