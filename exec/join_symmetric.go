@@ -960,13 +960,21 @@ func (s *joinSide) remove(id int32) {
 // removeMany forgets the distinct live entries ids at once (evicted rows): each group they
 // leave is compacted in one pass, keeping the order of its other entries, where remove would
 // shift the group once per row.
-func (s *joinSide) removeMany(ids []int32) {
+//
+// With below set (not math.MinInt64) the ids are exactly the side's live entries whose event time
+// is below it, and the side's range times are its event times (an interval join: timeCol ==
+// rangeCol, a NULL time being math.MinInt64 in both): a group then drops the entries whose range
+// time is below it, without looking for each one's place first.
+func (s *joinSide) removeMany(ids []int32, below int64) {
+	byTime := below != math.MinInt64 && s.rangeCol >= 0 && s.rangeCol == s.timeCol
 	var groups []int32
 	for _, id := range ids {
 		e := s.entries.at(id)
 		e.live = false
 		grp := &s.glist[e.group]
-		grp.entries[grp.posOf(id, e.pos)] = -1 // dropped below without reading the entry
+		if !byTime {
+			grp.entries[grp.posOf(id, e.pos)] = -1 // dropped below without reading the entry
+		}
 		if s.dedup && grp.rows.index != nil {
 			grp.rows.index.remove(e.rowHash, id)
 		}
@@ -980,7 +988,7 @@ func (s *joinSide) removeMany(ids []int32) {
 		grp.dirty = false
 		k := 0
 		for i, id := range grp.entries {
-			if id < 0 {
+			if id < 0 || (byTime && grp.rts[i] < below) {
 				continue
 			}
 			grp.entries[k] = id
@@ -1050,7 +1058,7 @@ func (j *SymmetricHashJoin) Flush(ctx *Ctx, wm watermark.Time, emit Emit) error 
 					return err
 				}
 			}
-			side.removeMany(gone)
+			side.removeMany(gone, int64(b))
 		}
 	}
 	for _, side := range j.sides {
