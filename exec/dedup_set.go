@@ -3,6 +3,7 @@ package exec
 import (
 	"bytes"
 	"math/bits"
+	"slices"
 )
 
 // dedupSet is the deduplication's set of held keys: a compact open-addressing table (linear
@@ -30,6 +31,7 @@ type dedupSet struct {
 	free []int32
 	ids  int32  // ids allocated (live + free)
 	sink uint64 // keeps touch's loads from being optimized away
+	gone []bool // scratch of removeAll, all false between calls
 	peak int    // the most keys held since the last tidy
 }
 
@@ -97,10 +99,10 @@ func (s *dedupSet) insert(k *dedupKeys, r int) (int32, bool) {
 // each probe would wait for memory in turn; rows are taken in groups whose home slots and first
 // candidate keys are touched first, letting the loads of a group overlap.
 func (s *dedupSet) insertRows(k *dedupKeys, rows []int32, ids []int32, added []bool) {
-	if need := 2 * (s.n + len(rows)); need > len(s.slots) {
-		s.resize(max(1024, nextPow2(need)))
+	if len(s.slots) == 0 {
+		s.resize(1024)
 	}
-	const group = 32
+	const group = 64
 	for lo := 0; lo < len(rows); lo += group {
 		g := rows[lo:min(lo+group, len(rows))]
 		s.touch(k, g)
@@ -148,9 +150,7 @@ func (s *dedupSet) newID() int32 {
 	s.ids++
 	s.hashes = append(s.hashes, 0)
 	if s.stride > 0 {
-		for j := 0; j < s.stride; j++ {
-			s.words = append(s.words, 0)
-		}
+		s.words = slices.Grow(s.words, s.stride)[:len(s.words)+s.stride]
 	} else {
 		s.koff = append(s.koff, 0)
 		s.klen = append(s.klen, 0)
@@ -187,8 +187,9 @@ func (s *dedupSet) release(id int32) {
 	s.free = append(s.free, id)
 }
 
-// removeAll forgets the held keys ids (each held, none twice). Removing many keys at once rebuilds
-// the table in one pass over the slots instead of a probe and shift per key.
+// removeAll forgets the held keys ids (each held, none twice). Removing many keys at once empties
+// their slots in one pass and re-places the rest in another, instead of a probe and shift per key
+// (random accesses to slots and keys).
 func (s *dedupSet) removeAll(ids []int32) {
 	if 4*len(ids) < s.n {
 		for _, id := range ids {
@@ -196,13 +197,47 @@ func (s *dedupSet) removeAll(ids []int32) {
 		}
 		return
 	}
-	gone := make([]bool, s.ids)
+	if cap(s.gone) < int(s.ids) {
+		s.gone = make([]bool, s.ids)
+	}
+	gone := s.gone[:s.ids]
 	for _, id := range ids {
 		gone[id] = true
+	}
+	for i, sl := range s.slots {
+		if sl != 0 && gone[uint32(sl)-1] {
+			s.slots[i] = 0
+		}
+	}
+	for _, id := range ids {
+		gone[id] = false
 		s.release(id)
 	}
 	s.n -= len(ids)
-	s.rebuild(len(s.slots), gone)
+	s.replace()
+}
+
+// replace moves every key back to where a probe from its home slot finds it, after slots were
+// emptied without shifting: in one cyclic pass starting after an empty slot, each key is taken
+// out and put in the first empty slot from its home (never later than where it was).
+func (s *dedupSet) replace() {
+	start := 0
+	for s.slots[start] != 0 {
+		start++
+	}
+	for k := 1; k <= len(s.slots); k++ {
+		i := (uint64(start) + uint64(k)) & s.mask
+		sl := s.slots[i]
+		if sl == 0 {
+			continue
+		}
+		s.slots[i] = 0
+		j := sl >> s.shift
+		for s.slots[j] != 0 {
+			j = (j + 1) & s.mask
+		}
+		s.slots[j] = sl
+	}
 }
 
 // tidy shrinks the table and compacts the key arena after many removals; call it between
@@ -242,16 +277,16 @@ func nextPow2(n int) int {
 }
 
 // resize rehashes every held key into a table of size slots (a power of two above 2n).
-func (s *dedupSet) resize(size int) { s.rebuild(size, nil) }
+func (s *dedupSet) resize(size int) { s.rebuild(size) }
 
-// rebuild places every held key not in gone (by id; nil: none) into a fresh table of size slots.
-func (s *dedupSet) rebuild(size int, gone []bool) {
+// rebuild places every held key into a fresh table of size slots.
+func (s *dedupSet) rebuild(size int) {
 	old := s.slots
 	s.slots = make([]uint64, size)
 	s.mask = uint64(size - 1)
 	s.shift = uint(64 - bits.TrailingZeros(uint(size)))
 	for _, sl := range old {
-		if sl == 0 || (gone != nil && gone[uint32(sl)-1]) {
+		if sl == 0 {
 			continue
 		}
 		i := sl >> s.shift
