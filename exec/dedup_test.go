@@ -213,3 +213,36 @@ func TestDeduplicateRestoresV1Snapshot(t *testing.T) {
 	}
 	opAssertNoLeak(t, mem)
 }
+
+// Rows of weight 0 do not count (and are not held); a weight above 1 is a row present (once).
+// Flush at the end of input (watermark.MaxTime) forgets every row, NULL event times included.
+func TestDeduplicateWeightsAndEndOfInput(t *testing.T) {
+	in := opSchema(exec.Timestamp)
+	d, err := exec.NewDeduplicate(in, []int{0}, 0, in, exec.DedupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, mem := opCtx()
+	ds := dlDeltas(t, mem, in, []wrow{{w: 1, row: []exec.Datum{int64(5)}}, {w: 0, row: []exec.Datum{int64(6)}},
+		{w: 2, row: []exec.Datum{int64(7)}}, {w: 1, row: []exec.Datum{nil}}, {w: 1, row: []exec.Datum{int64(5)}}}, 10)
+	sink := newOpSink(t, in)
+	for _, dl := range ds {
+		if err := d.Push(ctx, 0, dl, sink.emit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dlRelease(ds)
+	opSameRows(t, "weighted input", sink.rows(), [][]exec.Datum{{int64(5)}, {int64(7)}, {nil}})
+	sink.release()
+	if d.StateRows() != 3 {
+		t.Fatalf("%d rows held, want 3", d.StateRows())
+	}
+	if err := d.Flush(ctx, watermark.MaxTime, nil); err != nil {
+		t.Fatal(err)
+	}
+	if d.StateRows() != 0 {
+		t.Fatalf("after the end of input %d rows held, want 0", d.StateRows())
+	}
+	d.Close()
+	opAssertNoLeak(t, mem)
+}
