@@ -70,7 +70,14 @@
 //   - one row per epoch;
 //   - random splits, one per seed in streamSeeds (a new epoch before each row with probability
 //     cutProbability, seeded by the seed and the query's line);
-//   - all rows in one epoch.
+//   - all rows in one epoch;
+//   - restarted: the first random split (splits=exact: the explicit epochs) again, on an engine
+//     with a data directory that is closed after every epoch and replaced by a new one on the same
+//     directory (setup replayed, the view or sink created again, so the query resumes from its
+//     checkpoint with fresh operators restoring their state). Its result must equal the expected
+//     block and the straight run of the same split, late-row count included. These runs wait on
+//     checkpoint fsyncs and take most of the suite's time; STREAMSQL_CONFORMANCE_RESTARTS=off
+//     leaves them out of a quick local run.
 //
 // What is compared after the last epoch: mode=view, SELECT * FROM the view (nosort keeps its
 // order); mode=complete, the rows of the sink's last epoch (the whole result table); mode=update,

@@ -41,10 +41,49 @@ type streamRow struct {
 type split struct {
 	name  string // "one row per epoch", "seed=2", "one epoch", "explicit epochs"
 	sizes []int  // rows per epoch, summing to the row count
+	// restart: the query is stopped and restarted from its checkpoint after every epoch.
+	restart bool
 }
 
 func (s split) String() string {
 	return fmt.Sprintf("%s, rows per epoch %v", s.name, s.sizes)
+}
+
+const restartSuffix = ", restarted after every epoch"
+
+// streamRun is the outcome of one streaming run, for comparing runs of one split.
+type streamRun struct {
+	rows    [][]string
+	dropped int
+}
+
+// same reports whether two runs dropped as many rows and gave the same rows (as a multiset:
+// compareResult checks the order against the expected block).
+func (a streamRun) same(b streamRun) bool {
+	key := func(rows [][]string) string {
+		lines := make([]string, len(rows))
+		for i, r := range rows {
+			lines[i] = strings.Join(r, "\x00")
+		}
+		sort.Strings(lines)
+		return strings.Join(lines, "\n")
+	}
+	return a.dropped == b.dropped && key(a.rows) == key(b.rows)
+}
+
+// withRestarts adds to splits the restarted runs: the explicit epochs (splits=exact) or the first
+// random split, each with a restart after every epoch. Its result must equal the straight run's
+// (and the expected block, which batch mode checks).
+func withRestarts(splits []split) []split {
+	for _, sp := range splits {
+		if sp.name == "explicit epochs" || strings.HasPrefix(sp.name, "random split") {
+			r := sp
+			r.name += restartSuffix
+			r.restart = true
+			return append(splits, r)
+		}
+	}
+	return splits
 }
 
 // continuousRE matches the statements that start a continuous query: they run only in the
@@ -171,9 +210,13 @@ func runStreamingFile(ctx context.Context, recs []*record, pgURL string, st *str
 				fail(rec, "streaming", rec.sql, err.Error())
 				continue
 			}
-			for _, sp := range splits {
+			straight := map[string]streamRun{} // by split name: the runs without restarts
+			for _, sp := range withRestarts(splits) {
+				if sp.restart && !restartsFor(rec) {
+					continue
+				}
 				st.runs++
-				got, dropped, err := runStreamQuery(ctx, fs, rec, sp)
+				got, dropped, err := runStreamQuery(ctx, fs, rec, sp, sp.restart)
 				where := fmt.Sprintf("streamsql mode=%s, %s", rec.sq.mode, sp)
 				if err != nil {
 					fail(rec, where, rec.sql, err.Error())
@@ -185,6 +228,13 @@ func runStreamingFile(ctx context.Context, recs []*record, pgURL string, st *str
 				}
 				if diff := compareResult(rec, got); diff != "" {
 					msg += diff + "actual block:\n" + formatBlock(got)
+				}
+				run := streamRun{rows: got, dropped: dropped}
+				if !sp.restart {
+					straight[sp.name] = run
+				} else if base, ok := straight[strings.TrimSuffix(sp.name, restartSuffix)]; ok && !base.same(run) {
+					msg += fmt.Sprintf("the restarted run differs from the straight run of the same split (dropped %d, straight %d)\nrestarted:\n%sstraight:\n%s",
+						run.dropped, base.dropped, formatBlock(got), formatBlock(base.rows))
 				}
 				if msg != "" {
 					fail(rec, where, rec.sql, msg)
@@ -342,27 +392,50 @@ const resultName = "conformance_result"
 // runStreamQuery runs one query record on a fresh engine: it replays the setup, creates the view
 // or sink, pushes the rows epoch by epoch (each epoch's rows, then ProcessAllAvailable) and returns
 // the result to compare and the late rows dropped.
-func runStreamQuery(ctx context.Context, fs *streamFileState, rec *record, sp split) ([][]string, int, error) {
+//
+// With restart the engine has a data directory, and after every epoch but the last it is closed
+// and a new one opened on the same directory: the setup replayed, the view or sink created again
+// (so the query resumes from its checkpoint with new operators restoring their state) and the
+// next epoch's rows pushed to it. A sink's output of all the engines is read together.
+func runStreamQuery(ctx context.Context, fs *streamFileState, rec *record, sp split, restart bool) ([][]string, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, recordTimeout)
 	defer cancel()
-	var out bytes.Buffer
-	eng, err := streamsql.Open(streamsql.Options{Stdout: &out})
-	if err != nil {
-		return nil, 0, err
-	}
-	defer eng.Close()
-	for _, s := range fs.setup {
-		if _, err := eng.Exec(ctx, s); err != nil {
-			return nil, 0, fmt.Errorf("setup %q: %w", s, err)
+	dataDir := ""
+	if restart {
+		dir, err := os.MkdirTemp("", "streamsql-conformance-")
+		if err != nil {
+			return nil, 0, err
 		}
+		defer os.RemoveAll(dir)
+		dataDir = dir
 	}
+	var out bytes.Buffer
 	create := fmt.Sprintf("CREATE MATERIALIZED VIEW %s WITH (trigger = 'manual') AS %s", resultName, rec.sql)
 	if rec.sq.mode != smView {
 		create = fmt.Sprintf("CREATE SINK %s WITH (connector = 'console', format = 'json', output_mode = '%s', trigger = 'manual') AS %s", resultName, rec.sq.mode, rec.sql)
 	}
-	if _, err := eng.Exec(ctx, create); err != nil {
-		return nil, 0, fmt.Errorf("%s: %w", create, err)
+	open := func() (*streamsql.Engine, error) {
+		eng, err := streamsql.Open(streamsql.Options{Stdout: &out, DataDir: dataDir})
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range fs.setup {
+			if _, err := eng.Exec(ctx, s); err != nil {
+				eng.Close()
+				return nil, fmt.Errorf("setup %q: %w", s, err)
+			}
+		}
+		if _, err := eng.Exec(ctx, create); err != nil {
+			eng.Close()
+			return nil, fmt.Errorf("%s: %w", create, err)
+		}
+		return eng, nil
 	}
+	eng, err := open()
+	if err != nil {
+		return nil, 0, err
+	}
+	defer func() { eng.Close() }()
 	next := 0
 	for e, size := range sp.sizes {
 		byStream := map[string][][]any{}
@@ -381,6 +454,14 @@ func runStreamQuery(ctx context.Context, fs *streamFileState, rec *record, sp sp
 		}
 		if err := eng.ProcessAllAvailable(ctx, resultName); err != nil {
 			return nil, 0, fmt.Errorf("epoch %d (rows of lines %d..%d): %w", e+1, fs.rows[next-size].line, fs.rows[next-1].line, err)
+		}
+		if restart && e < len(sp.sizes)-1 {
+			if err := eng.Close(); err != nil {
+				return nil, 0, fmt.Errorf("stopping after epoch %d: %w", e+1, err)
+			}
+			if eng, err = open(); err != nil {
+				return nil, 0, fmt.Errorf("restarting after epoch %d: %w", e+1, err)
+			}
 		}
 	}
 	prog, err := eng.QueryProgress(resultName)
@@ -563,3 +644,8 @@ func reportSkips(skipped []string) {
 	}
 	fmt.Fprint(os.Stderr, b.String())
 }
+
+// restartsFor reports whether a query record also runs with restarts: always, unless
+// STREAMSQL_CONFORMANCE_RESTARTS=off (for quick local runs; the restarted runs take most of the
+// streaming suite's time, waiting on checkpoint fsyncs).
+func restartsFor(*record) bool { return os.Getenv("STREAMSQL_CONFORMANCE_RESTARTS") != "off" }

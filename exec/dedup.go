@@ -2,7 +2,6 @@ package exec
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -38,20 +37,27 @@ type Deduplicate struct {
 	timeKey    int   // index within keyCols of the event time
 	ident      []int // the output columns identifying a row
 	hold       int64
-	store      *rowStore
-	index      map[string]int32
-	entries    []dedupEntry
-	free       []int32
 	dropped    int64
-	keyBuf     []byte
-}
 
-type dedupEntry struct {
-	key     string
-	ref     rowRef
-	evt     int64
-	evtNull bool
-	live    bool
+	// The held keys (see dedup_keys.go, dedup_set.go, dedup_expiry.go): per id, the expiry
+	// time (event time + hold; noExpiry for a NULL event time) and the stored output row, kept
+	// for snapshots only.
+	keys   *dedupKeys
+	set    *dedupSet
+	expiry *dedupExpiry
+	exp    []int64
+	ref    []rowRef
+	store  *rowStore
+
+	// Scratch of Push: the rows that count, their expiries, ids and whether new; the rows emitted
+	// and their ids.
+	cand      []int32
+	candExp   []int64
+	candIDs   []int32
+	candAdded []bool
+	keep      []int64
+	keepIDs   []int32
+	evicted   []int32 // scratch of Flush
 }
 
 // DedupOptions configures a Deduplicate.
@@ -83,34 +89,42 @@ func NewDeduplicate(in *arrow.Schema, keyCols []int, timeKey int, out *arrow.Sch
 	if ident == nil {
 		ident = seqInts(len(keyCols))
 	}
-	for _, k := range ident {
+	types := make([]arrow.DataType, len(ident))
+	for i, k := range ident {
 		if k < 0 || k >= len(keyCols) {
 			return nil, fmt.Errorf("internal: deduplication key #%d out of range", k)
 		}
+		types[i] = out.Field(k).Type
 	}
 	if opts.Hold < 0 {
 		return nil, fmt.Errorf("internal: deduplication hold %d is negative", opts.Hold)
 	}
+	keys := newDedupKeys(types)
 	return &Deduplicate{in: in, schema: out, keyCols: keyCols, timeKey: timeKey, ident: ident, hold: opts.Hold,
-		store: newRowStore(out), index: map[string]int32{}}, nil
+		keys: keys, set: newDedupSet(keys.stride), expiry: newDedupExpiry(), store: newRowStore(out)}, nil
 }
 
 func (d *Deduplicate) Schema() *arrow.Schema { return d.schema }
 
 // StateRows is the number of distinct rows held.
-func (d *Deduplicate) StateRows() int64 { return int64(len(d.index)) }
+func (d *Deduplicate) StateRows() int64 { return int64(d.set.len()) }
 
 // DroppedLate is the number of rows dropped because their event time was below the watermark.
 func (d *Deduplicate) DroppedLate() int64 { return d.dropped }
 
-// Push emits the rows not seen before (see the type's comment).
+// Push emits the rows not seen before (see the type's comment). The batch's keys are encoded and
+// hashed column by column; the rows emitted are the input batch itself when every row is new,
+// else a Take of the new rows.
 func (d *Deduplicate) Push(ctx *Ctx, input int, dl Delta, emit Emit) error {
 	if input != 0 {
 		return fmt.Errorf("internal: deduplication has one input, got input %d", input)
 	}
-	weight, err := deltaWeights("deduplication", dl)
-	if err != nil {
-		return err
+	var weights []int64
+	if dl.Weights != nil {
+		if _, err := deltaWeights("deduplication", dl); err != nil {
+			return err
+		}
+		weights = dl.Weights.Int64Values()
 	}
 	n := int(dl.Rec.NumRows())
 	if n == 0 {
@@ -118,93 +132,121 @@ func (d *Deduplicate) Push(ctx *Ctx, input int, dl Delta, emit Emit) error {
 	}
 	rec := SelectColumns(dl.Rec, d.schema, d.keyCols)
 	defer rec.Release()
-	cols := columnsOf(rec, d.ident)
 	tcol := rec.Column(d.timeKey)
 	times := fixedValues[int64](tcol)
-	wm := ctx.Watermark
-	var keep []int64
+	timeNulls := tcol.NullN() > 0
+	wm, late := int64(ctx.Watermark), ctx.Watermark != watermark.MinTime
+	d.keys.encode(columnsOf(rec, d.ident), n)
+	// The rows that count (not weight 0, not late), with their expiry times.
+	cand, exps := d.cand[:0], d.candExp[:0]
 	for r := 0; r < n; r++ {
-		switch w := weight(r); {
-		case w == 0:
-			continue
-		case w < 0:
-			return fmt.Errorf("internal: deduplication of final rows got a retraction")
+		if weights != nil {
+			switch w := weights[r]; {
+			case w == 0:
+				continue
+			case w < 0:
+				return fmt.Errorf("internal: deduplication of final rows got a retraction")
+			}
 		}
-		null := tcol.IsNull(r)
-		if !null && wm != watermark.MinTime && times[r] < int64(wm) {
-			d.dropped++
-			continue
+		exp := int64(noExpiry)
+		if !timeNulls || tcol.IsValid(r) {
+			t := times[r]
+			if late && t < wm {
+				d.dropped++
+				continue
+			}
+			exp = t + d.hold
+			if exp < t { // overflow: held until the end of input
+				exp = noExpiry
+			}
 		}
-		d.keyBuf = AppendRowKey(d.keyBuf[:0], cols, r)
-		if _, ok := d.index[string(d.keyBuf)]; ok {
-			continue
-		}
-		d.add(string(d.keyBuf), d.store.add(rec, r), times[r], null)
-		keep = append(keep, int64(r))
+		cand, exps = append(cand, int32(r)), append(exps, exp)
 	}
+	d.cand, d.candExp = cand, exps
+	if cap(d.candIDs) < len(cand) {
+		d.candIDs, d.candAdded = make([]int32, len(cand)), make([]bool, len(cand))
+	}
+	cids, added := d.candIDs[:len(cand)], d.candAdded[:len(cand)]
+	d.set.insertRows(d.keys, cand, cids, added)
+	keep, ids := d.keep[:0], d.keepIDs[:0]
+	for i, r := range cand {
+		if added[i] {
+			d.setExpiry(cids[i], exps[i])
+			keep, ids = append(keep, int64(r)), append(ids, cids[i])
+		}
+	}
+	d.keep, d.keepIDs = keep, ids
 	if len(keep) == 0 {
 		return ctx.Err()
 	}
-	idx := indexArray(ctx.Mem, keep)
-	defer idx.Release()
-	out, err := TakeRecord(ctx, rec, d.schema, idx)
-	if err != nil {
-		return err
+	out := rec
+	if len(keep) < n {
+		idx := indexArray(ctx.Mem, keep)
+		defer idx.Release()
+		var err error
+		if out, err = TakeRecord(ctx, rec, d.schema, idx); err != nil {
+			return err
+		}
+		defer out.Release()
 	}
-	defer out.Release()
+	for k, id := range ids {
+		d.ref[id] = d.store.add(out, k)
+	}
 	return emit(Delta{Rec: out})
 }
 
-func (d *Deduplicate) add(key string, ref rowRef, evt int64, null bool) {
-	e := dedupEntry{key: key, ref: ref, evt: evt, evtNull: null, live: true}
-	var id int32
-	if n := len(d.free); n > 0 {
-		id = d.free[n-1]
-		d.free = d.free[:n-1]
-		d.entries[id] = e
-	} else {
-		id = int32(len(d.entries))
-		d.entries = append(d.entries, e)
+// setExpiry records the expiry of the newly added id.
+func (d *Deduplicate) setExpiry(id int32, exp int64) {
+	for int(id) >= len(d.exp) {
+		d.exp = append(d.exp, 0)
+		d.ref = append(d.ref, rowRef{})
 	}
-	d.index[key] = id
+	d.exp[id] = exp
+	d.expiry.add(id, exp)
 }
 
 // Flush forgets the rows whose event time is below wm - Hold (every row at watermark.MaxTime).
+// Only the keys evicted and one time bucket are visited.
 func (d *Deduplicate) Flush(ctx *Ctx, wm watermark.Time, _ Emit) error {
-	if wm == watermark.MinTime {
+	switch wm {
+	case watermark.MinTime:
+		return ctx.Err()
+	case watermark.MaxTime:
+		d.reset()
 		return ctx.Err()
 	}
-	if wm != watermark.MaxTime {
-		if int64(wm) < math.MinInt64+d.hold {
-			return ctx.Err()
-		}
-		wm -= watermark.Time(d.hold)
+	d.evicted = d.expiry.expire(int64(wm), d.exp, d.evicted[:0])
+	d.set.removeAll(d.evicted)
+	for _, id := range d.evicted {
+		d.store.drop(d.ref[id])
+		d.ref[id] = rowRef{}
 	}
-	for id := range d.entries {
-		e := &d.entries[id]
-		if e.live && (wm == watermark.MaxTime || (!e.evtNull && e.evt < int64(wm))) {
-			delete(d.index, e.key)
-			d.store.drop(e.ref)
-			*e = dedupEntry{}
-			d.free = append(d.free, int32(id))
-		}
-	}
+	d.set.tidy()
 	if d.store.wasteful() {
-		d.store.compact(ctx.Mem, func(fn func(*rowRef)) {
-			for i := range d.entries {
-				if d.entries[i].live {
-					fn(&d.entries[i].ref)
-				}
-			}
-		})
+		d.store.compact(ctx.Mem, d.visitRefs)
 	}
 	return ctx.Err()
 }
 
+// visitRefs calls fn on the stored row of every held key.
+func (d *Deduplicate) visitRefs(fn func(*rowRef)) {
+	for _, sl := range d.set.slots {
+		if sl != 0 {
+			fn(&d.ref[uint32(sl)-1])
+		}
+	}
+}
+
+func (d *Deduplicate) reset() {
+	d.store.release()
+	d.set.reset()
+	d.expiry.reset()
+	d.exp, d.ref = d.exp[:0], d.ref[:0]
+}
+
 // Close releases the state. The operator must not be used afterwards.
 func (d *Deduplicate) Close() error {
-	d.store.release()
-	d.index, d.entries, d.free = map[string]int32{}, nil, nil
+	d.reset()
 	return nil
 }
 
@@ -231,21 +273,32 @@ func (d *Deduplicate) stateSchema() *arrow.Schema {
 // SnapshotState returns the state as records owned by the caller; call it between epochs.
 func (d *Deduplicate) SnapshotState(ctx *Ctx) (*arrow.Schema, []arrow.RecordBatch, error) {
 	schema := d.stateSchema()
-	var refs []rowRef
-	for _, e := range d.entries {
-		if e.live {
-			refs = append(refs, e.ref)
+	recs := snapshotRows(ctx, schema, d.store, d.heldRefs(), func(lo, hi int) []arrow.Array { return nil })
+	return schema, recs, nil
+}
+
+// heldRefs are the stored rows of the held keys, in id order.
+func (d *Deduplicate) heldRefs() []rowRef {
+	live := make([]bool, len(d.ref))
+	for _, sl := range d.set.slots {
+		if sl != 0 {
+			live[uint32(sl)-1] = true
 		}
 	}
-	recs := snapshotRows(ctx, schema, d.store, refs, func(lo, hi int) []arrow.Array { return nil })
-	return schema, recs, nil
+	refs := make([]rowRef, 0, d.set.len())
+	for id, ok := range live {
+		if ok {
+			refs = append(refs, d.ref[id])
+		}
+	}
+	return refs
 }
 
 // RestoreState loads a snapshot of SnapshotState into this fresh operator (before its first
 // Push). It borrows recs (Retaining those it keeps rows of). A snapshot of another format or
 // layout is refused with an error starting "checkpoint state does not match the query".
 func (d *Deduplicate) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) error {
-	if len(d.index) > 0 {
+	if d.set.len() > 0 {
 		return fmt.Errorf("internal: deduplication RestoreState must be called on a fresh operator")
 	}
 	if len(recs) == 0 {
@@ -253,31 +306,47 @@ func (d *Deduplicate) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) error {
 	}
 	want := d.stateSchema()
 	keys := []string{snapMetaFormat}
+	for _, rec := range recs {
+		if _, err := snapCheckSchema(want, rec.Schema(), keys); err != nil {
+			return err
+		}
+	}
 	dropped, err := strconv.ParseInt(snapMeta(recs[0].Schema().Metadata(), snapMetaDedupDrop), 10, 64)
 	if err != nil || dropped < 0 {
 		return fmt.Errorf("checkpoint state is damaged: deduplication late-drop counter")
 	}
 	for _, rec := range recs {
-		if _, err := snapCheckSchema(want, rec.Schema(), keys); err != nil {
+		if err := d.restoreRecord(rec); err != nil {
 			return err
 		}
-		data := SelectColumns(rec, d.schema, seqInts(d.schema.NumFields()))
-		cols := columnsOf(data, d.ident)
-		tcol := data.Column(d.timeKey)
-		times := fixedValues[int64](tcol)
-		for r := 0; r < int(data.NumRows()); r++ {
-			d.keyBuf = AppendRowKey(d.keyBuf[:0], cols, r)
-			if _, dup := d.index[string(d.keyBuf)]; dup {
-				data.Release()
-				return fmt.Errorf("checkpoint state is damaged: deduplication row %d repeats an earlier row", r)
-			}
-			d.add(string(d.keyBuf), d.store.add(data, r), times[r], tcol.IsNull(r))
-		}
-		data.Release()
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 	}
 	d.dropped = dropped
+	return nil
+}
+
+func (d *Deduplicate) restoreRecord(rec arrow.RecordBatch) error {
+	data := SelectColumns(rec, d.schema, seqInts(d.schema.NumFields()))
+	defer data.Release()
+	n := int(data.NumRows())
+	d.keys.encode(columnsOf(data, d.ident), n)
+	tcol := data.Column(d.timeKey)
+	times := fixedValues[int64](tcol)
+	for r := 0; r < n; r++ {
+		id, added := d.set.insert(d.keys, r)
+		if !added {
+			return fmt.Errorf("checkpoint state is damaged: deduplication row %d repeats an earlier row", r)
+		}
+		exp := int64(noExpiry)
+		if tcol.IsValid(r) {
+			if exp = times[r] + d.hold; exp < times[r] {
+				exp = noExpiry
+			}
+		}
+		d.setExpiry(id, exp)
+		d.ref[id] = d.store.add(data, r)
+	}
 	return nil
 }
