@@ -462,18 +462,28 @@ func (p *parser) watermark() (*WatermarkDef, error) {
 	return wm, nil
 }
 
-// column reads one "name type [constraints]" column definition.
-func (p *parser) column(seen map[string]bool) (ColumnDef, error) {
+// newColumnName reads a column name of a column list and adds it to seen; a name already in seen
+// is an error (42701) at its position. It returns the name and its position.
+func (p *parser) newColumnName(seen map[string]bool) (string, int, error) {
 	name, pos, err := p.name("a column name")
 	if err != nil {
-		return ColumnDef{}, err
+		return "", 0, err
 	}
 	if seen[name] {
 		e := errorf(p.src, pos, "column %q specified more than once", name)
 		e.Code = CodeDuplicateColumn
-		return ColumnDef{}, e
+		return "", 0, e
 	}
 	seen[name] = true
+	return name, pos, nil
+}
+
+// column reads one "name type [constraints]" column definition.
+func (p *parser) column(seen map[string]bool) (ColumnDef, error) {
+	name, pos, err := p.newColumnName(seen)
+	if err != nil {
+		return ColumnDef{}, err
+	}
 	typ, err := p.typeName()
 	if err != nil {
 		return ColumnDef{}, err
@@ -651,16 +661,10 @@ func (p *parser) createView(orReplace bool) (Stmt, error) {
 		p.next()
 		seen := map[string]bool{}
 		for {
-			n, pos, err := p.name("a column name")
+			n, _, err := p.newColumnName(seen)
 			if err != nil {
 				return nil, err
 			}
-			if seen[n] {
-				e := errorf(p.src, pos, "column %q specified more than once", n)
-				e.Code = CodeDuplicateColumn
-				return nil, e
-			}
-			seen[n] = true
 			cv.Columns = append(cv.Columns, n)
 			if p.peek().IsOp(",") {
 				p.next()
