@@ -342,12 +342,7 @@ func (p *parser) createSink(view bool) (Stmt, error) {
 	} else if !view {
 		return nil, p.unexpected("expected WITH (connector = '...', ...)")
 	}
-	if err := p.expectWord("as"); err != nil {
-		return nil, err
-	}
-	start := p.peek().Pos
-	cs.QueryText = strings.TrimSpace(p.src[start:])
-	if cs.Query, err = p.query(start); err != nil {
+	if cs.QueryText, cs.Query, err = p.asQuery(); err != nil {
 		return nil, err
 	}
 	return cs, nil
@@ -676,12 +671,7 @@ func (p *parser) createView(orReplace bool) (Stmt, error) {
 			break
 		}
 	}
-	if err := p.expectWord("as"); err != nil {
-		return nil, err
-	}
-	start := p.peek().Pos
-	cv.QueryText = strings.TrimSpace(p.src[start:])
-	if cv.Query, err = p.query(start); err != nil {
+	if cv.QueryText, cv.Query, err = p.asQuery(); err != nil {
 		return nil, err
 	}
 	return cv, nil
@@ -700,6 +690,20 @@ func (p *parser) dml() (Stmt, error) {
 		return c.updateStmt(n.GetUpdateStmt())
 	}
 	return nil, syntaxErrorf(p.src, 0, "expected DELETE FROM ... or UPDATE ... SET ...")
+}
+
+// asQuery reads `AS query`, the query running to the end of the statement (CREATE SINK, CREATE
+// MATERIALIZED VIEW, CREATE VIEW): its text as written, trimmed, and the parsed query.
+func (p *parser) asQuery() (string, *Query, error) {
+	if err := p.expectWord("as"); err != nil {
+		return "", nil, err
+	}
+	start := p.peek().Pos
+	q, err := p.query(start)
+	if err != nil {
+		return "", nil, err
+	}
+	return strings.TrimSpace(p.src[start:]), q, nil
 }
 
 // query parses a query (SELECT, set operation, VALUES, with its WITH clause) from start to the
