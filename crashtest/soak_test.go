@@ -227,9 +227,12 @@ func TestSoak(t *testing.T) {
 	if okQueries.Load() == 0 {
 		t.Fatal("no client query succeeded")
 	}
-	// Bounded memory: the last life may not need much more than the first (both run the same
-	// queries; the last one also carries the longer file list and restored state).
-	if firstMax > 0 && lastMax > 3*firstMax+256<<20 {
+	// Bounded memory: every query's state is bounded by its keys, so the last life may not need
+	// much more than the first (both run the same queries; the last one also carries the longer
+	// discovery log of the files source). The 30-minute run stays within 1.3 times the first
+	// life's maximum (BENCHMARKS.md); the view that kept half of the rows reached 3.6 times, which
+	// this bound refuses.
+	if firstMax > 0 && lastMax > 2*firstMax+64<<20 {
 		t.Fatalf("RSS grew from %d MiB (first life's max) to %d MiB (last life's max)", firstMax>>20, lastMax>>20)
 	}
 }
