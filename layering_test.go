@@ -14,7 +14,7 @@ var layers = map[string][]string{
 	"exec":               {"watermark"},
 	"state":              {},
 	"sources":            {"exec", "watermark", "internal/redact"},
-	"sinks":              {"exec", "watermark", "internal/redact"},
+	"sinks":              {"exec", "watermark", "state", "internal/redact"},
 	"planner":            {"exec", "watermark"},
 	"sql":                {"planner", "exec", "watermark"},
 	"pgcatalog":          {"exec", "watermark"},

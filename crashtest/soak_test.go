@@ -58,8 +58,9 @@ func loadSoakConfig(t *testing.T) soakConfig {
 // TestSoak is the soak run of issue 12: `streamsql serve` on a data directory with five
 // continuous queries ingesting a files source that the test keeps feeding (a new CSV file every
 // 200 ms): two append-mode PostgreSQL sinks (all rows; a filtered projection), an update-mode
-// PostgreSQL sink (GROUP BY with count and sum), and two materialized views (an aggregation and a
-// filter). Meanwhile N clients connect over the wire and query the views and SHOW QUERIES in a
+// PostgreSQL sink (GROUP BY with count and sum), and two materialized views (an aggregation, and
+// a filter aggregated by v with the sum of the ids, so that a lost or doubled row changes it; every
+// query's state is bounded by its key count, so RSS must stay flat). Meanwhile N clients connect over the wire and query the views and SHOW QUERIES in a
 // loop, reconnecting when the server is gone, and the server is killed with SIGKILL every
 // killEvery and restarted on its data directory with the same -f script. At the end the feeding
 // stops, the queries catch up, and every output is compared with what was fed: 0 lost, 0
@@ -101,7 +102,7 @@ func TestSoak(t *testing.T) {
 		"CREATE SINK q_even WITH (" + sinkOpts(evenT, ", create_table = 'true'") + ") AS SELECT id FROM ev WHERE v % 2 = 0;\n" +
 		"CREATE SINK q_agg WITH (" + sinkOpts(aggT, ", output_mode = 'update'") + ") AS SELECT k, COUNT(*) AS n, SUM(v) AS s FROM ev GROUP BY k;\n" +
 		"CREATE MATERIALIZED VIEW mv_agg AS SELECT k, COUNT(*) AS n, SUM(v) AS s FROM ev GROUP BY k;\n" +
-		"CREATE MATERIALIZED VIEW mv_odd AS SELECT id, v FROM ev WHERE v % 2 = 1;\n"
+		"CREATE MATERIALIZED VIEW mv_odd AS SELECT v, COUNT(*) AS n, SUM(id) AS s FROM ev WHERE v % 2 = 1 GROUP BY v;\n"
 	scriptPath := filepath.Join(root, "soak.sql")
 	must(t, os.WriteFile(scriptPath, []byte(script), 0o644))
 
@@ -226,9 +227,12 @@ func TestSoak(t *testing.T) {
 	if okQueries.Load() == 0 {
 		t.Fatal("no client query succeeded")
 	}
-	// Bounded memory: the last life may not need much more than the first (both run the same
-	// queries; the last one also carries the longer file list and restored state).
-	if firstMax > 0 && lastMax > 3*firstMax+256<<20 {
+	// Bounded memory: every query's state is bounded by its keys, so the last life may not need
+	// much more than the first (both run the same queries; the last one also carries the longer
+	// discovery log of the files source). The 30-minute run stays within 1.3 times the first
+	// life's maximum (BENCHMARKS.md); the view that kept half of the rows reached 3.6 times, which
+	// this bound refuses.
+	if firstMax > 0 && lastMax > 2*firstMax+64<<20 {
 		t.Fatalf("RSS grew from %d MiB (first life's max) to %d MiB (last life's max)", firstMax>>20, lastMax>>20)
 	}
 }
@@ -372,7 +376,7 @@ func soakURL(addr string) string {
 func soakClient(ctx context.Context, addr string, n int, ok, failed *atomic.Int64) {
 	queries := []string{
 		"SELECT k, n, s FROM mv_agg ORDER BY k",
-		"SELECT count(*), max(id) FROM mv_odd",
+		"SELECT sum(n), max(s) FROM mv_odd",
 		"SHOW QUERIES",
 		"SELECT sum(n) FROM mv_agg WHERE k IN ('k1', 'k2', 'k3')",
 	}
@@ -427,7 +431,7 @@ type soakState struct {
 	even, evenDistinct int64  // q_even
 	agg                string // q_agg: "k=n/s;..." sorted
 	mvAgg              string // mv_agg, same form
-	odd, oddDistinct   int64  // mv_odd
+	odd                string // mv_odd: "v=n/s;..." sorted (s = sum of the ids, so a lost or doubled row shows)
 }
 
 func (s soakState) diff(w soakState) string {
@@ -436,24 +440,31 @@ func (s soakState) diff(w soakState) string {
 
 func soakExpect(total int64) soakState {
 	n, sum := map[string]int64{}, map[string]int64{}
-	var even, odd int64
+	oddN, oddSum := map[string]int64{}, map[string]int64{}
+	var even int64
 	for id := int64(0); id < total; id++ {
-		k := fmt.Sprintf("k%d", id%50)
+		k, v := fmt.Sprintf("k%d", id%50), id%97
 		n[k]++
-		sum[k] += id % 97
-		if (id%97)%2 == 0 {
+		sum[k] += v
+		if v%2 == 0 {
 			even++
 		} else {
-			odd++
+			oddN[strconv.FormatInt(v, 10)]++
+			oddSum[strconv.FormatInt(v, 10)] += id
 		}
 	}
+	agg := aggString(n, sum)
+	return soakState{rows: total, rowsDistinct: total, even: even, evenDistinct: even, agg: agg, mvAgg: agg, odd: aggString(oddN, oddSum)}
+}
+
+// aggString is the sorted "key=n/s;..." form of per-key counts and sums that aggText reads back.
+func aggString(n, sum map[string]int64) string {
 	var parts []string
 	for k := range n {
 		parts = append(parts, fmt.Sprintf("%s=%d/%d", k, n[k], sum[k]))
 	}
 	sort.Strings(parts)
-	agg := strings.Join(parts, ";")
-	return soakState{rows: total, rowsDistinct: total, even: even, evenDistinct: even, agg: agg, mvAgg: agg, odd: odd, oddDistinct: odd}
+	return strings.Join(parts, ";")
 }
 
 func soakObserve(ctx context.Context, pg *pgx.Conn, addr, rowsT, evenT, aggT string) (soakState, error) {
@@ -478,7 +489,7 @@ func soakObserve(ctx context.Context, pg *pgx.Conn, addr, rowsT, evenT, aggT str
 	if s.mvAgg, err = aggText(sctx, conn, "SELECT k, n, s FROM mv_agg"); err != nil {
 		return s, err
 	}
-	if err := conn.QueryRow(sctx, "SELECT count(*), count(DISTINCT id) FROM mv_odd").Scan(&s.odd, &s.oddDistinct); err != nil {
+	if s.odd, err = aggText(sctx, conn, "SELECT v, n, s FROM mv_odd"); err != nil {
 		return s, err
 	}
 	return s, nil
@@ -492,12 +503,12 @@ func aggText(ctx context.Context, conn *pgx.Conn, q string) (string, error) {
 	defer rows.Close()
 	var parts []string
 	for rows.Next() {
-		var k string
+		var k any // a text or an integer key
 		var n, s int64
 		if err := rows.Scan(&k, &n, &s); err != nil {
 			return "", err
 		}
-		parts = append(parts, fmt.Sprintf("%s=%d/%d", k, n, s))
+		parts = append(parts, fmt.Sprintf("%v=%d/%d", k, n, s))
 	}
 	if err := rows.Err(); err != nil {
 		return "", err

@@ -47,18 +47,7 @@ func check(plan planner.Node, mode sinks.OutputMode, watermarked func(s *planner
 
 // windowHasWatermark checks that the WindowAssign under agg reads a watermarked column.
 func windowHasWatermark(agg *planner.Aggregate, watermarked func(*planner.Scan, int) bool) bool {
-	var wa *planner.WindowAssign
-	var find func(planner.Node)
-	find = func(n planner.Node) {
-		if w, ok := n.(*planner.WindowAssign); ok && wa == nil {
-			wa = w
-			return
-		}
-		for _, c := range n.Children() {
-			find(c)
-		}
-	}
-	find(agg.Input)
+	wa := windowOf(agg)
 	if wa == nil {
 		return false
 	}

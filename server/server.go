@@ -213,23 +213,24 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.cancel()
-	s.mu.Lock()
-	conns := make([]*conn, 0, len(s.conns))
-	for _, c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
-	for _, c := range conns {
-		c.mu.Lock()
-		if c.running != nil {
-			c.running(errors.New("the server is shutting down"))
-		}
-		c.mu.Unlock()
+	for _, c := range s.openConns() {
+		c.cancelRunning(errors.New("the server is shutting down"))
 		c.Close()
 	}
 	err := s.wire.Close()
 	s.wire.Wait()
 	return err
+}
+
+// openConns is a snapshot of the open connections, to act on without holding s.mu.
+func (s *Server) openConns() []*conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	conns := make([]*conn, 0, len(s.conns))
+	for _, c := range s.conns {
+		conns = append(conns, c)
+	}
+	return conns
 }
 
 // listener tracks accepted connections and retries transient accept errors (such as running
@@ -334,6 +335,27 @@ func (c *conn) cancelRunning(cause error) {
 	if c.running != nil {
 		c.running(cause)
 	}
+}
+
+// startStatement records cancel as the connection's running statement, the one a cancel request
+// or Close ends; the statement calls the returned end when it is over (cancel is then not called
+// any more by them).
+func (c *conn) startStatement(cancel context.CancelCauseFunc) (end func()) {
+	c.mu.Lock()
+	c.running = cancel
+	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		c.running = nil
+		c.mu.Unlock()
+	}
+}
+
+// statementRunning reports whether a statement is between startStatement and its end.
+func (c *conn) statementRunning() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.running != nil
 }
 
 func (s *Server) connOf(ctx context.Context) *conn {
@@ -632,13 +654,9 @@ func (s *Server) run(c *conn, text string) (res *result, err error) {
 		ctx, stop = context.WithTimeoutCause(ctx, s.cfg.StatementTimeout, errTimeout)
 		defer stop()
 	}
-	c.mu.Lock()
-	c.running = cancel
-	c.mu.Unlock()
+	end := c.startStatement(cancel)
 	defer func() {
-		c.mu.Lock()
-		c.running = nil
-		c.mu.Unlock()
+		end()
 		if err != nil {
 			// Redacted: a CREATE SINK's text (and a syntax error quoting it) may hold a password.
 			s.log.Debug("statement failed", "conn", c.pid, "statement", redactStatement(text), "err", redactStatement(err.Error()))

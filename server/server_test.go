@@ -357,24 +357,86 @@ func bigCross(t *testing.T, c *pgx.Conn) string {
 	return `SELECT count(*) FROM big a CROSS JOIN big b CROSS JOIN big c`
 }
 
+// cancelBound is how long a cancelled statement of bigCross's query may take to end: 50 times the
+// slowest of three runs of one 2,000th of it (the two-way cross join, 4 million rows) measured
+// now, and at least 5 s. The whole query is 2,000 such units, so ending within the bound shows
+// that the cancel cut it short, however loaded the machine is.
+func cancelBound(t *testing.T, c *pgx.Conn) time.Duration {
+	t.Helper()
+	var unit time.Duration
+	for range 3 {
+		start := time.Now()
+		var n int64
+		if err := c.QueryRow(context.Background(), "SELECT count(*) FROM big a CROSS JOIN big b").Scan(&n); err != nil || n != 4_000_000 {
+			t.Fatalf("the baseline query: %d, %v", n, err)
+		}
+		unit = max(unit, time.Since(start))
+	}
+	t.Logf("a 2,000th of the query: %v; bound for a cancel: %v", unit, max(5*time.Second, 50*unit))
+	return max(5*time.Second, 50*unit)
+}
+
+// statementRunning reports whether any connection of srv is executing a statement.
+func statementRunning(srv *Server) bool {
+	for _, c := range srv.openConns() {
+		if c.statementRunning() {
+			return true
+		}
+	}
+	return false
+}
+
+// cancelWhileRunning sends cancel requests for c's statement until stop is closed: the first once
+// the server runs a statement on c, then every 100 ms, so a request that reaches the server before the
+// statement does (a no-op, as in PostgreSQL) is not the only one. It returns when no request is
+// in flight any more.
+func cancelWhileRunning(srv *Server, c *pgx.Conn, stop <-chan struct{}) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			srv.mu.Lock()
+			sc := srv.byPID[int32(c.PgConn().PID())]
+			srv.mu.Unlock()
+			if sc == nil || !sc.statementRunning() {
+				continue
+			}
+			_ = c.PgConn().CancelRequest(context.Background())
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	return done
+}
+
 func TestCancelAndStatementTimeout(t *testing.T) {
 	ts := startServer(t, Config{})
 	c := connect(t, ts.url(""))
 	q := bigCross(t, c)
+	bound := cancelBound(t, c)
 	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		start := time.Now()
 		_, err := c.Exec(ctx, q, mode)
 		cancel()
-		if err == nil || time.Since(start) > 5*time.Second {
-			t.Fatalf("%v: cancel: err %v after %v", mode, err, time.Since(start))
+		if err == nil || time.Since(start) > bound {
+			t.Fatalf("%v: cancel: err %v after %v (bound %v)", mode, err, time.Since(start), bound)
 		}
+		// The client gave up; the server must stop the statement too (pgx sends a cancel request
+		// and closes the connection when the context ends mid-query).
+		waitForWithin(t, bound, "the statement cancelled by the client's context to stop on the server", func() bool { return !statementRunning(ts.srv) })
 		if c.IsClosed() {
-			// pgx closes the connection when the context ends mid-query; reconnect.
 			c = connect(t, ts.url(""))
 		}
 	}
-	// The server stays usable and the cancelled query is not running any more.
 	var one int64
 	if err := c.QueryRow(context.Background(), "SELECT 1").Scan(&one); err != nil {
 		t.Fatal(err)
@@ -382,13 +444,15 @@ func TestCancelAndStatementTimeout(t *testing.T) {
 
 	// A cancel request through the protocol gives 57014 on the same connection.
 	c2 := connect(t, ts.url(""))
-	go func() {
-		time.Sleep(200 * time.Millisecond)
-		_ = c2.PgConn().CancelRequest(context.Background())
-	}()
+	stop := make(chan struct{})
+	cancelling := cancelWhileRunning(ts.srv, c2, stop)
+	start := time.Now()
 	_, err := c2.Exec(context.Background(), q)
-	if pgCode(err) != "57014" {
-		t.Fatalf("cancel request: %v (code %q)", err, pgCode(err))
+	took := time.Since(start)
+	close(stop)
+	<-cancelling
+	if pgCode(err) != "57014" || took > bound {
+		t.Fatalf("cancel request: %v (code %q) after %v (bound %v)", err, pgCode(err), took, bound)
 	}
 	if err := c2.QueryRow(context.Background(), "SELECT 1").Scan(&one); err != nil {
 		t.Fatalf("connection after cancel: %v", err)
@@ -397,10 +461,10 @@ func TestCancelAndStatementTimeout(t *testing.T) {
 	ts2 := startServer(t, Config{StatementTimeout: 200 * time.Millisecond})
 	c3 := connect(t, ts2.url(""))
 	q = bigCross(t, c3)
-	start := time.Now()
+	start = time.Now()
 	_, err = c3.Exec(context.Background(), q)
-	if pgCode(err) != "57014" || !strings.Contains(err.Error(), "statement timeout") || time.Since(start) > 5*time.Second {
-		t.Fatalf("statement timeout: %v (code %q) after %v", err, pgCode(err), time.Since(start))
+	if pgCode(err) != "57014" || !strings.Contains(err.Error(), "statement timeout") || time.Since(start) > bound {
+		t.Fatalf("statement timeout: %v (code %q) after %v (bound %v)", err, pgCode(err), time.Since(start), bound)
 	}
 }
 
@@ -421,10 +485,16 @@ func TestMaxConnections(t *testing.T) {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	waitForWithin(t, 5*time.Second, "condition", cond)
+}
+
+// waitForWithin polls cond every 10 ms until it holds, failing the test after d.
+func waitForWithin(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not reached in 5s")
+			t.Fatalf("%s: not reached in %v", what, d)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -80,14 +80,7 @@ func (s *Server) subscribe(c *conn, text string, w wire.DataWriter) (err error) 
 	defer recoverTo(&err, s.log)
 	ctx, cancel := context.WithCancelCause(s.base)
 	defer cancel(nil)
-	c.mu.Lock()
-	c.running = cancel
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.running = nil
-		c.mu.Unlock()
-	}()
+	defer c.startStatement(cancel)()
 	stopWatch := watchDisconnect(c.Conn, func() { cancel(errClientGone) })
 	defer stopWatch()
 

@@ -23,6 +23,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/state"
 )
 
 // ManifestDir is where the files sink records its committed epochs, relative to its output
@@ -332,19 +333,7 @@ func writeAtomic(dir, name string, fill func(io.Writer) error) error {
 		os.Remove(tmp)
 		return err
 	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return state.SyncDir(dir)
 }
 
 // Close has nothing to release: files are open only inside Write.

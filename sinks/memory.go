@@ -245,27 +245,10 @@ func (m *MemoryTable) removeCopies(ctx context.Context, dels arrow.RecordBatch, 
 	if dels.NumRows() == 0 {
 		return retainAll(current), nil, nil
 	}
-	pending := map[string]int{}
+	pending := countByValue([]arrow.RecordBatch{dels})
+	masks := takePending(pending, current, false) // true: keep
 	var buf []byte
 	cols := dels.Columns()
-	for i := 0; i < int(dels.NumRows()); i++ {
-		buf = exec.AppendRowKey(buf[:0], cols, i)
-		pending[string(buf)]++
-	}
-	masks := make([][]bool, len(current)) // true: keep
-	for j, r := range current {
-		cols := r.Columns()
-		mask := make([]bool, r.NumRows())
-		for i := range mask {
-			buf = exec.AppendRowKey(buf[:0], cols, i)
-			if n := pending[string(buf)]; n > 0 {
-				pending[string(buf)] = n - 1
-			} else {
-				mask[i] = true
-			}
-		}
-		masks[j] = mask
-	}
 	for i := 0; i < int(dels.NumRows()); i++ {
 		buf = exec.AppendRowKey(buf[:0], cols, i)
 		if pending[string(buf)] > 0 {
@@ -297,6 +280,44 @@ func (m *MemoryTable) removeCopies(ctx context.Context, dels arrow.RecordBatch, 
 		}
 	}
 	return kept, removed, nil
+}
+
+// countByValue counts the rows of recs by value (the whole row, as exec.AppendRowKey encodes it).
+func countByValue(recs []arrow.RecordBatch) map[string]int {
+	counts := map[string]int{}
+	var buf []byte
+	for _, r := range recs {
+		cols := r.Columns()
+		for i := 0; i < int(r.NumRows()); i++ {
+			buf = exec.AppendRowKey(buf[:0], cols, i)
+			counts[string(buf)]++
+		}
+	}
+	return counts
+}
+
+// takePending walks the rows of recs in order; a row whose value still has a copy in pending
+// takes it (pending's count goes down by one). The result has a mask per record: taken for the
+// rows that took a copy, !taken for the others. This is the multiset matching of a delete
+// against a table and of one version of a table against another.
+func takePending(pending map[string]int, recs []arrow.RecordBatch, taken bool) [][]bool {
+	masks := make([][]bool, len(recs))
+	var buf []byte
+	for j, r := range recs {
+		cols := r.Columns()
+		mask := make([]bool, r.NumRows())
+		for i := range mask {
+			buf = exec.AppendRowKey(buf[:0], cols, i)
+			if n := pending[string(buf)]; n > 0 {
+				pending[string(buf)] = n - 1
+				mask[i] = taken
+			} else {
+				mask[i] = !taken
+			}
+		}
+		masks[j] = mask
+	}
+	return masks
 }
 
 // filterByMask returns the rows of r where mask is want (nil when there are none); the caller

@@ -274,42 +274,11 @@ func (m *MemoryTable) diff(ctx context.Context, removed, added []arrow.RecordBat
 		}
 		return m.weighted(xctx, added, nil, 1)
 	}
-	pending := map[string]int{} // per added row value: how many are not yet cancelled
-	var buf []byte
-	for _, r := range added {
-		cols := r.Columns()
-		for i := 0; i < int(r.NumRows()); i++ {
-			buf = exec.AppendRowKey(buf[:0], cols, i)
-			pending[string(buf)]++
-		}
-	}
-	removedMasks := make([][]bool, len(removed))
-	for j, r := range removed {
-		cols := r.Columns()
-		mask := make([]bool, r.NumRows())
-		for i := range mask {
-			buf = exec.AppendRowKey(buf[:0], cols, i)
-			if n := pending[string(buf)]; n > 0 {
-				pending[string(buf)] = n - 1
-			} else {
-				mask[i] = true
-			}
-		}
-		removedMasks[j] = mask
-	}
-	addedMasks := make([][]bool, len(added))
-	for j, r := range added {
-		cols := r.Columns()
-		mask := make([]bool, r.NumRows())
-		for i := range mask {
-			buf = exec.AppendRowKey(buf[:0], cols, i)
-			if n := pending[string(buf)]; n > 0 {
-				pending[string(buf)] = n - 1
-				mask[i] = true
-			}
-		}
-		addedMasks[j] = mask
-	}
+	pending := countByValue(added) // per added row value: how many are not yet cancelled
+	// A removed row that cancels an added one is no change (mask false); the added rows left
+	// uncancelled are the +1 rows: they take what remains in pending.
+	removedMasks := takePending(pending, removed, false)
+	addedMasks := takePending(pending, added, true)
 	minus, err := m.weighted(xctx, removed, removedMasks, -1)
 	if err != nil {
 		return nil, err

@@ -27,16 +27,10 @@ type ComputedExpr struct {
 // computedColumn reads `name AS expression`, the expression running to the next comma or closing
 // parenthesis at its own nesting level.
 func (p *parser) computedColumn(seen map[string]bool) (ColumnDef, error) {
-	name, pos, err := p.name("a column name")
+	name, pos, err := p.newColumnName(seen)
 	if err != nil {
 		return ColumnDef{}, err
 	}
-	if seen[name] {
-		e := errorf(p.src, pos, "column %q specified more than once", name)
-		e.Code = CodeDuplicateColumn
-		return ColumnDef{}, e
-	}
-	seen[name] = true
 	p.next() // AS
 	from := p.peek().Pos
 	depth := 0

@@ -342,12 +342,7 @@ func (p *parser) createSink(view bool) (Stmt, error) {
 	} else if !view {
 		return nil, p.unexpected("expected WITH (connector = '...', ...)")
 	}
-	if err := p.expectWord("as"); err != nil {
-		return nil, err
-	}
-	start := p.peek().Pos
-	cs.QueryText = strings.TrimSpace(p.src[start:])
-	if cs.Query, err = p.query(start); err != nil {
+	if cs.QueryText, cs.Query, err = p.asQuery(); err != nil {
 		return nil, err
 	}
 	return cs, nil
@@ -462,18 +457,28 @@ func (p *parser) watermark() (*WatermarkDef, error) {
 	return wm, nil
 }
 
-// column reads one "name type [constraints]" column definition.
-func (p *parser) column(seen map[string]bool) (ColumnDef, error) {
+// newColumnName reads a column name of a column list and adds it to seen; a name already in seen
+// is an error (42701) at its position. It returns the name and its position.
+func (p *parser) newColumnName(seen map[string]bool) (string, int, error) {
 	name, pos, err := p.name("a column name")
 	if err != nil {
-		return ColumnDef{}, err
+		return "", 0, err
 	}
 	if seen[name] {
 		e := errorf(p.src, pos, "column %q specified more than once", name)
 		e.Code = CodeDuplicateColumn
-		return ColumnDef{}, e
+		return "", 0, e
 	}
 	seen[name] = true
+	return name, pos, nil
+}
+
+// column reads one "name type [constraints]" column definition.
+func (p *parser) column(seen map[string]bool) (ColumnDef, error) {
+	name, pos, err := p.newColumnName(seen)
+	if err != nil {
+		return ColumnDef{}, err
+	}
 	typ, err := p.typeName()
 	if err != nil {
 		return ColumnDef{}, err
@@ -651,16 +656,10 @@ func (p *parser) createView(orReplace bool) (Stmt, error) {
 		p.next()
 		seen := map[string]bool{}
 		for {
-			n, pos, err := p.name("a column name")
+			n, _, err := p.newColumnName(seen)
 			if err != nil {
 				return nil, err
 			}
-			if seen[n] {
-				e := errorf(p.src, pos, "column %q specified more than once", n)
-				e.Code = CodeDuplicateColumn
-				return nil, e
-			}
-			seen[n] = true
 			cv.Columns = append(cv.Columns, n)
 			if p.peek().IsOp(",") {
 				p.next()
@@ -672,12 +671,7 @@ func (p *parser) createView(orReplace bool) (Stmt, error) {
 			break
 		}
 	}
-	if err := p.expectWord("as"); err != nil {
-		return nil, err
-	}
-	start := p.peek().Pos
-	cv.QueryText = strings.TrimSpace(p.src[start:])
-	if cv.Query, err = p.query(start); err != nil {
+	if cv.QueryText, cv.Query, err = p.asQuery(); err != nil {
 		return nil, err
 	}
 	return cv, nil
@@ -696,6 +690,20 @@ func (p *parser) dml() (Stmt, error) {
 		return c.updateStmt(n.GetUpdateStmt())
 	}
 	return nil, syntaxErrorf(p.src, 0, "expected DELETE FROM ... or UPDATE ... SET ...")
+}
+
+// asQuery reads `AS query`, the query running to the end of the statement (CREATE SINK, CREATE
+// MATERIALIZED VIEW, CREATE VIEW): its text as written, trimmed, and the parsed query.
+func (p *parser) asQuery() (string, *Query, error) {
+	if err := p.expectWord("as"); err != nil {
+		return "", nil, err
+	}
+	start := p.peek().Pos
+	q, err := p.query(start)
+	if err != nil {
+		return "", nil, err
+	}
+	return strings.TrimSpace(p.src[start:]), q, nil
 }
 
 // query parses a query (SELECT, set operation, VALUES, with its WITH clause) from start to the
