@@ -179,6 +179,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 		}
 		hl, err := net.Listen("tcp", *httpAddr)
 		if err != nil {
+			ops.Close()
 			l.Close()
 			fmt.Fprintf(stderr, "streamsql serve: --http: %v\n", err)
 			return 1
@@ -211,6 +212,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 	}
 	if ops != nil {
 		ops.Drain()
+		// Ends the console's event streams, which Shutdown would otherwise wait for.
+		ops.Close()
 	}
 	srv.Close()
 	running := eng.RunningQueries()
