@@ -2,6 +2,7 @@ package streamsql
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"path/filepath"
 	"testing"
@@ -86,4 +87,74 @@ func TestProgressSeriesFields(t *testing.T) {
 	if p4.ID != p1.ID || p4.RunID == p1.RunID {
 		t.Errorf("after a restart: id %s (was %s, want the same), runId %s (was %s, want a new one)", p4.ID, p1.ID, p4.RunID, p1.RunID)
 	}
+}
+
+// TestProgressStateRowsUpdatedRemoved: numRowsUpdated counts the groups an epoch changed and
+// numRowsRemoved the groups it evicted, per epoch, for an append-mode windowed count (hash
+// aggregate) and an update-mode count without a watermark (retracting aggregate under a view's
+// result table).
+func TestProgressStateRowsUpdatedRemoved(t *testing.T) {
+	ctx := context.Background()
+	e, err := Open(Options{Stdout: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	at := func(min int) time.Time { return time.Date(2024, 1, 1, 12, min, 0, 0, time.UTC) }
+	if _, err := e.Exec(ctx, `CREATE SOURCE ev (k VARCHAR, ts TIMESTAMP, WATERMARK FOR ts AS ts) WITH (connector = 'push');
+		CREATE SINK w WITH (connector = 'console', format = 'json', output_mode = 'append', trigger = 'manual') AS
+			SELECT window_start, COUNT(*) AS n FROM ev GROUP BY window(ts, '1 minute');
+		CREATE MATERIALIZED VIEW byk WITH (trigger = 'manual') AS SELECT k, COUNT(*) AS n FROM ev GROUP BY k;
+		CREATE MATERIALIZED VIEW hist WITH (trigger = 'manual') AS
+			SELECT n, COUNT(*) AS keys FROM (SELECT k, COUNT(*) AS n FROM ev GROUP BY k) AS t GROUP BY n`); err != nil {
+		t.Fatal(err)
+	}
+	// sums returns, over the epochs since the previous call, each state operator's updated and
+	// removed rows.
+	seen := map[string]int{}
+	sums := func(query string) (updated, removed []int64) {
+		t.Helper()
+		if err := e.ProcessAllAvailable(ctx, query); err != nil {
+			t.Fatal(err)
+		}
+		info, _ := e.QueryInfo(query)
+		for _, p := range info.Recent[seen[query]:] {
+			for i, op := range p.StateOperators {
+				if i == len(updated) {
+					updated, removed = append(updated, 0), append(removed, 0)
+				}
+				updated[i] += op.RowsUpdated
+				removed[i] += op.RowsRemoved
+			}
+		}
+		seen[query] = len(info.Recent)
+		return updated, removed
+	}
+	check := func(what, query string, wantUpdated, wantRemoved []int64) {
+		t.Helper()
+		u, r := sums(query)
+		if fmt.Sprint(u, r) != fmt.Sprint(wantUpdated, wantRemoved) {
+			t.Errorf("%s: updated %v, removed %v per operator; want %v and %v", what, u, r, wantUpdated, wantRemoved)
+		}
+	}
+	// Windows 12:00, 12:01 (two rows) and 12:05: three groups; the watermark 12:05 then closes
+	// and evicts 12:00 and 12:01.
+	if err := e.Push("ev", [][]any{{"a", at(0)}, {"b", at(1)}, {"a", at(1)}, {"c", at(5)}}); err != nil {
+		t.Fatal(err)
+	}
+	check("window count", "w", []int64{3}, []int64{2})
+	// Groups a, b, c: in the aggregate, and in the view's result table above it (upserts by k).
+	check("count by k", "byk", []int64{3, 3}, []int64{0, 0})
+	// Counts of counts: groups n=2 (a) and n=1 (b, c); operators inner, outer, result table.
+	check("histogram", "hist", []int64{3, 2, 2}, []int64{0, 0, 0})
+	// 12:05 gets one more row (one group updated), 12:07 is new; the watermark 12:07 evicts 12:05.
+	if err := e.Push("ev", [][]any{{"a", at(5)}, {"d", at(7)}}); err != nil {
+		t.Fatal(err)
+	}
+	check("window count, second push", "w", []int64{2}, []int64{1})
+	check("count by k, second push (a and d)", "byk", []int64{2, 2}, []int64{0, 0})
+	// a moves from n=2 to n=3, d joins n=1: groups 2 (now empty: removed), 3 and 1 changed. The
+	// result table holds whole rows (it gets retractions here, not upserts): (2, 1) and (1, 2)
+	// go, (3, 1) and (1, 3) come.
+	check("histogram, second push", "hist", []int64{2, 3, 2}, []int64{0, 1, 2})
 }
