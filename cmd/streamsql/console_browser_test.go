@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,10 +16,11 @@ import (
 	"time"
 )
 
-// consoleInit is what the browser test serves: a datagen stream counted per second (running),
-// a query that fails on its first row, and a plain view over a table for the SQL box.
+// consoleInit is what the browser test serves: a datagen stream counted per second (running;
+// its event time starts at the start of the test, so the watermark lag is a few seconds), a
+// query that fails on its first row, and a plain view over a table for the SQL box.
 const consoleInit = `CREATE SOURCE clicks (id BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '2 seconds')
-	WITH (connector = 'datagen', rows_per_second = '200', fields.ts.kind = 'timestamp');
+	WITH (connector = 'datagen', rows_per_second = '200', fields.ts.kind = 'timestamp', start_time = '%s');
 CREATE MATERIALIZED VIEW clicks_per_second AS SELECT window_start, COUNT(*) AS n FROM clicks GROUP BY window(ts, '1 second');
 CREATE MATERIALIZED VIEW broken AS SELECT 10 / (id - id) AS x FROM clicks;
 CREATE TABLE readings (hour TIMESTAMP, temp DOUBLE PRECISION);
@@ -59,7 +61,8 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	dir := t.TempDir()
 	initSQL := filepath.Join(dir, "init.sql")
-	if err := os.WriteFile(initSQL, []byte(consoleInit), 0o600); err != nil {
+	script := fmt.Sprintf(consoleInit, time.Now().UTC().Format("2006-01-02 15:04:05"))
+	if err := os.WriteFile(initSQL, []byte(script), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("STREAMSQL_PASSWORD", "")

@@ -30,6 +30,7 @@ export function seconds(v: number | null | undefined): string {
   if (v === null || v === undefined) return '–';
   if (v < 1e-3) return (v * 1e6).toFixed(0) + ' µs';
   if (v < 1) return (v * 1e3).toFixed(1) + ' ms';
+  if (v < 10) return v.toFixed(2) + ' s';
   if (v < 120) return v.toFixed(1) + ' s';
   if (v < 7200) return (v / 60).toFixed(1) + ' min';
   if (v < 172800) return (v / 3600).toFixed(1) + ' h';

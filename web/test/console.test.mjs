@@ -67,6 +67,8 @@ try {
   check(/state: \d+ rows/.test(state), `the plan shows no operator state: ${JSON.stringify(state)}`);
   await page.waitForTimeout(3000); // a few more points for the screenshot
   await page.screenshot({ path: join(shots, 'console-query.png'), fullPage: true });
+  // The part README shows (docs/console.png): the figures, the charts and the plan.
+  await page.screenshot({ path: join(shots, 'console-query-top.png'), clip: { x: 0, y: 0, width: 1400, height: 1300 } });
 
   // 3. STOP stops it.
   await page.locator('#stop').click();
