@@ -74,6 +74,9 @@ func (h *liveHub) observe(query string, p incremental.Progress) {
 	for _, s := range h.series.add(query, p, h.clock()) {
 		h.publish("sample", s)
 	}
+	if !h.watched() {
+		return // no page open: skip encoding every epoch
+	}
 	h.publish("progress", struct {
 		Query    string               `json:"query"`
 		Progress incremental.Progress `json:"progress"`
@@ -146,6 +149,13 @@ func (h *liveHub) send(ev event) {
 			delete(h.subs, ch)
 		}
 	}
+}
+
+// watched reports whether any stream is open.
+func (h *liveHub) watched() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs) > 0
 }
 
 func (h *liveHub) subscribe() chan event {
