@@ -5,7 +5,7 @@ import { bytes, el, lagOf, num, seconds, statusBadge } from './format';
 export function renderOverview(root: HTMLElement): () => void {
   const table = el('table', { class: 'grid', id: 'queries' });
   const empty = el('p', { class: 'muted' }, 'No continuous query yet: CREATE SINK or CREATE MATERIALIZED VIEW (in the SQL box, psql or -f init.sql).');
-  root.replaceChildren(el('h1', {}, 'Continuous queries'), table, empty);
+  root.replaceChildren(el('h1', {}, 'Continuous queries'), el('div', { class: 'scroll' }, table), empty);
   const head = ['query', 'status', 'kind', 'mode', 'sink', 'trigger', 'epochs', 'in rows/s', 'out rows/s', 'watermark', 'lag', 'state rows', 'state bytes', 'late rows', 'bad records', 'last error'];
   const draw = () => {
     const rows = live.queries.map((q) => {
