@@ -5,7 +5,7 @@ TIMEOUT   ?= 20m
 FUZZTIME  ?= 30s
 BENCHCOUNT ?= 5
 
-.PHONY: all test vet build bench fuzz clean sqllogictest difffuzz
+.PHONY: all test vet build bench fuzz clean sqllogictest difffuzz web
 
 all: build test
 
@@ -34,6 +34,11 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+# The web console (web/): install its npm packages from package-lock.json and rebuild web/dist,
+# which is committed and embedded in the binary (so `go build` needs no Node.js).
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build
 
 # The kill -9 test of checkpoints and exactly-once sinks at full size (crashtest/doc.go); under
 # `make test` the same test runs with a tiny default. Override CRASHTEST_SEEDS (a count or a

@@ -1,6 +1,7 @@
 package streamsql
 
 import (
+	"errors"
 	"sync"
 
 	"github.com/streamsql/streamsql/incremental"
@@ -30,6 +31,12 @@ type QueryInfo struct {
 	// Recent holds up to the last 100 epochs' progress, oldest first. Queries leaves it nil;
 	// QueryInfo fills it.
 	Recent []incremental.Progress `json:"recentProgress,omitempty"`
+	// Plan is the streaming plan as EXPLAIN CREATE renders it: one line per operator, indented
+	// two spaces per level. QueryInfo fills it.
+	Plan string `json:"plan,omitempty"`
+	// DeadLetterTable names the table holding the query's dead-lettered records
+	// (<name>_errors), "" when that name was taken by another object.
+	DeadLetterTable string `json:"deadLetterTable,omitempty"`
 }
 
 // Queries describes every continuous query of the engine, sorted by name, with its latest
@@ -52,6 +59,7 @@ func (e *Engine) QueryInfo(name string) (info QueryInfo, ok bool) {
 	}
 	info = rq.info()
 	info.Recent = rq.q.RecentProgress()
+	info.Plan = rq.explain
 	return info, true
 }
 
@@ -64,9 +72,17 @@ func (rq *runningQuery) info() QueryInfo {
 	if rq.view {
 		info.Kind = "materialized view"
 	}
+	if rq.restoredStatus != "" {
+		// Restored stopped or failed: the query object was rebuilt stopped; report what it was.
+		info.Status, info.Trigger = rq.restoredStatus, rq.restoredTrigger
+		if rq.restoredError != "" {
+			err = errors.New(rq.restoredError)
+		}
+	}
 	if err != nil {
 		info.Error = err.Error()
 	}
+	info.DeadLetterTable = rq.errorsName
 	info.SinkStatus = rq.getSinkStatus()
 	return info
 }

@@ -471,7 +471,7 @@ func runStreamQuery(ctx context.Context, fs *streamFileState, rec *record, sp sp
 	dropped := 0
 	if prog != nil {
 		for _, s := range prog.StateOperators {
-			dropped += int(s.DroppedLateRows) // cumulative per operator
+			dropped += int(s.DroppedLateRowsTotal) // per operator, over the run
 		}
 	}
 	if rec.sq.mode == smView {

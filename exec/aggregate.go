@@ -27,6 +27,7 @@ const aggMaxBatchRows = 64 * 1024
 // into a reused []uint32, then each accumulator folds its column into its arrays in one loop.
 // Push borrows the record and keeps nothing of it: keys are copied into the table.
 type HashAggregate struct {
+	stateChanges
 	in, out   *arrow.Schema
 	groupCols []int
 	aggs      []AggSpec
@@ -256,7 +257,9 @@ func (h *HashAggregate) growGroups() {
 	if h.opts.EventTimeCol >= 0 {
 		h.evt = aggGrow(h.evt, ng)
 	}
-	if h.opts.Emit == AggEmitChanged {
+	if h.opts.Emit != AggEmitAll {
+		// Streaming: AggEmitChanged emits the flagged groups; every mode counts them
+		// (numRowsUpdated).
 		h.changed = aggGrow(h.changed, ng)
 	}
 	for _, a := range h.accs {

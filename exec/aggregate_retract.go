@@ -44,6 +44,7 @@ import (
 // Call order and ownership are Operator's: Push borrows d; emitted records are released after
 // emit returns. One input (0).
 type RetractingAggregate struct {
+	stateChanges
 	in, out   *arrow.Schema
 	groupCols []int
 	aggs      []AggSpec
@@ -573,6 +574,7 @@ func (r *RetractingAggregate) ensureGlobal() {
 
 func (r *RetractingAggregate) Flush(ctx *Ctx, wm watermark.Time, emit Emit) error {
 	r.ensureGlobal()
+	r.rowsUpdated += int64(len(r.changed)) // each group at most once (its changed flag)
 	b := newDeltaBuilder(ctx, r.out)
 	defer b.release()
 	switch r.opts.Emit {
@@ -667,6 +669,7 @@ func (r *RetractingAggregate) forget(g *retractGroup) {
 	if !g.dead && !r.global() {
 		g.dead = true
 		delete(r.groups, g.key)
+		r.rowsRemoved++
 	}
 }
 

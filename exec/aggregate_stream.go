@@ -162,7 +162,7 @@ func (h *HashAggregate) trackGroups(rec arrow.RecordBatch, ids []uint32, oldGrou
 			}
 		}
 	}
-	if h.opts.Emit == AggEmitChanged {
+	if h.opts.Emit != AggEmitAll {
 		changed := h.changed
 		for _, g := range ids {
 			changed[g] = true
@@ -180,6 +180,9 @@ func (h *HashAggregate) flushStreaming(ctx *Ctx, wm watermark.Time, emit Emit) e
 	ng := h.table.numGroups()
 	h.gids = h.gids[:0]
 	for g := 0; g < ng; g++ {
+		if h.changed[g] {
+			h.rowsUpdated++
+		}
 		var sel bool
 		if h.opts.Emit == AggEmitChanged {
 			sel = h.changed[g]
@@ -196,9 +199,7 @@ func (h *HashAggregate) flushStreaming(ctx *Ctx, wm watermark.Time, emit Emit) e
 			return err
 		}
 	}
-	if h.opts.Emit == AggEmitChanged {
-		clear(h.changed)
-	}
+	clear(h.changed)
 	if h.opts.EventTimeCol >= 0 {
 		h.evict(wm)
 	}
@@ -217,6 +218,7 @@ func (h *HashAggregate) evict(wm watermark.Time) {
 	if len(keep) == ng {
 		return
 	}
+	h.rowsRemoved += int64(ng - len(keep))
 	remap := make([]int32, ng)
 	for g := range remap {
 		remap[g] = -1

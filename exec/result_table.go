@@ -24,6 +24,7 @@ import (
 // below zero (a retraction of a row never emitted) is an error. Push borrows d; emitted records
 // are released after emit returns. One input (0).
 type ResultTable struct {
+	stateChanges
 	schema  *arrow.Schema
 	emit    ResultEmit
 	upsert  []int // with keys: each row replaces the row of its key (the input is upserts)
@@ -121,6 +122,7 @@ func (t *ResultTable) Push(ctx *Ctx, input int, d Delta, emit Emit) error {
 			for c, col := range cols {
 				r.vals[c] = ValueAt(col, i)
 			}
+			t.rowsUpdated++
 			continue
 		}
 		t.keyBuf = AppendRowKey(t.keyBuf[:0], cols, i)
@@ -140,6 +142,9 @@ func (t *ResultTable) Push(ctx *Ctx, input int, d Delta, emit Emit) error {
 		if r.n == 0 {
 			delete(t.rows, r.key)
 			t.deadCnt++
+			t.rowsRemoved++
+		} else {
+			t.rowsUpdated++
 		}
 	}
 	if t.emit == ResultEmitChanges {

@@ -131,7 +131,11 @@ func (q *Query) openCheckpoint() error {
 		id := make([]byte, 8)
 		_, _ = rand.Read(id)
 		meta = checkpointMeta{ID: hex.EncodeToString(id), Name: q.cfg.Name, SQL: q.cfg.SQL, Fingerprint: fp, Created: q.cfg.Clock().UTC()}
+		q.series.id = meta.ID
 		return d.WriteJSON("metadata", meta)
+	}
+	if meta.ID != "" {
+		q.series.id = meta.ID
 	}
 	return q.restore()
 }

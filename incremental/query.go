@@ -103,6 +103,7 @@ type Query struct {
 	ranAnyEpoch bool
 	lastStart   time.Time
 	droppedSeen int64
+	series      progressSeries
 
 	mu       sync.Mutex
 	status   Status
@@ -127,8 +128,9 @@ type inputState struct {
 	*Input
 	gen       *watermark.Generator
 	from, end sources.Offset
-	rows      int64 // rows read in the running epoch
-	future    int64 // of those, rows whose event time was beyond MaxFuture
+	rows      int64      // rows read in the running epoch
+	future    int64      // of those, rows whose event time was beyond MaxFuture
+	events    eventStats // the event times of those rows (Progress.EventTime)
 }
 
 // Start checks and lowers the plan, opens the sink and, unless the trigger is Manual, starts the
@@ -144,6 +146,7 @@ func Start(cfg Config) (*Query, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	q := &Query{cfg: cfg, status: StatusRunning, done: make(chan struct{}), lastWM: watermark.MinTime}
+	q.series.id, q.series.runID = newQueryID(), newRunID()
 	byName := map[string]*inputState{}
 	var gens []*watermark.Generator
 	for _, in := range cfg.Inputs {
@@ -423,6 +426,7 @@ func (q *Query) Step(ctx context.Context) (ran bool, err error) {
 	ectx.Watermark = opWM
 	for _, in := range q.inputs {
 		in.rows, in.future = 0, 0
+		in.events.reset()
 	}
 	if q.cfg.BadRecords != nil {
 		q.cfg.BadRecords.begin()
@@ -553,6 +557,8 @@ func (q *Query) publish(epoch int64, t0, t1, t2, t3 time.Time, wm, next watermar
 	}
 	p.DroppedLateRows = dropped - q.droppedSeen
 	q.droppedSeen = dropped
+	p.DurationSeconds = durationSeconds(t0, t1, t2, t3)
+	q.series.fill(&p, q, wm)
 	q.mu.Lock()
 	q.progress = append(q.progress, p)
 	if len(q.progress) > historySize {
@@ -661,7 +667,7 @@ func (l *epochLeaf) Scan(ctx *exec.Ctx, emit exec.Emit) error {
 			if now := watermark.FromTime(ctx.Now); in.MaxFuture > 0 && watermark.Time(in.MaxFuture) < watermark.MaxTime-now {
 				limit = now + watermark.Time(in.MaxFuture)
 			}
-			in.future += observeMax(in.gen, rec.Column(in.TimeCol), limit)
+			in.future += observeMax(in.gen, rec.Column(in.TimeCol), limit, &in.events)
 		}
 		out := rec
 		if l.proj != nil {
@@ -677,7 +683,8 @@ func (l *epochLeaf) Scan(ctx *exec.Ctx, emit exec.Emit) error {
 
 // observeMax feeds the column's largest non-NULL event time not above limit to the generator,
 // and returns how many values were above limit.
-func observeMax(g *watermark.Generator, col arrow.Array, limit watermark.Time) int64 {
+// The values not above limit are also summarized into events (Progress.EventTime).
+func observeMax(g *watermark.Generator, col arrow.Array, limit watermark.Time, events *eventStats) int64 {
 	ts, ok := col.(*array.Timestamp)
 	if !ok {
 		return 0
@@ -699,6 +706,7 @@ func observeMax(g *watermark.Generator, col arrow.Array, limit watermark.Time) i
 		if first || v > m {
 			m, first = v, false
 		}
+		events.add(watermark.Time(v))
 	}
 	if !first {
 		g.Observe(watermark.Time(m))

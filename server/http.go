@@ -4,13 +4,17 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/streamsql/streamsql/incremental"
 )
 
 // HTTPConfig configures the operations endpoint (streamsql serve --http).
@@ -22,8 +26,16 @@ type HTTPConfig struct {
 	// Password, when set, is required (HTTP basic authentication, any user name) by every path
 	// but /healthz.
 	Password string
-	// Logger receives failures to write a response. Default: discarded.
+	// Logger receives failures to write a response and the console's STOP and DROP.
+	// Default: discarded.
 	Logger *slog.Logger
+	// Assets, when set, are the console's files, served at / (streamsql/web.Dist).
+	Assets fs.FS
+	// Clock gives the time of the console's samples and their watermark lag (nil: time.Now).
+	Clock func() time.Time
+	// Tick is how often the console closes its per-second samples and checks the queries'
+	// status (default one second).
+	Tick time.Duration
 }
 
 // HTTP serves the operations endpoint:
@@ -32,12 +44,15 @@ type HTTPConfig struct {
 //	GET /api/queries         JSON array: each query's name, kind, status, mode, trigger, sink,
 //	                         SQL and latest progress
 //	GET /api/queries/{name}  JSON object: the same with the recent progress history (404 if none)
-//	GET /healthz             200 "ok" while serving; 503 once shutting down
+//	GET /healthz             200 "ok" while serving and no query failed; 503 once shutting
+//	                         down, or listing the failed queries
 //
+// and the console (console.go). Call Close when done.
 // No connector option appears in any answer (see streamsql.QueryInfo).
 type HTTP struct {
 	cfg      HTTPConfig
 	mux      *http.ServeMux
+	hub      *liveHub
 	draining atomic.Bool
 }
 
@@ -49,14 +64,25 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = time.Second
+	}
 	h := &HTTP{cfg: cfg, mux: http.NewServeMux()}
+	h.hub = newLiveHub(cfg.Monitor.eng, cfg.Clock, cfg.Tick)
 	metrics := promhttp.HandlerFor(cfg.Monitor.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 	h.mux.Handle("GET /metrics", h.guard(metrics))
 	h.mux.Handle("GET /api/queries", h.guard(http.HandlerFunc(h.queries)))
 	h.mux.Handle("GET /api/queries/{name}", h.guard(http.HandlerFunc(h.query)))
 	h.mux.HandleFunc("GET /healthz", h.healthz)
+	h.routeConsole()
 	return h, nil
 }
+
+// Close ends the console's event streams and stops following the engine's progress.
+func (h *HTTP) Close() { h.hub.close() }
 
 // ServeHTTP implements http.Handler.
 func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
@@ -111,6 +137,18 @@ func (h *HTTP) healthz(w http.ResponseWriter, _ *http.Request) {
 	if h.draining.Load() || (h.cfg.Server != nil && h.cfg.Server.Closed()) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte("shutting down\n"))
+		return
+	}
+	// Names only: /healthz needs no password, and an error message may say more than a name.
+	var failed []string
+	for _, q := range h.cfg.Monitor.eng.Queries() {
+		if q.Status == incremental.StatusFailed {
+			failed = append(failed, q.Name)
+		}
+	}
+	if len(failed) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = fmt.Fprintf(w, "failed queries: %s\n", strings.Join(failed, ", "))
 		return
 	}
 	_, _ = w.Write([]byte("ok\n"))

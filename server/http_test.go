@@ -32,6 +32,14 @@ var fixtureNow = time.Date(2024, 1, 1, 0, 10, 0, 0, time.UTC)
 
 func startOps(t *testing.T, password string) *opsFixture {
 	t.Helper()
+	return startOpsWith(t, HTTPConfig{Password: password})
+}
+
+// startOpsWith is startOps with more of the handler's configuration (Monitor and Server are
+// the fixture's).
+func startOpsWith(t *testing.T, cfg HTTPConfig) *opsFixture {
+	t.Helper()
+	password := cfg.Password
 	eng, err := streamsql.Open(streamsql.Options{Clock: func() time.Time { return fixtureNow }})
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +50,8 @@ func startOps(t *testing.T, password string) *opsFixture {
 		t.Fatal(err)
 	}
 	mon.Attach(srv)
-	ops, err := NewHTTP(HTTPConfig{Monitor: mon, Server: srv, Password: password})
+	cfg.Monitor, cfg.Server = mon, srv
+	ops, err := NewHTTP(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +63,7 @@ func startOps(t *testing.T, password string) *opsFixture {
 	go func() { done <- srv.Serve(l) }()
 	hs := httptest.NewServer(ops)
 	t.Cleanup(func() {
+		ops.Close()
 		hs.Close()
 		srv.Close()
 		<-done

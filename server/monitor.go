@@ -77,7 +77,7 @@ func (m *Monitor) observe(query string, p incremental.Progress) {
 	t.outputRows += uint64(max(p.OutputRows, 0))
 	t.droppedLate += uint64(max(p.DroppedLateRows, 0))
 	t.badRecords += uint64(max(p.BadRecords, 0))
-	d := float64(p.DurationMs["triggerExecution"]) / 1000
+	d := epochSeconds(p)
 	t.durSum += d
 	i := 0
 	for i < len(epochBuckets) && d > epochBuckets[i] {
@@ -207,7 +207,7 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		gauge(descProcessed, p.ProcessedRowsPerSecond, name)
 		gauge(descInputRate, p.InputRowsPerSecond, name)
-		gauge(descLastDuration, float64(p.DurationMs["triggerExecution"])/1000, name)
+		gauge(descLastDuration, epochSeconds(*p), name)
 		gauge(descLastEpoch, float64(p.Timestamp.UnixMicro())/1e6, name)
 		if wm, ok := parseWatermark(p.NextWatermark); ok {
 			gauge(descLag, now.Sub(wm).Seconds(), name)
@@ -224,6 +224,15 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descConns, float64(srv.Connections()))
 		counter(descConnsTotal, uint64(srv.ConnectionsTotal()))
 	}
+}
+
+// epochSeconds is an epoch's whole duration, with microsecond resolution when the progress
+// carries it (DurationSeconds), else from the millisecond figure.
+func epochSeconds(p incremental.Progress) float64 {
+	if d, ok := p.DurationSeconds["triggerExecution"]; ok {
+		return d
+	}
+	return float64(p.DurationMs["triggerExecution"]) / 1000
 }
 
 // parseWatermark reads a progress watermark (watermark.Time.String: UTC, microseconds); the

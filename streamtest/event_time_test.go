@@ -28,7 +28,7 @@ func joinProgress(query string, left, right, dropped int64) Step {
 		var d int64
 		var sides []int64
 		for _, s := range p.StateOperators {
-			d += s.DroppedLateRows
+			d += s.DroppedLateRowsTotal
 			if s.RowsBySide != nil {
 				sides = s.RowsBySide
 			}

@@ -14,6 +14,7 @@ import (
 
 	streamsql "github.com/streamsql/streamsql"
 	"github.com/streamsql/streamsql/incremental"
+	"github.com/streamsql/streamsql/server"
 	"github.com/streamsql/streamsql/sinks"
 	"github.com/streamsql/streamsql/sql"
 )
@@ -29,10 +30,11 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	output := fs.String("output", "table", "result format: table, csv or json")
 	dataDir := fs.String("data-dir", "", "directory for the durable catalog and the checkpoints: objects are restored and continuous queries resume when the script runs again")
 	logLevel := fs.String("log-level", "warn", "log to stderr at this level: debug, info, warn or error (sink retries are warn)")
+	httpAddr := fs.String("http", "", "serve the web console (/), /metrics and /api/queries on this loopback address while the run lasts, e.g. 127.0.0.1:8080 (default: off)")
 	var access accessFlags
 	access.register(fs, false)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: streamsql run -f FILE.sql [--output table|csv|json] [--data-dir DIR] [--log-level L] [--allow-file-root DIR] [--allow-connect HOST:PORT]")
+		fmt.Fprintln(stderr, "Usage: streamsql run -f FILE.sql [--output table|csv|json] [--data-dir DIR] [--log-level L] [--http 127.0.0.1:8080] [--allow-file-root DIR] [--allow-connect HOST:PORT]")
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args); done {
@@ -61,6 +63,11 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	if *httpAddr != "" {
+		if err := server.CheckHTTPListen(*httpAddr, false); err != nil {
+			return usageErr("%v (run has no password: use serve for that)", err)
+		}
+	}
 
 	name := *file
 	var script []byte
@@ -83,6 +90,18 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer eng.Close()
+	if *httpAddr != "" {
+		ops, err := startOps(eng, *httpAddr, log)
+		if err != nil {
+			fmt.Fprintf(stderr, "streamsql run: --http: %v\n", err)
+			return 1
+		}
+		defer ops.stop()
+		fmt.Fprintf(stderr, "streamsql run: web console at %s\n", consoleURL(ops.addr, false))
+		if onHTTPListen != nil {
+			onHTTPListen(ops.addr)
+		}
+	}
 	// On a terminal, stderr shows each continuous query's progress (rows, rate, watermark);
 	// piped, it stays quiet.
 	tty := isTerminal(stderr)

@@ -18,6 +18,7 @@ import (
 
 	streamsql "github.com/streamsql/streamsql"
 	"github.com/streamsql/streamsql/server"
+	"github.com/streamsql/streamsql/web"
 )
 
 // serveCommand implements `streamsql serve`: one engine served over the PostgreSQL wire protocol
@@ -49,7 +50,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	var access accessFlags
 	access.register(fs, true)
-	httpAddr := fs.String("http", "", "serve /metrics, /api/queries and /healthz on this address, e.g. 127.0.0.1:8080 (default: off); non-loopback addresses need a password")
+	httpAddr := fs.String("http", "", "serve the web console (/), /metrics, /api/queries and /healthz on this address, e.g. 127.0.0.1:8080 (default: off); non-loopback addresses need a password")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: streamsql serve [--listen ADDR] [--data-dir DIR] [-f init.sql] [--password-file FILE] [--tls-cert F --tls-key F] [--max-connections N] [--statement-timeout D] [--statement-memory SIZE] [--log-level L] [--http 127.0.0.1:8080] [--allow-file-root DIR] [--allow-connect HOST:PORT]")
 		fs.PrintDefaults()
@@ -172,13 +173,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 	var httpSrv *http.Server
 	httpDone := make(chan error, 1)
 	if *httpAddr != "" {
-		if ops, err = server.NewHTTP(server.HTTPConfig{Monitor: monitor, Server: srv, Password: password, Logger: log}); err != nil {
+		if ops, err = server.NewHTTP(server.HTTPConfig{Monitor: monitor, Server: srv, Password: password, Logger: log, Assets: web.Dist}); err != nil {
 			l.Close()
 			fmt.Fprintf(stderr, "streamsql serve: %v\n", err)
 			return 1
 		}
 		hl, err := net.Listen("tcp", *httpAddr)
 		if err != nil {
+			ops.Close()
 			l.Close()
 			fmt.Fprintf(stderr, "streamsql serve: --http: %v\n", err)
 			return 1
@@ -188,7 +190,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 		if host, _, _ := net.SplitHostPort(*httpAddr); tlsConfig == nil && password != "" && !isLoopbackHost(host) {
 			log.Warn("serving --http on a non-loopback address without TLS: its basic authentication sends the password in clear text")
 		}
-		log.Info("serving HTTP (/metrics, /api/queries, /healthz)", "addr", hl.Addr().String(), "tls", tlsConfig != nil)
+		log.Info("serving HTTP (/metrics, /api/queries, /healthz)", "console", consoleURL(hl.Addr(), tlsConfig != nil), "addr", hl.Addr().String(), "tls", tlsConfig != nil)
 		if onHTTPListen != nil {
 			onHTTPListen(hl.Addr())
 		}
@@ -211,6 +213,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 	}
 	if ops != nil {
 		ops.Drain()
+		// Ends the console's event streams, which Shutdown would otherwise wait for.
+		ops.Close()
 	}
 	srv.Close()
 	running := eng.RunningQueries()
@@ -230,6 +234,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 		return 1
 	}
 	return 0
+}
+
+// consoleURL is where the web console answers on the --http listener.
+func consoleURL(addr net.Addr, tls bool) string {
+	if tls {
+		return "https://" + addr.String() + "/"
+	}
+	return "http://" + addr.String() + "/"
 }
 
 // onHTTPListen, when set (by tests), learns the bound --http address.
