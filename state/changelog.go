@@ -76,7 +76,7 @@ func (d *Dir) WriteChanges(op int, epoch, after int64, schema *arrow.Schema, key
 		cols := append([]arrow.Array(nil), r.Columns()...)
 		var own []arrow.Array
 		for _, f := range schema.Fields()[keyCols:] {
-			own = append(own, array.MakeArrayOfNull(mem, f.Type, n))
+			own = append(own, nullArray(mem, f.Type, n))
 		}
 		own = append(own, constBools(mem, n, true))
 		cols = append(cols, own...)

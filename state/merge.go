@@ -184,7 +184,9 @@ func mergeByKey(mem memory.Allocator, schema *arrow.Schema, keyCols int, base []
 	}
 	if len(b.out) == 0 {
 		// One empty record keeps the schema (and its metadata) for the reader.
-		b.out = append(b.out, array.NewRecordBatch(schema, emptyColumns(mem, schema), 0))
+		cols := emptyColumns(mem, schema)
+		b.out = append(b.out, array.NewRecordBatch(schema, cols, 0))
+		releaseAll(cols)
 	}
 	return b.out, nil
 }
@@ -192,7 +194,7 @@ func mergeByKey(mem memory.Allocator, schema *arrow.Schema, keyCols int, base []
 func emptyColumns(mem memory.Allocator, schema *arrow.Schema) []arrow.Array {
 	cols := make([]arrow.Array, schema.NumFields())
 	for i, f := range schema.Fields() {
-		cols[i] = array.MakeArrayOfNull(mem, f.Type, 0)
+		cols[i] = nullArray(mem, f.Type, 0)
 	}
 	return cols
 }
@@ -242,4 +244,13 @@ func appendKey(buf []byte, cols []arrow.Array, row int) []byte {
 		}
 	}
 	return buf
+}
+
+// nullArray is n NULLs of type t (through a builder: array.MakeArrayOfNull leaks the children of
+// nested types in this Arrow version).
+func nullArray(mem memory.Allocator, t arrow.DataType, n int) arrow.Array {
+	b := array.NewBuilder(mem, t)
+	defer b.Release()
+	b.AppendNulls(n)
+	return b.NewArray()
 }
