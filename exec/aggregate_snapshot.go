@@ -553,7 +553,7 @@ func (a *minMaxStringAcc) restoreState(cols []arrow.Array, base int, rows []int6
 }
 
 func (*nullResultAcc) stateFields(string) []arrow.Field                           { return nil }
-func (*nullResultAcc) snapshotState(memory.Allocator, []uint32) []arrow.Array    { return nil }
+func (*nullResultAcc) snapshotState(memory.Allocator, []uint32) []arrow.Array     { return nil }
 func (*nullResultAcc) restoreState(cols []arrow.Array, base int, _ []int64) error { return nil }
 
 // distinctAcc: each group's set as a list, in the set's insertion order (which is the order the
