@@ -79,6 +79,10 @@ type Config struct {
 	// next one (tests, benchmarks).
 	Compaction     state.CompactPolicy
 	SyncCompaction bool
+	// StateTTL, when positive, expires the groups of the query's aggregations not updated for
+	// that long (processing time), without retracting them (WITH state_ttl); only for
+	// aggregations the watermark does not close (exec.AggStreamOptions.TTL).
+	StateTTL time.Duration
 }
 
 // Status is a query's lifecycle state.
@@ -193,11 +197,15 @@ func Start(cfg Config) (*Query, error) {
 			return st.Delay
 		}
 		return 0
-	}}
+	}, stateTTL: cfg.StateTTL}
 	low := &planner.Lowering{Ctx: q.newCtx(context.Background()), Physical: q.physical}
 	tree, err := low.Lower(analysis.Plan.Logical)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.StateTTL > 0 && !q.physical.ttlUsed {
+		tree.Close()
+		return nil, fmt.Errorf("state_ttl needs a GROUP BY aggregation over a stream to expire keys of; query %s has none", cfg.Name)
 	}
 	if r := analysis.Plan.Result; r != nil {
 		var upsert []int
@@ -528,6 +536,8 @@ type stateBytesReporter interface{ StateBytes() int64 }
 
 type lateReporter interface{ DroppedLate() int64 }
 
+type expiredReporter interface{ ExpiredKeys() int64 }
+
 type sideStateReporter interface{ StateRowsBySide() (left, right int64) }
 
 func (q *Query) publish(epoch int64, t0, t1, t2, t3 time.Time, wm, next watermark.Time, inputRows, outRows, badRows int64, srcs []SourceProgress) {
@@ -552,7 +562,7 @@ func (q *Query) publish(epoch int64, t0, t1, t2, t3 time.Time, wm, next watermar
 	}
 	q.lastStart = t0
 	var dropped int64
-	for _, s := range q.physical.stateful {
+	for i, s := range q.physical.stateful {
 		sp := StateProgress{Operator: s.Name}
 		if r, ok := s.Op.(stateReporter); ok {
 			sp.Rows = r.StateRows()
@@ -567,6 +577,12 @@ func (q *Query) publish(epoch int64, t0, t1, t2, t3 time.Time, wm, next watermar
 		if l, ok := s.Op.(lateReporter); ok {
 			sp.DroppedLateRows = l.DroppedLate()
 			dropped += sp.DroppedLateRows
+		}
+		if x, ok := s.Op.(expiredReporter); ok {
+			sp.ExpiredKeys = x.ExpiredKeys()
+		}
+		if i < len(q.stateBytes) {
+			sp.CheckpointBytes = q.stateBytes[i]
 		}
 		p.StateOperators = append(p.StateOperators, sp)
 	}
