@@ -44,7 +44,9 @@ func (q *Query) startCompaction(epoch int64) {
 		for _, i := range ops {
 			due, err := q.ckpt.CompactDue(i, epoch, q.cfg.Compaction)
 			if err == nil && due {
-				q.fault("compact", epoch)
+				// The fault point counts compactions of this process (not epochs), so a crash test
+				// can kill the k-th one, whichever epoch it lands on.
+				q.fault("compact", q.compactions.Add(1))
 				var n int64
 				n, err = q.ckpt.Compact(i, epoch, q.cfg.Mem)
 				if err == nil {

@@ -72,7 +72,9 @@ type Config struct {
 	// view): in update mode the query keeps its result table to emit it again after a restore.
 	VolatileSink bool
 	// Fault, if set, is called at named points of the epoch protocol ("after_offsets",
-	// "after_sink", "after_state", "after_commit"): the crash tests kill the process there.
+	// "after_sink", "after_state", "after_commit", with the epoch; "compact", with the number of
+	// the compaction about to write, counted from 1 in this process): the crash tests kill the
+	// process there.
 	Fault func(point string, epoch int64)
 	// Compaction says when keyed operators' changelogs are merged into a new base (zero: the
 	// state package's defaults). SyncCompaction runs it inside the epoch instead of beside the
@@ -134,6 +136,7 @@ type Query struct {
 	// compacting is closed when the running compaction ends (nil: none started).
 	compacting     chan struct{}
 	compactedBytes atomic.Int64
+	compactions    atomic.Int64 // started by this process
 
 	stepMu sync.Mutex // one epoch at a time
 	closed bool       // Stop has released everything (guarded by stepMu)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -27,82 +28,131 @@ type changeEntry struct {
 }
 
 // runBuilder collects rows as runs of consecutive rows of one record and cuts them into merged
-// records of at most mergeChunkRows rows.
+// records of at most mergeChunkRows rows. Fixed-width columns are gathered by copying the runs'
+// bytes; other columns are sliced and concatenated.
 type runBuilder struct {
 	mem    memory.Allocator
 	schema *arrow.Schema
 	ncols  int
-	src    arrow.RecordBatch
-	start  int
-	n      int
-	parts  [][]arrow.Array // per column, slices of the pending chunk
+	cur    run
+	runs   []run // of the pending chunk
 	rows   int
 	out    []arrow.RecordBatch
 	err    error
 }
 
+type run struct {
+	src      arrow.RecordBatch
+	start, n int
+}
+
 func (b *runBuilder) add(src arrow.RecordBatch, row int) {
-	if b.src == src && b.start+b.n == row {
-		b.n++
-		if b.rows+b.n >= mergeChunkRows {
+	if b.cur.src == src && b.cur.start+b.cur.n == row {
+		b.cur.n++
+		if b.rows+b.cur.n >= mergeChunkRows {
 			b.cut()
 		}
 		return
 	}
 	b.cut()
-	b.src, b.start, b.n = src, row, 1
+	b.cur = run{src: src, start: row, n: 1}
 }
 
-// cut turns the current run into slices.
+// cut ends the current run.
 func (b *runBuilder) cut() {
-	if b.n == 0 {
+	if b.cur.n == 0 {
 		return
 	}
-	if b.parts == nil {
-		b.parts = make([][]arrow.Array, b.ncols)
-	}
-	for c := 0; c < b.ncols; c++ {
-		b.parts[c] = append(b.parts[c], array.NewSlice(b.src.Column(c), int64(b.start), int64(b.start+b.n)))
-	}
-	b.rows += b.n
-	b.src, b.n = nil, 0
+	b.runs = append(b.runs, b.cur)
+	b.rows += b.cur.n
+	b.cur = run{}
 	if b.rows >= mergeChunkRows {
 		b.finish()
 	}
 }
 
-// finish concatenates the pending slices into one record.
+// finish turns the pending runs into one record.
 func (b *runBuilder) finish() {
 	if b.rows == 0 || b.err != nil {
-		b.releaseParts()
+		b.runs, b.rows = b.runs[:0], 0
 		return
 	}
 	cols := make([]arrow.Array, b.ncols)
 	for c := range cols {
-		if len(b.parts[c]) == 1 {
-			cols[c] = b.parts[c][0]
-			cols[c].Retain()
-		} else {
-			a, err := array.Concatenate(b.parts[c], b.mem)
-			if err != nil {
-				b.err = err
-				releaseAll(cols[:c])
-				b.releaseParts()
-				return
-			}
-			cols[c] = a
+		a, err := b.gather(c)
+		if err != nil {
+			b.err = err
+			releaseAll(cols[:c])
+			b.runs, b.rows = b.runs[:0], 0
+			return
 		}
+		cols[c] = a
 	}
 	b.out = append(b.out, array.NewRecordBatch(b.schema, cols, int64(b.rows)))
 	releaseAll(cols)
-	b.releaseParts()
+	b.runs, b.rows = b.runs[:0], 0
 }
 
-func (b *runBuilder) releaseParts() {
-	for _, p := range b.parts {
-		releaseAll(p)
+// gather builds column c of the pending runs.
+func (b *runBuilder) gather(c int) (arrow.Array, error) {
+	t := b.schema.Field(c).Type
+	if fw, ok := t.(arrow.FixedWidthDataType); ok && fw.BitWidth() >= 8 && fw.BitWidth()%8 == 0 && t.ID() != arrow.FIXED_SIZE_LIST {
+		return b.gatherFixed(c, t, fw.BitWidth()/8), nil
 	}
-	b.parts, b.rows = nil, 0
+	if len(b.runs) == 1 {
+		r := b.runs[0]
+		return array.NewSlice(r.src.Column(c), int64(r.start), int64(r.start+r.n)), nil
+	}
+	parts := make([]arrow.Array, len(b.runs))
+	for i, r := range b.runs {
+		parts[i] = array.NewSlice(r.src.Column(c), int64(r.start), int64(r.start+r.n))
+	}
+	defer releaseAll(parts)
+	return array.Concatenate(parts, b.mem)
+}
+
+func (b *runBuilder) gatherFixed(c int, t arrow.DataType, w int) arrow.Array {
+	n := b.rows
+	vals := memory.NewResizableBuffer(b.mem)
+	vals.Resize(n * w)
+	dst := vals.Bytes()
+	nulls := 0
+	for _, r := range b.runs {
+		nulls += r.src.Column(c).NullN()
+	}
+	var valid *memory.Buffer
+	var vbits []byte
+	if nulls > 0 {
+		valid = memory.NewResizableBuffer(b.mem)
+		valid.Resize(int(bitutil.BytesForBits(int64(n))))
+		vbits = valid.Bytes()
+		clear(vbits)
+	}
+	pos := 0
+	for _, r := range b.runs {
+		col := r.src.Column(c)
+		d := col.Data()
+		off := d.Offset() + r.start
+		if src := d.Buffers()[1]; src != nil {
+			copy(dst[pos*w:(pos+r.n)*w], src.Bytes()[off*w:(off+r.n)*w])
+		}
+		if vbits != nil {
+			for k := 0; k < r.n; k++ {
+				if col.IsValid(r.start + k) {
+					bitutil.SetBit(vbits, pos+k)
+				}
+			}
+		}
+		pos += r.n
+	}
+	data := array.NewData(t, n, []*memory.Buffer{valid, vals}, nil, nulls, 0)
+	a := array.MakeFromData(data)
+	data.Release()
+	vals.Release()
+	if valid != nil {
+		valid.Release()
+	}
+	return a
 }
 
 // mergeByKey applies logs (changelog records, oldest first) to base and returns the records of
