@@ -66,6 +66,14 @@ func (q *Query) startCompaction(epoch int64) {
 	go run()
 }
 
+// WaitCompaction returns once no compaction is running (tests, benchmarks). Call it from the
+// goroutine running the epochs (or after ProcessAllAvailable returned).
+func (q *Query) WaitCompaction() {
+	q.stepMu.Lock()
+	defer q.stepMu.Unlock()
+	q.waitCompaction()
+}
+
 // waitCompaction returns once no compaction is running.
 func (q *Query) waitCompaction() {
 	if q.compacting != nil {
