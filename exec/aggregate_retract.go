@@ -58,6 +58,11 @@ type RetractingAggregate struct {
 	droppedLate int64
 	keyBuf      []byte
 	keyCols     []arrow.Array
+
+	// Incremental checkpoints (aggregate_retract_snapshot.go): groups changed and keys of groups
+	// forgotten since the last snapshot.
+	snapDirty []*retractGroup
+	snapGone  [][]Datum
 }
 
 type retractGroup struct {
@@ -69,6 +74,8 @@ type retractGroup struct {
 	last    []Datum // the row last emitted (nil: none emitted, or retracted)
 	changed bool
 	dead    bool // removed from groups; dropped from order at the next compaction
+	// snapDirty: in RetractingAggregate.snapDirty (changed since the last snapshot).
+	snapDirty bool
 	seq     int64
 }
 
@@ -573,6 +580,7 @@ func (r *RetractingAggregate) ensureGlobal() {
 
 func (r *RetractingAggregate) Flush(ctx *Ctx, wm watermark.Time, emit Emit) error {
 	r.ensureGlobal()
+	r.markSnapDirty()
 	b := newDeltaBuilder(ctx, r.out)
 	defer b.release()
 	switch r.opts.Emit {
@@ -665,6 +673,7 @@ func (r *RetractingAggregate) Flush(ctx *Ctx, wm watermark.Time, emit Emit) erro
 
 func (r *RetractingAggregate) forget(g *retractGroup) {
 	if !g.dead && !r.global() {
+		r.snapGone = append(r.snapGone, g.keyVals)
 		g.dead = true
 		delete(r.groups, g.key)
 	}
