@@ -76,7 +76,7 @@ type retractGroup struct {
 	dead    bool // removed from groups; dropped from order at the next compaction
 	// snapDirty: in RetractingAggregate.snapDirty (changed since the last snapshot).
 	snapDirty bool
-	seq     int64
+	seq       int64
 }
 
 // retractAcc is one aggregate's state for one group.
