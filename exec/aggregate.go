@@ -55,6 +55,9 @@ type HashAggregate struct {
 	touched []int64
 	gone    []arrow.RecordBatch
 	expired int64
+	// snapshotting: a snapshot call has been made (the query checkpoints), so removed keys are
+	// kept for the next SnapshotChanges; without it they would pile up.
+	snapshotting bool
 }
 
 // groupTable maps group keys to dense group ids.

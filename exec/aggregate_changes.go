@@ -11,8 +11,9 @@ import (
 // Incremental checkpoints and state TTL of the streaming HashAggregate (IncrementalSnapshotter).
 //
 // A streaming aggregate marks every group a Push touches (dirty, compacted with the other
-// per-group arrays) and keeps the keys of the groups it removes (evicted by the watermark,
-// expired by the TTL) as records of key columns until the next snapshot. SnapshotChanges
+// per-group arrays) and, once a snapshot call showed that the query checkpoints, keeps the keys
+// of the groups it removes (evicted by the watermark, expired by the TTL) as records of key
+// columns until the next snapshot. SnapshotChanges
 // reports the dirty groups' rows, in the snapshot format of aggregate_snapshot.go, and those
 // keys; SnapshotState (a full snapshot) resets both too.
 //
@@ -77,7 +78,7 @@ func (h *HashAggregate) removeGroups(mem memory.Allocator, gone func(g uint32) b
 	if len(removed) == 0 {
 		return 0
 	}
-	if h.track {
+	if h.track && h.snapshotting {
 		cols := h.table.keyColumns(mem, removed)
 		rec := array.NewRecordBatch(h.keySchema(), cols, int64(len(removed)))
 		for _, c := range cols {
@@ -143,6 +144,9 @@ func (h *HashAggregate) SnapshotChanges(ctx *Ctx) (*arrow.Schema, []arrow.Record
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	// Before the first snapshot call nothing was written: every group created since is dirty,
+	// and no removed key needs a tombstone.
+	h.snapshotting = true
 	var recs []arrow.RecordBatch
 	gids := h.gids[:0]
 	flush := func() {

@@ -63,6 +63,9 @@ type RetractingAggregate struct {
 	// forgotten since the last snapshot.
 	snapDirty []*retractGroup
 	snapGone  [][]Datum
+	// snapTracking: a snapshot call showed that the query checkpoints (until then nothing is
+	// tracked, so a query without checkpoints keeps nothing extra).
+	snapTracking bool
 }
 
 type retractGroup struct {
@@ -673,7 +676,9 @@ func (r *RetractingAggregate) Flush(ctx *Ctx, wm watermark.Time, emit Emit) erro
 
 func (r *RetractingAggregate) forget(g *retractGroup) {
 	if !g.dead && !r.global() {
-		r.snapGone = append(r.snapGone, g.keyVals)
+		if r.snapTracking {
+			r.snapGone = append(r.snapGone, g.keyVals)
+		}
 		g.dead = true
 		delete(r.groups, g.key)
 	}

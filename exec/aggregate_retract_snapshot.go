@@ -87,6 +87,7 @@ func (r *RetractingAggregate) SnapshotState(ctx *Ctx) (*arrow.Schema, []arrow.Re
 		recs = append(recs, rec)
 	}
 	r.forgetSnapChanges()
+	r.snapTracking = true
 	return schema, recs, nil
 }
 
@@ -99,6 +100,9 @@ func (r *RetractingAggregate) StateKeyColumns() int { return len(r.groupCols) }
 
 // markSnapDirty records the groups changed in the epoch; Flush calls it before it clears them.
 func (r *RetractingAggregate) markSnapDirty() {
+	if !r.snapTracking {
+		return
+	}
 	for _, g := range r.changed {
 		if !g.snapDirty {
 			g.snapDirty = true
@@ -121,8 +125,14 @@ func (r *RetractingAggregate) SnapshotChanges(ctx *Ctx) (*arrow.Schema, []arrow.
 		return nil, nil, nil, fmt.Errorf("retracting aggregate: SnapshotChanges called with changes not yet flushed")
 	}
 	schema := r.stateSchema(r.droppedLate)
+	dirty := r.snapDirty
+	if !r.snapTracking {
+		// The first snapshot call: nothing was written before, so every live group is new.
+		r.snapTracking = true
+		dirty = r.order
+	}
 	var live []*retractGroup
-	for _, g := range r.snapDirty {
+	for _, g := range dirty {
 		if !g.dead {
 			live = append(live, g)
 		}
@@ -213,6 +223,7 @@ func (r *RetractingAggregate) snapshotChunk(ctx *Ctx, schema *arrow.Schema, grou
 // snapshot of another format, aggregate list or emission mode is refused with an error starting
 // "checkpoint state does not match the query".
 func (r *RetractingAggregate) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) error {
+	r.snapTracking = true
 	if len(r.groups) > 0 {
 		return fmt.Errorf("retracting aggregate: RestoreState must be called on a fresh operator")
 	}

@@ -142,6 +142,7 @@ func (h *HashAggregate) SnapshotState(ctx *Ctx) (*arrow.Schema, []arrow.RecordBa
 		recs = append(recs, h.snapshotChunk(ctx.Mem, schema, lo, hi))
 	}
 	h.forgetChanges()
+	h.snapshotting = true
 	return schema, recs, nil
 }
 
@@ -196,6 +197,7 @@ func pick[T any](vals []T, gids []uint32) []T {
 // version, aggregate list, emission mode or column layout is refused with an error starting
 // "checkpoint state does not match the query"; on any error the operator must only be closed.
 func (h *HashAggregate) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) error {
+	h.snapshotting = true
 	_, global := h.table.(*globalTable)
 	if (!global && h.table.numGroups() > 0) || (global && h.rows[0] > 0) {
 		return fmt.Errorf("hash aggregate: RestoreState must be called on a fresh operator, before the first Push")
