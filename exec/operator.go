@@ -101,6 +101,10 @@ type Snapshotter interface {
 // first, so a restore puts it after the older keys). A key in neither is unchanged. The
 // caller owns all records; the operator is unchanged apart from forgetting what it reported.
 //
+// An operator may start tracking only at its first snapshot call (SnapshotChanges, SnapshotState
+// or RestoreState), so a query without checkpoints keeps no tombstones; the first SnapshotChanges
+// of an operator never snapshotted nor restored then returns its whole state as upserts.
+//
 // Restore is RestoreState with the merge of a base snapshot and later changes: one row per live
 // key in SnapshotState's schema (nullability of the value columns may differ), base keys in
 // their base order, keys created later after them in the order they appeared.
