@@ -29,6 +29,8 @@ type catalog struct {
 	sources map[string]*source    // CREATE SOURCE
 	views   map[string]*view      // CREATE MATERIALIZED VIEW result tables
 	plain   map[string]*plainView // CREATE VIEW (catalog_view.go)
+	// stateReader binds state('query', 'operator') (state_reader.go); set once by Open.
+	stateReader func(query, operator string) (planner.TableSource, error)
 }
 
 // view is a materialized view's result table, readable by batch queries.

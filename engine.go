@@ -94,6 +94,7 @@ func Open(opts Options) (*Engine, error) {
 		}
 	}
 	e := &Engine{opts: opts, catalog: newCatalog(), queries: &queries{m: map[string]*runningQuery{}}}
+	e.catalog.stateReader = e.stateTable
 	if opts.DurableCatalog && opts.DataDir != "" {
 		d, err := openDurableCatalog(opts.DataDir, opts.Logger)
 		if err != nil {

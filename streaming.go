@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/streamsql/streamsql/sinks"
 	"github.com/streamsql/streamsql/sources"
 	"github.com/streamsql/streamsql/sql"
+	"github.com/streamsql/streamsql/state"
 )
 
 // source is a CREATE SOURCE: a declared stream. Every query reading it opens its own Stream,
@@ -164,7 +166,20 @@ func (e *Engine) streamConfig(src *source, onError func(*sources.RecordError) er
 }
 
 // sinkOptions are the options every CREATE SINK / MATERIALIZED VIEW takes besides the connector's.
-var queryLevelOptions = map[string]bool{"output_mode": true, "trigger": true, "checkpoint": true, "dead_letter_max_rows": true}
+var queryLevelOptions = map[string]bool{"output_mode": true, "trigger": true, "checkpoint": true, "dead_letter_max_rows": true, "state_ttl": true, "state_compaction_epochs": true}
+
+// parseStateTTL reads WITH (state_ttl = '1 hour'): 0 when absent.
+func parseStateTTL(s *sql.CreateSink, opts map[string]string) (time.Duration, error) {
+	v, ok := opts["state_ttl"]
+	if !ok {
+		return 0, nil
+	}
+	us, err := exec.ParseInterval(v)
+	if err != nil || us <= 0 {
+		return 0, exec.Errorf(exec.CodeInvalidParameter, "%s %s: state_ttl must be a positive interval such as '1 hour', got %q", strings.ToLower(string(kindOf(s))), s.Name, v)
+	}
+	return time.Duration(us) * time.Microsecond, nil
+}
 
 // defaultDeadLetterMaxRows bounds a query's <name>_errors table unless dead_letter_max_rows says
 // otherwise.
@@ -264,6 +279,18 @@ func (e *Engine) prepareQueryFrozen(s *sql.CreateSink, frozen bool) (*runningQue
 	trigger, err := incremental.ParseTrigger(opts["trigger"])
 	if err != nil {
 		return nil, err
+	}
+	stateTTL, err := parseStateTTL(s, opts)
+	if err != nil {
+		return nil, err
+	}
+	var compaction state.CompactPolicy
+	if v, ok := opts["state_compaction_epochs"]; ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 {
+			return nil, exec.Errorf(exec.CodeInvalidParameter, "%s %s: state_compaction_epochs must be a positive number of epochs, got %q", strings.ToLower(string(kindOf(s))), s.Name, v)
+		}
+		compaction.Epochs = n
 	}
 	rq := &runningQuery{name: s.Name, view: s.View, sql: s.QueryText, schema: planner.SchemaOf(plan)}
 	// A failed CREATE leaves nothing behind: the sink connector it built is closed and the
@@ -384,7 +411,8 @@ func (e *Engine) prepareQueryFrozen(s *sql.CreateSink, frozen bool) (*runningQue
 		Name: s.Name, Plan: plan, Mode: mode, Sink: sink, SinkName: rq.sink, Inputs: inputs,
 		Trigger: trigger, Clock: e.opts.Clock, Mem: e.opts.Allocator, Logger: e.opts.Logger,
 		Checkpoint: rq.checkpoint, SQL: s.QueryText, Fault: faultHook(s.Name), BadRecords: bad, VolatileSink: s.View,
-		OnProgress: e.progressHook(s.Name),
+		OnProgress: e.progressHook(s.Name), StateTTL: stateTTL,
+		Compaction: compaction,
 	})
 	if err != nil {
 		closeInputs(inputs)
@@ -434,8 +462,8 @@ func (e *Engine) sinkSettings(s *sql.CreateSink, opts map[string]string, plan pl
 	}
 	if s.View {
 		for k := range opts {
-			if k != "trigger" && k != "checkpoint" && k != "dead_letter_max_rows" {
-				return 0, "", nil, exec.Errorf(exec.CodeInvalidParameter, "materialized view %s: unknown option %q (a view takes trigger, checkpoint and dead_letter_max_rows; it always holds the complete result)", s.Name, k)
+			if k != "trigger" && k != "checkpoint" && k != "dead_letter_max_rows" && k != "state_ttl" && k != "state_compaction_epochs" {
+				return 0, "", nil, exec.Errorf(exec.CodeInvalidParameter, "materialized view %s: unknown option %q (a view takes trigger, checkpoint, dead_letter_max_rows, state_ttl and state_compaction_epochs; it always holds the complete result)", s.Name, k)
 			}
 		}
 		// A view applies its query's changes (update mode: upserts and deletes by key), unless

@@ -50,6 +50,11 @@ type scenario struct {
 	// rowLimit, when > 0, reads the files with max_rows_per_trigger instead of whole files per
 	// epoch, so epochs start and end in the middle of files (offsets with byte positions).
 	rowLimit int
+	// compactEvery, when > 0, compacts the aggregation's changelogs into a new base every that
+	// many epochs (state_compaction_epochs), beside the running epochs, and the schedule adds a
+	// kill right before a compaction writes (fault point "compact", the k-th compaction of a run);
+	// random kills land before, during or after the compactions.
+	compactEvery int
 }
 
 const (
@@ -107,6 +112,7 @@ var scenarios = []scenario{
 	{name: "mysql-update", sink: "mysql", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1},
 	{name: "mysql-complete", sink: "mysql", mode: "complete", query: completeQuery, cols: completeCols, keyCols: 1},
 	{name: "files-append", sink: "files", mode: "append", query: appendQuery, cols: appendCols, keyCols: 1},
+	{name: "postgres-update-compaction", sink: "postgres", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1, compactEvery: 2},
 	{name: "postgres-update-rowlimit", sink: "postgres", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1, rowLimit: 3001},
 	// The mock cluster keeps a bounded log (at 1M events it had dropped the topic's first 540,000
 	// records), so the Kafka query keeps one row in eight: ~83,000 rows at 1M events.
@@ -250,11 +256,15 @@ func script(sc scenario, ds *dataset, tg target, name string, full bool) string 
 	if sc.rowLimit > 0 {
 		limit = fmt.Sprintf("max_rows_per_trigger = '%d'", sc.rowLimit)
 	}
+	compaction := ""
+	if sc.compactEvery > 0 {
+		compaction = fmt.Sprintf(", state_compaction_epochs = '%d'", sc.compactEvery)
+	}
 	return fmt.Sprintf(`CREATE SOURCE ev (id BIGINT, ts TIMESTAMP, k VARCHAR, v BIGINT%s)
   WITH (connector = 'files', path = '%s', format = 'csv', %s);
-CREATE SINK %s WITH (%s, output_mode = '%s', trigger = 'available_now') AS
+CREATE SINK %s WITH (%s, output_mode = '%s', trigger = 'available_now'%s) AS
   %s;
-`, wm, ds.dir, limit, name, tg.options(name), sc.mode, sc.query)
+`, wm, ds.dir, limit, name, tg.options(name), sc.mode, compaction, sc.query)
 }
 
 // runScenario runs one scenario for one seed: a failure-free run, then a run killed by the seed's
@@ -351,6 +361,11 @@ func makeSchedule(rng *rand.Rand, cfg config, sc scenario, epochs int64, ffWall 
 			lo := span * int64(i) / int64(len(points))
 			hi := max(span*int64(i+1)/int64(len(points)), lo+1)
 			ks = append(ks, kill{kind: killFault, point: p, epoch: lo + rng.Int64N(hi-lo)})
+		}
+		if sc.compactEvery > 0 {
+			// The run resuming after the kills above compacts again from its first epochs:
+			// kill it right before its first, second or third compaction writes a base.
+			ks = append(ks, kill{kind: killFault, point: "compact", epoch: 1 + rng.Int64N(3)})
 		}
 	}
 	if sc.targetedOnly {

@@ -28,7 +28,10 @@
 // instants depend on timing). Each scenario prints a summary line: kills, restarts, epochs, rows.
 //
 // Scenarios: PostgreSQL and MariaDB sinks in append (a stateless filter/project), update (GROUP
-// BY k with counts, sums, min, max) and complete mode, a tumbling-window aggregation with a
+// BY k with counts, sums, min, max) and complete mode, the same update query with its changelogs
+// compacted every 2 epochs beside the running query (postgres-update-compaction: besides the
+// targeted and random kills, a kill right before the k-th compaction of a run writes its base,
+// fault point "compact"), a tumbling-window aggregation with a
 // watermark in append mode into PostgreSQL, an interval join of the stream with itself and a
 // SELECT DISTINCT deduplication in append mode (state evicted by the watermark), the files sink (JSON, manifests), and the Kafka sink.
 

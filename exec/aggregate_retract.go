@@ -59,6 +59,14 @@ type RetractingAggregate struct {
 	droppedLate int64
 	keyBuf      []byte
 	keyCols     []arrow.Array
+
+	// Incremental checkpoints (aggregate_retract_snapshot.go): groups changed and keys of groups
+	// forgotten since the last snapshot.
+	snapDirty []*retractGroup
+	snapGone  [][]Datum
+	// snapTracking: a snapshot call showed that the query checkpoints (until then nothing is
+	// tracked, so a query without checkpoints keeps nothing extra).
+	snapTracking bool
 }
 
 type retractGroup struct {
@@ -70,7 +78,9 @@ type retractGroup struct {
 	last    []Datum // the row last emitted (nil: none emitted, or retracted)
 	changed bool
 	dead    bool // removed from groups; dropped from order at the next compaction
-	seq     int64
+	// snapDirty: in RetractingAggregate.snapDirty (changed since the last snapshot).
+	snapDirty bool
+	seq       int64
 }
 
 // retractAcc is one aggregate's state for one group.
@@ -575,6 +585,7 @@ func (r *RetractingAggregate) ensureGlobal() {
 func (r *RetractingAggregate) Flush(ctx *Ctx, wm watermark.Time, emit Emit) error {
 	r.ensureGlobal()
 	r.rowsUpdated += int64(len(r.changed)) // each group at most once (its changed flag)
+	r.markSnapDirty()
 	b := newDeltaBuilder(ctx, r.out)
 	defer b.release()
 	switch r.opts.Emit {
@@ -667,6 +678,9 @@ func (r *RetractingAggregate) Flush(ctx *Ctx, wm watermark.Time, emit Emit) erro
 
 func (r *RetractingAggregate) forget(g *retractGroup) {
 	if !g.dead && !r.global() {
+		if r.snapTracking {
+			r.snapGone = append(r.snapGone, g.keyVals)
+		}
 		g.dead = true
 		delete(r.groups, g.key)
 		r.rowsRemoved++

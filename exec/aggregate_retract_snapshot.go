@@ -2,6 +2,7 @@ package exec
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -85,8 +86,88 @@ func (r *RetractingAggregate) SnapshotState(ctx *Ctx) (*arrow.Schema, []arrow.Re
 		}
 		recs = append(recs, rec)
 	}
+	r.forgetSnapChanges()
+	r.snapTracking = true
 	return schema, recs, nil
 }
+
+// Incremental checkpoints (IncrementalSnapshotter): the rows of the groups changed since the
+// last snapshot, in creation order, and the keys of the groups forgotten since then (a key
+// forgotten and created again is in both).
+
+// StateKeyColumns is the number of group columns.
+func (r *RetractingAggregate) StateKeyColumns() int { return len(r.groupCols) }
+
+// markSnapDirty records the groups changed in the epoch; Flush calls it before it clears them.
+func (r *RetractingAggregate) markSnapDirty() {
+	if !r.snapTracking {
+		return
+	}
+	for _, g := range r.changed {
+		if !g.snapDirty {
+			g.snapDirty = true
+			r.snapDirty = append(r.snapDirty, g)
+		}
+	}
+}
+
+func (r *RetractingAggregate) forgetSnapChanges() {
+	for _, g := range r.snapDirty {
+		g.snapDirty = false
+	}
+	r.snapDirty, r.snapGone = r.snapDirty[:0], nil
+}
+
+// SnapshotChanges returns the changed groups' rows and the forgotten groups' keys since the
+// last snapshot; call it after Flush. The records are owned by the caller.
+func (r *RetractingAggregate) SnapshotChanges(ctx *Ctx) (*arrow.Schema, []arrow.RecordBatch, []arrow.RecordBatch, error) {
+	if len(r.changed) > 0 {
+		return nil, nil, nil, fmt.Errorf("retracting aggregate: SnapshotChanges called with changes not yet flushed")
+	}
+	schema := r.stateSchema(r.droppedLate)
+	dirty := r.snapDirty
+	if !r.snapTracking {
+		// The first snapshot call: nothing was written before, so every live group is new.
+		r.snapTracking = true
+		dirty = r.order
+	}
+	var live []*retractGroup
+	for _, g := range dirty {
+		if !g.dead {
+			live = append(live, g)
+		}
+	}
+	sort.Slice(live, func(i, j int) bool { return live[i].seq < live[j].seq })
+	var ups []arrow.RecordBatch
+	for lo := 0; lo < len(live); lo += aggSnapshotChunk {
+		rec, err := r.snapshotChunk(ctx, schema, live[lo:min(len(live), lo+aggSnapshotChunk)])
+		if err != nil {
+			releaseRecords(ups)
+			return nil, nil, nil, err
+		}
+		ups = append(ups, rec)
+	}
+	var gone []arrow.RecordBatch
+	if len(r.snapGone) > 0 {
+		keySchema := arrow.NewSchema(schema.Fields()[:len(r.groupCols)], nil)
+		b := array.NewRecordBuilder(ctx.Mem, keySchema)
+		for _, key := range r.snapGone {
+			for c, v := range key {
+				if err := AppendDatum(b.Field(c), v); err != nil {
+					b.Release()
+					releaseRecords(ups)
+					return nil, nil, nil, err
+				}
+			}
+		}
+		gone = append(gone, b.NewRecordBatch())
+		b.Release()
+	}
+	r.forgetSnapChanges()
+	return schema, ups, gone, nil
+}
+
+var _ IncrementalSnapshotter = (*RetractingAggregate)(nil)
 
 func (r *RetractingAggregate) snapshotChunk(ctx *Ctx, schema *arrow.Schema, groups []*retractGroup) (arrow.RecordBatch, error) {
 	b := array.NewRecordBuilder(ctx.Mem, schema)
@@ -142,6 +223,7 @@ func (r *RetractingAggregate) snapshotChunk(ctx *Ctx, schema *arrow.Schema, grou
 // snapshot of another format, aggregate list or emission mode is refused with an error starting
 // "checkpoint state does not match the query".
 func (r *RetractingAggregate) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) error {
+	r.snapTracking = true
 	if len(r.groups) > 0 {
 		return fmt.Errorf("retracting aggregate: RestoreState must be called on a fresh operator")
 	}

@@ -37,6 +37,13 @@ type StreamDistinct struct {
 	free    []int32
 	changed []int32
 	keyBuf  []byte
+	// Incremental checkpoints (distinct_changes.go): keys changed and rows forgotten since the
+	// last snapshot.
+	snapDirty map[string]struct{}
+	snapGone  []arrow.RecordBatch
+	// snapTracking: a snapshot call showed that the query checkpoints (until then nothing is
+	// tracked, so a query without checkpoints keeps nothing extra).
+	snapTracking bool
 }
 
 type distinctEntry struct {
@@ -131,6 +138,7 @@ func (s *StreamDistinct) Flush(ctx *Ctx, _ watermark.Time, emit Emit) error {
 	if err == nil {
 		err = s.emitRows(ctx, came, 1, emit)
 	}
+	s.noteSnapChanges(ctx)
 	for _, id := range s.changed {
 		e := &s.entries[id]
 		e.changed = false
@@ -177,6 +185,7 @@ func (s *StreamDistinct) emitRows(ctx *Ctx, refs []rowRef, w int64, emit Emit) e
 func (s *StreamDistinct) Close() error {
 	s.store.release()
 	s.index, s.entries, s.free, s.changed = map[string]int32{}, nil, nil, nil
+	s.forgetSnapChanges()
 	return nil
 }
 
@@ -216,6 +225,8 @@ func (s *StreamDistinct) SnapshotState(ctx *Ctx) (*arrow.Schema, []arrow.RecordB
 	recs := snapshotRows(ctx, schema, s.store, refs, func(lo, hi int) []arrow.Array {
 		return []arrow.Array{snapFixed(ctx.Mem, Int64, counts[lo:hi])}
 	})
+	s.forgetSnapChanges()
+	s.snapTracking = true
 	return schema, recs, nil
 }
 
@@ -223,6 +234,7 @@ func (s *StreamDistinct) SnapshotState(ctx *Ctx) (*arrow.Schema, []arrow.RecordB
 // Push). It borrows recs (Retaining those it keeps rows of). A snapshot of another format or
 // layout is refused with an error starting "checkpoint state does not match the query".
 func (s *StreamDistinct) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) error {
+	s.snapTracking = true
 	if len(s.index) > 0 || len(s.changed) > 0 {
 		return fmt.Errorf("internal: DISTINCT RestoreState must be called on a fresh operator")
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -632,6 +633,9 @@ type physical struct {
 	stateful []planner.StatefulOperator
 	// delay is the watermark delay of a stream column (for keep-first deduplication).
 	delay func(s *planner.Scan, col int) int64
+	// stateTTL is Config.StateTTL; ttlUsed says an aggregate took it.
+	stateTTL time.Duration
+	ttlUsed  bool
 }
 
 func (ph *physical) Scan(s *planner.Scan) (exec.Source, error) {
@@ -654,6 +658,13 @@ func (ph *physical) Aggregate(a *planner.Aggregate, in *arrow.Schema, groupCols 
 	var x exec.Operator
 	var err error
 	opts := exec.AggStreamOptions{Emit: op.aggEmit, EventTimeCol: op.eventTime}
+	if ph.stateTTL > 0 {
+		if err := ph.ttlApplies(a, op); err != nil {
+			return nil, err
+		}
+		opts.TTL = ph.stateTTL
+		ph.ttlUsed = true
+	}
 	switch {
 	case op.dedup:
 		o := exec.DedupOptions{Keys: op.dedupKeys}
@@ -676,6 +687,22 @@ func (ph *physical) Aggregate(a *planner.Aggregate, in *arrow.Schema, groupCols 
 		return newChainedWatermark(x, *op.evict), nil
 	}
 	return x, nil
+}
+
+// ttlApplies refuses state_ttl on an aggregate it cannot expire: one whose state the watermark
+// closes, and the kinds that keep more than one row per key or retract their input.
+func (ph *physical) ttlApplies(a *planner.Aggregate, op *Op) error {
+	switch {
+	case op.eventTime >= 0:
+		return fmt.Errorf("state_ttl applies to queries without a watermark, but %s groups by an event-time window, whose state the watermark already closes; drop state_ttl", a.Describe())
+	case op.dedup:
+		return fmt.Errorf("state_ttl does not apply to the deduplication %s yet", a.Describe())
+	case a.Session != nil:
+		return fmt.Errorf("state_ttl does not apply to session windows (%s)", a.Describe())
+	case op.retracting:
+		return fmt.Errorf("state_ttl does not apply to %s: its input retracts rows (it reads another aggregate, a DISTINCT, a top-N or a join), and expiring a group whose rows can still be retracted would make the result wrong", a.Describe())
+	}
+	return nil
 }
 
 func (ph *physical) Order(s *planner.Sort, lim *planner.Limit, in *exec.Tree, keys []exec.SortKey) (*exec.Tree, error) {

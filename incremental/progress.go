@@ -81,4 +81,9 @@ type StateProgress struct {
 	// operators): an interval join's sides return to about zero once both streams move past
 	// the time bound.
 	RowsBySide []int64 `json:"numRowsBySide,omitempty"`
+	// ExpiredKeys counts the keys removed so far by the query's state_ttl (not retracted).
+	ExpiredKeys int64 `json:"numKeysExpiredByTTL,omitempty"`
+	// CheckpointBytes is what the epoch's checkpoint wrote for the operator: its changes (a
+	// keyed operator) or its whole state; compaction beside the query is not included.
+	CheckpointBytes int64 `json:"checkpointBytes,omitempty"`
 }

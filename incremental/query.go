@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -71,8 +72,19 @@ type Config struct {
 	// view): in update mode the query keeps its result table to emit it again after a restore.
 	VolatileSink bool
 	// Fault, if set, is called at named points of the epoch protocol ("after_offsets",
-	// "after_sink", "after_state", "after_commit"): the crash tests kill the process there.
+	// "after_sink", "after_state", "after_commit", with the epoch; "compact", with the number of
+	// the compaction about to write, counted from 1 in this process): the crash tests kill the
+	// process there.
 	Fault func(point string, epoch int64)
+	// Compaction says when keyed operators' changelogs are merged into a new base (zero: the
+	// state package's defaults). SyncCompaction runs it inside the epoch instead of beside the
+	// next one (tests, benchmarks).
+	Compaction     state.CompactPolicy
+	SyncCompaction bool
+	// StateTTL, when positive, expires the groups of the query's aggregations not updated for
+	// that long (processing time), without retracting them (WITH state_ttl); only for
+	// aggregations the watermark does not close (exec.AggStreamOptions.TTL).
+	StateTTL time.Duration
 }
 
 // Status is a query's lifecycle state.
@@ -117,6 +129,15 @@ type Query struct {
 	// reemit runs one epoch after a restart even without input, so a complete-mode sink (a
 	// materialized view's in-memory table) gets the restored result table back at once.
 	reemit bool
+
+	// stateAfter[i] is the epoch stateful operator i last wrote its state for (-1: none), which
+	// its next changelog follows; stateBytes[i] what that write took.
+	stateAfter []int64
+	stateBytes []int64
+	// compacting is closed when the running compaction ends (nil: none started).
+	compacting     chan struct{}
+	compactedBytes atomic.Int64
+	compactions    atomic.Int64 // started by this process
 
 	stepMu sync.Mutex // one epoch at a time
 	closed bool       // Stop has released everything (guarded by stepMu)
@@ -182,11 +203,15 @@ func Start(cfg Config) (*Query, error) {
 			return st.Delay
 		}
 		return 0
-	}}
+	}, stateTTL: cfg.StateTTL}
 	low := &planner.Lowering{Ctx: q.newCtx(context.Background()), Physical: q.physical}
 	tree, err := low.Lower(analysis.Plan.Logical)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.StateTTL > 0 && !q.physical.ttlUsed {
+		tree.Close()
+		return nil, fmt.Errorf("state_ttl needs a GROUP BY aggregation over a stream to expire keys of; query %s has none", cfg.Name)
 	}
 	if r := analysis.Plan.Result; r != nil {
 		var upsert []int
@@ -202,6 +227,11 @@ func Start(cfg Config) (*Query, error) {
 		q.physical.stateful = append(q.physical.stateful, planner.StatefulOperator{Name: "ResultTable", Op: rt})
 	}
 	q.tree = tree
+	q.stateAfter = make([]int64, len(q.physical.stateful))
+	q.stateBytes = make([]int64, len(q.physical.stateful))
+	for i := range q.stateAfter {
+		q.stateAfter[i] = -1
+	}
 	if cfg.Checkpoint != "" {
 		if err := q.openCheckpoint(); err != nil {
 			tree.Close()
@@ -513,6 +543,8 @@ type stateBytesReporter interface{ StateBytes() int64 }
 
 type lateReporter interface{ DroppedLate() int64 }
 
+type expiredReporter interface{ ExpiredKeys() int64 }
+
 type sideStateReporter interface{ StateRowsBySide() (left, right int64) }
 
 func (q *Query) publish(epoch int64, t0, t1, t2, t3 time.Time, wm, next watermark.Time, inputRows, outRows, badRows int64, srcs []SourceProgress) {
@@ -537,7 +569,7 @@ func (q *Query) publish(epoch int64, t0, t1, t2, t3 time.Time, wm, next watermar
 	}
 	q.lastStart = t0
 	var dropped int64
-	for _, s := range q.physical.stateful {
+	for i, s := range q.physical.stateful {
 		sp := StateProgress{Operator: s.Name}
 		if r, ok := s.Op.(stateReporter); ok {
 			sp.Rows = r.StateRows()
@@ -552,6 +584,12 @@ func (q *Query) publish(epoch int64, t0, t1, t2, t3 time.Time, wm, next watermar
 		if l, ok := s.Op.(lateReporter); ok {
 			sp.DroppedLateRows = l.DroppedLate()
 			dropped += sp.DroppedLateRows
+		}
+		if x, ok := s.Op.(expiredReporter); ok {
+			sp.ExpiredKeys = x.ExpiredKeys()
+		}
+		if i < len(q.stateBytes) {
+			sp.CheckpointBytes = q.stateBytes[i]
 		}
 		p.StateOperators = append(p.StateOperators, sp)
 	}
@@ -630,6 +668,7 @@ func (q *Query) Stop() error {
 		return nil
 	}
 	q.closed = true
+	q.waitCompaction()
 	q.finish(StatusStopped, nil)
 	var errs []error
 	errs = append(errs, q.tree.Close(), q.cfg.Sink.Close())

@@ -474,6 +474,9 @@ func (b *binder) funcTable(f *FuncTable) (planner.Node, error) {
 		return n, err
 	}
 	c := f.Call
+	if c.Name == "state" && c.Schema == "" {
+		return b.stateTable(f)
+	}
 	if c.Name != "generate_series" || c.Schema != "" && c.Schema != "pg_catalog" {
 		return b.scalarFuncTable(f)
 	}
