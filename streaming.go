@@ -164,7 +164,7 @@ func (e *Engine) streamConfig(src *source, onError func(*sources.RecordError) er
 }
 
 // sinkOptions are the options every CREATE SINK / MATERIALIZED VIEW takes besides the connector's.
-var queryLevelOptions = map[string]bool{"output_mode": true, "trigger": true, "checkpoint": true, "dead_letter_max_rows": true}
+var queryLevelOptions = map[string]bool{"output_mode": true, "trigger": true, "checkpoint": true, "dead_letter_max_rows": true, "parallelism": true}
 
 // defaultDeadLetterMaxRows bounds a query's <name>_errors table unless dead_letter_max_rows says
 // otherwise.
@@ -339,6 +339,10 @@ func (e *Engine) prepareQueryFrozen(s *sql.CreateSink, frozen bool) (*runningQue
 		}
 		maxBad = n
 	}
+	parallelism, err := e.queryParallelism(strings.ToLower(string(kindOf(s)))+" "+s.Name, opts)
+	if err != nil {
+		return nil, err
+	}
 	rq.errors = sinks.NewMemoryTable(e.opts.Allocator)
 	deadLetters, err := newDurableTable(rq.errors, "errors", ckptPath, maxBad, e.opts.Allocator)
 	if err != nil {
@@ -363,7 +367,7 @@ func (e *Engine) prepareQueryFrozen(s *sql.CreateSink, frozen bool) (*runningQue
 			if trigger.AvailableNow {
 				st = sharedPush{src.push.FrozenView()}
 			}
-		} else if st, err = sources.OpenStream(e.streamConfig(src, bad.Reporter(src.name, src.onError))); err != nil {
+		} else if st, err = sources.OpenStream(e.parallelStreamConfig(src, bad.Reporter(src.name, src.onError), parallelism)); err != nil {
 			closeInputs(inputs)
 			return nil, err
 		}
@@ -432,10 +436,13 @@ func (e *Engine) sinkSettings(s *sql.CreateSink, opts map[string]string, plan pl
 	if _, err := incremental.ParseTrigger(opts["trigger"]); err != nil {
 		return 0, "", nil, err
 	}
+	if _, err := e.queryParallelism(strings.ToLower(string(kindOf(s)))+" "+s.Name, opts); err != nil {
+		return 0, "", nil, err
+	}
 	if s.View {
 		for k := range opts {
-			if k != "trigger" && k != "checkpoint" && k != "dead_letter_max_rows" {
-				return 0, "", nil, exec.Errorf(exec.CodeInvalidParameter, "materialized view %s: unknown option %q (a view takes trigger, checkpoint and dead_letter_max_rows; it always holds the complete result)", s.Name, k)
+			if k != "trigger" && k != "checkpoint" && k != "dead_letter_max_rows" && k != "parallelism" {
+				return 0, "", nil, exec.Errorf(exec.CodeInvalidParameter, "materialized view %s: unknown option %q (a view takes trigger, checkpoint, dead_letter_max_rows and parallelism; it always holds the complete result)", s.Name, k)
 			}
 		}
 		// A view applies its query's changes (update mode: upserts and deletes by key), unless

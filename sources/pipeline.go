@@ -109,6 +109,7 @@ func readOrdered(ctx context.Context, workers int, plan func(ctx context.Context
 			select {
 			case queue <- t:
 			case <-ctx.Done():
+				close(t.items) // never run: the caller's drain must not wait for it
 				return ctx.Err()
 			}
 			return nil

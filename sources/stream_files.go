@@ -54,6 +54,7 @@ type FileStream struct {
 	// parallelism > 1 decodes a Read's files and pieces of files on that many goroutines,
 	// concurrently with the caller (stream_files_parallel.go).
 	parallelism int
+	pieceSize   int64 // bytes of a file one parallel task decodes (filePieceSize; tests cut smaller)
 
 	mu   sync.Mutex
 	log  []string            // base names, in discovery order
@@ -120,7 +121,7 @@ func NewFileStream(cfg StreamConfig) (*FileStream, error) {
 	}
 	s := &FileStream{name: cfg.Name, dir: dir, format: format, schema: cfg.Schema, opts: opts,
 		maxFiles: maxFiles, maxRows: maxRows, maxBytes: maxBytes, seen: map[string]bool{}, meta: map[string]fileMeta{},
-		ends: map[string]filePos{}, access: cfg.Access, parallelism: cfg.Parallelism}
+		ends: map[string]filePos{}, access: cfg.Access, parallelism: cfg.Parallelism, pieceSize: filePieceSize}
 	// Validate format, schema and decoder options now, on an empty input.
 	probe, err := s.decoder(strings.NewReader(""), dir, s.opts)
 	if err != nil {

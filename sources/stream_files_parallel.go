@@ -110,7 +110,7 @@ func (s *FileStream) planFile(ctx context.Context, add func(readTask) error, pat
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		buf := make([]byte, min(filePieceSize, x.size-pos))
+		buf := make([]byte, min(s.pieceSize, x.size-pos))
 		n, rerr := x.f.ReadAt(buf, pos)
 		truncated := n < len(buf)
 		if truncated && rerr != io.EOF {
@@ -172,7 +172,12 @@ func (s *FileStream) readHeader(f io.ReaderAt, path string, size int64) ([]int, 
 // line) to a record boundary.
 func (s *FileStream) pieceTask(path string, buf []byte, pos, line int64, header []int) readTask {
 	return func(ctx context.Context, out *taskOutput) error {
-		dec, err := s.decoder(bytes.NewReader(buf), path, s.collecting(out))
+		opts := s.collecting(out)
+		// The piece is all the decoder will read: a read buffer larger than it is wasted.
+		if opts.bufSize <= 0 || opts.bufSize > len(buf)+1 {
+			opts.bufSize = min(len(buf)+1, defaultBufSize)
+		}
+		dec, err := s.decoder(bytes.NewReader(buf), path, opts)
 		if err != nil {
 			return fmt.Errorf("source %s: %v", s.name, err)
 		}
