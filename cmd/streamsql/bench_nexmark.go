@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"runtime/debug"
 	"slices"
 	"sort"
@@ -103,6 +104,7 @@ func benchNexmarkCommand(args []string, stdout, stderr io.Writer) int {
 	rate := fs.Int64("events-per-second", 10_000_000, "event-time rate of the generator (sets how many events a window holds)")
 	check := fs.Bool("check", false, "also run each query in batch over the same events and compare (holds the events in memory)")
 	parallelism := fs.Int("parallelism", 0, "the queries' parallelism option (0: the default, the number of cores)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	asJSON := fs.Bool("json", false, "print one JSON object per query instead of a table")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, nexmarkUsage)
@@ -123,6 +125,19 @@ func benchNexmarkCommand(args []string, stdout, stderr io.Writer) int {
 		return usageErr("--events, --epoch-events and --events-per-second must be positive")
 	}
 	cfg := nexmarkConfig{events: *events, perEpoch: *perEpoch, rate: *rate, check: *check, parallelism: *parallelism}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "streamsql bench nexmark: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "streamsql bench nexmark: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	all, err := nexmark.Queries()
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql bench nexmark: %v\n", err)
