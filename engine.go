@@ -61,6 +61,11 @@ type Options struct {
 	// definition is a no-op; with another definition it is an error (SQLSTATE 42P07). The
 	// command line turns it on with --data-dir. Without DataDir it is ignored.
 	DurableCatalog bool
+	// Parallelism is the default of every continuous query's parallelism option: how many
+	// goroutines decode its sources' input (files, pieces of large files, nexmark event ranges)
+	// concurrently with its operators, with the same results and checkpoints as 1 (decoding on the
+	// query's goroutine, as before). 0: the number of cores (runtime.NumCPU).
+	Parallelism int
 }
 
 // Engine is an embedded streamsql database. It is safe for concurrent use.

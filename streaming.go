@@ -166,7 +166,7 @@ func (e *Engine) streamConfig(src *source, onError func(*sources.RecordError) er
 }
 
 // sinkOptions are the options every CREATE SINK / MATERIALIZED VIEW takes besides the connector's.
-var queryLevelOptions = map[string]bool{"output_mode": true, "trigger": true, "checkpoint": true, "dead_letter_max_rows": true, "state_ttl": true, "state_compaction_epochs": true}
+var queryLevelOptions = map[string]bool{"output_mode": true, "trigger": true, "checkpoint": true, "dead_letter_max_rows": true, "state_ttl": true, "state_compaction_epochs": true, "parallelism": true}
 
 // parseStateTTL reads WITH (state_ttl = '1 hour'): 0 when absent.
 func parseStateTTL(s *sql.CreateSink, opts map[string]string) (time.Duration, error) {
@@ -366,6 +366,10 @@ func (e *Engine) prepareQueryFrozen(s *sql.CreateSink, frozen bool) (*runningQue
 		}
 		maxBad = n
 	}
+	parallelism, err := e.queryParallelism(strings.ToLower(string(kindOf(s)))+" "+s.Name, opts)
+	if err != nil {
+		return nil, err
+	}
 	rq.errors = sinks.NewMemoryTable(e.opts.Allocator)
 	deadLetters, err := newDurableTable(rq.errors, "errors", ckptPath, maxBad, e.opts.Allocator)
 	if err != nil {
@@ -390,7 +394,7 @@ func (e *Engine) prepareQueryFrozen(s *sql.CreateSink, frozen bool) (*runningQue
 			if trigger.AvailableNow {
 				st = sharedPush{src.push.FrozenView()}
 			}
-		} else if st, err = sources.OpenStream(e.streamConfig(src, bad.Reporter(src.name, src.onError))); err != nil {
+		} else if st, err = sources.OpenStream(e.parallelStreamConfig(src, bad.Reporter(src.name, src.onError), parallelism)); err != nil {
 			closeInputs(inputs)
 			return nil, err
 		}
@@ -460,10 +464,13 @@ func (e *Engine) sinkSettings(s *sql.CreateSink, opts map[string]string, plan pl
 	if _, err := incremental.ParseTrigger(opts["trigger"]); err != nil {
 		return 0, "", nil, err
 	}
+	if _, err := e.queryParallelism(strings.ToLower(string(kindOf(s)))+" "+s.Name, opts); err != nil {
+		return 0, "", nil, err
+	}
 	if s.View {
 		for k := range opts {
-			if k != "trigger" && k != "checkpoint" && k != "dead_letter_max_rows" && k != "state_ttl" && k != "state_compaction_epochs" {
-				return 0, "", nil, exec.Errorf(exec.CodeInvalidParameter, "materialized view %s: unknown option %q (a view takes trigger, checkpoint, dead_letter_max_rows, state_ttl and state_compaction_epochs; it always holds the complete result)", s.Name, k)
+			if k != "trigger" && k != "checkpoint" && k != "dead_letter_max_rows" && k != "state_ttl" && k != "state_compaction_epochs" && k != "parallelism" {
+				return 0, "", nil, exec.Errorf(exec.CodeInvalidParameter, "materialized view %s: unknown option %q (a view takes trigger, checkpoint, dead_letter_max_rows, state_ttl, state_compaction_epochs and parallelism; it always holds the complete result)", s.Name, k)
 			}
 		}
 		// A view applies its query's changes (update mode: upserts and deletes by key), unless

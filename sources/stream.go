@@ -56,6 +56,12 @@ type StreamConfig struct {
 	// reports its bad records again. Sources whose rows cannot be malformed (datagen, push) never
 	// call it.
 	OnError func(*RecordError) error
+	// Parallelism is how many goroutines a Read may decode on (the query's parallelism option):
+	// with more than one, the files and nexmark connectors decode concurrently with the caller
+	// (the query's operators) and split a Read's range over that many workers, emitting the same
+	// rows in the same order as with one (sources/pipeline.go). 0 or 1: the caller's goroutine
+	// decodes.
+	Parallelism int
 	// Access restricts the files and addresses the connector may use, checked at every open
 	// (each file read, each connection); nil allows any.
 	Access *Access

@@ -51,6 +51,10 @@ type FileStream struct {
 	access   *Access
 	maxRows  int64 // max_rows_per_trigger; 0: unlimited
 	maxBytes int64 // max_bytes_per_trigger; 0: unlimited
+	// parallelism > 1 decodes a Read's files and pieces of files on that many goroutines,
+	// concurrently with the caller (stream_files_parallel.go).
+	parallelism int
+	pieceSize   int64 // bytes of a file one parallel task decodes (filePieceSize; tests cut smaller)
 
 	mu   sync.Mutex
 	log  []string            // base names, in discovery order
@@ -117,9 +121,9 @@ func NewFileStream(cfg StreamConfig) (*FileStream, error) {
 	}
 	s := &FileStream{name: cfg.Name, dir: dir, format: format, schema: cfg.Schema, opts: opts,
 		maxFiles: maxFiles, maxRows: maxRows, maxBytes: maxBytes, seen: map[string]bool{}, meta: map[string]fileMeta{},
-		ends: map[string]filePos{}, access: cfg.Access}
+		ends: map[string]filePos{}, access: cfg.Access, parallelism: cfg.Parallelism, pieceSize: filePieceSize}
 	// Validate format, schema and decoder options now, on an empty input.
-	probe, err := s.decoder(strings.NewReader(""), dir)
+	probe, err := s.decoder(strings.NewReader(""), dir, s.opts)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %v", cfg.Name, err)
 	}
@@ -127,14 +131,16 @@ func NewFileStream(cfg StreamConfig) (*FileStream, error) {
 	return s, nil
 }
 
-func (s *FileStream) decoder(r io.Reader, path string) (Decoder, error) {
+// decoder opens a decoder of the stream's format over r with opts (the stream's options, or a copy
+// whose OnError collects bad records for a parallel Read).
+func (s *FileStream) decoder(r io.Reader, path string, opts DecodeOptions) (Decoder, error) {
 	switch s.format {
 	case "csv":
-		return newCSVDecoder(r, path, s.schema, s.opts)
+		return newCSVDecoder(r, path, s.schema, opts)
 	case "json":
-		return newJSONDecoder(r, path, s.schema, s.opts)
+		return newJSONDecoder(r, path, s.schema, opts)
 	case "text":
-		return newTextDecoder(r, path, s.schema, s.opts)
+		return newTextDecoder(r, path, s.schema, opts)
 	}
 	return nil, fmt.Errorf("unknown file format %q (supported: csv, json, text)", s.format)
 }
@@ -284,11 +290,11 @@ func (s *FileStream) Read(ctx context.Context, from, to Offset, emit func(arrow.
 // fileChanged reports a file that is not what was discovered: through the bad-record policy
 // (counted, dead-lettered, or stopping the query with on_error = 'fail'), or as the Read's
 // error without one.
-func (s *FileStream) fileChanged(path, reason string) error {
-	if s.opts.OnError == nil {
+func (s *FileStream) fileChanged(onError func(*RecordError) error, path, reason string) error {
+	if onError == nil {
 		return fmt.Errorf("source %s: file %q %s", s.name, path, reason)
 	}
-	return s.opts.OnError(&RecordError{Path: path, Reason: "file " + reason})
+	return onError(&RecordError{Path: path, Reason: "file " + reason})
 }
 
 // Commit validates end; the discovery log is kept whole, since offsets index it.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -90,7 +91,7 @@ func (s *FileStream) resolve(ctx context.Context, off Offset) (filePos, error) {
 	if ok {
 		return p, nil
 	}
-	p, err = s.readRange(ctx, *o.From, o, nil)
+	p, err = s.readRange(ctx, *o.From, o, s.opts, nil)
 	if err != nil {
 		return filePos{}, err
 	}
@@ -169,7 +170,12 @@ func (s *FileStream) readBetween(ctx context.Context, from, to Offset, emit func
 	if p.File > o.Files {
 		return fmt.Errorf("source %s: invalid range: start %s is after end %s", s.name, from, to)
 	}
-	end, err := s.readRange(ctx, p, o, emit)
+	var end filePos
+	if s.parallelism > 1 {
+		end, err = s.readParallel(ctx, p, o, emit)
+	} else {
+		end, err = s.readRange(ctx, p, o, s.opts, emit)
+	}
 	if err != nil {
 		return err
 	}
@@ -180,8 +186,9 @@ func (s *FileStream) readBetween(ctx context.Context, from, to Offset, emit func
 }
 
 // readRange reads from p through the log entries before o.Files, within o's limits, handing each
-// batch to emit (nil: decode only, to find the end), and returns where it stopped.
-func (s *FileStream) readRange(ctx context.Context, p filePos, o fileOffset, emit func(arrow.RecordBatch) error) (filePos, error) {
+// batch to emit (nil: decode only, to find the end), and returns where it stopped. opts are the
+// decoders' options; their OnError also receives the files that changed since discovery.
+func (s *FileStream) readRange(ctx context.Context, p filePos, o fileOffset, opts DecodeOptions, emit func(arrow.RecordBatch) error) (filePos, error) {
 	var rows, consumed int64
 	full := func() bool {
 		return (o.MaxRows > 0 && rows >= o.MaxRows) || (o.MaxBytes > 0 && consumed >= o.MaxBytes)
@@ -194,7 +201,7 @@ func (s *FileStream) readRange(ctx context.Context, p filePos, o fileOffset, emi
 		}
 		path := filepath.Join(s.dir, s.log[p.File])
 		s.mu.Unlock()
-		next, n, read, err := s.readPart(ctx, path, p, o.MaxRows-rows, o.MaxBytes-consumed, o.limited(), emit)
+		next, n, read, err := s.readPart(ctx, path, p, o.MaxRows-rows, o.MaxBytes-consumed, o.limited(), opts, emit)
 		if err != nil {
 			return p, err
 		}
@@ -209,45 +216,14 @@ func (s *FileStream) readRange(ctx context.Context, p filePos, o fileOffset, emi
 // until maxRows rows (if > 0) were produced or at least maxBytes bytes (if > 0) consumed. It
 // returns the position after what it read (the next entry's start at the end of the file), the
 // rows produced and the bytes consumed.
-func (s *FileStream) readPart(ctx context.Context, path string, p filePos, maxRows, maxBytes int64, limited bool, emit func(arrow.RecordBatch) error) (filePos, int64, int64, error) {
-	f, err := openChecked(s.access, path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return p, 0, 0, fmt.Errorf("source %s: file %q was discovered but has vanished before it was read (files in a source directory must not be deleted or renamed before they are processed)", s.name, path)
-	}
+func (s *FileStream) readPart(ctx context.Context, path string, p filePos, maxRows, maxBytes int64, limited bool, opts DecodeOptions, emit func(arrow.RecordBatch) error) (filePos, int64, int64, error) {
+	x, err := s.openExtent(path, p, opts.OnError)
 	if err != nil {
-		return p, 0, 0, fmt.Errorf("source %s: %w", s.name, err)
+		return p, 0, 0, err
 	}
+	f, size, hasMeta, shrank := x.f, x.size, x.hasMeta, x.shrank
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return p, 0, 0, fmt.Errorf("source %s: %w", s.name, err)
-	}
-	// With its discovery meta the file is read to exactly the discovered size, so a replay reads
-	// what the first run read; a change since discovery is reported.
-	size := st.Size()
-	s.mu.Lock()
-	meta, hasMeta := s.meta[filepath.Base(path)]
-	s.mu.Unlock()
-	shrank := false
-	if hasMeta && meta.Size >= 0 {
-		shrank = st.Size() < meta.Size
-		switch {
-		case shrank:
-			err = s.fileChanged(path, fmt.Sprintf("shrank after it was discovered (%d bytes then, %d now): only what is left is read", meta.Size, st.Size()))
-		case st.Size() > meta.Size:
-			err = s.fileChanged(path, fmt.Sprintf("grew after it was discovered (%d bytes then, %d now): only the first %d bytes are read (files must be complete when moved into the directory)", meta.Size, st.Size(), meta.Size))
-		case st.ModTime().UnixNano() != meta.ModTime:
-			err = s.fileChanged(path, fmt.Sprintf("was modified after it was discovered (at %s, discovered with modification time %s)", st.ModTime().UTC().Format(time.RFC3339Nano), time.Unix(0, meta.ModTime).UTC().Format(time.RFC3339Nano)))
-		}
-		if err != nil {
-			return p, 0, 0, err
-		}
-		size = min(meta.Size, st.Size())
-	}
-	if p.Offset > size {
-		return p, 0, 0, fmt.Errorf("source %s: file %q is shorter (%d bytes) than the offset %d already read (files must not change once they are in the directory)", s.name, path, size, p.Offset)
-	}
-	d, err := s.openAt(io.NewSectionReader(f, 0, size), path, p)
+	d, err := s.openAt(io.NewSectionReader(f, 0, size), path, p, opts)
 	if err != nil {
 		return p, 0, 0, err
 	}
@@ -286,7 +262,7 @@ func (s *FileStream) readPart(ctx context.Context, path string, p filePos, maxRo
 	off, line := d.position()
 	if hasMeta && !shrank && off < size && !limited {
 		if now, serr := f.Stat(); serr == nil && now.Size() < size {
-			return p, 0, 0, s.fileChanged(path, fmt.Sprintf("was truncated while it was read (%d of %d bytes read)", off, size))
+			return p, 0, 0, s.fileChanged(opts.OnError, path, fmt.Sprintf("was truncated while it was read (%d of %d bytes read)", off, size))
 		}
 	}
 	if off >= size {
@@ -295,12 +271,71 @@ func (s *FileStream) readPart(ctx context.Context, path string, p filePos, maxRo
 	return filePos{File: p.File, Offset: off, Line: line}, d.rowsOut(), off - p.Offset, nil
 }
 
+// fileExtent is an open file of the log and the extent of it that is read.
+type fileExtent struct {
+	f       *os.File
+	size    int64 // bytes to read: the discovered size (or less if the file shrank)
+	hasMeta bool  // the file's discovery size and time are known
+	shrank  bool  // the file is shorter now than at discovery
+}
+
+// openExtent opens path and checks it against what was discovered, reporting a change to onError
+// (see fileChanged), and that it reaches p. The caller closes the file.
+func (s *FileStream) openExtent(path string, p filePos, onError func(*RecordError) error) (fileExtent, error) {
+	f, err := openChecked(s.access, path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fileExtent{}, fmt.Errorf("source %s: file %q was discovered but has vanished before it was read (files in a source directory must not be deleted or renamed before they are processed)", s.name, path)
+	}
+	if err != nil {
+		return fileExtent{}, fmt.Errorf("source %s: %w", s.name, err)
+	}
+	x, err := s.checkExtent(f, path, onError)
+	if err == nil && p.Offset > x.size {
+		err = fmt.Errorf("source %s: file %q is shorter (%d bytes) than the offset %d already read (files must not change once they are in the directory)", s.name, path, x.size, p.Offset)
+	}
+	if err != nil {
+		f.Close()
+		return fileExtent{}, err
+	}
+	return x, nil
+}
+
+func (s *FileStream) checkExtent(f *os.File, path string, onError func(*RecordError) error) (fileExtent, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return fileExtent{}, fmt.Errorf("source %s: %w", s.name, err)
+	}
+	// With its discovery meta the file is read to exactly the discovered size, so a replay reads
+	// what the first run read; a change since discovery is reported.
+	x := fileExtent{f: f, size: st.Size()}
+	s.mu.Lock()
+	meta, hasMeta := s.meta[filepath.Base(path)]
+	s.mu.Unlock()
+	if hasMeta && meta.Size >= 0 {
+		x.hasMeta = true
+		x.shrank = st.Size() < meta.Size
+		switch {
+		case x.shrank:
+			err = s.fileChanged(onError, path, fmt.Sprintf("shrank after it was discovered (%d bytes then, %d now): only what is left is read", meta.Size, st.Size()))
+		case st.Size() > meta.Size:
+			err = s.fileChanged(onError, path, fmt.Sprintf("grew after it was discovered (%d bytes then, %d now): only the first %d bytes are read (files must be complete when moved into the directory)", meta.Size, st.Size(), meta.Size))
+		case st.ModTime().UnixNano() != meta.ModTime:
+			err = s.fileChanged(onError, path, fmt.Sprintf("was modified after it was discovered (at %s, discovered with modification time %s)", st.ModTime().UTC().Format(time.RFC3339Nano), time.Unix(0, meta.ModTime).UTC().Format(time.RFC3339Nano)))
+		}
+		if err != nil {
+			return fileExtent{}, err
+		}
+		x.size = min(meta.Size, st.Size())
+	}
+	return x, nil
+}
+
 // openAt returns a decoder of r (a file's discovered extent) starting at position p: at the start
 // of the file, or at a record boundary in its middle (seeked to, with the CSV header, if any, read
 // first from the start).
-func (s *FileStream) openAt(r io.ReadSeeker, path string, p filePos) (fileDecoder, error) {
+func (s *FileStream) openAt(r io.ReadSeeker, path string, p filePos, opts DecodeOptions) (fileDecoder, error) {
 	if p.Offset == 0 {
-		d, err := s.decoder(r, path)
+		d, err := s.decoder(r, path, opts)
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %v", s.name, err)
 		}
@@ -308,7 +343,7 @@ func (s *FileStream) openAt(r io.ReadSeeker, path string, p filePos) (fileDecode
 	}
 	var header *csvDecoder
 	if s.format == "csv" && s.opts.Header {
-		h, err := newCSVDecoder(r, path, s.schema, s.opts)
+		h, err := newCSVDecoder(r, path, s.schema, opts)
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %v", s.name, err)
 		}
@@ -322,7 +357,7 @@ func (s *FileStream) openAt(r io.ReadSeeker, path string, p filePos) (fileDecode
 	if _, err := r.Seek(p.Offset, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("source %s: %w", s.name, err)
 	}
-	dec, err := s.decoder(r, path)
+	dec, err := s.decoder(r, path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %v", s.name, err)
 	}

@@ -57,6 +57,9 @@ type NexmarkStream struct {
 	total     int64 // 0: endless
 	maxEvents int64
 	batchRows int
+	// parallelism > 1 generates a Read's range in pieces on that many goroutines
+	// (stream_nexmark_parallel.go).
+	parallelism int
 }
 
 type nexKind uint8
@@ -111,7 +114,7 @@ func NewNexmarkStream(cfg StreamConfig) (*NexmarkStream, error) {
 	if !ok {
 		return nil, fmt.Errorf("source %s: the nexmark connector needs event_type = 'person', 'auction' or 'bid', got '%s'", cfg.Name, cfg.Option("event_type", ""))
 	}
-	s := &NexmarkStream{name: cfg.Name, schema: cfg.Schema, mem: cfg.Mem, kind: kind}
+	s := &NexmarkStream{name: cfg.Name, schema: cfg.Schema, mem: cfg.Mem, kind: kind, parallelism: cfg.Parallelism}
 	cols := nexColumns[kind]
 	for _, f := range cfg.Schema.Fields() {
 		idx := -1
@@ -202,6 +205,14 @@ func (s *NexmarkStream) Read(ctx context.Context, from, to Offset, emit func(arr
 	if err != nil {
 		return err
 	}
+	if s.parallelism > 1 && b-a > s.taskEvents() {
+		return s.readParallel(ctx, a, b, emit)
+	}
+	return s.readEvents(ctx, a, b, emit)
+}
+
+// readEvents generates the events of the stream's type among event ids [a, b).
+func (s *NexmarkStream) readEvents(ctx context.Context, a, b int64, emit func(arrow.RecordBatch) error) error {
 	g := newNexBuilders(s)
 	defer g.release()
 	lo, hi := nexKindOffsets(s.kind)

@@ -48,6 +48,8 @@ type benchOptions struct {
 	maxRows int
 	engine  string // the streamsql binary that runs the job
 	repeat  int    // runs per step; with more than one, a median row follows each step's runs
+	// parallelism, when > 0, is the job's parallelism option (0: the engine's default).
+	parallelism int
 }
 
 // benchKeys is the number of distinct keys in the generated events.
@@ -66,6 +68,7 @@ func benchCommand(args []string, stdout, stderr io.Writer) int {
 	timeForm := fs.String("time", "sql", "timestamp form: sql (2024-01-01 00:00:00.000) or iso (2024-01-01T00:00:00.000Z)")
 	maxRows := fs.Int("max-rows-per-trigger", 0, "read with the files source's max_rows_per_trigger (0: one file per epoch)")
 	repeat := fs.Int("repeat", 1, "runs per step (the report adds each step's medians)")
+	parallelism := fs.Int("parallelism", 0, "the job's parallelism option (0: the default, the number of cores)")
 	engine := fs.String("engine", "", "the streamsql binary that runs the job (default: this one; e.g. an older build to compare)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, benchUsage)
@@ -113,7 +116,7 @@ func benchCommand(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	opts := benchOptions{format: *format, isoTime: *timeForm == "iso", maxRows: *maxRows, engine: self, repeat: *repeat}
+	opts := benchOptions{format: *format, isoTime: *timeForm == "iso", maxRows: *maxRows, engine: self, repeat: *repeat, parallelism: *parallelism}
 	if err := runBench(opts, work, *events, *files, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "streamsql bench: %v\n", err)
 		return 1
@@ -311,14 +314,18 @@ func writeBenchFile(path string, gen *benchGen, n int) error {
 // benchScript is the job the child runs over directory in, writing nothing but the console sink.
 func benchScript(in string, opts benchOptions) string {
 	limit := "max_files_per_trigger = '1'"
+	par := ""
+	if opts.parallelism > 0 {
+		par = fmt.Sprintf(", parallelism = '%d'", opts.parallelism)
+	}
 	if opts.maxRows > 0 {
 		limit = fmt.Sprintf("max_rows_per_trigger = '%d'", opts.maxRows)
 	}
 	return fmt.Sprintf(`CREATE SOURCE ev (ts TIMESTAMP, k VARCHAR, v BIGINT, WATERMARK FOR ts AS ts - INTERVAL '5 seconds')
   WITH (connector = 'files', path = %s, format = '%s', %s);
-CREATE SINK windows WITH (connector = 'console', format = 'json', output_mode = 'append', trigger = 'available_now') AS
+CREATE SINK windows WITH (connector = 'console', format = 'json', output_mode = 'append', trigger = 'available_now'%s) AS
   SELECT k, window(ts, '60 seconds') AS w, COUNT(*) AS n, SUM(v) AS s FROM ev GROUP BY k, window(ts, '60 seconds');
-`, sqlQuote(in), opts.format, limit)
+`, sqlQuote(in), opts.format, limit, par)
 }
 
 func sqlQuote(s string) string {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
@@ -66,6 +67,7 @@ CREATE SOURCE %[2]sbid (auction BIGINT, bidder BIGINT, price BIGINT, channel VAR
 type nexmarkConfig struct {
 	events, perEpoch, rate int64
 	check                  bool
+	parallelism            int // the queries' parallelism option (0: the default, the number of cores)
 }
 
 // nexmarkResult is one query's figures.
@@ -101,6 +103,8 @@ func benchNexmarkCommand(args []string, stdout, stderr io.Writer) int {
 	perEpoch := fs.Int64("epoch-events", 1_000_000, "events per epoch of the streaming run")
 	rate := fs.Int64("events-per-second", 10_000_000, "event-time rate of the generator (sets how many events a window holds)")
 	check := fs.Bool("check", false, "also run each query in batch over the same events and compare (holds the events in memory)")
+	parallelism := fs.Int("parallelism", 0, "the queries' parallelism option (0: the default, the number of cores)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	asJSON := fs.Bool("json", false, "print one JSON object per query instead of a table")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, nexmarkUsage)
@@ -120,7 +124,20 @@ func benchNexmarkCommand(args []string, stdout, stderr io.Writer) int {
 	if *events < 1 || *perEpoch < 1 || *rate < 1 {
 		return usageErr("--events, --epoch-events and --events-per-second must be positive")
 	}
-	cfg := nexmarkConfig{events: *events, perEpoch: *perEpoch, rate: *rate, check: *check}
+	cfg := nexmarkConfig{events: *events, perEpoch: *perEpoch, rate: *rate, check: *check, parallelism: *parallelism}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "streamsql bench nexmark: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "streamsql bench nexmark: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	all, err := nexmark.Queries()
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql bench nexmark: %v\n", err)
@@ -265,7 +282,11 @@ func runNexmarkStreaming(q nexmark.Query, cfg nexmarkConfig) (nexmarkRun, error)
 			return out, fmt.Errorf("setup: %w", err)
 		}
 	}
-	stmt := fmt.Sprintf("CREATE SINK %s WITH (connector = 'blackhole', output_mode = '%s', trigger = 'available_now') AS %s", q.Name, q.Mode, q.SQL)
+	par := ""
+	if cfg.parallelism > 0 {
+		par = fmt.Sprintf(", parallelism = '%d'", cfg.parallelism)
+	}
+	stmt := fmt.Sprintf("CREATE SINK %s WITH (connector = 'blackhole', output_mode = '%s', trigger = 'available_now'%s) AS %s", q.Name, q.Mode, par, q.SQL)
 	resetPeakRSS()
 	cpu0, start := selfCPU(), time.Now()
 	hole.last = start
