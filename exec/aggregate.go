@@ -46,6 +46,9 @@ type HashAggregate struct {
 	evt         []int64
 	changed     []bool
 	droppedLate int64
+
+	// spill is set by NewSpillingAggregate (aggregate_spill.go); nil: no memory budget.
+	spill *aggSpill
 }
 
 // groupTable maps group keys to dense group ids.
@@ -221,6 +224,11 @@ func (h *HashAggregate) Push(ctx *Ctx, input int, d Delta, _ Emit) error {
 	clear(h.keyCols)
 	oldGroups := len(h.rows)
 	h.growGroups()
+	if h.spill != nil { // spill hook: spilled groups among the new ones get their state back
+		if err := h.spill.readBack(ctx, h, ids, oldGroups); err != nil {
+			return fmt.Errorf("hash aggregate: %w", err)
+		}
+	}
 	h.trackGroups(rec, ids, oldGroups)
 	rows := h.rows
 	for _, g := range ids {
