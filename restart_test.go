@@ -145,7 +145,7 @@ func TestDamagedCheckpointsRecoverExactlyOrRefuse(t *testing.T) {
 	if !strings.Contains(msg, "commits/1 exists but") || !strings.Contains(msg, filepath.Join("offsets", "1")+" is missing") {
 		t.Fatalf("missing offsets/1: error %q, rows %v", msg, rows)
 	}
-	for _, file := range []string{"offsets/1", "commits/1", "state/0/1"} {
+	for _, file := range []string{"offsets/1", "commits/1", "state/0/changes/1"} {
 		for _, how := range []string{"flip", "truncate"} {
 			msg, rows := restartDamaged(t, func(ckpt string) {
 				p := filepath.Join(ckpt, file)

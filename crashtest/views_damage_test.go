@@ -134,7 +134,7 @@ func TestCrashViewsAndDamage(t *testing.T) {
 			fmt.Sprintf("offsets/%d", mid), fmt.Sprintf("commits/%d", mid), fmt.Sprintf("state/0/%d", mid),
 			fmt.Sprintf("errors/%d", mid), "errors/manifest", "metadata"}},
 		{aggPath, checkAgg, "agg_v", []string{
-			fmt.Sprintf("offsets/%d", mid), fmt.Sprintf("commits/%d", mid), fmt.Sprintf("state/0/%d", mid), "format"}},
+			fmt.Sprintf("offsets/%d", mid), fmt.Sprintf("commits/%d", mid), fmt.Sprintf("state/0/changes/%d", mid), "format"}},
 	}
 	for _, dc := range damageCases {
 		base := filepath.Join(root, "base-"+dc.query)

@@ -47,6 +47,15 @@ type HashAggregate struct {
 	changed     []bool
 	droppedLate int64
 
+	// Incremental checkpoints and TTL (aggregate_changes.go), streaming only (track): dirty[g]
+	// marks groups updated since the last snapshot, gone holds the keys of groups removed since
+	// then, touched[g] is a group's last update (Unix microseconds) when opts.TTL > 0.
+	track   bool
+	dirty   []bool
+	touched []int64
+	gone    []arrow.RecordBatch
+	expired int64
+
 	// spill is set by NewSpillingAggregate (aggregate_spill.go); nil: no memory budget.
 	spill *aggSpill
 }
@@ -230,6 +239,7 @@ func (h *HashAggregate) Push(ctx *Ctx, input int, d Delta, _ Emit) error {
 		}
 	}
 	h.trackGroups(rec, ids, oldGroups)
+	h.markDirty(ctx, ids)
 	rows := h.rows
 	for _, g := range ids {
 		rows[g]++
@@ -267,6 +277,12 @@ func (h *HashAggregate) growGroups() {
 	if h.opts.Emit == AggEmitChanged {
 		h.changed = aggGrow(h.changed, ng)
 	}
+	if h.track {
+		h.dirty = aggGrow(h.dirty, ng)
+	}
+	if h.opts.TTL > 0 {
+		h.touched = aggGrow(h.touched, ng)
+	}
 	for _, a := range h.accs {
 		a.grow(ng)
 	}
@@ -278,6 +294,7 @@ func (h *HashAggregate) growGroups() {
 // no row was pushed. In the streaming modes, groups whose event time is at or below wm are then
 // evicted (aggregate_stream.go). A sum whose result does not fit its type is an error here.
 func (h *HashAggregate) Flush(ctx *Ctx, wm watermark.Time, emit Emit) error {
+	h.expire(ctx)
 	if h.opts.Emit != AggEmitAll {
 		return h.flushStreaming(ctx, wm, emit)
 	}
@@ -325,6 +342,8 @@ func (h *HashAggregate) emitGroups(ctx *Ctx, gids []uint32, emit Emit) error {
 func (h *HashAggregate) Close() error {
 	h.table = &globalTable{}
 	h.rows, h.accs, h.ids, h.gids, h.evt, h.changed = nil, nil, nil, nil, nil, nil
+	releaseRecords(h.gone)
+	h.gone, h.dirty, h.touched = nil, nil, nil
 	return nil
 }
 
@@ -333,7 +352,7 @@ func (h *HashAggregate) StateRows() int64 { return int64(h.table.numGroups()) }
 
 // StateBytes is an estimate of the memory the state holds (tables and accumulator arrays).
 func (h *HashAggregate) StateBytes() int64 {
-	n := h.table.bytes() + int64(cap(h.rows))*8 + int64(cap(h.evt))*8 + int64(cap(h.changed))
+	n := h.table.bytes() + int64(cap(h.rows))*8 + int64(cap(h.evt))*8 + int64(cap(h.changed)) + int64(cap(h.dirty)) + int64(cap(h.touched))*8
 	for _, a := range h.accs {
 		n += a.bytes()
 	}

@@ -24,9 +24,11 @@ import (
 //	                         _set LIST<argument type> (the DISTINCT values, in insertion order)
 //	__evt BIGINT             the group's event time (MaxInt64 for a NULL one), streaming with an
 //	                         event-time column only
+//	__touched BIGINT         the group's last update (Unix microseconds), with a state TTL only
 //
 // and schema metadata holding the format version, the aggregate list, the emission mode and the
-// droppedLate counter. The records are split every aggSnapshotChunk groups; an operator without
+// droppedLate and expired-keys counters. The same rows for the changed groups only are the
+// incremental form (SnapshotChanges, aggregate_changes.go). The records are split every aggSnapshotChunk groups; an operator without
 // groups still writes one empty record, so the metadata always reaches RestoreState.
 //
 // Restore assigns the keys in id order into the fresh operator's group table and checks that the
@@ -47,15 +49,16 @@ const (
 	snapMetaAggregates = "streamsql.aggregates"
 	snapMetaEmit       = "streamsql.emit"
 	snapMetaDropped    = "streamsql.dropped_late"
+	snapMetaExpired    = "streamsql.expired_keys"
 )
 
 // accState is the checkpoint side of an accumulator. Every aggAcc implements it (asserted below).
 type accState interface {
 	// stateFields are the snapshot columns of the accumulator, named prefix + suffix.
 	stateFields(prefix string) []arrow.Field
-	// snapshotState returns one array per stateFields column holding groups lo..hi-1, allocated
-	// from mem and owned by the caller.
-	snapshotState(mem memory.Allocator, lo, hi int) []arrow.Array
+	// snapshotState returns one array per stateFields column holding groups gids (ascending,
+	// distinct), in that order, allocated from mem and owned by the caller.
+	snapshotState(mem memory.Allocator, gids []uint32) []arrow.Array
 	// restoreState fills groups base..base+n-1 (already grown) from cols (one per stateFields
 	// column, n rows each); rows is the operator's per-group row count, already restored.
 	restoreState(cols []arrow.Array, base int, rows []int64) error
@@ -111,14 +114,18 @@ func (h *HashAggregate) stateSchema(dropped int64) (*arrow.Schema, error) {
 	if h.opts.EventTimeCol >= 0 {
 		fs = append(fs, arrow.Field{Name: "__evt", Type: Int64})
 	}
+	if h.opts.TTL > 0 {
+		fs = append(fs, arrow.Field{Name: "__touched", Type: Int64})
+	}
 	md := arrow.NewMetadata(
-		[]string{snapMetaFormat, snapMetaAggregates, snapMetaEmit, snapMetaDropped},
-		[]string{aggSnapshotFormat, aggSignature(h.in, h.aggs), h.opts.Emit.String(), strconv.FormatInt(dropped, 10)})
+		[]string{snapMetaFormat, snapMetaAggregates, snapMetaEmit, snapMetaDropped, snapMetaExpired},
+		[]string{aggSnapshotFormat, aggSignature(h.in, h.aggs), h.opts.Emit.String(), strconv.FormatInt(dropped, 10), strconv.FormatInt(h.expired, 10)})
 	return arrow.NewSchema(fs, &md), nil
 }
 
 // SnapshotState returns the operator's state (see the format above); call it between epochs,
-// after Flush. The records are owned by the caller; the operator is unchanged.
+// after Flush. The records are owned by the caller; the operator is unchanged except that the
+// next SnapshotChanges reports changes from here.
 func (h *HashAggregate) SnapshotState(ctx *Ctx) (*arrow.Schema, []arrow.RecordBatch, error) {
 	schema, err := h.stateSchema(h.droppedLate)
 	if err != nil {
@@ -134,6 +141,7 @@ func (h *HashAggregate) SnapshotState(ctx *Ctx) (*arrow.Schema, []arrow.RecordBa
 		hi := min(ng, lo+aggSnapshotChunk)
 		recs = append(recs, h.snapshotChunk(ctx.Mem, schema, lo, hi))
 	}
+	h.forgetChanges()
 	return schema, recs, nil
 }
 
@@ -143,19 +151,44 @@ func (h *HashAggregate) snapshotChunk(mem memory.Allocator, schema *arrow.Schema
 	for k := range gids {
 		gids[k] = uint32(lo + k)
 	}
+	return h.snapshotGroups(mem, schema, gids)
+}
+
+// snapshotGroups builds the snapshot record of groups gids (ascending, distinct).
+func (h *HashAggregate) snapshotGroups(mem memory.Allocator, schema *arrow.Schema, gids []uint32) arrow.RecordBatch {
 	cols := h.table.keyColumns(mem, gids)
-	cols = append(cols, snapFixed(mem, Int64, h.rows[lo:hi]))
+	cols = append(cols, snapFixed(mem, Int64, pick(h.rows, gids)))
 	for _, a := range h.accs {
-		cols = append(cols, a.(accState).snapshotState(mem, lo, hi)...)
+		cols = append(cols, a.(accState).snapshotState(mem, gids)...)
 	}
 	if h.opts.EventTimeCol >= 0 {
-		cols = append(cols, snapFixed(mem, Int64, h.evt[lo:hi]))
+		cols = append(cols, snapFixed(mem, Int64, pick(h.evt, gids)))
 	}
-	rec := array.NewRecordBatch(schema, cols, int64(hi-lo))
+	if h.opts.TTL > 0 {
+		cols = append(cols, snapFixed(mem, Int64, pick(h.touched, gids)))
+	}
+	rec := array.NewRecordBatch(schema, cols, int64(len(gids)))
 	for _, c := range cols {
 		c.Release()
 	}
 	return rec
+}
+
+// pick returns vals[g] for g in gids (ascending, distinct): a subslice of vals when the ids are
+// contiguous (the full snapshot), otherwise a copy.
+func pick[T any](vals []T, gids []uint32) []T {
+	n := len(gids)
+	if n == 0 {
+		return nil
+	}
+	if int(gids[n-1])-int(gids[0]) == n-1 {
+		return vals[gids[0] : int(gids[0])+n]
+	}
+	out := make([]T, n)
+	for k, g := range gids {
+		out[k] = vals[g]
+	}
+	return out
 }
 
 // RestoreState loads a snapshot written by SnapshotState of an operator of the same query into
@@ -231,9 +264,20 @@ func (h *HashAggregate) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) error {
 		}
 		if h.opts.EventTimeCol >= 0 {
 			copy(h.evt[base:], snapInt64s(rec.Column(col)))
+			col++
+		}
+		if h.opts.TTL > 0 {
+			copy(h.touched[base:], snapInt64s(rec.Column(col)))
 		}
 	}
 	h.droppedLate = dropped
+	if s := snapMeta(recs[0].Schema().Metadata(), snapMetaExpired); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("checkpoint state is damaged: %s is %q, want a count", snapMetaExpired, s)
+		}
+		h.expired = n
+	}
 	return nil
 }
 
@@ -357,11 +401,11 @@ func (a *countAcc) stateFields(prefix string) []arrow.Field {
 	return []arrow.Field{nullsField(prefix)}
 }
 
-func (a *countAcc) snapshotState(mem memory.Allocator, lo, hi int) []arrow.Array {
+func (a *countAcc) snapshotState(mem memory.Allocator, gids []uint32) []arrow.Array {
 	if a.star {
 		return nil
 	}
-	return []arrow.Array{snapFixed(mem, Int64, a.nulls[lo:hi])}
+	return []arrow.Array{snapFixed(mem, Int64, pick(a.nulls, gids))}
 }
 
 func (a *countAcc) restoreState(cols []arrow.Array, base int, rows []int64) error {
@@ -375,9 +419,9 @@ func (a *sumIntAcc) stateFields(prefix string) []arrow.Field {
 	return append([]arrow.Field{nullsField(prefix)}, i128Fields(prefix)...)
 }
 
-func (a *sumIntAcc) snapshotState(mem memory.Allocator, lo, hi int) []arrow.Array {
-	h, l := i128Snapshot(mem, a.acc[lo:hi])
-	return []arrow.Array{snapFixed(mem, Int64, a.nulls[lo:hi]), h, l}
+func (a *sumIntAcc) snapshotState(mem memory.Allocator, gids []uint32) []arrow.Array {
+	h, l := i128Snapshot(mem, pick(a.acc, gids))
+	return []arrow.Array{snapFixed(mem, Int64, pick(a.nulls, gids)), h, l}
 }
 
 func (a *sumIntAcc) restoreState(cols []arrow.Array, base int, rows []int64) error {
@@ -389,8 +433,8 @@ func (a *sumFloatAcc) stateFields(prefix string) []arrow.Field {
 	return []arrow.Field{nullsField(prefix), {Name: prefix + "_sum", Type: Float64}}
 }
 
-func (a *sumFloatAcc) snapshotState(mem memory.Allocator, lo, hi int) []arrow.Array {
-	return []arrow.Array{snapFixed(mem, Int64, a.nulls[lo:hi]), snapFixed(mem, Float64, a.acc[lo:hi])}
+func (a *sumFloatAcc) snapshotState(mem memory.Allocator, gids []uint32) []arrow.Array {
+	return []arrow.Array{snapFixed(mem, Int64, pick(a.nulls, gids)), snapFixed(mem, Float64, pick(a.acc, gids))}
 }
 
 func (a *sumFloatAcc) restoreState(cols []arrow.Array, base int, rows []int64) error {
@@ -402,9 +446,9 @@ func (a *sumDecAcc) stateFields(prefix string) []arrow.Field {
 	return append([]arrow.Field{nullsField(prefix)}, i128Fields(prefix)...)
 }
 
-func (a *sumDecAcc) snapshotState(mem memory.Allocator, lo, hi int) []arrow.Array {
-	h, l := i128Snapshot(mem, a.acc[lo:hi])
-	return []arrow.Array{snapFixed(mem, Int64, a.nulls[lo:hi]), h, l}
+func (a *sumDecAcc) snapshotState(mem memory.Allocator, gids []uint32) []arrow.Array {
+	h, l := i128Snapshot(mem, pick(a.acc, gids))
+	return []arrow.Array{snapFixed(mem, Int64, pick(a.nulls, gids)), h, l}
 }
 
 func (a *sumDecAcc) restoreState(cols []arrow.Array, base int, rows []int64) error {
@@ -419,8 +463,8 @@ func (a *minMaxIntAcc[T]) stateFields(prefix string) []arrow.Field {
 	return []arrow.Field{nullsField(prefix), {Name: prefix + extremeSuffix(a.isMax), Type: a.typ}}
 }
 
-func (a *minMaxIntAcc[T]) snapshotState(mem memory.Allocator, lo, hi int) []arrow.Array {
-	return []arrow.Array{snapFixed(mem, Int64, a.nulls[lo:hi]), snapFixed(mem, a.typ, a.vals[lo:hi])}
+func (a *minMaxIntAcc[T]) snapshotState(mem memory.Allocator, gids []uint32) []arrow.Array {
+	return []arrow.Array{snapFixed(mem, Int64, pick(a.nulls, gids)), snapFixed(mem, a.typ, pick(a.vals, gids))}
 }
 
 func (a *minMaxIntAcc[T]) restoreState(cols []arrow.Array, base int, rows []int64) error {
@@ -432,8 +476,8 @@ func (a *minMaxFloatAcc) stateFields(prefix string) []arrow.Field {
 	return []arrow.Field{nullsField(prefix), {Name: prefix + extremeSuffix(a.isMax), Type: Float64}}
 }
 
-func (a *minMaxFloatAcc) snapshotState(mem memory.Allocator, lo, hi int) []arrow.Array {
-	return []arrow.Array{snapFixed(mem, Int64, a.nulls[lo:hi]), snapFixed(mem, Float64, a.vals[lo:hi])}
+func (a *minMaxFloatAcc) snapshotState(mem memory.Allocator, gids []uint32) []arrow.Array {
+	return []arrow.Array{snapFixed(mem, Int64, pick(a.nulls, gids)), snapFixed(mem, Float64, pick(a.vals, gids))}
 }
 
 func (a *minMaxFloatAcc) restoreState(cols []arrow.Array, base int, rows []int64) error {
@@ -445,9 +489,9 @@ func (a *minMaxBoolAcc) stateFields(prefix string) []arrow.Field {
 	return []arrow.Field{nullsField(prefix), {Name: prefix + extremeSuffix(a.isMax), Type: Bool}}
 }
 
-func (a *minMaxBoolAcc) snapshotState(mem memory.Allocator, lo, hi int) []arrow.Array {
-	vals := a.vals[lo:hi]
-	return []arrow.Array{snapFixed(mem, Int64, a.nulls[lo:hi]),
+func (a *minMaxBoolAcc) snapshotState(mem memory.Allocator, gids []uint32) []arrow.Array {
+	vals := pick(a.vals, gids)
+	return []arrow.Array{snapFixed(mem, Int64, pick(a.nulls, gids)),
 		aggBoolArray(mem, len(vals), func(int) bool { return true }, func(k int) bool { return vals[k] })}
 }
 
@@ -463,9 +507,9 @@ func (a *minMaxDecAcc) stateFields(prefix string) []arrow.Field {
 	return []arrow.Field{nullsField(prefix), {Name: prefix + extremeSuffix(a.isMax), Type: a.typ}}
 }
 
-func (a *minMaxDecAcc) snapshotState(mem memory.Allocator, lo, hi int) []arrow.Array {
-	return []arrow.Array{snapFixed(mem, Int64, a.nulls[lo:hi]),
-		aggDecimalArray(mem, a.typ, a.vals[lo:hi], func(int) bool { return true })}
+func (a *minMaxDecAcc) snapshotState(mem memory.Allocator, gids []uint32) []arrow.Array {
+	return []arrow.Array{snapFixed(mem, Int64, pick(a.nulls, gids)),
+		aggDecimalArray(mem, a.typ, pick(a.vals, gids), func(int) bool { return true })}
 }
 
 func (a *minMaxDecAcc) restoreState(cols []arrow.Array, base int, rows []int64) error {
@@ -478,18 +522,18 @@ func (a *minMaxStringAcc) stateFields(prefix string) []arrow.Field {
 	return []arrow.Field{nullsField(prefix), {Name: prefix + extremeSuffix(a.isMax), Type: String, Nullable: true}}
 }
 
-func (a *minMaxStringAcc) snapshotState(mem memory.Allocator, lo, hi int) []arrow.Array {
+func (a *minMaxStringAcc) snapshotState(mem memory.Allocator, gids []uint32) []arrow.Array {
 	b := array.NewStringBuilder(mem)
 	defer b.Release()
-	b.Reserve(hi - lo)
-	for g := lo; g < hi; g++ {
+	b.Reserve(len(gids))
+	for _, g := range gids {
 		if a.set[g] {
 			b.Append(a.vals[g])
 		} else {
 			b.AppendNull()
 		}
 	}
-	return []arrow.Array{snapFixed(mem, Int64, a.nulls[lo:hi]), b.NewArray()}
+	return []arrow.Array{snapFixed(mem, Int64, pick(a.nulls, gids)), b.NewArray()}
 }
 
 func (a *minMaxStringAcc) restoreState(cols []arrow.Array, base int, rows []int64) error {
@@ -509,7 +553,7 @@ func (a *minMaxStringAcc) restoreState(cols []arrow.Array, base int, rows []int6
 }
 
 func (*nullResultAcc) stateFields(string) []arrow.Field                           { return nil }
-func (*nullResultAcc) snapshotState(memory.Allocator, int, int) []arrow.Array     { return nil }
+func (*nullResultAcc) snapshotState(memory.Allocator, []uint32) []arrow.Array     { return nil }
 func (*nullResultAcc) restoreState(cols []arrow.Array, base int, _ []int64) error { return nil }
 
 // distinctAcc: each group's set as a list, in the set's insertion order (which is the order the
@@ -519,31 +563,54 @@ func (a *distinctAcc) stateFields(prefix string) []arrow.Field {
 	return []arrow.Field{{Name: prefix + "_set", Type: arrow.ListOf(a.arg)}}
 }
 
-func (a *distinctAcc) snapshotState(mem memory.Allocator, lo, hi int) []arrow.Array {
-	n := a.set.len()
-	starts := make([]int, hi-lo+1)
-	for e := 0; e < n; e++ {
-		if g := int(binary.LittleEndian.Uint32(a.set.entry(uint32(e)))); g >= lo && g < hi {
-			starts[g-lo+1]++
+func (a *distinctAcc) snapshotState(mem memory.Allocator, gids []uint32) []arrow.Array {
+	// slot(g) is the position of group g in gids, or -1.
+	n := len(gids)
+	var slot func(g int) int
+	if n > 0 && int(gids[n-1])-int(gids[0]) == n-1 {
+		lo := int(gids[0])
+		slot = func(g int) int {
+			if g >= lo && g < lo+n {
+				return g - lo
+			}
+			return -1
+		}
+	} else {
+		at := make(map[uint32]int, n)
+		for k, g := range gids {
+			at[g] = k
+		}
+		slot = func(g int) int {
+			if k, ok := at[uint32(g)]; ok {
+				return k
+			}
+			return -1
+		}
+	}
+	entries := a.set.len()
+	starts := make([]int, n+1)
+	for e := 0; e < entries; e++ {
+		if k := slot(int(binary.LittleEndian.Uint32(a.set.entry(uint32(e))))); k >= 0 {
+			starts[k+1]++
 		}
 	}
 	for k := 1; k < len(starts); k++ {
 		starts[k] += starts[k-1]
 	}
-	order := make([]uint32, starts[hi-lo])
-	pos := append([]int(nil), starts[:hi-lo]...)
-	for e := 0; e < n; e++ {
-		if g := int(binary.LittleEndian.Uint32(a.set.entry(uint32(e)))); g >= lo && g < hi {
-			order[pos[g-lo]] = uint32(e)
-			pos[g-lo]++
+	order := make([]uint32, starts[n])
+	pos := append([]int(nil), starts[:n]...)
+	for e := 0; e < entries; e++ {
+		if k := slot(int(binary.LittleEndian.Uint32(a.set.entry(uint32(e))))); k >= 0 {
+			order[pos[k]] = uint32(e)
+			pos[k]++
 		}
 	}
 	lb := array.NewListBuilder(mem, a.arg)
 	defer lb.Release()
 	vb := lb.ValueBuilder()
-	lb.Reserve(hi - lo)
+	lb.Reserve(n)
 	vb.Reserve(len(order))
-	for k := 0; k < hi-lo; k++ {
+	for k := 0; k < n; k++ {
 		lb.Append(true)
 		for _, e := range order[starts[k]:starts[k+1]] {
 			aggDecodeValue(vb, a.arg, a.set.entry(e)[4:])

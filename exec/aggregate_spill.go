@@ -82,11 +82,13 @@ const spillKeepFraction = 0.45
 const spillBloomFP = 0.01
 
 // SpillingAggregate is a streaming HashAggregate with a memory budget (see above). It is an
-// Operator and a Snapshotter, and reports SpillStats.
+// Operator and an IncrementalSnapshotter, and reports SpillStats.
 type SpillingAggregate struct {
 	*HashAggregate
 	sp *aggSpill
 }
+
+var _ IncrementalSnapshotter = (*SpillingAggregate)(nil)
 
 // aggSpill is the spill state of one HashAggregate; HashAggregate.Push calls readBack.
 type aggSpill struct {
@@ -116,6 +118,10 @@ func (h *HashAggregate) CanSpill() error {
 	}
 	if h.opts.EventTimeCol >= 0 || h.opts.Emit == AggEmitClosed {
 		return fmt.Errorf("a windowed aggregate's state is bounded by its watermark")
+	}
+	if h.opts.TTL > 0 {
+		// Expiry runs over the groups in memory; spilled groups would outlive their TTL.
+		return fmt.Errorf("a state TTL and a memory budget cannot be combined yet")
 	}
 	schema, err := h.stateSchema(0)
 	if err != nil {
@@ -311,13 +317,10 @@ func (s *SpillingAggregate) spillOnce(ctx *Ctx) (moved bool, err error) {
 	h, sp := s.HashAggregate, s.sp
 	ng := h.table.numGroups()
 	sp.touched = aggGrow(sp.touched, ng)
-	spillable := ng
-	if h.changed != nil {
-		spillable = 0
-		for _, c := range h.changed[:ng] {
-			if !c {
-				spillable++
-			}
+	spillable := 0
+	for g := 0; g < ng; g++ {
+		if h.spillable(uint32(g)) {
+			spillable++
 		}
 	}
 	want := min(ng-int(float64(ng)*spillKeepFraction), spillable)
@@ -330,7 +333,7 @@ func (s *SpillingAggregate) spillOnce(ctx *Ctx) (moved bool, err error) {
 	out := make([]uint32, 0, want)
 	keep := make([]uint32, 0, ng-want)
 	for g := 0; g < ng; g++ {
-		if len(out) < want && sp.touched[g] <= threshold && (h.changed == nil || !h.changed[g]) {
+		if len(out) < want && sp.touched[g] <= threshold && h.spillable(uint32(g)) {
 			out = append(out, uint32(g))
 		} else {
 			keep = append(keep, uint32(g))
@@ -354,6 +357,9 @@ func (s *SpillingAggregate) spillOnce(ctx *Ctx) (moved bool, err error) {
 	if h.changed != nil {
 		h.changed = aggCompact(h.changed, keep)
 	}
+	if h.dirty != nil {
+		h.dirty = aggCompact(h.dirty, keep)
+	}
 	for _, a := range h.accs {
 		a.compact(keep, remap)
 	}
@@ -361,6 +367,13 @@ func (s *SpillingAggregate) spillOnce(ctx *Ctx) (moved bool, err error) {
 	h.gids = nil
 	sp.stats.Spills++
 	return true, nil
+}
+
+// spillable reports whether group g may leave memory: not while it has a change the next Flush
+// must emit (update mode) or the next incremental checkpoint must write (dirty), so the
+// operator's own SnapshotChanges and Flush only ever need the groups in memory.
+func (h *HashAggregate) spillable(g uint32) bool {
+	return (h.changed == nil || !h.changed[g]) && (h.dirty == nil || !h.dirty[g])
 }
 
 // coldThreshold returns a touch time such that about want of the spillable groups were touched
@@ -372,7 +385,7 @@ func (sp *aggSpill) coldThreshold(h *HashAggregate, ng, spillable, want int) uin
 	sample := make([]uint32, 0, spillSampleSize)
 	for tries := 0; len(sample) < spillSampleSize && tries < 4*spillSampleSize; tries++ {
 		g := sp.rng.IntN(ng)
-		if h.changed == nil || !h.changed[g] {
+		if h.spillable(uint32(g)) {
 			sample = append(sample, sp.touched[g])
 		}
 	}
@@ -396,25 +409,17 @@ func (sp *aggSpill) write(ctx *Ctx, h *HashAggregate, out []uint32) error {
 	if err := sp.ensureFilter(uint(sp.spilled) + uint(len(out))); err != nil {
 		return err
 	}
-	const block = 1 << 16
 	var keys, vals [][]byte
-	for start := 0; start < len(out); {
+	for start := 0; start < len(out); start += aggSnapshotChunk {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		// One snapshot record covers the id range of up to block spilled groups.
-		lo := int(out[start])
-		end := start
-		for end < len(out) && int(out[end]) < lo+block {
-			end++
-		}
-		hi := int(out[end-1]) + 1
-		rec := h.snapshotChunk(ctx.Mem, sp.schema, lo, hi)
+		part := out[start:min(len(out), start+aggSnapshotChunk)]
+		rec := h.snapshotGroups(ctx.Mem, sp.schema, part)
 		cols := rec.Columns()
 		keyCols := cols[:len(h.groupCols)]
 		keys, vals = keys[:0], vals[:0]
-		for _, g := range out[start:end] {
-			r := int(g) - lo
+		for r := range part {
 			k := AppendRowKey(nil, keyCols, r)
 			keys = append(keys, k)
 			vals = append(vals, sp.codec.appendRow(nil, cols, r))
@@ -425,7 +430,6 @@ func (sp *aggSpill) write(ctx *Ctx, h *HashAggregate, out []uint32) error {
 		if err := sp.store.Write(keys, vals, nil); err != nil {
 			return err
 		}
-		start = end
 	}
 	sp.spilled += int64(len(out))
 	sp.stats.Writes += int64(len(out))
@@ -535,6 +539,22 @@ func (s *SpillingAggregate) emitSpilled(ctx *Ctx, wm watermark.Time, emit Emit) 
 	})
 }
 
+// SnapshotChanges is HashAggregate.SnapshotChanges (no dirty group is ever spilled, so the
+// changes are all in memory); the groups it reported are clean afterwards, and the state is
+// then brought back within its budget.
+func (s *SpillingAggregate) SnapshotChanges(ctx *Ctx) (*arrow.Schema, []arrow.RecordBatch, []arrow.RecordBatch, error) {
+	schema, upserts, deleted, err := s.HashAggregate.SnapshotChanges(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := s.spillTo(ctx, s.sp.opts.Budget); err != nil {
+		releaseRecords(upserts)
+		releaseRecords(deleted)
+		return nil, nil, nil, err
+	}
+	return schema, upserts, deleted, nil
+}
+
 // SnapshotState returns the whole state, the spilled groups after the ones in memory, in the
 // snapshot format of HashAggregate.SnapshotState (so a checkpoint does not depend on spill).
 func (s *SpillingAggregate) SnapshotState(ctx *Ctx) (*arrow.Schema, []arrow.RecordBatch, error) {
@@ -547,6 +567,9 @@ func (s *SpillingAggregate) SnapshotState(ctx *Ctx) (*arrow.Schema, []arrow.Reco
 		recs = append(recs, rec)
 		return nil
 	})
+	if err == nil {
+		err = s.spillTo(ctx, s.sp.opts.Budget) // the snapshot left every group clean
+	}
 	if err != nil {
 		releaseRecords(recs)
 		return nil, nil, err

@@ -3,6 +3,7 @@ package exec
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
@@ -51,6 +52,9 @@ type AggStreamOptions struct {
 	// EventTimeCol is the index (within the group columns, i.e. 0..len(groupCols)-1) of the
 	// TIMESTAMP group column holding the window end; -1 for none. Required (>= 0) for AggEmitClosed.
 	EventTimeCol int
+	// TTL, when positive, removes at Flush the groups not updated for that long (processing
+	// time: Ctx.Now), without emitting anything for them (aggregate_changes.go).
+	TTL time.Duration
 }
 
 // NewStreamingHashAggregate returns a hash aggregate (see NewHashAggregate for schemas) that keeps
@@ -65,8 +69,17 @@ type AggStreamOptions struct {
 //
 // Accumulators are exact across epochs (a group updated in epochs 1 and 3 shows the total), and
 // DISTINCT aggregates keep their per-group value sets until the group is evicted.
+//
+// The operator tracks which groups changed for incremental checkpoints (IncrementalSnapshotter)
+// and, with opts.TTL, expires groups not updated for that long (aggregate_changes.go).
 func NewStreamingHashAggregate(in *arrow.Schema, groupCols []int, aggs []AggSpec, out *arrow.Schema, opts AggStreamOptions) (*HashAggregate, error) {
-	return newHashAggregate(in, groupCols, aggs, out, opts)
+	h, err := newHashAggregate(in, groupCols, aggs, out, opts)
+	if err != nil {
+		return nil, err
+	}
+	h.track = true
+	h.dirty = aggGrow(h.dirty, len(h.rows))
+	return h, nil
 }
 
 // checkStreamOptions validates h.opts against the group columns; called by the constructor.
@@ -86,6 +99,9 @@ func (h *HashAggregate) checkStreamOptions() error {
 		if f.Type.ID() != arrow.TIMESTAMP {
 			return fmt.Errorf("hash aggregate: event-time group column %q has type %s, want TIMESTAMP", f.Name, TypeName(f.Type))
 		}
+	}
+	if o.TTL < 0 {
+		return fmt.Errorf("hash aggregate: negative state TTL %s", o.TTL)
 	}
 	if o.Emit == AggEmitClosed && o.EventTimeCol < 0 {
 		return fmt.Errorf("hash aggregate: append mode (emit closed groups) needs an event-time group column")
@@ -200,40 +216,7 @@ func (h *HashAggregate) flushStreaming(ctx *Ctx, wm watermark.Time, emit Emit) e
 		clear(h.changed)
 	}
 	if h.opts.EventTimeCol >= 0 {
-		h.evict(wm)
+		h.removeGroups(ctx.Mem, func(g uint32) bool { return h.closed(g, wm) })
 	}
 	return nil
-}
-
-// evict drops every group whose event time is at or below wm, compacting the state.
-func (h *HashAggregate) evict(wm watermark.Time) {
-	ng := h.table.numGroups()
-	keep := make([]uint32, 0, ng)
-	for g := 0; g < ng; g++ {
-		if !h.closed(uint32(g), wm) {
-			keep = append(keep, uint32(g))
-		}
-	}
-	if len(keep) == ng {
-		return
-	}
-	remap := make([]int32, ng)
-	for g := range remap {
-		remap[g] = -1
-	}
-	for i, g := range keep {
-		remap[g] = int32(i)
-	}
-	h.table.compact(keep, remap)
-	h.rows = aggCompact(h.rows, keep)
-	h.evt = aggCompact(h.evt, keep)
-	if h.changed != nil {
-		h.changed = aggCompact(h.changed, keep)
-	}
-	for _, a := range h.accs {
-		a.compact(keep, remap)
-	}
-	if cap(h.gids) > 2*len(keep)+aggMaxBatchRows {
-		h.gids = nil
-	}
 }

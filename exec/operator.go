@@ -84,3 +84,28 @@ type Snapshotter interface {
 	SnapshotState(ctx *Ctx) (*arrow.Schema, []arrow.RecordBatch, error)
 	RestoreState(ctx *Ctx, recs []arrow.RecordBatch) error
 }
+
+// IncrementalSnapshotter is implemented, beside Snapshotter, by keyed stateful operators whose
+// checkpoint can hold only what changed (state/changelog.go merges the changes by key).
+//
+// The state (SnapshotState's records) has one row per key; its first StateKeyColumns() columns
+// are the key (0: the state is at most one row, e.g. an aggregate without GROUP BY). Every key
+// occurs at most once.
+//
+// SnapshotChanges is called between epochs (after Flush), like SnapshotState. It returns the
+// rows of the keys whose state changed since the previous SnapshotChanges or SnapshotState call
+// (or since creation or RestoreState): upserts in SnapshotState's schema, each key at most once
+// and holding its state now, and deleted, records of the key columns only (same names and types
+// as the state's first StateKeyColumns() columns) naming keys removed since then (evicted by a
+// watermark, expired by a TTL); a key removed and created again is in both (deletes apply
+// first, so a restore puts it after the older keys). A key in neither is unchanged. The
+// caller owns all records; the operator is unchanged apart from forgetting what it reported.
+//
+// Restore is RestoreState with the merge of a base snapshot and later changes: one row per live
+// key in SnapshotState's schema (nullability of the value columns may differ), base keys in
+// their base order, keys created later after them in the order they appeared.
+type IncrementalSnapshotter interface {
+	Snapshotter
+	StateKeyColumns() int
+	SnapshotChanges(ctx *Ctx) (schema *arrow.Schema, upserts, deleted []arrow.RecordBatch, err error)
+}

@@ -21,7 +21,10 @@ import (
 //
 //	offsets/N   written before epoch N runs: every input's end offset (and source state)
 //	(the sink writes epoch N, idempotently)
-//	state/i/N   every stateful operator's state after epoch N
+//	state/i/N   every stateful operator's state after epoch N: the whole state, or for a keyed
+//	            operator (exec.IncrementalSnapshotter) state/i/changes/N, the keys changed in
+//	            N; the state layer compacts the changes into a base state/i/N beside the query
+//	            (compaction.go)
 //	commits/N   written last: the watermark for epoch N+1 and what the generators have seen
 //
 // On restart the last epoch with a commit is restored (offsets, state, watermark); an epoch with
@@ -228,7 +231,7 @@ func (q *Query) restoreState(epoch int64) error {
 		if !ok {
 			return fmt.Errorf("operator %s cannot restore its state from a checkpoint", s.Name)
 		}
-		_, recs, err := q.ckpt.ReadRecords(state.StateFile(i, epoch), q.cfg.Mem)
+		_, recs, err := q.ckpt.ReadState(i, epoch, q.cfg.Mem)
 		if err != nil {
 			return err
 		}
@@ -239,6 +242,7 @@ func (q *Query) restoreState(epoch int64) error {
 		if err != nil {
 			return fmt.Errorf("operator %s: restoring state: %w", s.Name, err)
 		}
+		q.stateAfter[i] = epoch
 	}
 	return nil
 }
@@ -260,24 +264,16 @@ func (q *Query) writeOffsets(epoch int64, wm watermark.Time, now time.Time) erro
 	return q.ckpt.WriteJSON(state.EpochFile("offsets", epoch), f)
 }
 
-// writeCommit snapshots operator state, then records the epoch as committed.
+// writeCommit snapshots operator state, then records the epoch as committed. A keyed operator
+// writes the changes since the state it wrote last (q.stateAfter), the others their whole state.
 func (q *Query) writeCommit(epoch int64, next watermark.Time) error {
 	for i, s := range q.physical.stateful {
-		snap, ok := s.Op.(exec.Snapshotter)
-		if !ok {
-			return fmt.Errorf("operator %s cannot checkpoint its state", s.Name)
-		}
-		schema, recs, err := snap.SnapshotState(q.newCtx(nil))
+		n, err := q.writeState(i, s, epoch)
 		if err != nil {
 			return err
 		}
-		err = q.ckpt.WriteRecords(state.StateFile(i, epoch), schema, recs)
-		for _, r := range recs {
-			r.Release()
-		}
-		if err != nil {
-			return err
-		}
+		q.stateAfter[i] = epoch
+		q.stateBytes[i] = n
 	}
 	q.fault("after_state", epoch)
 	c := commitFile{Epoch: epoch, NextWatermark: int64(next), Inputs: map[string]inputWatermark{}}
@@ -294,9 +290,41 @@ func (q *Query) writeCommit(epoch int64, next watermark.Time) error {
 		retention = DefaultRetention
 	}
 	if epoch-int64(retention)+1 > 0 {
-		return q.ckpt.RemoveBefore(epoch - int64(retention) + 1)
+		if err := q.ckpt.RemoveBefore(epoch - int64(retention) + 1); err != nil {
+			return err
+		}
 	}
+	q.startCompaction(epoch)
 	return nil
+}
+
+// writeState writes operator i's state (or changes) for epoch and returns the bytes written.
+func (q *Query) writeState(i int, s planner.StatefulOperator, epoch int64) (int64, error) {
+	ctx := q.newCtx(nil)
+	if inc, ok := s.Op.(exec.IncrementalSnapshotter); ok {
+		schema, ups, dels, err := inc.SnapshotChanges(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("operator %s: %w", s.Name, err)
+		}
+		n, err := q.ckpt.WriteChanges(i, epoch, q.stateAfter[i], schema, inc.StateKeyColumns(), ups, dels, q.cfg.Mem)
+		releaseRecords(ups)
+		releaseRecords(dels)
+		return n, err
+	}
+	snap, ok := s.Op.(exec.Snapshotter)
+	if !ok {
+		return 0, fmt.Errorf("operator %s cannot checkpoint its state", s.Name)
+	}
+	schema, recs, err := snap.SnapshotState(ctx)
+	if err != nil {
+		return 0, err
+	}
+	err = q.ckpt.WriteRecords(state.StateFile(i, epoch), schema, recs)
+	releaseRecords(recs)
+	if err != nil {
+		return 0, err
+	}
+	return fileSize(filepath.Join(q.ckpt.Path(), state.StateFile(i, epoch))), nil
 }
 
 // fault calls the test-only fault hook at a named point of the epoch protocol.

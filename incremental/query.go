@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -73,6 +74,11 @@ type Config struct {
 	// Fault, if set, is called at named points of the epoch protocol ("after_offsets",
 	// "after_sink", "after_state", "after_commit"): the crash tests kill the process there.
 	Fault func(point string, epoch int64)
+	// Compaction says when keyed operators' changelogs are merged into a new base (zero: the
+	// state package's defaults). SyncCompaction runs it inside the epoch instead of beside the
+	// next one (tests, benchmarks).
+	Compaction     state.CompactPolicy
+	SyncCompaction bool
 }
 
 // Status is a query's lifecycle state.
@@ -116,6 +122,14 @@ type Query struct {
 	// reemit runs one epoch after a restart even without input, so a complete-mode sink (a
 	// materialized view's in-memory table) gets the restored result table back at once.
 	reemit bool
+
+	// stateAfter[i] is the epoch stateful operator i last wrote its state for (-1: none), which
+	// its next changelog follows; stateBytes[i] what that write took.
+	stateAfter []int64
+	stateBytes []int64
+	// compacting is closed when the running compaction ends (nil: none started).
+	compacting     chan struct{}
+	compactedBytes atomic.Int64
 
 	stepMu sync.Mutex // one epoch at a time
 	closed bool       // Stop has released everything (guarded by stepMu)
@@ -199,6 +213,11 @@ func Start(cfg Config) (*Query, error) {
 		q.physical.stateful = append(q.physical.stateful, planner.StatefulOperator{Name: "ResultTable", Op: rt})
 	}
 	q.tree = tree
+	q.stateAfter = make([]int64, len(q.physical.stateful))
+	q.stateBytes = make([]int64, len(q.physical.stateful))
+	for i := range q.stateAfter {
+		q.stateAfter[i] = -1
+	}
 	if cfg.Checkpoint != "" {
 		if err := q.openCheckpoint(); err != nil {
 			tree.Close()
@@ -624,6 +643,7 @@ func (q *Query) Stop() error {
 		return nil
 	}
 	q.closed = true
+	q.waitCompaction()
 	q.finish(StatusStopped, nil)
 	var errs []error
 	errs = append(errs, q.tree.Close(), q.cfg.Sink.Close())

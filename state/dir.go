@@ -234,17 +234,12 @@ func (d *Dir) Remove(rel string) error {
 	return err
 }
 
-// RemoveBefore deletes the offsets, commits and state files of epochs below keepFrom (retention).
+// RemoveBefore deletes the offsets and commits of epochs below keepFrom (retention), and the
+// state files no epoch at or after keepFrom needs: for each operator, the bases before the last
+// base at or before keepFrom and the changelogs up to that base (changelog.go).
 func (d *Dir) RemoveBefore(keepFrom int64) error {
-	kinds := []string{"offsets", "commits"}
-	ops, _ := os.ReadDir(filepath.Join(d.path, "state"))
-	for _, op := range ops {
-		if op.IsDir() {
-			kinds = append(kinds, filepath.Join("state", op.Name()))
-		}
-	}
 	var errs []error
-	for _, k := range kinds {
+	for _, k := range []string{"offsets", "commits"} {
 		epochs, err := d.Epochs(k)
 		if err != nil {
 			errs = append(errs, err)
@@ -254,6 +249,12 @@ func (d *Dir) RemoveBefore(keepFrom int64) error {
 			if e < keepFrom {
 				errs = append(errs, d.Remove(EpochFile(k, e)))
 			}
+		}
+	}
+	ops, _ := os.ReadDir(filepath.Join(d.path, "state"))
+	for _, op := range ops {
+		if op.IsDir() {
+			errs = append(errs, d.removeStateBefore(op.Name(), keepFrom))
 		}
 	}
 	return errors.Join(errs...)

@@ -3,7 +3,13 @@
 //	<checkpoint>/metadata            query id, SQL text, plan fingerprint (JSON)
 //	<checkpoint>/offsets/<epoch>     written before the epoch runs: each source's range (JSON)
 //	<checkpoint>/commits/<epoch>     written after the sink committed: the next watermark (JSON)
-//	<checkpoint>/state/<op>/<epoch>  an operator's state after the epoch (Arrow IPC file)
+//	<checkpoint>/state/<op>/<epoch>  an operator's whole state after the epoch (Arrow IPC file):
+//	                                 a full snapshot, or a base compacted from a changelog chain
+//	<checkpoint>/state/<op>/changes/<epoch>
+//	                                 a keyed operator's changes in the epoch (Arrow IPC file):
+//	                                 the state's rows of the keys that changed, plus tombstones
+//	                                 (column __deleted); metadata names the key columns and the
+//	                                 epoch it follows
 //
 //	<checkpoint>/format              "streamsql checkpoint format 2": every file ends with a checksum
 //
@@ -15,6 +21,13 @@
 // Every file is written atomically: a temporary file in the same directory, fsync, rename over
 // the final name, fsync of the directory. A reader therefore sees a whole file or none, whatever
 // instant the process dies at.
+//
+// An operator's state at epoch E is its last base at or before E merged by key with the
+// changelogs after that base up to E (changelog.go, merge.go). The state layer compacts a
+// chain into a new base by itself (Compact, CompactDue), without the operator, so compaction
+// can run beside the query; RemoveBefore never deletes a base or changelog that a retained
+// epoch's state needs. Operators that keep full snapshots simply write a base every epoch, and
+// checkpoints written before changelogs existed are read the same way.
 //
 // state imports only Arrow.
 package state
