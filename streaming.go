@@ -164,7 +164,7 @@ func (e *Engine) streamConfig(src *source, onError func(*sources.RecordError) er
 }
 
 // sinkOptions are the options every CREATE SINK / MATERIALIZED VIEW takes besides the connector's.
-var queryLevelOptions = map[string]bool{"output_mode": true, "trigger": true, "checkpoint": true, "dead_letter_max_rows": true}
+var queryLevelOptions = map[string]bool{"output_mode": true, "trigger": true, "checkpoint": true, "dead_letter_max_rows": true, "state_memory": true}
 
 // defaultDeadLetterMaxRows bounds a query's <name>_errors table unless dead_letter_max_rows says
 // otherwise.
@@ -262,6 +262,10 @@ func (e *Engine) prepareQueryFrozen(s *sql.CreateSink, frozen bool) (*runningQue
 		return nil, exec.Errorf(exec.CodeFeatureNotSupported, "%s %s reads no source: a continuous query needs a stream in FROM (CREATE SOURCE ...)", strings.ToLower(string(kindOf(s))), s.Name)
 	}
 	trigger, err := incremental.ParseTrigger(opts["trigger"])
+	if err != nil {
+		return nil, err
+	}
+	stateMemory, err := e.stateMemory(s, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -384,7 +388,7 @@ func (e *Engine) prepareQueryFrozen(s *sql.CreateSink, frozen bool) (*runningQue
 		Name: s.Name, Plan: plan, Mode: mode, Sink: sink, SinkName: rq.sink, Inputs: inputs,
 		Trigger: trigger, Clock: e.opts.Clock, Mem: e.opts.Allocator, Logger: e.opts.Logger,
 		Checkpoint: rq.checkpoint, SQL: s.QueryText, Fault: faultHook(s.Name), BadRecords: bad, VolatileSink: s.View,
-		OnProgress: e.progressHook(s.Name),
+		OnProgress: e.progressHook(s.Name), StateMemory: stateMemory, SpillDir: e.spillDir(s.Name),
 	})
 	if err != nil {
 		closeInputs(inputs)
@@ -434,8 +438,8 @@ func (e *Engine) sinkSettings(s *sql.CreateSink, opts map[string]string, plan pl
 	}
 	if s.View {
 		for k := range opts {
-			if k != "trigger" && k != "checkpoint" && k != "dead_letter_max_rows" {
-				return 0, "", nil, exec.Errorf(exec.CodeInvalidParameter, "materialized view %s: unknown option %q (a view takes trigger, checkpoint and dead_letter_max_rows; it always holds the complete result)", s.Name, k)
+			if k != "trigger" && k != "checkpoint" && k != "dead_letter_max_rows" && k != "state_memory" {
+				return 0, "", nil, exec.Errorf(exec.CodeInvalidParameter, "materialized view %s: unknown option %q (a view takes trigger, checkpoint, dead_letter_max_rows and state_memory; it always holds the complete result)", s.Name, k)
 			}
 		}
 		// A view applies its query's changes (update mode: upserts and deletes by key), unless

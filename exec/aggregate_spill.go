@@ -677,15 +677,3 @@ func (h *HashAggregate) restoreRows(rec arrow.RecordBatch, base int) error {
 	}
 	return nil
 }
-
-func (s *SpillingAggregate) debugBytes() string {
-	h := s.HashAggregate
-	out := fmt.Sprintf("groups=%d table=%d rows=%d touched=%d", h.table.numGroups(), h.table.bytes(), cap(h.rows)*8, cap(s.sp.touched)*4)
-	for i, a := range h.accs {
-		out += fmt.Sprintf(" acc%d=%d", i, a.bytes())
-	}
-	if s.sp.filter != nil {
-		out += fmt.Sprintf(" bloom=%d", s.sp.filter.Cap()/8)
-	}
-	return out
-}

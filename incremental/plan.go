@@ -632,6 +632,8 @@ type physical struct {
 	stateful []planner.StatefulOperator
 	// delay is the watermark delay of a stream column (for keep-first deduplication).
 	delay func(s *planner.Scan, col int) int64
+	// spill is the query's state memory budget (spill.go); nil: none.
+	spill *spillPlan
 }
 
 func (ph *physical) Scan(s *planner.Scan) (exec.Source, error) {
@@ -667,6 +669,9 @@ func (ph *physical) Aggregate(a *planner.Aggregate, in *arrow.Schema, groupCols 
 		x, err = exec.NewRetractingAggregate(in, groupCols, specs, out, opts)
 	default:
 		x, err = exec.NewStreamingHashAggregate(in, groupCols, specs, out, opts)
+		if err == nil { // spill hook (spill.go): under the query's state_memory budget
+			x, err = ph.spill.wrap(x)
+		}
 	}
 	if err != nil {
 		return nil, err

@@ -58,4 +58,7 @@ type StateProgress struct {
 	// operators): an interval join's sides return to about zero once both streams move past
 	// the time bound.
 	RowsBySide []int64 `json:"numRowsBySide,omitempty"`
+	// Spill is set for an operator under a state_memory budget: its rows on disk and the
+	// reads and writes of its store (Rows counts them too; Bytes is memory only).
+	Spill *SpillProgress `json:"spill,omitempty"`
 }

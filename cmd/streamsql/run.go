@@ -29,10 +29,11 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	output := fs.String("output", "table", "result format: table, csv or json")
 	dataDir := fs.String("data-dir", "", "directory for the durable catalog and the checkpoints: objects are restored and continuous queries resume when the script runs again")
 	logLevel := fs.String("log-level", "warn", "log to stderr at this level: debug, info, warn or error (sink retries are warn)")
+	stateMem := fs.String("state-memory", "", "default state memory budget of each continuous query, e.g. 256MiB: past it a GROUP BY spills cold groups to disk (default: no budget; a query's state_memory option overrides it)")
 	var access accessFlags
 	access.register(fs, false)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: streamsql run -f FILE.sql [--output table|csv|json] [--data-dir DIR] [--log-level L] [--allow-file-root DIR] [--allow-connect HOST:PORT]")
+		fmt.Fprintln(stderr, "Usage: streamsql run -f FILE.sql [--output table|csv|json] [--data-dir DIR] [--state-memory SIZE] [--log-level L] [--allow-file-root DIR] [--allow-connect HOST:PORT]")
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args); done {
@@ -61,6 +62,10 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	stateBytes, err := parseBytes(*stateMem)
+	if err != nil {
+		return usageErr("--state-memory: %v", err)
+	}
 
 	name := *file
 	var script []byte
@@ -77,7 +82,7 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	out := newSharedOutput(stdout)
 	defer out.Flush()
-	eng, err := streamsql.Open(streamsql.Options{Stdout: out.sinkWriter(), DataDir: *dataDir, DurableCatalog: true, Logger: log, Access: acc})
+	eng, err := streamsql.Open(streamsql.Options{Stdout: out.sinkWriter(), DataDir: *dataDir, DurableCatalog: true, Logger: log, Access: acc, StateMemory: stateBytes})
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql run: cannot start the engine: %v\n", err)
 		return 1
