@@ -50,6 +50,9 @@ type scenario struct {
 	// rowLimit, when > 0, reads the files with max_rows_per_trigger instead of whole files per
 	// epoch, so epochs start and end in the middle of files (offsets with byte positions).
 	rowLimit int
+	// stateMemory, when set, is the query's state_memory: a budget small enough that the
+	// GROUP BY keeps most of its 1,000 keys in its spill store (issue 13).
+	stateMemory string
 }
 
 const (
@@ -107,6 +110,8 @@ var scenarios = []scenario{
 	{name: "mysql-update", sink: "mysql", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1},
 	{name: "mysql-complete", sink: "mysql", mode: "complete", query: completeQuery, cols: completeCols, keyCols: 1},
 	{name: "files-append", sink: "files", mode: "append", query: appendQuery, cols: appendCols, keyCols: 1},
+	{name: "postgres-update-spill", sink: "postgres", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1, stateMemory: "32KiB"},
+	{name: "postgres-complete-spill", sink: "postgres", mode: "complete", query: completeQuery, cols: completeCols, keyCols: 1, stateMemory: "32KiB"},
 	{name: "postgres-update-rowlimit", sink: "postgres", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1, rowLimit: 3001},
 	// The mock cluster keeps a bounded log (at 1M events it had dropped the topic's first 540,000
 	// records), so the Kafka query keeps one row in eight: ~83,000 rows at 1M events.
@@ -250,11 +255,15 @@ func script(sc scenario, ds *dataset, tg target, name string, full bool) string 
 	if sc.rowLimit > 0 {
 		limit = fmt.Sprintf("max_rows_per_trigger = '%d'", sc.rowLimit)
 	}
+	spill := ""
+	if sc.stateMemory != "" {
+		spill = fmt.Sprintf(", state_memory = '%s'", sc.stateMemory)
+	}
 	return fmt.Sprintf(`CREATE SOURCE ev (id BIGINT, ts TIMESTAMP, k VARCHAR, v BIGINT%s)
   WITH (connector = 'files', path = '%s', format = 'csv', %s);
-CREATE SINK %s WITH (%s, output_mode = '%s', trigger = 'available_now') AS
+CREATE SINK %s WITH (%s, output_mode = '%s', trigger = 'available_now'%s) AS
   %s;
-`, wm, ds.dir, limit, name, tg.options(name), sc.mode, sc.query)
+`, wm, ds.dir, limit, name, tg.options(name), sc.mode, spill, sc.query)
 }
 
 // runScenario runs one scenario for one seed: a failure-free run, then a run killed by the seed's

@@ -57,6 +57,10 @@ type SpillOptions struct {
 	// Open creates the operator's store; it is called at the first spill, so an operator that
 	// never passes its budget creates no files.
 	Open func() (SpillStore, error)
+	// Unsaved says the query keeps no checkpoint: nothing will ever ask for the changes since
+	// the last snapshot, so the operator stops tracking them and any group may be spilled as
+	// soon as it has been emitted.
+	Unsaved bool
 }
 
 // SpillStats are a spilling operator's counters (DESCRIBE QUERY, progress).
@@ -146,6 +150,9 @@ func NewSpillingAggregate(h *HashAggregate, opts SpillOptions) (*SpillingAggrega
 	sp := &aggSpill{opts: opts, schema: schema, codec: spillRowCodec{schema: schema}, seq: 1 << 16,
 		rng: rand.New(rand.NewPCG(1, 2))}
 	sp.stats.Budget = opts.Budget
+	if opts.Unsaved {
+		h.track, h.dirty = false, nil
+	}
 	h.spill = sp
 	return &SpillingAggregate{HashAggregate: h, sp: sp}, nil
 }

@@ -16,9 +16,10 @@ import (
 
 // spillPlan is the budget of each spillable aggregate of a query and where their stores go.
 type spillPlan struct {
-	budget int64
-	dir    string
-	next   int // stores opened so far (each aggregate gets its own directory)
+	budget  int64
+	dir     string
+	unsaved bool // no checkpoint
+	next    int  // stores opened so far (each aggregate gets its own directory)
 }
 
 // newSpillPlan divides cfg.StateMemory among the plan's spillable aggregates; nil when the query
@@ -39,7 +40,7 @@ func newSpillPlan(cfg Config, p *Plan) (*spillPlan, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	return &spillPlan{budget: cfg.StateMemory / int64(n), dir: cfg.SpillDir}, nil
+	return &spillPlan{budget: cfg.StateMemory / int64(n), dir: cfg.SpillDir, unsaved: cfg.Checkpoint == ""}, nil
 }
 
 // wrap puts a streaming hash aggregate under the budget when it can spill, and returns any
@@ -51,7 +52,7 @@ func (sp *spillPlan) wrap(x exec.Operator) (exec.Operator, error) {
 	}
 	dir := filepath.Join(sp.dir, strconv.Itoa(sp.next))
 	sp.next++
-	return exec.NewSpillingAggregate(h, exec.SpillOptions{Budget: sp.budget, Open: func() (exec.SpillStore, error) {
+	return exec.NewSpillingAggregate(h, exec.SpillOptions{Budget: sp.budget, Unsaved: sp.unsaved, Open: func() (exec.SpillStore, error) {
 		return state.OpenSpillStore(dir)
 	}})
 }
