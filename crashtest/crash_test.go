@@ -110,8 +110,8 @@ var scenarios = []scenario{
 	{name: "mysql-update", sink: "mysql", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1},
 	{name: "mysql-complete", sink: "mysql", mode: "complete", query: completeQuery, cols: completeCols, keyCols: 1},
 	{name: "files-append", sink: "files", mode: "append", query: appendQuery, cols: appendCols, keyCols: 1},
-	{name: "postgres-update-spill", sink: "postgres", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1, stateMemory: "32KiB"},
-	{name: "postgres-complete-spill", sink: "postgres", mode: "complete", query: completeQuery, cols: completeCols, keyCols: 1, stateMemory: "32KiB"},
+	{name: "postgres-update-spill", sink: "postgres", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1, stateMemory: "64KiB"},
+	{name: "postgres-complete-spill", sink: "postgres", mode: "complete", query: completeQuery, cols: completeCols, keyCols: 1, stateMemory: "64KiB"},
 	{name: "postgres-update-rowlimit", sink: "postgres", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1, rowLimit: 3001},
 	// The mock cluster keeps a bounded log (at 1M events it had dropped the topic's first 540,000
 	// records), so the Kafka query keeps one row in eight: ~83,000 rows at 1M events.
