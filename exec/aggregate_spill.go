@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -114,6 +115,10 @@ type aggSpill struct {
 	rng    *rand.Rand
 }
 
+// ErrSpillWithTTL is CanSpill's answer for an aggregate with a state TTL: a query asking for
+// both is refused rather than silently left without its budget.
+var ErrSpillWithTTL = errors.New("state_memory cannot be combined with state_ttl yet (expiry runs over the groups in memory; spilled groups would outlive their TTL)")
+
 // CanSpill reports why h cannot spill (nil: it can): an aggregate without GROUP BY has one group,
 // and one with an event-time group column is bounded by its watermark instead.
 func (h *HashAggregate) CanSpill() error {
@@ -125,7 +130,7 @@ func (h *HashAggregate) CanSpill() error {
 	}
 	if h.opts.TTL > 0 {
 		// Expiry runs over the groups in memory; spilled groups would outlive their TTL.
-		return fmt.Errorf("a state TTL and a memory budget cannot be combined yet")
+		return ErrSpillWithTTL
 	}
 	schema, err := h.stateSchema(0)
 	if err != nil {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -395,4 +397,29 @@ func spillAppendRandom(r *rand.Rand, b array.Builder, ty arrow.DataType) error {
 		return AppendDatum(b, decimal128.New(r.Int64N(1000)-500, r.Uint64()))
 	}
 	return fmt.Errorf("no random value for %s", ty)
+}
+
+// TestSpillRefusals: operators a budget cannot bound are refused with the reason.
+func TestSpillRefusals(t *testing.T) {
+	in := stTestSchema
+	open := func() (SpillStore, error) { return &mapSpillStore{m: map[string][]byte{}}, nil }
+	for _, tc := range []struct {
+		name      string
+		groupCols []int
+		opts      AggStreamOptions
+		want      string
+	}{
+		{"ttl", []int{0}, AggStreamOptions{Emit: AggEmitChanged, EventTimeCol: -1, TTL: time.Hour}, "state_ttl"},
+		{"window", []int{0, 1}, AggStreamOptions{Emit: AggEmitClosed, EventTimeCol: 1}, "watermark"},
+		{"global", nil, AggStreamOptions{Emit: AggEmitChanged, EventTimeCol: -1}, "without GROUP BY"},
+	} {
+		aggs := []AggSpec{{Kind: AggCountStar}}
+		h, err := NewStreamingHashAggregate(in, tc.groupCols, aggs, spillOutSchema(t, in, tc.groupCols, aggs), tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := NewSpillingAggregate(h, SpillOptions{Budget: 1 << 20, Open: open}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error mentioning %q", tc.name, err, tc.want)
+		}
+	}
 }

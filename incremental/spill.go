@@ -1,6 +1,7 @@
 package incremental
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -47,8 +48,13 @@ func newSpillPlan(cfg Config, p *Plan) (*spillPlan, error) {
 // other operator unchanged.
 func (sp *spillPlan) wrap(x exec.Operator) (exec.Operator, error) {
 	h, ok := x.(*exec.HashAggregate)
-	if sp == nil || !ok || h.CanSpill() != nil {
+	if sp == nil || !ok {
 		return x, nil
+	}
+	if err := h.CanSpill(); errors.Is(err, exec.ErrSpillWithTTL) {
+		return nil, err
+	} else if err != nil {
+		return x, nil // windowed or global: bounded otherwise
 	}
 	dir := filepath.Join(sp.dir, strconv.Itoa(sp.next))
 	sp.next++
