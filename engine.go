@@ -43,6 +43,10 @@ type Options struct {
 	// *exec.MemoryLimitError and nothing else is affected. 0: no limit. Continuous queries are
 	// not bounded by it.
 	StatementMemoryLimit int64
+	// StateMemory is the default state memory budget (bytes) of every continuous query: past
+	// it, a streaming GROUP BY moves its least recently used groups to an on-disk store and
+	// reads them back when needed. A query's state_memory option overrides it. 0: no budget.
+	StateMemory int64
 	// DataDir holds the engine's durable files: each continuous query checkpoints to
 	// DataDir/checkpoints/<name> unless its checkpoint option says otherwise. Empty: queries
 	// without a checkpoint option keep no checkpoint and start afresh.

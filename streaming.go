@@ -166,7 +166,7 @@ func (e *Engine) streamConfig(src *source, onError func(*sources.RecordError) er
 }
 
 // sinkOptions are the options every CREATE SINK / MATERIALIZED VIEW takes besides the connector's.
-var queryLevelOptions = map[string]bool{"output_mode": true, "trigger": true, "checkpoint": true, "dead_letter_max_rows": true, "state_ttl": true, "state_compaction_epochs": true, "parallelism": true}
+var queryLevelOptions = map[string]bool{"output_mode": true, "trigger": true, "checkpoint": true, "dead_letter_max_rows": true, "state_ttl": true, "state_compaction_epochs": true, "parallelism": true, "state_memory": true}
 
 // parseStateTTL reads WITH (state_ttl = '1 hour'): 0 when absent.
 func parseStateTTL(s *sql.CreateSink, opts map[string]string) (time.Duration, error) {
@@ -292,6 +292,10 @@ func (e *Engine) prepareQueryFrozen(s *sql.CreateSink, frozen bool) (*runningQue
 		}
 		compaction.Epochs = n
 	}
+	stateMemory, err := e.stateMemory(s, opts)
+	if err != nil {
+		return nil, err
+	}
 	rq := &runningQuery{name: s.Name, view: s.View, sql: s.QueryText, schema: planner.SchemaOf(plan)}
 	// A failed CREATE leaves nothing behind: the sink connector it built is closed and the
 	// checkpoint directory is removed if this call created it (QueryID and Start create it; one
@@ -416,7 +420,7 @@ func (e *Engine) prepareQueryFrozen(s *sql.CreateSink, frozen bool) (*runningQue
 		Trigger: trigger, Clock: e.opts.Clock, Mem: e.opts.Allocator, Logger: e.opts.Logger,
 		Checkpoint: rq.checkpoint, SQL: s.QueryText, Fault: faultHook(s.Name), BadRecords: bad, VolatileSink: s.View,
 		OnProgress: e.progressHook(s.Name), StateTTL: stateTTL,
-		Compaction: compaction,
+		Compaction: compaction, StateMemory: stateMemory, SpillDir: e.spillDir(s.Name),
 	})
 	if err != nil {
 		closeInputs(inputs)
@@ -469,8 +473,8 @@ func (e *Engine) sinkSettings(s *sql.CreateSink, opts map[string]string, plan pl
 	}
 	if s.View {
 		for k := range opts {
-			if k != "trigger" && k != "checkpoint" && k != "dead_letter_max_rows" && k != "state_ttl" && k != "state_compaction_epochs" && k != "parallelism" {
-				return 0, "", nil, exec.Errorf(exec.CodeInvalidParameter, "materialized view %s: unknown option %q (a view takes trigger, checkpoint, dead_letter_max_rows, state_ttl, state_compaction_epochs and parallelism; it always holds the complete result)", s.Name, k)
+			if k != "trigger" && k != "checkpoint" && k != "dead_letter_max_rows" && k != "state_ttl" && k != "state_compaction_epochs" && k != "parallelism" && k != "state_memory" {
+				return 0, "", nil, exec.Errorf(exec.CodeInvalidParameter, "materialized view %s: unknown option %q (a view takes trigger, checkpoint, dead_letter_max_rows, state_ttl, state_compaction_epochs, state_memory and parallelism; it always holds the complete result)", s.Name, k)
 			}
 		}
 		// A view applies its query's changes (update mode: upserts and deletes by key), unless

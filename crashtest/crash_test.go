@@ -55,6 +55,9 @@ type scenario struct {
 	// kill right before a compaction writes (fault point "compact", the k-th compaction of a run);
 	// random kills land before, during or after the compactions.
 	compactEvery int
+	// stateMemory, when set, is the query's state_memory: a budget small enough that the
+	// GROUP BY keeps most of its 1,000 keys in its spill store (issue 13).
+	stateMemory string
 }
 
 const (
@@ -113,6 +116,8 @@ var scenarios = []scenario{
 	{name: "mysql-complete", sink: "mysql", mode: "complete", query: completeQuery, cols: completeCols, keyCols: 1},
 	{name: "files-append", sink: "files", mode: "append", query: appendQuery, cols: appendCols, keyCols: 1},
 	{name: "postgres-update-compaction", sink: "postgres", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1, compactEvery: 2},
+	{name: "postgres-update-spill", sink: "postgres", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1, stateMemory: "64KiB"},
+	{name: "postgres-complete-spill", sink: "postgres", mode: "complete", query: completeQuery, cols: completeCols, keyCols: 1, stateMemory: "64KiB"},
 	{name: "postgres-update-rowlimit", sink: "postgres", mode: "update", query: updateQuery, cols: updateCols, keyCols: 1, rowLimit: 3001},
 	// The mock cluster keeps a bounded log (at 1M events it had dropped the topic's first 540,000
 	// records), so the Kafka query keeps one row in eight: ~83,000 rows at 1M events.
@@ -260,11 +265,15 @@ func script(sc scenario, ds *dataset, tg target, name string, full bool) string 
 	if sc.compactEvery > 0 {
 		compaction = fmt.Sprintf(", state_compaction_epochs = '%d'", sc.compactEvery)
 	}
+	spill := ""
+	if sc.stateMemory != "" {
+		spill = fmt.Sprintf(", state_memory = '%s'", sc.stateMemory)
+	}
 	return fmt.Sprintf(`CREATE SOURCE ev (id BIGINT, ts TIMESTAMP, k VARCHAR, v BIGINT%s)
   WITH (connector = 'files', path = '%s', format = 'csv', %s);
 CREATE SINK %s WITH (%s, output_mode = '%s', trigger = 'available_now'%s) AS
   %s;
-`, wm, ds.dir, limit, name, tg.options(name), sc.mode, compaction, sc.query)
+`, wm, ds.dir, limit, name, tg.options(name), sc.mode, compaction+spill, sc.query)
 }
 
 // runScenario runs one scenario for one seed: a failure-free run, then a run killed by the seed's

@@ -33,7 +33,10 @@
 // targeted and random kills, a kill right before the k-th compaction of a run writes its base,
 // fault point "compact"), a tumbling-window aggregation with a
 // watermark in append mode into PostgreSQL, an interval join of the stream with itself and a
-// SELECT DISTINCT deduplication in append mode (state evicted by the watermark), the files sink (JSON, manifests), and the Kafka sink.
+// SELECT DISTINCT deduplication in append mode (state evicted by the watermark), the update and
+// complete GROUP BY again with state_memory = '64KiB' (about 90 of the 1,000 keys in memory, the
+// rest spilled and read back, the state restored from checkpoints after each kill), the files sink
+// (JSON, manifests), and the Kafka sink.
 
 // watermark in append mode into PostgreSQL, operators that retract into PostgreSQL in update mode (a
 // chained aggregation, a top-N, window functions, a NOT IN over the stream) and a join of the stream

@@ -59,6 +59,9 @@ type HashAggregate struct {
 	// snapshotting: a snapshot call has been made (the query checkpoints), so removed keys are
 	// kept for the next SnapshotChanges; without it they would pile up.
 	snapshotting bool
+
+	// spill is set by NewSpillingAggregate (aggregate_spill.go); nil: no memory budget.
+	spill *aggSpill
 }
 
 // groupTable maps group keys to dense group ids.
@@ -234,6 +237,11 @@ func (h *HashAggregate) Push(ctx *Ctx, input int, d Delta, _ Emit) error {
 	clear(h.keyCols)
 	oldGroups := len(h.rows)
 	h.growGroups()
+	if h.spill != nil { // spill hook: spilled groups among the new ones get their state back
+		if err := h.spill.readBack(ctx, h, ids, oldGroups); err != nil {
+			return fmt.Errorf("hash aggregate: %w", err)
+		}
+	}
 	h.trackGroups(rec, ids, oldGroups)
 	h.markDirty(ctx, ids)
 	rows := h.rows

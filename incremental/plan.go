@@ -636,6 +636,8 @@ type physical struct {
 	// stateTTL is Config.StateTTL; ttlUsed says an aggregate took it.
 	stateTTL time.Duration
 	ttlUsed  bool
+	// spill is the query's state memory budget (spill.go); nil: none.
+	spill *spillPlan
 }
 
 func (ph *physical) Scan(s *planner.Scan) (exec.Source, error) {
@@ -678,6 +680,9 @@ func (ph *physical) Aggregate(a *planner.Aggregate, in *arrow.Schema, groupCols 
 		x, err = exec.NewRetractingAggregate(in, groupCols, specs, out, opts)
 	default:
 		x, err = exec.NewStreamingHashAggregate(in, groupCols, specs, out, opts)
+		if err == nil { // spill hook (spill.go): under the query's state_memory budget
+			x, err = ph.spill.wrap(x)
+		}
 	}
 	if err != nil {
 		return nil, err

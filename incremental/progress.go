@@ -86,4 +86,7 @@ type StateProgress struct {
 	// CheckpointBytes is what the epoch's checkpoint wrote for the operator: its changes (a
 	// keyed operator) or its whole state; compaction beside the query is not included.
 	CheckpointBytes int64 `json:"checkpointBytes,omitempty"`
+	// Spill is set for an operator under a state_memory budget: its rows on disk and the
+	// reads and writes of its store (Rows counts them too; Bytes is memory only).
+	Spill *SpillProgress `json:"spill,omitempty"`
 }

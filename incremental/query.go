@@ -85,6 +85,11 @@ type Config struct {
 	// that long (processing time), without retracting them (WITH state_ttl); only for
 	// aggregations the watermark does not close (exec.AggStreamOptions.TTL).
 	StateTTL time.Duration
+	// StateMemory is the query's state memory budget in bytes (0: none): past it, streaming
+	// hash aggregates spill their coldest groups to stores under SpillDir (spill.go). The
+	// stores are caches, emptied at every start; checkpoints hold the whole state.
+	StateMemory int64
+	SpillDir    string
 }
 
 // Status is a query's lifecycle state.
@@ -204,6 +209,9 @@ func Start(cfg Config) (*Query, error) {
 		}
 		return 0
 	}, stateTTL: cfg.StateTTL}
+	if q.physical.spill, err = newSpillPlan(cfg, analysis.Plan); err != nil {
+		return nil, err
+	}
 	low := &planner.Lowering{Ctx: q.newCtx(context.Background()), Physical: q.physical}
 	tree, err := low.Lower(analysis.Plan.Logical)
 	if err != nil {
@@ -577,6 +585,7 @@ func (q *Query) publish(epoch int64, t0, t1, t2, t3 time.Time, wm, next watermar
 		if r, ok := s.Op.(stateBytesReporter); ok {
 			sp.Bytes = r.StateBytes()
 		}
+		sp.Spill = spillProgress(s.Op)
 		if r, ok := s.Op.(sideStateReporter); ok {
 			l, rr := r.StateRowsBySide()
 			sp.RowsBySide = []int64{l, rr}

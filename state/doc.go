@@ -29,5 +29,9 @@
 // epoch's state needs. Operators that keep full snapshots simply write a base every epoch, and
 // checkpoints written before changelogs existed are read the same way.
 //
-// state imports only Arrow.
+// SpillStore (spillstore.go) is not a checkpoint file: it is an operator's on-disk overflow
+// under a memory budget, an embedded Pebble database emptied at every start (a cache; the
+// checkpoints hold the whole state).
+//
+// state imports only Arrow and, for SpillStore, Pebble.
 package state

@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
-	"strconv"
 	"strings"
 
+	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/sources"
 )
 
@@ -29,26 +28,10 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
 
 // parseBytes reads a size such as 512MiB, 2GiB, 64MB or 1048576 ("" is 0: no limit).
 func parseBytes(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
+	if strings.TrimSpace(s) == "" {
 		return 0, nil
 	}
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}}
-	mult := int64(1)
-	for _, u := range units {
-		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
-			s, mult = strings.TrimSpace(rest), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseFloat(s, 64)
-	if err != nil || n <= 0 || n*float64(mult) > math.MaxInt64/2 {
-		return 0, fmt.Errorf("invalid size %q (expected e.g. 512MiB or 2GiB)", s)
-	}
-	return int64(n * float64(mult)), nil
+	return exec.ParseMemorySize(s)
 }
 
 // listFlag is a repeatable string flag.

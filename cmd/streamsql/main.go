@@ -25,13 +25,14 @@ Usage:
         --data-dir DIR   keep the catalog (tables with their rows, sources, sinks,
                          views) and the checkpoints in DIR; restored at start
 
-  streamsql run -f FILE.sql [--output table|csv|json] [--data-dir DIR]
+  streamsql run -f FILE.sql [--output table|csv|json] [--data-dir DIR] [--state-memory SIZE]
         Run every statement of a script in order and print the results; stops at
         the first failing statement with exit status 1. -f - reads standard input.
         Continuous queries keep running after the script until SIGINT/SIGTERM; with
         --data-dir the catalog and checkpoints live there: objects are restored
         and queries resume when the script runs again (an identical CREATE of a
-        restored object is skipped with a notice).
+        restored object is skipped with a notice). --state-memory bounds each
+        continuous query's GROUP BY state; the rest spills to disk.
 
   streamsql bench [--events N] [--files F] [--dir DIR]
         Streaming benchmark: write N CSV events into F files, run a windowed
@@ -41,7 +42,7 @@ Usage:
   streamsql serve [--listen 127.0.0.1:5433] [--data-dir DIR] [-f init.sql]
                   [--password-file FILE] [--tls-cert F --tls-key F]
                   [--max-connections N] [--statement-timeout D] [--statement-memory SIZE]
-                  [--log-level L] [--http 127.0.0.1:8080]
+                  [--state-memory SIZE] [--log-level L] [--http 127.0.0.1:8080]
         Serve an engine over the PostgreSQL wire protocol (psql, pgx, JDBC).
         Continuous queries outlive the connections that created them. --http adds
         /metrics (Prometheus), /api/queries and /healthz. SIGINT/SIGTERM stop the

@@ -31,10 +31,11 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	dataDir := fs.String("data-dir", "", "directory for the durable catalog and the checkpoints: objects are restored and continuous queries resume when the script runs again")
 	logLevel := fs.String("log-level", "warn", "log to stderr at this level: debug, info, warn or error (sink retries are warn)")
 	httpAddr := fs.String("http", "", "serve the web console (/), /metrics and /api/queries on this loopback address while the run lasts, e.g. 127.0.0.1:8080 (default: off)")
+	stateMem := fs.String("state-memory", "", "default state memory budget of each continuous query, e.g. 256MiB: past it a GROUP BY spills cold groups to disk (default: no budget; a query's state_memory option overrides it)")
 	var access accessFlags
 	access.register(fs, false)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: streamsql run -f FILE.sql [--output table|csv|json] [--data-dir DIR] [--log-level L] [--http 127.0.0.1:8080] [--allow-file-root DIR] [--allow-connect HOST:PORT]")
+		fmt.Fprintln(stderr, "Usage: streamsql run -f FILE.sql [--output table|csv|json] [--data-dir DIR] [--state-memory SIZE] [--log-level L] [--http 127.0.0.1:8080] [--allow-file-root DIR] [--allow-connect HOST:PORT]")
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args); done {
@@ -68,6 +69,10 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return usageErr("%v (run has no password: use serve for that)", err)
 		}
 	}
+	stateBytes, err := parseBytes(*stateMem)
+	if err != nil {
+		return usageErr("--state-memory: %v", err)
+	}
 
 	name := *file
 	var script []byte
@@ -84,7 +89,7 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	out := newSharedOutput(stdout)
 	defer out.Flush()
-	eng, err := streamsql.Open(streamsql.Options{Stdout: out.sinkWriter(), DataDir: *dataDir, DurableCatalog: true, Logger: log, Access: acc})
+	eng, err := streamsql.Open(streamsql.Options{Stdout: out.sinkWriter(), DataDir: *dataDir, DurableCatalog: true, Logger: log, Access: acc, StateMemory: stateBytes})
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql run: cannot start the engine: %v\n", err)
 		return 1

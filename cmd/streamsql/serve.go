@@ -47,12 +47,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 	maxConns := fs.Int("max-connections", 100, "maximum concurrent connections")
 	timeout := fs.Duration("statement-timeout", 0, "cancel statements running longer, e.g. 30s (0: no limit)")
 	memLimit := fs.String("statement-memory", "", "fail ad-hoc statements holding more memory, e.g. 512MiB or 2GiB (default: no limit)")
+	stateMem := fs.String("state-memory", "", "default state memory budget of each continuous query, e.g. 256MiB: past it a GROUP BY spills cold groups to disk (default: no budget; a query's state_memory option overrides it)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	var access accessFlags
 	access.register(fs, true)
 	httpAddr := fs.String("http", "", "serve the web console (/), /metrics, /api/queries and /healthz on this address, e.g. 127.0.0.1:8080 (default: off); non-loopback addresses need a password")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: streamsql serve [--listen ADDR] [--data-dir DIR] [-f init.sql] [--password-file FILE] [--tls-cert F --tls-key F] [--max-connections N] [--statement-timeout D] [--statement-memory SIZE] [--log-level L] [--http 127.0.0.1:8080] [--allow-file-root DIR] [--allow-connect HOST:PORT]")
+		fmt.Fprintln(stderr, "Usage: streamsql serve [--listen ADDR] [--data-dir DIR] [-f init.sql] [--password-file FILE] [--tls-cert F --tls-key F] [--max-connections N] [--statement-timeout D] [--statement-memory SIZE] [--state-memory SIZE] [--log-level L] [--http 127.0.0.1:8080] [--allow-file-root DIR] [--allow-connect HOST:PORT]")
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args); done {
@@ -117,6 +118,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 	if err != nil {
 		return usageErr("--statement-memory: %v", err)
 	}
+	stateBytes, err := parseBytes(*stateMem)
+	if err != nil {
+		return usageErr("--state-memory: %v", err)
+	}
 	var defaultRoots []string
 	if *dataDir != "" {
 		defaultRoots = append(defaultRoots, *dataDir)
@@ -128,7 +133,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, onListe
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	eng, err := streamsql.Open(streamsql.Options{DataDir: *dataDir, DurableCatalog: true, Stdout: stdout, Logger: log, StatementMemoryLimit: memBytes, Access: acc})
+	eng, err := streamsql.Open(streamsql.Options{DataDir: *dataDir, DurableCatalog: true, Stdout: stdout, Logger: log, StatementMemoryLimit: memBytes, Access: acc, StateMemory: stateBytes})
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql serve: cannot start the engine: %v\n", err)
 		return 1
