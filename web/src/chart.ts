@@ -1,16 +1,22 @@
 // Time-series charts on uPlot: one chart per figure, x = Unix seconds.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { countQuantity, lastValue, tickLabels, type Quantity } from './ticks';
 
 export interface SeriesSpec {
   label: string;
   color: string;
   format?: (v: number | null) => string;
+  // quantity labels the series' y axis (seconds, bytes, counts); counts when unset.
+  quantity?: Quantity;
   // right: on a second y axis at the right (a figure of another unit or magnitude).
   right?: boolean;
 }
 
 const palette = ['#2563eb', '#dc2626', '#16a34a', '#9333ea'];
+
+// The legend's time, as uPlot prints it by default.
+const legendTime = uPlot.fmtDate('{M}/{D}/{YY} {h}:{mm}:{ss} {aa}');
 
 export class TimeChart {
   readonly root: HTMLElement;
@@ -25,12 +31,16 @@ export class TimeChart {
     this.root = document.createElement('div');
     this.root.className = 'chart';
     if (opts.id) this.root.id = opts.id;
-    const fmt = series[0]?.format;
     const right = series.find((s) => s.right);
     this.log = !!opts.log;
-    const axisValues = (f?: (v: number | null) => string) => (_u: uPlot, vals: number[]) => vals.map((v) => (f ? f(v) : String(v)));
-    const axes: uPlot.Axis[] = [{}, { size: 70, values: axisValues(fmt) }];
-    if (right) axes.push({ scale: 'y2', side: 1, size: 70, grid: { show: false }, values: axisValues(right.format) });
+    const axis = (q: Quantity = countQuantity, log: boolean): uPlot.Axis => ({
+      size: 70,
+      // uPlot passes the increment it chose between ticks: the labels' precision follows it.
+      values: (_u: uPlot, splits: number[], _axisIdx: number, _space: number, incr: number) => tickLabels(q, splits, incr, log),
+      ...(q.incrs && !log ? { incrs: q.incrs } : {}),
+    });
+    const axes: uPlot.Axis[] = [{}, axis(series.find((s) => !s.right)?.quantity, this.log)];
+    if (right) axes.push({ ...axis(right.quantity, false), scale: 'y2', side: 1, grid: { show: false } });
     this.plot = new uPlot({
       title,
       width: 460,
@@ -38,13 +48,22 @@ export class TimeChart {
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: true }, y: this.log ? { distr: 3 } : {}, y2: {} },
       axes,
-      series: [{}, ...series.map((s, i) => ({
+      // Off the chart (idx null) the legend shows the latest point instead of dashes.
+      series: [{
+        value: (u: uPlot, v: number | null, _s: number, idx: number | null) => {
+          const t = idx === null ? lastValue(u.data[0]) : v;
+          return t === null ? '–' : legendTime(new Date(t * 1000));
+        },
+      }, ...series.map((s, i) => ({
         label: s.label,
         scale: s.right ? 'y2' : 'y',
         stroke: s.color || palette[i % palette.length],
         width: 1.5,
         spanGaps: false,
-        value: (_u: uPlot, v: number | null) => (v === null ? '–' : s.format ? s.format(v) : String(v)),
+        value: (u: uPlot, v: number | null, sidx: number, idx: number | null) => {
+          const x = idx === null ? lastValue(u.data[sidx]) : v;
+          return x === null ? '–' : s.format ? s.format(x) : String(x);
+        },
       }))],
     }, [[], ...series.map(() => [])], this.root);
     this.observer = new ResizeObserver(() => {

@@ -2,6 +2,7 @@
 // records, the dead-letter rows, STOP and DROP.
 import { api, quoteIdent, type QueryInfo, type Sample } from './api';
 import { TimeChart } from './chart';
+import { bytesQuantity, secondsQuantity } from './ticks';
 import { bytes, el, lagOf, num, seconds, statusBadge } from './format';
 import { live } from './live';
 import { renderPlan } from './plan';
@@ -17,9 +18,9 @@ export function renderQuery(root: HTMLElement, name: string): () => void {
   const errorBox = el('div', { id: 'query-error', class: 'sql-error', role: 'alert', hidden: '' });
   const charts = {
     rate: new TimeChart('rows/s: input vs processing', [{ label: 'input', color: '#2563eb', format: (v) => num(v) }, { label: 'processing', color: '#16a34a', format: (v) => num(v) }], { id: 'chart-rate', log: true }),
-    duration: new TimeChart('epoch duration', [{ label: 'p50', color: '#2563eb', format: seconds }, { label: 'p99', color: '#dc2626', format: seconds }], { id: 'chart-duration' }),
-    lag: new TimeChart('watermark lag', [{ label: 'lag', color: '#9333ea', format: seconds }], { id: 'chart-lag' }),
-    state: new TimeChart('state', [{ label: 'rows', color: '#2563eb', format: (v) => num(v) }, { label: 'bytes', color: '#16a34a', format: bytes, right: true }], { id: 'chart-state' }),
+    duration: new TimeChart('epoch duration', [{ label: 'p50', color: '#2563eb', format: seconds, quantity: secondsQuantity }, { label: 'p99', color: '#dc2626', format: seconds, quantity: secondsQuantity }], { id: 'chart-duration' }),
+    lag: new TimeChart('watermark lag', [{ label: 'lag', color: '#9333ea', format: seconds, quantity: secondsQuantity }], { id: 'chart-lag' }),
+    state: new TimeChart('state', [{ label: 'rows', color: '#2563eb', format: (v) => num(v) }, { label: 'bytes', color: '#16a34a', format: bytes, quantity: bytesQuantity, right: true }], { id: 'chart-state' }),
     bad: new TimeChart('late and bad rows per second', [{ label: 'late', color: '#dc2626', format: (v) => num(v) }, { label: 'bad', color: '#ea580c', format: (v) => num(v) }], { id: 'chart-bad' }),
   };
   const planBox = el('div', { id: 'plan' });
