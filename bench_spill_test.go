@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -63,6 +64,10 @@ func TestSpillAcceptance(t *testing.T) {
 	}
 	const agg = "SELECT k, count(*) AS n, sum(v) AS s FROM {T} GROUP BY k"
 	mustExec(t, eng, fmt.Sprintf("CREATE SOURCE ev (k BIGINT, v BIGINT) WITH (connector = 'files', path = '%s', format = 'csv', max_rows_per_trigger = '100000')", srcDir))
+	if prof := os.Getenv("STREAMSQL_SPILL_HEAP_PROFILE"); prof != "" {
+		stop := spillProfileAtPeak(t, prof)
+		defer stop()
+	}
 	start := time.Now()
 	mustExec(t, eng, fmt.Sprintf("CREATE SINK o WITH (connector = 'upsertfile', output_mode = 'update', trigger = 'available_now', state_memory = '%s') AS %s", memOpt, strings.ReplaceAll(agg, "{T}", "ev")))
 	wall := time.Since(start)
@@ -196,6 +201,48 @@ func spillEnvInt(t *testing.T, name string, def int) int {
 		t.Fatalf("%s=%q: want a number", name, v)
 	}
 	return n
+}
+
+// spillProfileAtPeak writes a heap profile to path each time the live heap passes its previous
+// peak by an eighth (sampled every 100 ms), so the file left shows the allocation sites at
+// about the peak. The returned func stops the sampling.
+func spillProfileAtPeak(t *testing.T, path string) func() {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		var peak uint64
+		var ms runtime.MemStats
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc <= peak+peak/8 {
+				continue
+			}
+			peak = ms.HeapAlloc
+			f, err := os.Create(path)
+			if err != nil {
+				t.Errorf("heap profile: %v", err)
+				return
+			}
+			err = pprof.WriteHeapProfile(f)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				t.Errorf("heap profile: %v", err)
+				return
+			}
+			t.Logf("heap profile at %d MiB live heap written to %s", peak>>20, path)
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // vmHWM is the process's peak resident set size in bytes (Linux /proc/self/status).

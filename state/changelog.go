@@ -3,6 +3,8 @@ package state
 import (
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -173,23 +176,58 @@ func (d *Dir) ReadState(op int, epoch int64, mem memory.Allocator) (*arrow.Schem
 }
 
 func (d *Dir) readChain(op int, c Chain, mem memory.Allocator) (*arrow.Schema, []arrow.RecordBatch, error) {
+	if len(c.Changes) == 0 {
+		if c.Base < 0 {
+			return nil, nil, nil
+		}
+		return d.ReadRecords(StateFile(op, c.Base), mem)
+	}
+	ch, err := d.loadChain(op, c, mem)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer ch.release()
+	recs, err := mergeByKey(mem, ch.schema, ch.keyCols, ch.base, ch.logs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ch.schema, recs, nil
+}
+
+// loadedChain is a chain's files in memory, ready to merge: schema is the merged state's.
+type loadedChain struct {
+	schema  *arrow.Schema
+	keyCols int
+	base    []arrow.RecordBatch
+	logs    [][]arrow.RecordBatch
+}
+
+func (ch *loadedChain) release() {
+	releaseRecs(ch.base)
+	for _, l := range ch.logs {
+		releaseRecs(l)
+	}
+}
+
+// loadChain reads and checks the base and changelogs of c (which has at least one changelog).
+// The caller releases the result.
+func (d *Dir) loadChain(op int, c Chain, mem memory.Allocator) (_ *loadedChain, err error) {
 	var baseSchema *arrow.Schema
 	var base []arrow.RecordBatch
 	if c.Base >= 0 {
 		s, recs, err := d.ReadRecords(StateFile(op, c.Base), mem)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		baseSchema, base = s, recs
 	}
-	if len(c.Changes) == 0 {
-		return baseSchema, base, nil
-	}
-	defer releaseRecs(base)
 	var logs [][]arrow.RecordBatch
 	defer func() {
-		for _, l := range logs {
-			releaseRecs(l)
+		if err != nil {
+			releaseRecs(base)
+			for _, l := range logs {
+				releaseRecs(l)
+			}
 		}
 	}()
 	var last *arrow.Schema
@@ -199,37 +237,32 @@ func (d *Dir) readChain(op int, c Chain, mem memory.Allocator) (*arrow.Schema, [
 		rel := ChangesFile(op, e)
 		s, recs, err := d.ReadRecords(rel, mem)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		logs = append(logs, recs)
 		name := filepath.Join(d.path, rel)
 		md := s.Metadata()
 		if metaValue(md, metaChanges) != changesVersion {
-			return nil, nil, fmt.Errorf("checkpoint file %s is not a changelog this version of streamsql reads (version %q)", name, metaValue(md, metaChanges))
+			return nil, fmt.Errorf("checkpoint file %s is not a changelog this version of streamsql reads (version %q)", name, metaValue(md, metaChanges))
 		}
 		after, err1 := strconv.ParseInt(metaValue(md, metaAfter), 10, 64)
 		k, err2 := strconv.Atoi(metaValue(md, metaKeyColumns))
 		if err1 != nil || err2 != nil || k < 0 || k >= s.NumFields() || s.Field(s.NumFields()-1).Name != DeletedColumn {
-			return nil, nil, fmt.Errorf("checkpoint file %s is damaged: its changelog header is unreadable", name)
+			return nil, fmt.Errorf("checkpoint file %s is damaged: its changelog header is unreadable", name)
 		}
 		if after != prev {
-			return nil, nil, fmt.Errorf("checkpoint file %s is damaged: it follows epoch %d's state but the state before it is epoch %d's; restore the missing files, or start the query afresh with a new checkpoint directory", name, after, prev)
+			return nil, fmt.Errorf("checkpoint file %s is damaged: it follows epoch %d's state but the state before it is epoch %d's; restore the missing files, or start the query afresh with a new checkpoint directory", name, after, prev)
 		}
 		if last != nil && (k != keyCols || !sameColumns(last, s, s.NumFields())) {
-			return nil, nil, fmt.Errorf("checkpoint file %s is damaged: its columns differ from the changelog before it", name)
+			return nil, fmt.Errorf("checkpoint file %s is damaged: its columns differ from the changelog before it", name)
 		}
 		prev, last, keyCols = e, s, k
 	}
 	ncols := last.NumFields() - 1
 	if baseSchema != nil && (baseSchema.NumFields() != ncols || !sameColumns(baseSchema, last, ncols)) {
-		return nil, nil, fmt.Errorf("checkpoint file %s is damaged: its columns differ from the changelogs after it", filepath.Join(d.path, StateFile(op, c.Base)))
+		return nil, fmt.Errorf("checkpoint file %s is damaged: its columns differ from the changelogs after it", filepath.Join(d.path, StateFile(op, c.Base)))
 	}
-	out := mergedSchema(last)
-	recs, err := mergeByKey(mem, out, keyCols, base, logs)
-	if err != nil {
-		return nil, nil, err
-	}
-	return out, recs, nil
+	return &loadedChain{schema: mergedSchema(last), keyCols: keyCols, base: base, logs: logs}, nil
 }
 
 func releaseRecs(recs []arrow.RecordBatch) {
@@ -332,16 +365,42 @@ func (d *Dir) Compact(op int, epoch int64, mem memory.Allocator) (int64, error) 
 	if err != nil || len(c.Changes) == 0 {
 		return 0, err
 	}
-	schema, recs, err := d.readChain(op, c, mem)
+	ch, err := d.loadChain(op, c, mem)
 	if err != nil {
 		return 0, err
 	}
-	defer releaseRecs(recs)
+	defer ch.release()
+	// The merged records go to the file as they are cut: holding them all would be a second copy
+	// of the whole state beside the chain (BENCHMARKS.md, spill with checkpoints).
 	rel := StateFile(op, epoch)
-	if err := d.WriteRecords(rel, schema, recs); err != nil {
+	err = d.writeRecordStream(rel, ch.schema, func(write func(arrow.RecordBatch) error) error {
+		return mergeByKeyTo(mem, ch.schema, ch.keyCols, ch.base, ch.logs, write)
+	})
+	if err != nil {
 		return 0, err
 	}
 	return d.fileSize(rel)
+}
+
+// writeRecordStream is WriteRecords for records produced one at a time: produce calls write
+// with each in order (write does not keep them).
+func (d *Dir) writeRecordStream(rel string, schema *arrow.Schema, produce func(write func(arrow.RecordBatch) error) error) error {
+	return d.writeAtomic(rel, func(f *os.File) error {
+		h := crc32.New(crcTable)
+		w, err := ipc.NewFileWriter(io.MultiWriter(f, h), ipc.WithSchema(schema))
+		if err != nil {
+			return err
+		}
+		if err := produce(w.Write); err != nil {
+			w.Close()
+			return err
+		}
+		if err := w.Close(); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(f, "%s%08x\n", trailerPrefix, h.Sum32())
+		return err
+	})
 }
 
 // removeStateBefore deletes operator op's bases and changelogs that no epoch >= keepFrom needs:

@@ -236,3 +236,83 @@ func TestChangelogBrokenChain(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestCompactStreamsManyChunks compacts a chain whose merged state spans several merged records
+// (more than mergeChunkRows rows, so the merge hands records to the file one by one) and checks
+// the new base, read back, against the expected state in order, and against the merge of the
+// chain it replaced.
+func TestCompactStreamsManyChunks(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	d, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 2*mergeChunkRows + mergeChunkRows/2 // 2.27 chunks after the deletes
+	keySchema := arrow.NewSchema(testStateSchema.Fields()[:2], nil)
+	write := func(epoch, after int64, upKeys []string, upVals []int64, delKeys []string) {
+		up := testKeyRecord(mem, testStateSchema, upKeys, upVals)
+		del := testKeyRecord(mem, keySchema, delKeys, nil)
+		defer up.Release()
+		defer del.Release()
+		if _, err := d.WriteChanges(0, epoch, after, testStateSchema, 2, []arrow.RecordBatch{up}, []arrow.RecordBatch{del}, mem); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var keys []string
+	var vals []int64
+	for i := 0; i < n; i++ {
+		keys, vals = append(keys, fmt.Sprintf("a/%d", i)), append(vals, int64(i))
+	}
+	write(0, -1, keys, vals, nil)
+	// Epoch 1: every 7th key updated, every 11th deleted (77th: deleted wins), 100 new keys.
+	var upKeys, delKeys []string
+	var upVals []int64
+	want := &orderedState{vals: map[string]int64{}}
+	for i := 0; i < n; i++ {
+		k := fmt.Sprintf("a/%d", i)
+		switch {
+		case i%11 == 0:
+			delKeys = append(delKeys, k)
+		case i%7 == 0:
+			upKeys, upVals = append(upKeys, k), append(upVals, int64(-i))
+			want.keys, want.vals[k] = append(want.keys, k), int64(-i)
+		default:
+			want.keys, want.vals[k] = append(want.keys, k), int64(i)
+		}
+	}
+	for i := n; i < n+100; i++ {
+		k := fmt.Sprintf("b/%d", i)
+		upKeys, upVals = append(upKeys, k), append(upVals, int64(i))
+		want.keys, want.vals[k] = append(want.keys, k), int64(i)
+	}
+	write(1, 0, upKeys, upVals, delKeys)
+
+	_, merged, err := d.ReadState(0, 1, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromChain := readOrdered(t, merged)
+	releaseRecs(merged)
+	if _, err := d.Compact(0, 1, mem); err != nil {
+		t.Fatal(err)
+	}
+	_, base, err := d.ReadRecords(StateFile(0, 1), mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer releaseRecs(base)
+	if len(base) < 3 {
+		t.Fatalf("the compacted base has %d records; want the merge cut into at least 3", len(base))
+	}
+	got := readOrdered(t, base)
+	if got.String() != want.String() {
+		t.Fatalf("compacted base differs from the expected state (%d keys, want %d)", len(got.keys), len(want.keys))
+	}
+	if got.String() != fromChain.String() {
+		t.Fatalf("compacted base differs from the chain's merge")
+	}
+	if _, err := d.Compact(0, 1, mem); err != nil { // already a base: nothing to do
+		t.Fatal(err)
+	}
+}

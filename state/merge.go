@@ -28,17 +28,20 @@ type changeEntry struct {
 }
 
 // runBuilder collects rows as runs of consecutive rows of one record and cuts them into merged
-// records of at most mergeChunkRows rows. Fixed-width columns are gathered by copying the runs'
-// bytes; other columns are sliced and concatenated.
+// records of at most mergeChunkRows rows, each handed to emit (and released after it returns), so
+// a caller that writes them out holds one merged record at a time, not a second copy of the
+// state. Fixed-width columns are gathered by copying the runs' bytes; other columns are sliced
+// and concatenated.
 type runBuilder struct {
-	mem    memory.Allocator
-	schema *arrow.Schema
-	ncols  int
-	cur    run
-	runs   []run // of the pending chunk
-	rows   int
-	out    []arrow.RecordBatch
-	err    error
+	mem     memory.Allocator
+	schema  *arrow.Schema
+	ncols   int
+	cur     run
+	runs    []run // of the pending chunk
+	rows    int
+	emit    func(arrow.RecordBatch) error
+	emitted int
+	err     error
 }
 
 type run struct {
@@ -88,9 +91,12 @@ func (b *runBuilder) finish() {
 		}
 		cols[c] = a
 	}
-	b.out = append(b.out, array.NewRecordBatch(b.schema, cols, int64(b.rows)))
+	rec := array.NewRecordBatch(b.schema, cols, int64(b.rows))
 	releaseAll(cols)
 	b.runs, b.rows = b.runs[:0], 0
+	b.err = b.emit(rec)
+	rec.Release()
+	b.emitted++
 }
 
 // gather builds column c of the pending runs.
@@ -157,7 +163,25 @@ func (b *runBuilder) gatherFixed(c int, t arrow.DataType, w int) arrow.Array {
 
 // mergeByKey applies logs (changelog records, oldest first) to base and returns the records of
 // schema (the state's columns, without the deleted column); keyCols leading columns are the key.
+// The caller owns the records.
 func mergeByKey(mem memory.Allocator, schema *arrow.Schema, keyCols int, base []arrow.RecordBatch, logs [][]arrow.RecordBatch) ([]arrow.RecordBatch, error) {
+	var out []arrow.RecordBatch
+	err := mergeByKeyTo(mem, schema, keyCols, base, logs, func(rec arrow.RecordBatch) error {
+		rec.Retain()
+		out = append(out, rec)
+		return nil
+	})
+	if err != nil {
+		releaseRecs(out)
+		return nil, err
+	}
+	return out, nil
+}
+
+// mergeByKeyTo is mergeByKey handing the merged records to emit in order, one at a time; emit
+// must Retain a record it keeps. At least one record (empty, for the schema) is emitted unless
+// an error stops the merge; after an error the records emitted so far are not the state.
+func mergeByKeyTo(mem memory.Allocator, schema *arrow.Schema, keyCols int, base []arrow.RecordBatch, logs [][]arrow.RecordBatch, emit func(arrow.RecordBatch) error) error {
 	ncols := schema.NumFields()
 	index := map[string]int{}
 	var entries []changeEntry
@@ -167,7 +191,7 @@ func mergeByKey(mem memory.Allocator, schema *arrow.Schema, keyCols int, base []
 		for ri, r := range recs {
 			del, ok := r.Column(ncols).(*array.Boolean)
 			if !ok {
-				return nil, fmt.Errorf("changelog: the %s column is not BOOLEAN", DeletedColumn)
+				return fmt.Errorf("changelog: the %s column is not BOOLEAN", DeletedColumn)
 			}
 			keys := r.Columns()[:keyCols]
 			for row := 0; row < int(r.NumRows()); row++ {
@@ -192,7 +216,7 @@ func mergeByKey(mem memory.Allocator, schema *arrow.Schema, keyCols int, base []
 			}
 		}
 	}
-	b := &runBuilder{mem: mem, schema: schema, ncols: ncols}
+	b := &runBuilder{mem: mem, schema: schema, ncols: ncols, emit: emit}
 	inBase := make([]bool, len(entries))
 	for _, r := range base {
 		keys := r.Columns()[:keyCols]
@@ -204,15 +228,15 @@ func mergeByKey(mem memory.Allocator, schema *arrow.Schema, keyCols int, base []
 				continue
 			}
 			if inBase[i] {
-				b.cut()
-				b.finish()
-				releaseRecs(b.out)
-				return nil, fmt.Errorf("checkpoint state is damaged: a base snapshot holds a key twice")
+				return fmt.Errorf("checkpoint state is damaged: a base snapshot holds a key twice")
 			}
 			inBase[i] = true
 			if e := entries[i]; !e.deleted && !e.moved {
 				b.add(logs[e.log][e.rec], int(e.row))
 			}
+		}
+		if b.err != nil {
+			return b.err
 		}
 	}
 	var tail []int
@@ -229,16 +253,17 @@ func mergeByKey(mem memory.Allocator, schema *arrow.Schema, keyCols int, base []
 	b.cut()
 	b.finish()
 	if b.err != nil {
-		releaseRecs(b.out)
-		return nil, b.err
+		return b.err
 	}
-	if len(b.out) == 0 {
+	if b.emitted == 0 {
 		// One empty record keeps the schema (and its metadata) for the reader.
 		cols := emptyColumns(mem, schema)
-		b.out = append(b.out, array.NewRecordBatch(schema, cols, 0))
+		rec := array.NewRecordBatch(schema, cols, 0)
 		releaseAll(cols)
+		defer rec.Release()
+		return emit(rec)
 	}
-	return b.out, nil
+	return nil
 }
 
 func emptyColumns(mem memory.Allocator, schema *arrow.Schema) []arrow.Array {
