@@ -87,30 +87,7 @@ func (h *HashAggregate) removeGroups(mem memory.Allocator, gone func(g uint32) b
 		}
 		h.gone = append(h.gone, rec)
 	}
-	remap := make([]int32, ng)
-	for g := range remap {
-		remap[g] = -1
-	}
-	for i, g := range keep {
-		remap[g] = int32(i)
-	}
-	h.table.compact(keep, remap)
-	h.rows = aggCompact(h.rows, keep)
-	if h.evt != nil {
-		h.evt = aggCompact(h.evt, keep)
-	}
-	if h.changed != nil {
-		h.changed = aggCompact(h.changed, keep)
-	}
-	if h.dirty != nil {
-		h.dirty = aggCompact(h.dirty, keep)
-	}
-	if h.touched != nil {
-		h.touched = aggCompact(h.touched, keep)
-	}
-	for _, a := range h.accs {
-		a.compact(keep, remap)
-	}
+	h.keepGroups(keep, ng)
 	if cap(h.gids) > 2*len(keep)+aggMaxBatchRows {
 		h.gids = nil
 	}
@@ -173,3 +150,32 @@ func (h *HashAggregate) SnapshotChanges(ctx *Ctx) (*arrow.Schema, []arrow.Record
 }
 
 var _ IncrementalSnapshotter = (*HashAggregate)(nil)
+
+// keepGroups compacts the aggregate's state to the groups in keep (ascending ids of the ng
+// groups): the hash table, the accumulators and every per-group array; group keep[i] becomes i.
+func (h *HashAggregate) keepGroups(keep []uint32, ng int) {
+	remap := make([]int32, ng)
+	for g := range remap {
+		remap[g] = -1
+	}
+	for i, g := range keep {
+		remap[g] = int32(i)
+	}
+	h.table.compact(keep, remap)
+	h.rows = aggCompact(h.rows, keep)
+	if h.evt != nil {
+		h.evt = aggCompact(h.evt, keep)
+	}
+	if h.changed != nil {
+		h.changed = aggCompact(h.changed, keep)
+	}
+	if h.dirty != nil {
+		h.dirty = aggCompact(h.dirty, keep)
+	}
+	if h.touched != nil {
+		h.touched = aggCompact(h.touched, keep)
+	}
+	for _, a := range h.accs {
+		a.compact(keep, remap)
+	}
+}

@@ -357,24 +357,7 @@ func (s *SpillingAggregate) spillOnce(ctx *Ctx) (moved bool, err error) {
 	if err := sp.write(ctx, h, out); err != nil {
 		return false, err
 	}
-	remap := make([]int32, ng)
-	for g := range remap {
-		remap[g] = -1
-	}
-	for i, g := range keep {
-		remap[g] = int32(i)
-	}
-	h.table.compact(keep, remap)
-	h.rows = aggCompact(h.rows, keep)
-	if h.changed != nil {
-		h.changed = aggCompact(h.changed, keep)
-	}
-	if h.dirty != nil {
-		h.dirty = aggCompact(h.dirty, keep)
-	}
-	for _, a := range h.accs {
-		a.compact(keep, remap)
-	}
+	h.keepGroups(keep, ng)
 	sp.touched = aggCompact(sp.touched, keep)
 	h.gids = nil
 	sp.stats.Spills++

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -144,23 +143,13 @@ func (d *Dir) ReadJSON(rel string, v any) (found bool, err error) {
 
 // WriteRecords writes records of one schema as an Arrow IPC file to rel, atomically.
 func (d *Dir) WriteRecords(rel string, schema *arrow.Schema, recs []arrow.RecordBatch) error {
-	return d.writeAtomic(rel, func(f *os.File) error {
-		h := crc32.New(crcTable)
-		w, err := ipc.NewFileWriter(io.MultiWriter(f, h), ipc.WithSchema(schema))
-		if err != nil {
-			return err
-		}
+	return d.writeRecordStream(rel, schema, func(write func(arrow.RecordBatch) error) error {
 		for _, r := range recs {
-			if err := w.Write(r); err != nil {
-				w.Close()
+			if err := write(r); err != nil {
 				return err
 			}
 		}
-		if err := w.Close(); err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(f, "%s%08x\n", trailerPrefix, h.Sum32())
-		return err
+		return nil
 	})
 }
 
