@@ -38,7 +38,7 @@ import (
 // whether memory stays flat as the file grows), and --engine runs the job with another streamsql
 // binary (an older build, to compare on the same data in the same run).
 
-const benchUsage = "Usage: streamsql bench nexmark [flags] | streamsql bench [--events N] [--files F] [--format csv|json] [--time sql|iso] [--max-rows-per-trigger N] [--engine PATH] [--repeat R] [--dir DIR]"
+const benchUsage = "Usage: streamsql bench nexmark [flags] | streamsql bench [--events N] [--files F] [--format csv|json] [--time sql|iso] [--max-rows-per-trigger N] [--parallelism N] [--engine PATH] [--repeat R] [--dir DIR]"
 
 // benchOptions are the bench flags that shape the data and the job.
 type benchOptions struct {

@@ -44,7 +44,7 @@ import (
 // flagged so that the header gets removed. A query without that header that the engine refuses
 // is an error, never a silent skip.
 
-const nexmarkUsage = "Usage: streamsql bench nexmark [--query q0,q1,...] [--events N] [--epoch-events N] [--events-per-second R] [--check] [--json]"
+const nexmarkUsage = "Usage: streamsql bench nexmark [--query q0,q1,...] [--events N] [--epoch-events N] [--events-per-second R] [--parallelism N] [--cpuprofile FILE] [--check] [--json]"
 
 // nexmarkSources declares the three streams over one event sequence (same seed and rate),
 // each named prefix+type.
