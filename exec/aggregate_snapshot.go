@@ -247,26 +247,9 @@ func (h *HashAggregate) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) error {
 		}
 		total += n
 		h.growGroups()
-		col := nk
-		rows := snapInt64s(rec.Column(col))
-		for k, v := range rows {
-			if v < 0 {
-				return fmt.Errorf("checkpoint state is damaged: group %d has %d rows", base+k, v)
-			}
-		}
-		copy(h.rows[base:], rows)
-		col++
-		for i, a := range h.accs {
-			st := a.(accState)
-			nf := len(st.stateFields(""))
-			if err := st.restoreState(rec.Columns()[col:col+nf], base, h.rows); err != nil {
-				return fmt.Errorf("restoring %s: %w", h.aggs[i], err)
-			}
-			col += nf
-		}
-		if h.opts.EventTimeCol >= 0 {
-			copy(h.evt[base:], snapInt64s(rec.Column(col)))
-			col++
+		col, err := h.restoreRows(rec, base)
+		if err != nil {
+			return err
 		}
 		if h.opts.TTL > 0 {
 			copy(h.touched[base:], snapInt64s(rec.Column(col)))
@@ -650,4 +633,33 @@ func (a *distinctAcc) restoreState(cols []arrow.Array, base int, _ []int64) erro
 	}
 	a.inner, a.innerRows = nil, nil
 	return nil
+}
+
+// restoreRows sets the state of groups base..base+n-1 (already in the group table and grown)
+// from rec, n rows of the snapshot schema (the spill store's rows and the checkpoint's share
+// it); the key columns are not read. It returns the index of the first column after the event
+// time, where a TTL aggregate's snapshot keeps its last-update times.
+func (h *HashAggregate) restoreRows(rec arrow.RecordBatch, base int) (int, error) {
+	col := len(h.groupCols)
+	rows := snapInt64s(rec.Column(col))
+	for k, v := range rows {
+		if v < 0 {
+			return 0, fmt.Errorf("checkpoint state is damaged: group %d has %d rows", base+k, v)
+		}
+	}
+	copy(h.rows[base:], rows)
+	col++
+	for i, a := range h.accs {
+		st := a.(accState)
+		nf := len(st.stateFields(""))
+		if err := st.restoreState(rec.Columns()[col:col+nf], base, h.rows); err != nil {
+			return 0, fmt.Errorf("restoring %s: %w", h.aggs[i], err)
+		}
+		col += nf
+	}
+	if h.opts.EventTimeCol >= 0 {
+		copy(h.evt[base:], snapInt64s(rec.Column(col)))
+		col++
+	}
+	return col, nil
 }

@@ -300,7 +300,7 @@ func (sp *aggSpill) readBack(ctx *Ctx, h *HashAggregate, ids []uint32, oldGroups
 	rec := buildRecord(sp.schema, bs, hi-lo)
 	defer rec.Release()
 	// The keys were assigned by the batch itself; only the state columns are restored.
-	if err := h.restoreRows(rec, oldGroups+lo); err != nil {
+	if _, err := h.restoreRows(rec, oldGroups+lo); err != nil {
 		return fmt.Errorf("reading spilled groups back: %w", err)
 	}
 	if err := sp.store.Write(nil, nil, foundKeys); err != nil {
@@ -637,7 +637,7 @@ func (s *SpillingAggregate) restoreSlice(ctx *Ctx, part arrow.RecordBatch, touch
 		}
 	}
 	h.growGroups()
-	if err := h.restoreRows(part, base); err != nil {
+	if _, err := h.restoreRows(part, base); err != nil {
 		return err
 	}
 	s.sp.touched = aggGrow(s.sp.touched, h.table.numGroups())
@@ -645,30 +645,4 @@ func (s *SpillingAggregate) restoreSlice(ctx *Ctx, part arrow.RecordBatch, touch
 		s.sp.touched[g] = touch
 	}
 	return s.spillTo(ctx, s.sp.opts.Budget)
-}
-
-// restoreRows sets the state of groups base..base+n-1 (already in the group table and grown)
-// from rec, n rows of the snapshot schema; the key columns are not read.
-func (h *HashAggregate) restoreRows(rec arrow.RecordBatch, base int) error {
-	col := len(h.groupCols)
-	rows := snapInt64s(rec.Column(col))
-	for k, v := range rows {
-		if v < 0 {
-			return fmt.Errorf("checkpoint state is damaged: group %d has %d rows", base+k, v)
-		}
-	}
-	copy(h.rows[base:], rows)
-	col++
-	for i, a := range h.accs {
-		st := a.(accState)
-		nf := len(st.stateFields(""))
-		if err := st.restoreState(rec.Columns()[col:col+nf], base, h.rows); err != nil {
-			return fmt.Errorf("restoring %s: %w", h.aggs[i], err)
-		}
-		col += nf
-	}
-	if h.opts.EventTimeCol >= 0 {
-		copy(h.evt[base:], snapInt64s(rec.Column(col)))
-	}
-	return nil
 }
