@@ -1,6 +1,7 @@
 // The page of one query: live charts of the last hour, the plan with its state, the progress
 // records, the dead-letter rows, STOP and DROP.
-import { api, quoteIdent, type QueryInfo, type Sample } from './api';
+import { api, quoteIdent, type Progress, type QueryInfo, type Sample } from './api';
+import { keyedRows, setFacts } from './cells';
 import { TimeChart } from './chart';
 import { bytesQuantity, secondsQuantity } from './ticks';
 import { bytes, el, lagOf, num, seconds, statusBadge } from './format';
@@ -71,15 +72,24 @@ export function renderQuery(root: HTMLElement, name: string): () => void {
     charts.bad.set(xs, [ss.map((s) => s.lateRows), ss.map((s) => s.badRecords)]);
   };
 
+  // The progress table keeps a row per epoch: a new epoch adds one and drops the oldest, so an
+  // open JSON view stays open while the query runs.
+  const progressRows = keyedRows<Progress>(progressBox, ['epoch', 'timestamp', 'input rows', 'output rows', 'duration', 'watermark', 'late', 'bad', ''], (r) => el('tr', {},
+    el('td', { class: 'n' }, String(r.batchId)), el('td', {}, r.timestamp), el('td', { class: 'n' }, num(r.numInputRows)),
+    el('td', { class: 'n' }, num(r.numOutputRows)), el('td', { class: 'n' }, seconds(r.durationSeconds?.triggerExecution)),
+    el('td', {}, r.eventTime?.watermark ?? '–'), el('td', { class: 'n' }, String(r.numRowsDroppedByWatermark)),
+    el('td', { class: 'n' }, String(r.numBadRecords)),
+    el('td', {}, el('details', {}, el('summary', {}, 'JSON'), el('pre', {}, JSON.stringify(r, null, 2))))));
+
   let lastSamples: Sample[] | undefined;
   let lastBatch = '';
   const draw = () => {
     const q = live.queries.find((x) => x.name === name);
     if (!q) {
-      status.replaceChildren(statusBadge('dropped'));
+      if ((status.firstElementChild as HTMLElement | null)?.dataset.status !== 'dropped') status.replaceChildren(statusBadge('dropped'));
       return;
     }
-    status.replaceChildren(statusBadge(q.status));
+    if ((status.firstElementChild as HTMLElement | null)?.dataset.status !== q.status) status.replaceChildren(statusBadge(q.status));
     const running = q.status === 'running';
     stop.toggleAttribute('disabled', !running);
     errorBox.hidden = !q.error;
@@ -87,18 +97,17 @@ export function renderQuery(root: HTMLElement, name: string): () => void {
     const p = live.last.get(name);
     const wm = p?.eventTime?.watermark;
     const state = (p?.stateOperators ?? []).reduce((a, o) => ({ rows: a.rows + o.numRowsTotal, bytes: a.bytes + o.memoryUsedBytes }), { rows: 0, bytes: 0 });
-    const fact = (k: string, v: string) => [el('dt', {}, k), el('dd', { 'data-fact': k }, v)];
-    facts.replaceChildren(...[
-      fact('kind', q.kind), fact('mode', q.mode), fact('sink', q.sink), fact('trigger', q.trigger),
-      fact('epochs', p ? String(p.batchId + 1) : '0'),
-      fact('input rows/s', num(p?.inputRowsPerSecond)), fact('processed rows/s', num(p?.processedRowsPerSecond)),
-      fact('last epoch', seconds(p?.durationSeconds?.triggerExecution)),
-      fact('watermark', wm ?? '–'), fact('lag', seconds(lagOf(wm))),
-      fact('state', p ? `${num(state.rows)} rows, ${bytes(state.bytes)}` : '–'),
-      fact('late rows', num(p?.numRowsDroppedByWatermarkTotal ?? 0)), fact('bad records', num(p?.numBadRecordsTotal ?? 0)),
-      fact('id', p?.id ?? '–'), fact('run id', p?.runId ?? '–'),
-      ...(q.sinkStatus ? fact('sink status', q.sinkStatus) : []),
-    ].flat());
+    setFacts(facts, [
+      ['kind', q.kind], ['mode', q.mode], ['sink', q.sink], ['trigger', q.trigger],
+      ['epochs', p ? String(p.batchId + 1) : '0'],
+      ['input rows/s', num(p?.inputRowsPerSecond)], ['processed rows/s', num(p?.processedRowsPerSecond)],
+      ['last epoch', seconds(p?.durationSeconds?.triggerExecution)],
+      ['watermark', wm ?? '–'], ['lag', seconds(lagOf(wm))],
+      ['state', p ? `${num(state.rows)} rows, ${bytes(state.bytes)}` : '–'],
+      ['late rows', num(p?.numRowsDroppedByWatermarkTotal ?? 0)], ['bad records', num(p?.numBadRecordsTotal ?? 0)],
+      ['id', p?.id ?? '–'], ['run id', p?.runId ?? '–'],
+      ...(q.sinkStatus ? [['sink status', q.sinkStatus] as [string, string]] : []),
+    ]);
     const ss = live.samples.get(name) ?? [];
     if (ss !== lastSamples || ss.length !== Number(charts.rate.root.dataset.points ?? -1)) {
       lastSamples = ss;
@@ -109,14 +118,7 @@ export function renderQuery(root: HTMLElement, name: string): () => void {
       lastBatch = batch;
       if (info?.plan) planBox.replaceChildren(renderPlan(info.plan, p?.stateOperators ?? []));
       const list = (live.progress.get(name) ?? []).slice(-20).reverse();
-      progressBox.replaceChildren(el('table', { class: 'grid' },
-        el('thead', {}, el('tr', {}, ...['epoch', 'timestamp', 'input rows', 'output rows', 'duration', 'watermark', 'late', 'bad', ''].map((h) => el('th', {}, h)))),
-        el('tbody', {}, ...list.map((r) => el('tr', {},
-          el('td', { class: 'n' }, String(r.batchId)), el('td', {}, r.timestamp), el('td', { class: 'n' }, num(r.numInputRows)),
-          el('td', { class: 'n' }, num(r.numOutputRows)), el('td', { class: 'n' }, seconds(r.durationSeconds?.triggerExecution)),
-          el('td', {}, r.eventTime?.watermark ?? '–'), el('td', { class: 'n' }, String(r.numRowsDroppedByWatermark)),
-          el('td', { class: 'n' }, String(r.numBadRecords)),
-          el('td', {}, el('details', {}, el('summary', {}, 'JSON'), el('pre', {}, JSON.stringify(r, null, 2)))))))));
+      progressRows.update(list.map((r) => [`${r.runId}/${r.batchId}`, r]));
     }
   };
 

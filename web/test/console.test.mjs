@@ -48,12 +48,17 @@ try {
   // Its epochs count goes up while we look (live, no reload).
   const epochs = async () => Number(await clicks.locator('td').nth(6).innerText());
   const e0 = await epochs();
+  const row = await clicks.elementHandle();
   await page.waitForFunction((n) => Number(document.querySelector('tr[data-query="clicks_per_second"] td:nth-child(7)')?.textContent) > n, e0, { timeout: 5000 });
+  // The redraw updates the row in place: a row replaced on every epoch swallows clicks whose
+  // mouse-down and mouse-up land on two generations of its link.
+  check(await row.evaluate((tr) => tr.isConnected), 'the query row was replaced by a redraw instead of updated in place');
   await page.waitForTimeout(1500);
   await page.screenshot({ path: join(shots, 'console-overview.png'), fullPage: true });
 
   // 2. The query page: the input-rate chart's latest point moves within 5 s.
   await page.locator('tr[data-query="clicks_per_second"] a').click();
+  await page.waitForURL(/#\/query\/clicks_per_second$/, { timeout: 5000 });
   const chart = page.locator('#chart-rate');
   await page.waitForFunction(() => Number(document.querySelector('#chart-rate')?.dataset.points) >= 2, null, { timeout: 8000 });
   const t0 = Number(await chart.getAttribute('data-last-t'));
@@ -65,6 +70,15 @@ try {
   // The plan diagram shows the aggregation's state.
   const state = await page.locator('#plan .node.stateful .state').first().innerText();
   check(/state: \d+ rows/.test(state), `the plan shows no operator state: ${JSON.stringify(state)}`);
+  // An open JSON view of a progress record stays open while newer epochs arrive.
+  // (One element handle: a locator would resolve to whatever row is newest at each step.)
+  const newest = await page.locator('#progress tbody tr').first().elementHandle();
+  const openedEpoch = Number(await newest.evaluate((tr) => tr.querySelector('td').textContent));
+  const details = await newest.$('details');
+  await (await details.$('summary')).click();
+  await page.waitForFunction((n) => Number(document.querySelector('#progress tbody tr td')?.textContent) > n, openedEpoch, { timeout: 5000 });
+  check(await details.evaluate((d) => d.isConnected && d.open), 'an open progress record closed when a newer epoch arrived');
+  await details.evaluate((d) => { d.open = false; });
   await page.waitForTimeout(3000); // a few more points for the screenshot
   await page.screenshot({ path: join(shots, 'console-query.png'), fullPage: true });
   // The part README shows (docs/console.png): the figures, the charts and the plan.
