@@ -143,31 +143,12 @@ func firstDiff(got, want []string) string {
 // TestReadmeStateMemoryExample runs the README's state_memory example as written: the view
 // spills most of its groups, and its totals are the input's.
 func TestReadmeStateMemoryExample(t *testing.T) {
-	b, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, ok := strings.Cut(string(b), "<!-- state-memory-example: run by TestReadmeStateMemoryExample -->\n```sql\n")
-	if !ok {
-		t.Fatal("README.md has no state-memory example")
-	}
-	script, _, _ := strings.Cut(rest, "```")
 	eng, err := Open(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	var results []*Result
-	for _, stmt := range strings.Split(script, ";") {
-		if strings.TrimSpace(stripComments(stmt)) == "" {
-			continue
-		}
-		res, err := eng.Exec(context.Background(), stmt)
-		if err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-		results = append(results, res...)
-	}
+	results := runReadmeScript(t, eng, readmeExample(t, "state-memory-example"))
 	p, err := eng.QueryProgress("per_user")
 	if err != nil || p == nil || len(p.StateOperators) == 0 || p.StateOperators[0].Spill == nil {
 		t.Fatalf("no spill in the progress: %+v %v", p, err)
@@ -180,15 +161,4 @@ func TestReadmeStateMemoryExample(t *testing.T) {
 	if len(got) != 1 || !strings.HasSuffix(got[0], "200000") || !strings.HasPrefix(got[0], fmt.Sprint(p.StateOperators[0].Rows)) {
 		t.Fatalf("totals %v, want %d users and 200000 clicks", got, p.StateOperators[0].Rows)
 	}
-}
-
-func stripComments(s string) string {
-	var out []string
-	for _, line := range strings.Split(s, "\n") {
-		if i := strings.Index(line, "--"); i >= 0 {
-			line = line[:i]
-		}
-		out = append(out, line)
-	}
-	return strings.Join(out, "\n")
 }
