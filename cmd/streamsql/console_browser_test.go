@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -59,34 +57,9 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	dir := t.TempDir()
-	initSQL := filepath.Join(dir, "init.sql")
-	script := fmt.Sprintf(consoleInit, time.Now().UTC().Format("2006-01-02 15:04:05"))
-	if err := os.WriteFile(initSQL, []byte(script), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("STREAMSQL_PASSWORD", "")
-	httpAddrs := make(chan net.Addr, 1)
-	onHTTPListen = func(a net.Addr) { httpAddrs <- a }
-	t.Cleanup(func() { onHTTPListen = nil })
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- serve(ctx, []string{"--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "-f", initSQL}, io.Discard, &stderr, nil)
-	}()
-	var base string
-	select {
-	case a := <-httpAddrs:
-		base = "http://" + a.String()
-	case code := <-done:
-		t.Fatalf("serve exited %d: %s", code, stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start listening")
-	}
-
-	runCtx, stopRun := context.WithTimeout(ctx, 50*time.Second)
+	srv := startServeHTTP(t, fmt.Sprintf(consoleInit, time.Now().UTC().Format("2006-01-02 15:04:05")), "")
+	base, stderr := srv.base, srv.stderr
+	runCtx, stopRun := context.WithTimeout(context.Background(), 50*time.Second)
 	defer stopRun()
 	cmd := exec.CommandContext(runCtx, node, filepath.Join(webDir, "test", "console.test.mjs"), base, shots)
 	cmd.Dir = webDir
@@ -139,14 +112,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	if err != nil || info.Status != "stopped" {
 		t.Errorf("after STOP in the page the query is %q (%v)", info.Status, err)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("serve exit %d: %s", code, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not stop")
+	if code := srv.stop(); code != 0 {
+		t.Fatalf("serve exit %d: %s", code, stderr.String())
 	}
 }
 

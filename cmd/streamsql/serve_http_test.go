@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -31,28 +28,9 @@ func TestServeHTTPRefusesNonLoopbackWithoutPassword(t *testing.T) {
 // TestServeHTTP runs serve with --http and a password on loopback: /metrics needs the password,
 // shows the init script's query, and the logs name the query's start and its stop at shutdown.
 func TestServeHTTP(t *testing.T) {
-	dir := t.TempDir()
-	initSQL := filepath.Join(dir, "init.sql")
-	os.WriteFile(initSQL, []byte(`CREATE SOURCE g (id BIGINT) WITH (connector = 'datagen', rows_per_second = '1000');
-		CREATE MATERIALIZED VIEW c AS SELECT COUNT(*) AS n FROM g;`), 0o600)
-	t.Setenv("STREAMSQL_PASSWORD", "pw-for-http")
-	httpAddrs := make(chan net.Addr, 1)
-	onHTTPListen = func(a net.Addr) { httpAddrs <- a }
-	t.Cleanup(func() { onHTTPListen = nil })
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- serve(ctx, []string{"--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "-f", initSQL}, &bytes.Buffer{}, &stderr, nil)
-	}()
-	var base string
-	select {
-	case a := <-httpAddrs:
-		base = "http://" + a.String()
-	case code := <-done:
-		t.Fatalf("serve exited %d: %s", code, stderr.String())
-	}
+	srv := startServeHTTP(t, `CREATE SOURCE g (id BIGINT) WITH (connector = 'datagen', rows_per_second = '1000');
+		CREATE MATERIALIZED VIEW c AS SELECT COUNT(*) AS n FROM g;`, "pw-for-http")
+	base, stderr := srv.base, srv.stderr
 	get := func(path string, auth bool) (int, string) {
 		req, _ := http.NewRequest("GET", base+path, nil)
 		if auth {
@@ -90,14 +68,8 @@ func TestServeHTTP(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not stop")
+	if code := srv.stop(); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	logs := stderr.String()
 	for _, want := range []string{`msg="serving HTTP (/metrics, /api/queries, /healthz)"`, `msg="query started" query=c`, `msg="query stopped" query=c`} {
