@@ -14,7 +14,7 @@ import (
 )
 
 // rowsOf renders a result as sorted lines, for order-insensitive comparison.
-func rowsOf(t *testing.T, res *Result) []string {
+func rowsOf(t testing.TB, res *Result) []string {
 	t.Helper()
 	var out []string
 	for _, r := range res.Records {
@@ -30,14 +30,14 @@ func rowsOf(t *testing.T, res *Result) []string {
 	return out
 }
 
-func mustExec(t *testing.T, eng *Engine, sql string) {
+func mustExec(t testing.TB, eng *Engine, sql string) {
 	t.Helper()
 	if _, err := eng.Exec(context.Background(), sql); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
 }
 
-func query(t *testing.T, eng *Engine, sql string) []string {
+func query(t testing.TB, eng *Engine, sql string) []string {
 	t.Helper()
 	res, err := eng.Query(context.Background(), sql)
 	if err != nil {

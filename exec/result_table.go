@@ -34,6 +34,14 @@ type ResultTable struct {
 	replay  bool
 	keyBuf  []byte
 	deadCnt int
+	nextSeq int64
+	bytes   int64 // StateBytes of the live rows
+
+	// Incremental checkpoints (result_table_changes.go): once a snapshot call has been made, the
+	// keys of rows changed and the rows removed since the last one.
+	snapTracking bool
+	snapDirty    map[string]struct{}
+	snapGone     []*resultRow
 }
 
 // ResultEmit selects what a ResultTable emits.
@@ -50,6 +58,13 @@ type resultRow struct {
 	key  string
 	vals []Datum
 	n    int64
+	seq  int64 // creation order: t.order's order, for changelogs in first-insertion order
+}
+
+// newRow returns a row for key, placed after every row the table holds.
+func (t *ResultTable) newRow(key string, vals []Datum, n int64) *resultRow {
+	t.nextSeq++
+	return &resultRow{key: key, vals: vals, n: n, seq: t.nextSeq}
 }
 
 // NewResultTable returns a result table over rows of schema (also its output schema). With
@@ -74,14 +89,11 @@ func (t *ResultTable) Schema() *arrow.Schema { return t.schema }
 // StateRows is the number of distinct rows held.
 func (t *ResultTable) StateRows() int64 { return int64(len(t.rows)) }
 
-// StateBytes estimates the memory held.
-func (t *ResultTable) StateBytes() int64 {
-	var b int64
-	for _, r := range t.rows {
-		b += int64(len(r.key)) + 48 + int64(len(r.vals))*16
-	}
-	return b
-}
+// StateBytes estimates the memory held (kept as rows come and go: progress asks every epoch).
+func (t *ResultTable) StateBytes() int64 { return t.bytes }
+
+// rowBytes is StateBytes' estimate for one row.
+func rowBytes(r *resultRow) int64 { return int64(len(r.key)) + 48 + int64(len(r.vals))*16 }
 
 func (t *ResultTable) Push(ctx *Ctx, input int, d Delta, emit Emit) error {
 	if input != 0 {
@@ -114,26 +126,30 @@ func (t *ResultTable) Push(ctx *Ctx, input int, d Delta, emit Emit) error {
 			t.keyBuf = AppendRowKey(t.keyBuf[:0], t.keyCols, i)
 			r := t.rows[string(t.keyBuf)]
 			if r == nil {
-				r = &resultRow{key: string(t.keyBuf), n: 1}
+				r = t.newRow(string(t.keyBuf), make([]Datum, len(cols)), 1)
 				t.rows[r.key] = r
 				t.order = append(t.order, r)
+				t.bytes += rowBytes(r)
+			} else {
+				r.vals = make([]Datum, len(cols))
 			}
-			r.vals = make([]Datum, len(cols))
 			for c, col := range cols {
 				r.vals[c] = ValueAt(col, i)
 			}
 			t.rowsUpdated++
+			t.noteChanged(r)
 			continue
 		}
 		t.keyBuf = AppendRowKey(t.keyBuf[:0], cols, i)
 		r := t.rows[string(t.keyBuf)]
 		if r == nil {
-			r = &resultRow{key: string(t.keyBuf), vals: make([]Datum, len(cols))}
+			r = t.newRow(string(t.keyBuf), make([]Datum, len(cols)), 0)
 			for c, col := range cols {
 				r.vals[c] = ValueAt(col, i)
 			}
 			t.rows[r.key] = r
 			t.order = append(t.order, r)
+			t.bytes += rowBytes(r)
 		}
 		r.n += w
 		if r.n < 0 {
@@ -141,10 +157,13 @@ func (t *ResultTable) Push(ctx *Ctx, input int, d Delta, emit Emit) error {
 		}
 		if r.n == 0 {
 			delete(t.rows, r.key)
+			t.bytes -= rowBytes(r)
 			t.deadCnt++
 			t.rowsRemoved++
+			t.noteRemoved(r)
 		} else {
 			t.rowsUpdated++
+			t.noteChanged(r)
 		}
 	}
 	if t.emit == ResultEmitChanges {
@@ -198,7 +217,7 @@ func (t *ResultTable) emitAll(ctx *Ctx, emit Emit) error {
 }
 
 func (t *ResultTable) Close() error {
-	t.rows, t.order = nil, nil
+	t.rows, t.order, t.bytes = nil, nil, 0
 	return nil
 }
 
@@ -219,29 +238,17 @@ func (t *ResultTable) stateSchema() *arrow.Schema {
 // SnapshotState returns the table as records the caller owns; call it between epochs.
 func (t *ResultTable) SnapshotState(ctx *Ctx) (*arrow.Schema, []arrow.RecordBatch, error) {
 	schema := t.stateSchema()
-	b := array.NewRecordBuilder(ctx.Mem, schema)
-	defer b.Release()
-	nc := t.schema.NumFields()
-	var recs []arrow.RecordBatch
-	n := 0
+	live := make([]*resultRow, 0, len(t.rows))
 	for _, r := range t.order {
-		if t.rows[r.key] != r {
-			continue
-		}
-		for c, v := range r.vals {
-			if err := AppendDatum(b.Field(c), v); err != nil {
-				releaseRecords(recs)
-				return nil, nil, err
-			}
-		}
-		b.Field(nc).(*array.Int64Builder).Append(r.n)
-		if n++; n == aggSnapshotChunk {
-			recs, n = append(recs, b.NewRecordBatch()), 0
+		if t.rows[r.key] == r {
+			live = append(live, r)
 		}
 	}
-	if n > 0 || len(recs) == 0 {
-		recs = append(recs, b.NewRecordBatch())
+	recs, err := t.rowRecords(ctx, schema, live)
+	if err != nil {
+		return nil, nil, err
 	}
+	t.startTracking()
 	return schema, recs, nil
 }
 
@@ -267,7 +274,7 @@ func (t *ResultTable) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) error {
 			}
 		}
 		for i := 0; i < int(rec.NumRows()); i++ {
-			r := &resultRow{key: string(AppendRowKey(nil, keyCols, i)), vals: make([]Datum, nc), n: counts.Value(i)}
+			r := t.newRow(string(AppendRowKey(nil, keyCols, i)), make([]Datum, nc), counts.Value(i))
 			if r.n <= 0 || t.rows[r.key] != nil {
 				return fmt.Errorf("checkpoint state is damaged: result row with count %d (or repeated)", r.n)
 			}
@@ -276,9 +283,11 @@ func (t *ResultTable) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) error {
 			}
 			t.rows[r.key] = r
 			t.order = append(t.order, r)
+			t.bytes += rowBytes(r)
 		}
 	}
 	t.replay = t.emit == ResultEmitChanges && len(t.rows) > 0
+	t.startTracking()
 	return nil
 }
 

@@ -231,8 +231,9 @@ func Start(cfg Config) (*Query, error) {
 			tree.Close()
 			return nil, err
 		}
-		tree = &exec.Tree{Op: rt, Inputs: []*exec.Tree{tree}}
-		q.physical.stateful = append(q.physical.stateful, planner.StatefulOperator{Name: "ResultTable", Op: rt})
+		op := rt.Checkpointer()
+		tree = &exec.Tree{Op: op, Inputs: []*exec.Tree{tree}}
+		q.physical.stateful = append(q.physical.stateful, planner.StatefulOperator{Name: "ResultTable", Op: op})
 	}
 	q.tree = tree
 	q.stateAfter = make([]int64, len(q.physical.stateful))
