@@ -136,7 +136,11 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	// Continuous queries keep running after the script until SIGINT/SIGTERM, until they all end
-	// by themselves, or until one fails: a failed query ends the run with its error and exit 1.
+	// by themselves, or until one fails: a failed query ends the run with its error and exit 1 —
+	// also one that failed before the script ended (a bad record in a small file).
+	if len(eng.Queries()) == 0 {
+		return 0
+	}
 	if running := eng.RunningQueries(); len(running) > 0 {
 		done := make(chan error, 1)
 		go func() { done <- eng.WaitQueries(ctx) }()
@@ -155,20 +159,20 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 		}
 		tick.Stop()
-		failed := failedQueries(eng)
-		err := eng.Close()
-		progress.flush()
-		out.Flush()
-		for _, q := range failed {
-			fmt.Fprintf(stderr, "streamsql run: query %s failed: %s\n", q.Name, q.Error)
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "streamsql run: stopping queries: %v\n", err)
-			return 1
-		}
-		if len(failed) > 0 {
-			return 1
-		}
+	}
+	failed := failedQueries(eng)
+	err = eng.Close()
+	progress.flush()
+	out.Flush()
+	for _, q := range failed {
+		fmt.Fprintf(stderr, "streamsql run: query %s failed: %s\n", q.Name, q.Error)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "streamsql run: stopping queries: %v\n", err)
+		return 1
+	}
+	if len(failed) > 0 {
+		return 1
 	}
 	return 0
 }
