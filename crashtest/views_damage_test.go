@@ -131,7 +131,7 @@ func TestCrashViewsAndDamage(t *testing.T) {
 		files  []string
 	}{
 		{viewPath, checkViews, "rows_v", []string{
-			fmt.Sprintf("offsets/%d", mid), fmt.Sprintf("commits/%d", mid), fmt.Sprintf("state/0/%d", mid),
+			fmt.Sprintf("offsets/%d", mid), fmt.Sprintf("commits/%d", mid), fmt.Sprintf("state/0/changes/%d", mid),
 			fmt.Sprintf("errors/%d", mid), "errors/manifest", "metadata"}},
 		{aggPath, checkAgg, "agg_v", []string{
 			fmt.Sprintf("offsets/%d", mid), fmt.Sprintf("commits/%d", mid), fmt.Sprintf("state/0/changes/%d", mid), "format"}},
