@@ -65,50 +65,15 @@ func TestStreamDistinctIncrementalSnapshot(t *testing.T) {
 					rows, ws = append(rows, row), append(ws, 1)
 					live = append(live, row)
 				}
-				ops := []*exec.StreamDistinct{a, twin}
-				if b != nil {
-					ops = append(ops, b)
-				}
-				if len(rows) > 0 {
-					for _, op := range ops {
-						dl := weightedDelta(t, ctx, in, rows, ws)
-						if err := op.Push(ctx, 0, dl, nil); err != nil {
-							t.Fatal(err)
-						}
-						dl.Rec.Release()
-						dl.Weights.Release()
-					}
-				}
+				pushWeighted(t, ctx, in, rows, ws, a, twin, b)
 				wa := flush(a)
 				flush(twin)
 				if b != nil {
 					opSameRows(t, fmt.Sprintf("epoch %d, restored at %d", epoch, cut), oneNaN(flush(b)), oneNaN(wa))
 				}
-				schema, ups, dels, err := a.SnapshotChanges(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				_, err = d.WriteChanges(0, int64(epoch), int64(epoch-1), schema, a.StateKeyColumns(), ups, dels, ctx.Mem)
-				opRelease(ups)
-				opRelease(dels)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if rng.IntN(3) == 0 {
-					if _, err := d.Compact(0, int64(epoch), ctx.Mem); err != nil {
-						t.Fatal(err)
-					}
-				}
-				_, merged, err := d.ReadState(0, int64(epoch), ctx.Mem)
-				if err != nil {
-					t.Fatal(err)
-				}
-				_, full, err := twin.SnapshotState(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				opSameMultiset(t, fmt.Sprintf("epoch %d: merged changes vs full snapshot", epoch), oneNaN(recRows(merged)), oneNaN(recRows(full)))
-				opRelease(full)
+				merged := checkpointThroughChangelog(t, ctx, d, rng, epoch, a, twin, func(what string, got, want [][]exec.Datum) {
+					opSameMultiset(t, what, oneNaN(got), oneNaN(want))
+				})
 				if epoch == cut {
 					b = newOp()
 					if err := b.RestoreState(ctx, merged); err != nil {
