@@ -59,7 +59,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	srv := startServeHTTP(t, fmt.Sprintf(consoleInit, time.Now().UTC().Format("2006-01-02 15:04:05")), "")
 	base, stderr := srv.base, srv.stderr
-	runCtx, stopRun := context.WithTimeout(context.Background(), 50*time.Second)
+	runCtx, stopRun := context.WithTimeout(context.Background(), 90*time.Second)
 	defer stopRun()
 	cmd := exec.CommandContext(runCtx, node, filepath.Join(webDir, "test", "console.test.mjs"), base, shots)
 	cmd.Dir = webDir

@@ -49,7 +49,7 @@ try {
   const epochs = async () => Number(await clicks.locator('td').nth(6).innerText());
   const e0 = await epochs();
   const row = await clicks.elementHandle();
-  await page.waitForFunction((n) => Number(document.querySelector('tr[data-query="clicks_per_second"] td:nth-child(7)')?.textContent) > n, e0, { timeout: 5000 });
+  await page.waitForFunction((n) => Number(document.querySelector('tr[data-query="clicks_per_second"] td:nth-child(7)')?.textContent) > n, e0, { timeout: 15000 });
   // The redraw updates the row in place: a row replaced on every epoch swallows clicks whose
   // mouse-down and mouse-up land on two generations of its link.
   check(await row.evaluate((tr) => tr.isConnected), 'the query row was replaced by a redraw instead of updated in place');
@@ -58,9 +58,9 @@ try {
 
   // 2. The query page: the input-rate chart's latest point moves within 5 s.
   await page.locator('tr[data-query="clicks_per_second"] a').click();
-  await page.waitForURL(/#\/query\/clicks_per_second$/, { timeout: 5000 });
+  await page.waitForURL(/#\/query\/clicks_per_second$/, { timeout: 15000 });
   const chart = page.locator('#chart-rate');
-  await page.waitForFunction(() => Number(document.querySelector('#chart-rate')?.dataset.points) >= 2, null, { timeout: 8000 });
+  await page.waitForFunction(() => Number(document.querySelector('#chart-rate')?.dataset.points) >= 2, null, { timeout: 15000 });
   const t0 = Number(await chart.getAttribute('data-last-t'));
   const started = Date.now();
   await page.waitForFunction((t) => Number(document.querySelector('#chart-rate')?.dataset.lastT) > t, t0, { timeout: 5000 });
@@ -76,7 +76,7 @@ try {
   const openedEpoch = Number(await newest.evaluate((tr) => tr.querySelector('td').textContent));
   const details = await newest.$('details');
   await (await details.$('summary')).click();
-  await page.waitForFunction((n) => Number(document.querySelector('#progress tbody tr td')?.textContent) > n, openedEpoch, { timeout: 5000 });
+  await page.waitForFunction((n) => Number(document.querySelector('#progress tbody tr td')?.textContent) > n, openedEpoch, { timeout: 15000 });
   check(await details.evaluate((d) => d.isConnected && d.open), 'an open progress record closed when a newer epoch arrived');
   await details.evaluate((d) => { d.open = false; });
   await page.waitForTimeout(3000); // a few more points for the screenshot
@@ -86,7 +86,7 @@ try {
 
   // 3. STOP stops it.
   await page.locator('#stop').click();
-  await page.locator('#query-status [data-status="stopped"]').waitFor({ timeout: 5000 });
+  await page.locator('#query-status [data-status="stopped"]').waitFor({ timeout: 15000 });
   check(await page.locator('#stop').isDisabled(), 'STOP is still enabled on a stopped query');
 
   // 4. The SQL box returns a view's rows, with a chart for its time column.
