@@ -187,44 +187,72 @@ func (d *Dir) readChain(op int, c Chain, mem memory.Allocator) (*arrow.Schema, [
 		return nil, nil, err
 	}
 	defer ch.release()
-	recs, err := mergeByKey(mem, ch.schema, ch.keyCols, ch.base, ch.logs)
+	var recs []arrow.RecordBatch
+	err = ch.merge(mem, func(rec arrow.RecordBatch) error {
+		rec.Retain()
+		recs = append(recs, rec)
+		return nil
+	})
 	if err != nil {
+		releaseRecs(recs)
 		return nil, nil, err
 	}
 	return ch.schema, recs, nil
 }
 
-// loadedChain is a chain's files in memory, ready to merge: schema is the merged state's.
+// loadedChain is a chain ready to merge: the changelogs in memory (read and verified), the base
+// open to be streamed (only its schema read so far); schema is the merged state's.
 type loadedChain struct {
 	schema  *arrow.Schema
 	keyCols int
-	base    []arrow.RecordBatch
+	base    *recordStream // nil: the empty state
 	logs    [][]arrow.RecordBatch
 }
 
 func (ch *loadedChain) release() {
-	releaseRecs(ch.base)
+	if ch.base != nil {
+		ch.base.Close()
+	}
 	for _, l := range ch.logs {
 		releaseRecs(l)
 	}
+}
+
+// merge merges the chain, handing the merged records to emit (mergeByKeyTo). The base is
+// streamed, so the records emit gets are unverified until merge returns nil: a caller may write
+// them to a temporary file, or collect them, but must not use or commit them before (see
+// recordStream). Decoding a damaged base can fail anywhere in the merge, also as a panic of the
+// Arrow arrays it yields (an offset out of range); that is reported as damage of the base.
+func (ch *loadedChain) merge(mem memory.Allocator, emit func(arrow.RecordBatch) error) (err error) {
+	var base recordSource
+	if ch.base != nil {
+		base = ch.base
+		defer func() {
+			if p := recover(); p != nil {
+				err = ch.base.damaged(fmt.Errorf("merging it failed (%v)", p))
+			}
+		}()
+	}
+	return mergeByKeyTo(mem, ch.schema, ch.keyCols, base, ch.logs, nil, emit)
 }
 
 // loadChain reads and checks the base and changelogs of c (which has at least one changelog).
 // The caller releases the result.
 func (d *Dir) loadChain(op int, c Chain, mem memory.Allocator) (_ *loadedChain, err error) {
 	var baseSchema *arrow.Schema
-	var base []arrow.RecordBatch
+	var base *recordStream
 	if c.Base >= 0 {
-		s, recs, err := d.ReadRecords(StateFile(op, c.Base), mem)
-		if err != nil {
+		if base, err = d.openRecordStream(StateFile(op, c.Base), mem); err != nil {
 			return nil, err
 		}
-		baseSchema, base = s, recs
+		baseSchema = base.Schema()
 	}
 	var logs [][]arrow.RecordBatch
 	defer func() {
 		if err != nil {
-			releaseRecs(base)
+			if base != nil {
+				base.Close()
+			}
 			for _, l := range logs {
 				releaseRecs(l)
 			}
@@ -372,9 +400,11 @@ func (d *Dir) Compact(op int, epoch int64, mem memory.Allocator) (int64, error) 
 	defer ch.release()
 	// The merged records go to the file as they are cut: holding them all would be a second copy
 	// of the whole state beside the chain (BENCHMARKS.md, spill with checkpoints).
+	// The base is read as it is merged and only verified at its end: writeRecordStream renames
+	// the new base into place only once the merge (and so that check) returned nil.
 	rel := StateFile(op, epoch)
 	err = d.writeRecordStream(rel, ch.schema, func(write func(arrow.RecordBatch) error) error {
-		return mergeByKeyTo(mem, ch.schema, ch.keyCols, ch.base, ch.logs, write)
+		return ch.merge(mem, write)
 	})
 	if err != nil {
 		return 0, err
