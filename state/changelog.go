@@ -339,9 +339,16 @@ type CompactPolicy struct {
 	// Epochs: compact once the chain holds this many changelogs (default 100).
 	Epochs int
 	// Bytes: compact once the chain's changelogs hold this many bytes (default: as many as the
-	// base, at least 1 MiB), so restore reads at most about twice the state and the bytes
-	// written per epoch, compaction included, stay about twice the changes'.
+	// base, at least 1 MiB, at most MaxBytes), so restore reads at most about twice the state and
+	// the bytes written per epoch, compaction included, stay about twice the changes'.
 	Bytes int64
+	// MaxBytes caps the changelog bytes one compaction merges (0: no cap): a longer chain is
+	// compacted at the last epoch whose changelogs fit (at least one), the rest by the next
+	// compaction. The merge holds its changelogs in memory and about 32 bytes per changelog row
+	// for the key index, streaming the base, so this bounds a compaction's memory whatever the
+	// state's size. The price, once the base is larger than MaxBytes: the base is rewritten every
+	// MaxBytes of changes, about base/MaxBytes times the changes' bytes more written.
+	MaxBytes int64
 }
 
 // DefaultCompactEpochs is CompactPolicy.Epochs' default.
@@ -351,16 +358,28 @@ const minCompactBytes = 1 << 20
 
 // CompactDue reports whether operator op's state at epoch should get a new base.
 func (d *Dir) CompactDue(op int, epoch int64, p CompactPolicy) (bool, error) {
+	_, due, err := d.CompactPlan(op, epoch, p)
+	return due, err
+}
+
+// CompactPlan reports whether operator op's chain at epoch should be compacted, and at which
+// epoch (epoch itself, or an earlier one of the chain when p.MaxBytes cuts it short).
+func (d *Dir) CompactPlan(op int, epoch int64, p CompactPolicy) (target int64, due bool, err error) {
 	c, err := d.StateChain(op, epoch)
 	if err != nil || len(c.Changes) == 0 {
-		return false, err
+		return 0, false, err
+	}
+	sizes := make([]int64, len(c.Changes))
+	var total int64
+	for i, e := range c.Changes {
+		if sizes[i], err = d.fileSize(ChangesFile(op, e)); err != nil {
+			return 0, false, err
+		}
+		total += sizes[i]
 	}
 	n := p.Epochs
 	if n <= 0 {
 		n = DefaultCompactEpochs
-	}
-	if len(c.Changes) >= n {
-		return true, nil
 	}
 	limit := p.Bytes
 	if limit <= 0 {
@@ -368,20 +387,28 @@ func (d *Dir) CompactDue(op int, epoch int64, p CompactPolicy) (bool, error) {
 		if c.Base >= 0 {
 			bs, err := d.fileSize(StateFile(op, c.Base))
 			if err != nil {
-				return false, err
+				return 0, false, err
 			}
 			limit = max(limit, bs)
 		}
-	}
-	var total int64
-	for _, e := range c.Changes {
-		s, err := d.fileSize(ChangesFile(op, e))
-		if err != nil {
-			return false, err
+		if p.MaxBytes > 0 {
+			limit = min(limit, p.MaxBytes)
 		}
-		total += s
 	}
-	return total >= limit, nil
+	if len(c.Changes) < n && total < limit {
+		return 0, false, nil
+	}
+	target = epoch
+	if p.MaxBytes > 0 && total > p.MaxBytes {
+		var sum int64
+		for i, e := range c.Changes {
+			if sum += sizes[i]; i > 0 && sum > p.MaxBytes {
+				break
+			}
+			target = e
+		}
+	}
+	return target, true, nil
 }
 
 // Compact writes operator op's state at epoch (a committed epoch) as a new base, merged from the

@@ -183,3 +183,72 @@ func TestKeyIndexManyKeys(t *testing.T) {
 		t.Fatalf("compacted state of %d keys differs from the model's %d", len(got.keys), len(want.keys))
 	}
 }
+
+// TestCompactPolicyMaxBytes: with MaxBytes, a long chain is compacted in steps that each merge
+// at most MaxBytes of changelogs (at least one), and after every step the state at the chain's
+// end still equals the model.
+func TestCompactPolicyMaxBytes(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	d, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := chainOnDisk(t, d, mem, 5, 2000, 9, 400)
+	size := func(e int64) int64 { s, _ := d.fileSize(ChangesFile(0, e)); return s }
+	p := CompactPolicy{Bytes: 1, MaxBytes: size(1) + size(2) + size(3)/2}
+	steps := 0
+	for {
+		c, err := d.StateChain(0, 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		target, due, err := d.CompactPlan(0, 9, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Changes) == 0 {
+			if due {
+				t.Fatalf("a chain without changelogs is due")
+			}
+			break
+		}
+		if !due {
+			t.Fatalf("chain %+v with Bytes 1 is not due", c)
+		}
+		var merged int64
+		for _, e := range c.Changes {
+			if e <= target {
+				merged += size(e)
+			}
+		}
+		if target != c.Changes[0] && merged > p.MaxBytes {
+			t.Fatalf("compaction at %d merges %d bytes, over MaxBytes %d", target, merged, p.MaxBytes)
+		}
+		next := c.Changes[len(c.Changes)-1]
+		for i, e := range c.Changes {
+			if e == target && i+1 < len(c.Changes) {
+				next = c.Changes[i+1]
+			}
+		}
+		if next != 9 && size(next)+merged <= p.MaxBytes {
+			t.Fatalf("compaction at %d stops before %d, which fits", target, next)
+		}
+		if _, err := d.Compact(0, target, mem); err != nil {
+			t.Fatal(err)
+		}
+		_, recs, err := d.ReadState(0, 9, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := readOrdered(t, recs)
+		releaseRecs(recs)
+		if got.String() != want.String() {
+			t.Fatalf("after compacting at %d the state at 9 differs from the model", target)
+		}
+		steps++
+	}
+	if steps < 3 {
+		t.Fatalf("%d compactions for 9 changelogs at about 2.5 per compaction", steps)
+	}
+}
