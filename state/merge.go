@@ -26,18 +26,6 @@ type recordSource interface {
 	Next() (arrow.RecordBatch, error)
 }
 
-// sliceSource is a recordSource over records in memory (which stay the caller's).
-type sliceSource []arrow.RecordBatch
-
-func (s *sliceSource) Next() (arrow.RecordBatch, error) {
-	if len(*s) == 0 {
-		return nil, nil
-	}
-	r := (*s)[0]
-	*s = (*s)[1:]
-	return r, nil
-}
-
 // runBuilder collects rows as runs of consecutive rows of one record and cuts them into merged
 // records of at most mergeChunkRows rows, each handed to emit (and released after it returns), so
 // a caller that writes them out holds one merged record at a time, not a second copy of the
@@ -186,25 +174,9 @@ func (b *runBuilder) gatherFixed(c int, t arrow.DataType, w int) arrow.Array {
 	return a
 }
 
-// mergeByKey applies logs (changelog records, oldest first) to base and returns the records of
-// schema (the state's columns, without the deleted column); keyCols leading columns are the key.
-// The caller owns the records.
-func mergeByKey(mem memory.Allocator, schema *arrow.Schema, keyCols int, base recordSource, logs [][]arrow.RecordBatch) ([]arrow.RecordBatch, error) {
-	var out []arrow.RecordBatch
-	err := mergeByKeyTo(mem, schema, keyCols, base, logs, nil, func(rec arrow.RecordBatch) error {
-		rec.Retain()
-		out = append(out, rec)
-		return nil
-	})
-	if err != nil {
-		releaseRecs(out)
-		return nil, err
-	}
-	return out, nil
-}
-
-// mergeByKeyTo is mergeByKey handing the merged records to emit in order, one at a time; emit
-// must Retain a record it keeps. At least one record (empty, for the schema) is emitted unless
+// mergeByKeyTo applies logs (changelog records, oldest first) to base and hands the merged
+// records of schema (the state's columns, without the deleted column; keyCols leading columns
+// are the key) to emit in order, one at a time; emit must Retain a record it keeps. At least one record (empty, for the schema) is emitted unless
 // an error stops the merge; after an error the records emitted so far are not the state. base
 // may be nil (the empty state). hash is the key index's hash function (nil: the default; tests
 // pass a weak one to force collisions).
