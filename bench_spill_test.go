@@ -30,7 +30,8 @@ import (
 // (VmHWM, read before the oracle runs) and the spill counters, then checks every key's final
 // upsert against the batch engine's GROUP BY over the same rows. Set STREAMSQL_SPILL_BENCH=1;
 // STREAMSQL_SPILL_MAX_RSS_MIB makes a peak above it a failure; STREAMSQL_SPILL_NO_CHECKPOINT=1
-// runs without a data directory (no checkpoints).
+// runs without a data directory (no checkpoints); STREAMSQL_SPILL_HEAP_PROFILE=FILE writes heap
+// profiles of the streaming run at its growing peaks. The Go runtime's own GOMEMLIMIT applies.
 func TestSpillAcceptance(t *testing.T) {
 	if os.Getenv("STREAMSQL_SPILL_BENCH") == "" {
 		t.Skip("set STREAMSQL_SPILL_BENCH=1 (minutes, GBs of disk): see BENCHMARKS.md")
@@ -64,13 +65,14 @@ func TestSpillAcceptance(t *testing.T) {
 	}
 	const agg = "SELECT k, count(*) AS n, sum(v) AS s FROM {T} GROUP BY k"
 	mustExec(t, eng, fmt.Sprintf("CREATE SOURCE ev (k BIGINT, v BIGINT) WITH (connector = 'files', path = '%s', format = 'csv', max_rows_per_trigger = '100000')", srcDir))
+	stopProfile := func() {}
 	if prof := os.Getenv("STREAMSQL_SPILL_HEAP_PROFILE"); prof != "" {
-		stop := spillProfileAtPeak(t, prof)
-		defer stop()
+		stopProfile = spillProfileAtPeak(t, prof)
 	}
 	start := time.Now()
 	mustExec(t, eng, fmt.Sprintf("CREATE SINK o WITH (connector = 'upsertfile', output_mode = 'update', trigger = 'available_now', state_memory = '%s') AS %s", memOpt, strings.ReplaceAll(agg, "{T}", "ev")))
 	wall := time.Since(start)
+	stopProfile() // the profile is of the streaming run, not of the oracle's batch GROUP BY
 	p, err := eng.QueryProgress("o")
 	if err != nil || p == nil {
 		t.Fatalf("no progress: %v", err)

@@ -22,14 +22,24 @@ import (
 // ckptB <= 2x changedB), compaction bytes (written beside the query), the epoch's latency (push,
 // flush and checkpoint) and the restore time (read + RestoreState). Sizes by env:
 // STREAMSQL_BENCH_STATE_KEYS (default 200000), STREAMSQL_BENCH_STATE_EPOCHS (default 20); updates
-// per epoch are keys/100.
+// per epoch are keys/100. "incremental-capped" is "incremental" with CompactPolicy.MaxBytes =
+// STREAMSQL_BENCH_STATE_MAX_COMPACT bytes (default 32 MiB, what a 256 MiB state_memory gives),
+// to show what bounding a compaction's memory costs in bytes written.
 func BenchmarkStateCheckpoint(b *testing.B) {
 	keys := benchEnvInt("STREAMSQL_BENCH_STATE_KEYS", 200_000)
 	epochs := benchEnvInt("STREAMSQL_BENCH_STATE_EPOCHS", 20)
-	for _, mode := range []string{"full", "incremental"} {
+	capped := state.CompactPolicy{MaxBytes: int64(benchEnvInt("STREAMSQL_BENCH_STATE_MAX_COMPACT", 32<<20))}
+	for _, mode := range []string{"full", "incremental", "incremental-capped"} {
 		b.Run(mode, func(b *testing.B) {
+			var policy *state.CompactPolicy
+			switch mode {
+			case "incremental":
+				policy = &state.CompactPolicy{}
+			case "incremental-capped":
+				policy = &capped
+			}
 			for i := 0; i < b.N; i++ {
-				benchStateRun(b, mode == "incremental", keys, epochs)
+				benchStateRun(b, policy, keys, epochs)
 			}
 		})
 	}
@@ -42,7 +52,9 @@ func benchEnvInt(name string, def int) int {
 	return def
 }
 
-func benchStateRun(b *testing.B, incremental bool, keys, epochs int) {
+// benchStateRun runs with full snapshots (policy nil) or changelogs compacted by policy.
+func benchStateRun(b *testing.B, policy *state.CompactPolicy, keys, epochs int) {
+	incremental := policy != nil
 	mem := memory.NewGoAllocator()
 	in := arrow.NewSchema([]arrow.Field{{Name: "k", Type: Int64}, {Name: "v", Type: Int64}}, nil)
 	out := arrow.NewSchema([]arrow.Field{{Name: "k", Type: Int64, Nullable: true}, {Name: "n", Type: Int64}, {Name: "s", Type: Int64, Nullable: true}}, nil)
@@ -140,10 +152,10 @@ func benchStateRun(b *testing.B, incremental bool, keys, epochs int) {
 		ckptBytes += w
 		changedBytes += c
 		if incremental {
-			if due, err := d.CompactDue(0, e, state.CompactPolicy{}); err != nil {
+			if target, due, err := d.CompactPlan(0, e, *policy); err != nil {
 				b.Fatal(err)
 			} else if due {
-				n, err := d.Compact(0, e, mem)
+				n, err := d.Compact(0, target, mem)
 				if err != nil {
 					b.Fatal(err)
 				}

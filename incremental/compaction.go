@@ -17,6 +17,13 @@ import (
 // retained epoch needs) meanwhile, and a kill at any point leaves a checkpoint that restores:
 // with the new base or without it. Stop waits for it. A failed compaction is logged and tried
 // again after a later epoch: the chain it would have replaced is still whole.
+//
+// Under a state_memory budget (Config.StateMemory) a compaction merges at most an eighth of the
+// budget in changelog bytes (CompactPolicy.MaxBytes, unless the policy sets its own): the merge
+// holds the changelogs it merges and their key index (about twice their bytes), and a query
+// given a budget is one whose memory is to stay bounded whatever its state's size. Without a
+// budget the whole state is in memory anyway and the default policy (changelogs up to the
+// base's size) writes the fewest bytes.
 
 // startCompaction starts a compaction of the state at epoch (committed) unless one is running.
 func (q *Query) startCompaction(epoch int64) {
@@ -37,21 +44,25 @@ func (q *Query) startCompaction(epoch int64) {
 		q.compacting = nil
 		return
 	}
+	policy := q.cfg.Compaction
+	if policy.MaxBytes == 0 && q.cfg.StateMemory > 0 {
+		policy.MaxBytes = max(q.cfg.StateMemory/8, 1<<20)
+	}
 	done := make(chan struct{})
 	q.compacting = done
 	run := func() {
 		defer close(done)
 		for _, i := range ops {
-			due, err := q.ckpt.CompactDue(i, epoch, q.cfg.Compaction)
+			target, due, err := q.ckpt.CompactPlan(i, epoch, policy)
 			if err == nil && due {
 				// The fault point counts compactions of this process (not epochs), so a crash test
 				// can kill the k-th one, whichever epoch it lands on.
 				q.fault("compact", q.compactions.Add(1))
 				var n int64
-				n, err = q.ckpt.Compact(i, epoch, q.cfg.Mem)
+				n, err = q.ckpt.Compact(i, target, q.cfg.Mem)
 				if err == nil {
 					q.compactedBytes.Add(n)
-					q.cfg.Logger.Debug("state compacted", "query", q.cfg.Name, "operator", q.physical.stateful[i].Name, "epoch", epoch, "bytes", n)
+					q.cfg.Logger.Debug("state compacted", "query", q.cfg.Name, "operator", q.physical.stateful[i].Name, "epoch", target, "bytes", n)
 				}
 			}
 			if err != nil {

@@ -187,44 +187,72 @@ func (d *Dir) readChain(op int, c Chain, mem memory.Allocator) (*arrow.Schema, [
 		return nil, nil, err
 	}
 	defer ch.release()
-	recs, err := mergeByKey(mem, ch.schema, ch.keyCols, ch.base, ch.logs)
+	var recs []arrow.RecordBatch
+	err = ch.merge(mem, func(rec arrow.RecordBatch) error {
+		rec.Retain()
+		recs = append(recs, rec)
+		return nil
+	})
 	if err != nil {
+		releaseRecs(recs)
 		return nil, nil, err
 	}
 	return ch.schema, recs, nil
 }
 
-// loadedChain is a chain's files in memory, ready to merge: schema is the merged state's.
+// loadedChain is a chain ready to merge: the changelogs in memory (read and verified), the base
+// open to be streamed (only its schema read so far); schema is the merged state's.
 type loadedChain struct {
 	schema  *arrow.Schema
 	keyCols int
-	base    []arrow.RecordBatch
+	base    *recordStream // nil: the empty state
 	logs    [][]arrow.RecordBatch
 }
 
 func (ch *loadedChain) release() {
-	releaseRecs(ch.base)
+	if ch.base != nil {
+		ch.base.Close()
+	}
 	for _, l := range ch.logs {
 		releaseRecs(l)
 	}
+}
+
+// merge merges the chain, handing the merged records to emit (mergeByKeyTo). The base is
+// streamed, so the records emit gets are unverified until merge returns nil: a caller may write
+// them to a temporary file, or collect them, but must not use or commit them before (see
+// recordStream). Decoding a damaged base can fail anywhere in the merge, also as a panic of the
+// Arrow arrays it yields (an offset out of range); that is reported as damage of the base.
+func (ch *loadedChain) merge(mem memory.Allocator, emit func(arrow.RecordBatch) error) (err error) {
+	var base recordSource
+	if ch.base != nil {
+		base = ch.base
+		defer func() {
+			if p := recover(); p != nil {
+				err = ch.base.damaged(fmt.Errorf("merging it failed (%v)", p))
+			}
+		}()
+	}
+	return mergeByKeyTo(mem, ch.schema, ch.keyCols, base, ch.logs, nil, emit)
 }
 
 // loadChain reads and checks the base and changelogs of c (which has at least one changelog).
 // The caller releases the result.
 func (d *Dir) loadChain(op int, c Chain, mem memory.Allocator) (_ *loadedChain, err error) {
 	var baseSchema *arrow.Schema
-	var base []arrow.RecordBatch
+	var base *recordStream
 	if c.Base >= 0 {
-		s, recs, err := d.ReadRecords(StateFile(op, c.Base), mem)
-		if err != nil {
+		if base, err = d.openRecordStream(StateFile(op, c.Base), mem); err != nil {
 			return nil, err
 		}
-		baseSchema, base = s, recs
+		baseSchema = base.Schema()
 	}
 	var logs [][]arrow.RecordBatch
 	defer func() {
 		if err != nil {
-			releaseRecs(base)
+			if base != nil {
+				base.Close()
+			}
 			for _, l := range logs {
 				releaseRecs(l)
 			}
@@ -311,9 +339,16 @@ type CompactPolicy struct {
 	// Epochs: compact once the chain holds this many changelogs (default 100).
 	Epochs int
 	// Bytes: compact once the chain's changelogs hold this many bytes (default: as many as the
-	// base, at least 1 MiB), so restore reads at most about twice the state and the bytes
-	// written per epoch, compaction included, stay about twice the changes'.
+	// base, at least 1 MiB, at most MaxBytes), so restore reads at most about twice the state and
+	// the bytes written per epoch, compaction included, stay about twice the changes'.
 	Bytes int64
+	// MaxBytes caps the changelog bytes one compaction merges (0: no cap): a longer chain is
+	// compacted at the last epoch whose changelogs fit (at least one), the rest by the next
+	// compaction. The merge holds its changelogs in memory and about 32 bytes per changelog row
+	// for the key index, streaming the base, so this bounds a compaction's memory whatever the
+	// state's size. The price, once the base is larger than MaxBytes: the base is rewritten every
+	// MaxBytes of changes, about base/MaxBytes times the changes' bytes more written.
+	MaxBytes int64
 }
 
 // DefaultCompactEpochs is CompactPolicy.Epochs' default.
@@ -323,16 +358,28 @@ const minCompactBytes = 1 << 20
 
 // CompactDue reports whether operator op's state at epoch should get a new base.
 func (d *Dir) CompactDue(op int, epoch int64, p CompactPolicy) (bool, error) {
+	_, due, err := d.CompactPlan(op, epoch, p)
+	return due, err
+}
+
+// CompactPlan reports whether operator op's chain at epoch should be compacted, and at which
+// epoch (epoch itself, or an earlier one of the chain when p.MaxBytes cuts it short).
+func (d *Dir) CompactPlan(op int, epoch int64, p CompactPolicy) (target int64, due bool, err error) {
 	c, err := d.StateChain(op, epoch)
 	if err != nil || len(c.Changes) == 0 {
-		return false, err
+		return 0, false, err
+	}
+	sizes := make([]int64, len(c.Changes))
+	var total int64
+	for i, e := range c.Changes {
+		if sizes[i], err = d.fileSize(ChangesFile(op, e)); err != nil {
+			return 0, false, err
+		}
+		total += sizes[i]
 	}
 	n := p.Epochs
 	if n <= 0 {
 		n = DefaultCompactEpochs
-	}
-	if len(c.Changes) >= n {
-		return true, nil
 	}
 	limit := p.Bytes
 	if limit <= 0 {
@@ -340,20 +387,28 @@ func (d *Dir) CompactDue(op int, epoch int64, p CompactPolicy) (bool, error) {
 		if c.Base >= 0 {
 			bs, err := d.fileSize(StateFile(op, c.Base))
 			if err != nil {
-				return false, err
+				return 0, false, err
 			}
 			limit = max(limit, bs)
 		}
-	}
-	var total int64
-	for _, e := range c.Changes {
-		s, err := d.fileSize(ChangesFile(op, e))
-		if err != nil {
-			return false, err
+		if p.MaxBytes > 0 {
+			limit = min(limit, p.MaxBytes)
 		}
-		total += s
 	}
-	return total >= limit, nil
+	if len(c.Changes) < n && total < limit {
+		return 0, false, nil
+	}
+	target = epoch
+	if p.MaxBytes > 0 && total > p.MaxBytes {
+		var sum int64
+		for i, e := range c.Changes {
+			if sum += sizes[i]; i > 0 && sum > p.MaxBytes {
+				break
+			}
+			target = e
+		}
+	}
+	return target, true, nil
 }
 
 // Compact writes operator op's state at epoch (a committed epoch) as a new base, merged from the
@@ -372,9 +427,11 @@ func (d *Dir) Compact(op int, epoch int64, mem memory.Allocator) (int64, error) 
 	defer ch.release()
 	// The merged records go to the file as they are cut: holding them all would be a second copy
 	// of the whole state beside the chain (BENCHMARKS.md, spill with checkpoints).
+	// The base is read as it is merged and only verified at its end: writeRecordStream renames
+	// the new base into place only once the merge (and so that check) returned nil.
 	rel := StateFile(op, epoch)
 	err = d.writeRecordStream(rel, ch.schema, func(write func(arrow.RecordBatch) error) error {
-		return mergeByKeyTo(mem, ch.schema, ch.keyCols, ch.base, ch.logs, write)
+		return ch.merge(mem, write)
 	})
 	if err != nil {
 		return 0, err

@@ -1,7 +1,6 @@
 package state
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -153,36 +151,19 @@ func (d *Dir) WriteRecords(rel string, schema *arrow.Schema, recs []arrow.Record
 	})
 }
 
-// ReadRecords reads an Arrow IPC file written by WriteRecords. The caller owns the records.
+// ReadRecords reads an Arrow IPC file written by WriteRecords, record by record (recordstream.go),
+// and returns its records once the whole file's checksum matched. The caller owns the records.
 func (d *Dir) ReadRecords(rel string, mem memory.Allocator) (*arrow.Schema, []arrow.RecordBatch, error) {
-	b, err := os.ReadFile(filepath.Join(d.path, rel))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, fmt.Errorf("checkpoint file %s is missing; restore it from a backup or start the query afresh with a new checkpoint directory", filepath.Join(d.path, rel))
-	}
+	s, err := d.openRecordStream(rel, mem)
 	if err != nil {
-		return nil, nil, fmt.Errorf("checkpoint %s: %w", d.path, err)
-	}
-	if b, err = d.verified(rel, b); err != nil {
 		return nil, nil, err
 	}
-	r, err := ipc.NewFileReader(bytes.NewReader(b), ipc.WithAllocator(mem))
+	defer s.Close()
+	recs, err := s.readAll()
 	if err != nil {
-		return nil, nil, fmt.Errorf("checkpoint file %s is damaged: %v", filepath.Join(d.path, rel), err)
+		return nil, nil, err
 	}
-	defer r.Close()
-	var out []arrow.RecordBatch
-	for i := 0; i < r.NumRecords(); i++ {
-		rec, err := r.RecordBatch(i)
-		if err != nil {
-			for _, o := range out {
-				o.Release()
-			}
-			return nil, nil, fmt.Errorf("checkpoint file %s is damaged: %v", filepath.Join(d.path, rel), err)
-		}
-		rec.Retain()
-		out = append(out, rec)
-	}
-	return r.Schema(), out, nil
+	return s.Schema(), recs, nil
 }
 
 // Epochs lists the epochs with a file under kind ("offsets", "commits" or "state/<op>"), sorted.

@@ -17,6 +17,10 @@
 // before it; a reader verifies it and refuses a file whose checksum is wrong or (in a format-2
 // directory) missing, naming the file, so a flipped byte or a truncation never reaches a sink.
 // Directories written before checksums (no format file, format 1) are read unverified.
+// Arrow files are read front to back one record at a time with the checksum computed over the
+// bytes as they are read (recordstream.go): what a reader derived from a file's records is not
+// used or made durable until the file's end verified, so a damaged base fails its compaction
+// (no new base) or its restore (no state handed to the operator) instead of reaching either.
 //
 // Every file is written atomically: a temporary file in the same directory, fsync, rename over
 // the final name, fsync of the directory. A reader therefore sees a whole file or none, whatever
@@ -24,10 +28,12 @@
 //
 // An operator's state at epoch E is its last base at or before E merged by key with the
 // changelogs after that base up to E (changelog.go, merge.go). The state layer compacts a
-// chain into a new base by itself (Compact, CompactDue), without the operator, so compaction
+// chain into a new base by itself (Compact, CompactPlan), without the operator, so compaction
 // can run beside the query; RemoveBefore never deletes a base or changelog that a retained
-// epoch's state needs. Operators that keep full snapshots simply write a base every epoch, and
-// checkpoints written before changelogs existed are read the same way.
+// epoch's state needs. The merge streams the base and holds the changelogs and a fixed-width
+// index of their keys (keyindex.go); CompactPolicy.MaxBytes bounds the changelog bytes one
+// compaction merges, and so its memory. Operators that keep full snapshots simply write a base
+// every epoch, and checkpoints written before changelogs existed are read the same way.
 //
 // SpillStore (spillstore.go) is not a checkpoint file: it is an operator's on-disk overflow
 // under a memory budget, an embedded Pebble database emptied at every start (a cache; the

@@ -3,7 +3,6 @@ package state
 import (
 	"encoding/binary"
 	"fmt"
-	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -13,18 +12,18 @@ import (
 
 // Merging a base with changelogs by key.
 //
-// Only the changed keys are indexed (a map from the key's bytes), so the merge holds memory for
-// the changes, not for the base, which is streamed: a base row whose key changed is replaced in
-// place by the key's latest row (or dropped when its last change deletes it); a key created
-// after the base, or deleted and created again, comes after the base rows, in the order it
-// (re)appeared. That is the order the operator's own ids had, so emissions after a restore come
-// out in the same order as without it.
+// Only the changed keys are indexed (keyindex.go), so the merge holds memory for the changes,
+// not for the base, which is streamed record by record: a base row whose key changed is
+// replaced in place by the key's latest row (or dropped when its last change deletes it); a key
+// created after the base, or deleted and created again, comes after the base rows, in the order
+// it (re)appeared. That is the order the operator's own ids had, so emissions after a restore
+// come out in the same order as without it.
 
-type changeEntry struct {
-	log, rec, row int32 // where the latest row is: changelog, record, row
-	seq           int   // order of (re)appearance
-	deleted       bool  // the latest change deletes the key
-	moved         bool  // deleted at some point: a base row of the key is stale
+// recordSource hands out records one at a time: each is valid until the next call (the merge
+// retains what it keeps), and (nil, nil) ends it. A recordStream is one, with its contract: what
+// the merge made of the records is not to be used before the source reported the end.
+type recordSource interface {
+	Next() (arrow.RecordBatch, error)
 }
 
 // runBuilder collects rows as runs of consecutive rows of one record and cuts them into merged
@@ -42,6 +41,9 @@ type runBuilder struct {
 	emit    func(arrow.RecordBatch) error
 	emitted int
 	err     error
+	// held: the source records the pending runs point into, retained until the chunk is built
+	// (a streamed base record would otherwise be gone by then).
+	held []arrow.RecordBatch
 }
 
 type run struct {
@@ -59,6 +61,16 @@ func (b *runBuilder) add(src arrow.RecordBatch, row int) {
 	}
 	b.cut()
 	b.cur = run{src: src, start: row, n: 1}
+	if len(b.held) == 0 || b.held[len(b.held)-1] != src {
+		src.Retain()
+		b.held = append(b.held, src)
+	}
+}
+
+// release lets go of the held source records.
+func (b *runBuilder) release() {
+	releaseRecs(b.held)
+	b.held = b.held[:0]
 }
 
 // cut ends the current run.
@@ -76,6 +88,7 @@ func (b *runBuilder) cut() {
 
 // finish turns the pending runs into one record.
 func (b *runBuilder) finish() {
+	defer b.release()
 	if b.rows == 0 || b.err != nil {
 		b.runs, b.rows = b.runs[:0], 0
 		return
@@ -161,94 +174,101 @@ func (b *runBuilder) gatherFixed(c int, t arrow.DataType, w int) arrow.Array {
 	return a
 }
 
-// mergeByKey applies logs (changelog records, oldest first) to base and returns the records of
-// schema (the state's columns, without the deleted column); keyCols leading columns are the key.
-// The caller owns the records.
-func mergeByKey(mem memory.Allocator, schema *arrow.Schema, keyCols int, base []arrow.RecordBatch, logs [][]arrow.RecordBatch) ([]arrow.RecordBatch, error) {
-	var out []arrow.RecordBatch
-	err := mergeByKeyTo(mem, schema, keyCols, base, logs, func(rec arrow.RecordBatch) error {
-		rec.Retain()
-		out = append(out, rec)
-		return nil
-	})
-	if err != nil {
-		releaseRecs(out)
-		return nil, err
-	}
-	return out, nil
-}
-
-// mergeByKeyTo is mergeByKey handing the merged records to emit in order, one at a time; emit
-// must Retain a record it keeps. At least one record (empty, for the schema) is emitted unless
-// an error stops the merge; after an error the records emitted so far are not the state.
-func mergeByKeyTo(mem memory.Allocator, schema *arrow.Schema, keyCols int, base []arrow.RecordBatch, logs [][]arrow.RecordBatch, emit func(arrow.RecordBatch) error) error {
+// mergeByKeyTo applies logs (changelog records, oldest first) to base and hands the merged
+// records of schema (the state's columns, without the deleted column; keyCols leading columns
+// are the key) to emit in order, one at a time; emit must Retain a record it keeps. At least one record (empty, for the schema) is emitted unless
+// an error stops the merge; after an error the records emitted so far are not the state. base
+// may be nil (the empty state). hash is the key index's hash function (nil: the default; tests
+// pass a weak one to force collisions).
+func mergeByKeyTo(mem memory.Allocator, schema *arrow.Schema, keyCols int, base recordSource, logs [][]arrow.RecordBatch, hash func([]byte) uint64, emit func(arrow.RecordBatch) error) error {
 	ncols := schema.NumFields()
-	index := map[string]int{}
-	var entries []changeEntry
-	var key []byte
-	seq := 0
-	for li, recs := range logs {
-		for ri, r := range recs {
-			del, ok := r.Column(ncols).(*array.Boolean)
-			if !ok {
-				return fmt.Errorf("changelog: the %s column is not BOOLEAN", DeletedColumn)
-			}
-			keys := r.Columns()[:keyCols]
-			for row := 0; row < int(r.NumRows()); row++ {
-				key = appendKey(key[:0], keys, row)
-				i, seen := index[string(key)]
-				if !seen {
-					i = len(entries)
-					index[string(key)] = i
-					entries = append(entries, changeEntry{deleted: true})
-				}
-				e := &entries[i]
-				if del.Value(row) {
-					e.deleted, e.moved = true, true
-					continue
-				}
-				if e.deleted {
-					e.seq = seq
-					seq++
-				}
-				e.deleted = false
-				e.log, e.rec, e.row = int32(li), int32(ri), int32(row)
-			}
+	var recs []arrow.RecordBatch
+	rows := 0
+	for _, l := range logs {
+		for _, r := range l {
+			recs = append(recs, r)
+			rows += int(r.NumRows())
 		}
 	}
-	b := &runBuilder{mem: mem, schema: schema, ncols: ncols, emit: emit}
-	inBase := make([]bool, len(entries))
-	for _, r := range base {
+	ix, err := newKeyIndex(recs, keyCols, rows, hash)
+	if err != nil {
+		return err
+	}
+	var key []byte
+	seq := uint32(0)
+	for ri, r := range recs {
+		del, ok := r.Column(ncols).(*array.Boolean)
+		if !ok {
+			return fmt.Errorf("changelog: the %s column is not BOOLEAN", DeletedColumn)
+		}
 		keys := r.Columns()[:keyCols]
 		for row := 0; row < int(r.NumRows()); row++ {
 			key = appendKey(key[:0], keys, row)
-			i, changed := index[string(key)]
-			if !changed {
+			h := ix.hash(key)
+			i, slot := ix.find(key, h)
+			if i < 0 {
+				i = ix.add(slot, h, uint32(ri), uint32(row))
+			}
+			e := &ix.entries[i]
+			e.rec, e.row = uint32(ri), uint32(row)
+			if del.Value(row) {
+				e.deleted, e.moved = true, true
+				continue
+			}
+			if e.deleted {
+				e.seq = seq
+				seq++
+			}
+			e.deleted = false
+		}
+	}
+	b := &runBuilder{mem: mem, schema: schema, ncols: ncols, emit: emit}
+	defer b.release()
+	for base != nil {
+		r, err := base.Next()
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			break
+		}
+		if int(r.NumCols()) < keyCols {
+			return fmt.Errorf("checkpoint state is damaged: a base record has %d columns, the key %d", r.NumCols(), keyCols)
+		}
+		keys := r.Columns()[:keyCols]
+		for row := 0; row < int(r.NumRows()); row++ {
+			key = appendKey(key[:0], keys, row)
+			i, _ := ix.find(key, ix.hash(key))
+			if i < 0 {
 				b.add(r, row)
 				continue
 			}
-			if inBase[i] {
+			e := &ix.entries[i]
+			if e.inBase {
 				return fmt.Errorf("checkpoint state is damaged: a base snapshot holds a key twice")
 			}
-			inBase[i] = true
-			if e := entries[i]; !e.deleted && !e.moved {
-				b.add(logs[e.log][e.rec], int(e.row))
+			e.inBase = true
+			if !e.deleted && !e.moved {
+				b.add(recs[e.rec], int(e.row))
 			}
 		}
 		if b.err != nil {
 			return b.err
 		}
 	}
-	var tail []int
-	for i, e := range entries {
-		if !e.deleted && (!inBase[i] || e.moved) {
-			tail = append(tail, i)
+	// The keys that come after the base rows, by seq: each seq is given once, so a slot per seq
+	// puts them in order without a sort.
+	tail := make([]uint32, seq)
+	for i, e := range ix.entries {
+		if !e.deleted && (!e.inBase || e.moved) {
+			tail[e.seq] = uint32(i + 1)
 		}
 	}
-	sort.Slice(tail, func(x, y int) bool { return entries[tail[x]].seq < entries[tail[y]].seq })
-	for _, i := range tail {
-		e := entries[i]
-		b.add(logs[e.log][e.rec], int(e.row))
+	for _, v := range tail {
+		if v != 0 {
+			e := ix.entries[v-1]
+			b.add(recs[e.rec], int(e.row))
+		}
 	}
 	b.cut()
 	b.finish()
