@@ -598,8 +598,8 @@ type kafkaRange struct {
 }
 
 // readRanges hands the messages of every range to deliver in range order (partition order), then
-// offset order; an error of deliver ends the read with it. All partitions are assigned at once so that their fetches
-// overlap; the messages of a partition that is not yet the current one wait in its pending list
+// offset order; an error of deliver ends the read with it. All partitions are assigned at once so
+// that their fetches overlap; the messages of a partition that is not yet the current one wait in its pending list
 // (so a Read holds at most its whole range in memory: max_offsets_per_trigger bounds it).
 // Offsets without a message (transaction markers, aborted records) are passed over: a partition
 // is done at its first message at or beyond stop, or at an end-of-partition event at or beyond
