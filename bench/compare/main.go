@@ -1,7 +1,9 @@
 // Command compare runs the issue-14 `ts,k,v` workload (N events, 1,000 keys, event time 1 ms apart
 // with up to 2 s of disorder, ISO `Z` timestamps, 60 s tumbling COUNT/SUM by key) on streamsql and
 // on DuckDB, each as a child process, and prints wall time and CPU time (user+system of the child)
-// per engine and setting, medians of --repeat runs, and the CPU ratio to DuckDB with 1 thread.
+// per engine and setting, medians of --repeat runs, the CPU ratio to DuckDB with 1 thread and the
+// highest peak RSS of the runs. --baseline names a second streamsql binary (an older build) that
+// runs alternately with the first on the same file, so that old and new are compared in one run.
 //
 // It is a module of its own (bench/compare/go.mod) so that the product does not depend on DuckDB.
 //
