@@ -5,7 +5,7 @@ import "strings"
 // This file is the TIMESTAMP text parser used by CAST, TIMESTAMP '...' literals and the file
 // decoders. It is hand-written because it sits on the hot path of every file and message source:
 // it does not allocate, tries no layouts, and (through TimestampCache) converts the date part of a
-// value only when it differs from the previous value's.
+// value only when it differs from the previous value's, and its hour and minute only when they do.
 //
 // Accepted forms (the same set time.Parse accepts with the layouts listed in parse_time_test.go):
 //
@@ -19,19 +19,57 @@ import "strings"
 // space is ignored.
 
 // TimestampCache remembers the date of the last value a column parsed and its midnight in
-// microseconds since the epoch: event times arrive mostly in order, so most values share their
-// date with the previous one and only their time of day needs converting. The zero value is ready
-// to use; a cache belongs to one goroutine.
+// microseconds since the epoch, and the last value's first 16 bytes when they are a date, one `T`
+// or space and a two-digit hour and minute (`2024-01-01T05:30`), with the microseconds of that
+// minute: event times arrive mostly in order, so most values share their minute (or at least
+// their date) with the previous one and only their seconds and zone (or time of day) need
+// converting. The zero value is ready to use; a cache belongs to one goroutine.
 type TimestampCache struct {
 	day      [10]byte
 	valid    bool
 	midnight int64
+
+	minute      [2]uint64 // the 16-byte prefix as two little-endian words
+	minuteValid bool
+	minuteUS    int64 // midnight + hour and minute of minute, UTC before any zone offset
 }
 
 // Parse converts s like ParseTimestamp, reporting failure with ok=false instead of an error (no
 // allocation on either path). s is only read during the call.
 func (c *TimestampCache) Parse(s string) (us int64, ok bool) {
-	return parseTimestamp(s, c)
+	if len(s) >= 17 && c.minuteValid && le64(s) == c.minute[0] && le64(s[8:]) == c.minute[1] &&
+		!isSpaceOrHigh(s[len(s)-1]) {
+		// s[0] is a digit (the prefix matched), so only trailing space could need trimming.
+		return parseSecondsZone(s[16:], c.minuteUS)
+	}
+	us, ok = parseTimestamp(s, c)
+	if ok {
+		c.rememberMinute(s)
+	}
+	return us, ok
+}
+
+// rememberMinute caches the minute of s, a value that just parsed (so its date is the one in c),
+// when its first 16 bytes have the fixed layout date, `T` or one space, HH:MM.
+func (c *TimestampCache) rememberMinute(s string) {
+	if len(s) < 17 || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || isSpaceOrHigh(s[0]) {
+		return
+	}
+	h, ok1 := digits2(s[11], s[12])
+	mi, ok2 := digits2(s[14], s[15])
+	if !ok1 || !ok2 || h > 23 || mi > 59 {
+		return
+	}
+	c.minute = [2]uint64{le64(s), le64(s[8:])}
+	c.minuteUS = c.midnight + (int64(h)*60+int64(mi))*60_000_000
+	c.minuteValid = true
+}
+
+// le64 is the first eight bytes of s as a little-endian word (s has at least eight).
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // isSpaceOrHigh reports a byte at which strings.TrimSpace might cut (ASCII white space, or the start
@@ -109,8 +147,26 @@ func parseTimeOfDayZone(s string) (int64, bool) {
 	if !ok || mi > 59 {
 		return 0, false
 	}
-	i += 3
-	us := (int64(h)*60 + int64(mi)) * 60_000_000
+	return parseSecondsZone(s[i+3:], (int64(h)*60+int64(mi))*60_000_000)
+}
+
+// pow10us[n] scales a fraction of n digits (n <= 6) to microseconds.
+var pow10us = [7]int64{1_000_000, 100_000, 10_000, 1_000, 100, 10, 1}
+
+// parseSecondsZone parses "[:SS[(.|,)fraction]][zone]", the rest of a value after its minutes,
+// and adds it to us, the microseconds of the value's minute; a zone offset is subtracted.
+func parseSecondsZone(s string, us int64) (int64, bool) {
+	if len(s) == 8 && s[0] == ':' && s[3] == '.' && s[7] == 'Z' {
+		// ":SS.mmmZ", the form of JavaScript's toISOString and most JSON encoders.
+		sec, ok1 := digits2(s[1], s[2])
+		ms, ok2 := digits2(s[4], s[5])
+		d := s[6] - '0'
+		if ok1 && ok2 && d <= 9 && sec <= 59 {
+			return us + int64(sec)*1_000_000 + int64(ms*10+int(d))*1_000, true
+		}
+		// Anything else of that length (a space before the Z, a bad digit) takes the general path.
+	}
+	i := 0
 	if i < len(s) && s[i] == ':' {
 		if len(s) < i+3 {
 			return 0, false
@@ -123,17 +179,21 @@ func parseTimeOfDayZone(s string) (int64, bool) {
 		i += 3
 		if i+1 < len(s) && (s[i] == '.' || s[i] == ',') && s[i+1]-'0' <= 9 {
 			i++
-			frac, scale := int64(0), int64(1_000_000)
+			// Digits beyond the sixth are read and dropped: the value is floored to the µs.
+			frac, n := int64(0), 0
 			for ; i < len(s) && s[i]-'0' <= 9; i++ {
-				if scale > 1 {
-					scale /= 10
-					frac += int64(s[i]-'0') * scale
+				if n < 6 {
+					frac = frac*10 + int64(s[i]-'0')
+					n++
 				}
 			}
-			us += frac
+			us += frac * pow10us[n]
 		}
 	}
 	if i == len(s) {
+		return us, true
+	}
+	if len(s)-i == 1 && s[i] == 'Z' {
 		return us, true
 	}
 	off, ok := parseZone(s[i:])

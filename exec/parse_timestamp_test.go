@@ -201,3 +201,28 @@ func FuzzParseTimestamp(f *testing.F) {
 		checkAgainstOracle(t, s, &c)
 	})
 }
+
+// TestTimestampCacheSameMinute feeds one cache runs of values that share their first 16 bytes (the
+// prefix its minute cache compares) with random tails: seconds and fractions in and out of range,
+// every zone form, trailing space, garbage, mixed with values of other forms and dates, so that
+// the cached minute path is compared with time.Parse on valid and invalid tails.
+func TestTimestampCacheSameMinute(t *testing.T) {
+	r := rand.New(rand.NewPCG(16, 2026))
+	var cache TimestampCache
+	for i := 0; i < 15_000; i++ {
+		base := randomTimestampText(r)
+		for j := 0; j < 8; j++ {
+			s := base
+			if other := randomTimestampText(r); len(base) >= 16 && len(other) >= 16 {
+				s = base[:16] + other[16:]
+			}
+			checkAgainstOracle(t, s, &cache)
+		}
+	}
+	for _, s := range []string{"2024-01-01T05:30:00Z", "2024-01-01T05:30:59.999999Z", "2024-01-01T05:30:60Z",
+		"2024-01-01T05:30:00+05:30", "2024-01-01T05:30:00 ", "2024-01-01T05:30:00\u00a0", "2024-01-01T05:30",
+		"2024-01-01T05:30:", "2024-01-01T05:30:0", "2024-01-01T05:30x", "2024-01-01 05:30:00Z", "2024-01-01T05:30:00.Z",
+		"2024-01-01T05:30:00.1234567Z", "2024-01-01T05:30:00ZZ", "2024-01-01T05:30:00 Z", "2024-01-01T05:30:00z"} {
+		checkAgainstOracle(t, s, &cache)
+	}
+}

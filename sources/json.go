@@ -2,8 +2,10 @@ package sources
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -423,6 +425,17 @@ func (d *jsonDecoder) appendJSON(c *column, kind jsonKind, raw, str []byte) stri
 func scanString(s []byte, p int, buf *[]byte) (content []byte, next int, reason string) {
 	start := p + 1
 	i := start
+	// Eight bytes per step up to the first byte that needs a look: a quote, a backslash or a
+	// control character.
+	for i+8 <= len(s) {
+		x := binary.LittleEndian.Uint64(s[i:])
+		hit := zeroBytes(x^(uint64('"')*swarLo)) | zeroBytes(x^(uint64('\\')*swarLo)) | lessThan0x20(x)
+		if hit != 0 {
+			i += bits.TrailingZeros64(hit) / 8
+			break
+		}
+		i += 8
+	}
 	for i < len(s) {
 		c := s[i]
 		if c == '"' {
@@ -496,6 +509,13 @@ func scanString(s []byte, p int, buf *[]byte) (content []byte, next int, reason 
 	}
 	*buf = out
 	return nil, i, "truncated JSON: unterminated string"
+}
+
+// lessThan0x20 has the high bit of each byte of x below 0x20 set, and no other bit (exact per
+// byte: no carry crosses bytes, as (b & 0x7f) + 0x60 < 0x100).
+func lessThan0x20(x uint64) uint64 {
+	const lo7 = 0x7f7f7f7f7f7f7f7f
+	return ^((x&lo7 + 0x6060606060606060) | x | lo7)
 }
 
 func hex4(s []byte, i int) (rune, bool) {

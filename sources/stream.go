@@ -57,7 +57,7 @@ type StreamConfig struct {
 	// call it.
 	OnError func(*RecordError) error
 	// Parallelism is how many goroutines a Read may decode on (the query's parallelism option):
-	// with more than one, the files and nexmark connectors decode concurrently with the caller
+	// with more than one, the files, kafka and nexmark connectors decode concurrently with the caller
 	// (the query's operators) and split a Read's range over that many workers, emitting the same
 	// rows in the same order as with one (sources/pipeline.go). 0 or 1: the caller's goroutine
 	// decodes.

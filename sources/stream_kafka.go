@@ -56,6 +56,9 @@ type kafkaStream struct {
 	timeout  time.Duration // broker requests (Latest) and idle reads (Read)
 	opts     DecodeOptions // batch_size, delimiter; bufSize tiny (values are decoded in place)
 	secrets  []string      // option values that must never appear in an error
+	// parallelism > 1 decodes a Read's messages on that many goroutines while the consumer is
+	// polled on another (stream_kafka_parallel.go); rows and bad records are those of 1.
+	parallelism int
 
 	roles       []kafkaRole   // per schema field
 	valueSchema *arrow.Schema // the fields filled from the message value, in schema order
@@ -131,8 +134,10 @@ var kafkaMetaColumns = []struct {
 // aborted transactions are skipped, and fetch.wait.max.ms=10 (overridable) because reads end at
 // exact offsets, usually at the end of a partition. Rows come in partition order, then offset
 // order, so reading a range again yields the same rows. A Read that receives nothing for the
-// timeout fails, naming the partition and the offset reached. Commit keeps nothing and does
-// nothing. Close closes the consumer.
+// timeout fails, naming the partition and the offset reached. With StreamConfig.Parallelism > 1
+// the messages are decoded on that many goroutines, BatchSize messages per task, while the
+// consumer is polled (stream_kafka_parallel.go); the rows and bad records are those of
+// parallelism 1. Commit keeps nothing and does nothing. Close closes the consumer.
 func openKafka(cfg StreamConfig) (Stream, error) {
 	cfg = cfg.withDefaults()
 	plain := StreamConfig{Name: cfg.Name, Options: map[string]string{}}
@@ -149,7 +154,7 @@ func openKafka(cfg StreamConfig) (Stream, error) {
 		"timeout", "batch_size", "delimiter", "kafka.<property>"); err != nil {
 		return nil, err
 	}
-	s := &kafkaStream{name: cfg.Name, schema: cfg.Schema, mem: cfg.Mem, secrets: secrets}
+	s := &kafkaStream{name: cfg.Name, schema: cfg.Schema, mem: cfg.Mem, secrets: secrets, parallelism: cfg.Parallelism}
 	for _, req := range []string{"brokers", "topic"} {
 		if strings.TrimSpace(cfg.Options[req]) == "" {
 			return nil, fmt.Errorf("source %s: the kafka connector needs option %s", cfg.Name, req)
@@ -557,13 +562,25 @@ func (s *kafkaStream) Read(ctx context.Context, from, to Offset, emit func(arrow
 	if len(ranges) == 0 {
 		return nil
 	}
+	defer func() { _ = s.consumer.Unassign() }()
+	if s.parallelism > 1 {
+		return s.readParallel(ctx, ranges, emit)
+	}
 	rows, err := s.newRows()
 	if err != nil {
 		return err
 	}
 	defer rows.release()
-	defer func() { _ = s.consumer.Unassign() }()
-	if err := s.readRanges(ctx, ranges, rows, emit); err != nil {
+	err = s.readRanges(ctx, ranges, func(m *kafka.Message) error {
+		if err := rows.add(m, int64(m.TopicPartition.Offset)); err != nil {
+			return err
+		}
+		if rows.n >= s.opts.BatchSize {
+			return rows.emit(emit)
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	if rows.n > 0 {
@@ -580,14 +597,14 @@ type kafkaRange struct {
 	pending           []*kafka.Message // received while an earlier partition is still being read
 }
 
-// readRanges appends the messages of every range to rows in range order (partition order), then
-// offset order, emitting full batches. All partitions are assigned at once so that their fetches
-// overlap; the messages of a partition that is not yet the current one wait in its pending list
+// readRanges hands the messages of every range to deliver in range order (partition order), then
+// offset order; an error of deliver ends the read with it. All partitions are assigned at once so
+// that their fetches overlap; the messages of a partition that is not yet the current one wait in its pending list
 // (so a Read holds at most its whole range in memory: max_offsets_per_trigger bounds it).
 // Offsets without a message (transaction markers, aborted records) are passed over: a partition
 // is done at its first message at or beyond stop, or at an end-of-partition event at or beyond
 // stop.
-func (s *kafkaStream) readRanges(ctx context.Context, ranges []kafkaRange, rows *kafkaRows, emit func(arrow.RecordBatch) error) error {
+func (s *kafkaStream) readRanges(ctx context.Context, ranges []kafkaRange, deliver func(*kafka.Message) error) error {
 	topic := s.topic
 	assign := make([]kafka.TopicPartition, len(ranges))
 	index := make(map[int32]int, len(ranges))
@@ -598,15 +615,6 @@ func (s *kafkaStream) readRanges(ctx context.Context, ranges []kafkaRange, rows 
 	if err := s.consumer.Assign(assign); err != nil {
 		return s.errorf("cannot assign topic %q partitions at offsets %v: %v", topic, assign, err)
 	}
-	add := func(m *kafka.Message) error {
-		if err := rows.add(m, int64(m.TopicPartition.Offset)); err != nil {
-			return err
-		}
-		if rows.n >= s.opts.BatchSize {
-			return rows.emit(emit)
-		}
-		return nil
-	}
 	cur := 0
 	// advance moves cur past finished ranges, adding the pending messages of each new current one.
 	advance := func() error {
@@ -614,7 +622,7 @@ func (s *kafkaStream) readRanges(ctx context.Context, ranges []kafkaRange, rows 
 			cur++
 			if cur < len(ranges) {
 				for _, m := range ranges[cur].pending {
-					if err := add(m); err != nil {
+					if err := deliver(m); err != nil {
 						return err
 					}
 				}
@@ -664,7 +672,7 @@ func (s *kafkaStream) readRanges(ctx context.Context, ranges []kafkaRange, rows 
 				r.pending = append(r.pending, e)
 				continue
 			}
-			if err := add(e); err != nil {
+			if err := deliver(e); err != nil {
 				return err
 			}
 		case kafka.PartitionEOF:
@@ -748,10 +756,13 @@ type kafkaRows struct {
 	in    input        // the csv decoder's view of the current message
 	n     int
 	topic []byte
+	// onError is the policy add applies to a message that does not decode: the source's
+	// OnError, or a parallel task's collector (see taskOutput).
+	onError func(*RecordError) error
 }
 
 func (s *kafkaStream) newRows() (*kafkaRows, error) {
-	r := &kafkaRows{s: s, meta: make([]*column, len(s.roles)), topic: []byte(s.topic)}
+	r := &kafkaRows{s: s, meta: make([]*column, len(s.roles)), topic: []byte(s.topic), onError: s.opts.OnError}
 	opts := s.opts
 	opts.Mem = s.mem
 	opts.OnError = nil // the decoders only diagnose; add applies the policy to whole messages
@@ -791,7 +802,8 @@ func (s *kafkaStream) newRows() (*kafkaRows, error) {
 }
 
 // add appends message m (at offset off) as one row. A message that does not decode is handed to
-// the OnError policy (StreamConfig.OnError) with every column rolled back: when it returns nil the
+// the OnError policy (r.onError: StreamConfig.OnError or a task's collector) with every column
+// rolled back: when it returns nil the
 // message is dropped, else add returns its error. Without a policy the *KafkaRecordError is
 // returned.
 func (r *kafkaRows) add(m *kafka.Message, off int64) error {
@@ -800,7 +812,7 @@ func (r *kafkaRows) add(m *kafka.Message, off int64) error {
 		return nil
 	}
 	var ke *KafkaRecordError
-	if onError := r.s.opts.OnError; onError != nil && errors.As(err, &ke) && !ke.Err.fatal {
+	if onError := r.onError; onError != nil && errors.As(err, &ke) && !ke.Err.fatal {
 		return onError(ke.Err)
 	}
 	return err

@@ -1,7 +1,9 @@
 // Command compare runs the issue-14 `ts,k,v` workload (N events, 1,000 keys, event time 1 ms apart
 // with up to 2 s of disorder, ISO `Z` timestamps, 60 s tumbling COUNT/SUM by key) on streamsql and
 // on DuckDB, each as a child process, and prints wall time and CPU time (user+system of the child)
-// per engine and setting, medians of --repeat runs, and the CPU ratio to DuckDB with 1 thread.
+// per engine and setting, medians of --repeat runs, the CPU ratio to DuckDB with 1 thread and the
+// highest peak RSS of the runs. --baseline names a second streamsql binary (an older build) that
+// runs alternately with the first on the same file, so that old and new are compared in one run.
 //
 // It is a module of its own (bench/compare/go.mod) so that the product does not depend on DuckDB.
 //
@@ -41,17 +43,24 @@ func main() {
 	dir := flag.String("dir", "", "working directory (default: a temporary one, removed afterwards)")
 	repeat := flag.Int("repeat", 5, "runs per engine and setting (alternating)")
 	bin := flag.String("streamsql", "streamsql", "the streamsql binary")
+	reuse := flag.Bool("reuse", false, "with --dir: keep the input file a previous run generated there (same --events and --format)")
+	baseline := flag.String("baseline", "", "a second streamsql binary (e.g. an older build) run alternately with --streamsql on the same data")
 	settings := flag.String("parallelism", "1,2", "streamsql parallelism and DuckDB threads to run")
 	flag.Parse()
-	if err := run(*events, *format, *dir, *repeat, *bin, strings.Split(*settings, ",")); err != nil {
+	if err := run(*events, *format, *dir, *reuse, *repeat, *bin, *baseline, strings.Split(*settings, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
 		os.Exit(1)
 	}
 }
 
-type measure struct{ wall, cpu time.Duration }
+// measure is one child run: wall time, CPU time (user+system) and peak resident set in bytes
+// (0 when /proc could not be read).
+type measure struct {
+	wall, cpu time.Duration
+	rss       int64
+}
 
-func run(events int, format, dir string, repeat int, bin string, settings []string) error {
+func run(events int, format, dir string, reuse bool, repeat int, bin, baseline string, settings []string) error {
 	if dir == "" {
 		d, err := os.MkdirTemp("", "compare")
 		if err != nil {
@@ -65,8 +74,10 @@ func run(events int, format, dir string, repeat int, bin string, settings []stri
 		return err
 	}
 	data := filepath.Join(in, "events."+format)
-	if err := generate(data, events, format); err != nil {
-		return err
+	if _, err := os.Stat(data); !reuse || err != nil {
+		if err := generate(data, events, format); err != nil {
+			return err
+		}
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -78,24 +89,29 @@ func run(events int, format, dir string, repeat int, bin string, settings []stri
 	for r := 0; r < repeat; r++ {
 		for _, p := range settings {
 			p = strings.TrimSpace(p)
-			name := "streamsql parallelism " + p
 			job := filepath.Join(dir, "job-"+p+".sql")
 			if err := os.WriteFile(job, []byte(streamsqlJob(in, format, p)), 0o644); err != nil {
 				return err
 			}
-			m, out, err := child(exec.Command(bin, "run", "-f", job))
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
+			bins := []struct{ name, path string }{{"streamsql parallelism " + p, bin}}
+			if baseline != "" {
+				bins = append(bins, struct{ name, path string }{"baseline parallelism " + p, baseline})
 			}
-			windows, total := summarize(out)
-			check[name] = fmt.Sprintf("%d windows, %d events", windows, total)
-			if !slices.Contains(order, name) {
-				order = append(order, name)
+			for _, b := range bins {
+				m, out, err := child(exec.Command(b.path, "run", "-f", job))
+				if err != nil {
+					return fmt.Errorf("%s: %w", b.name, err)
+				}
+				windows, total := summarize(out)
+				check[b.name] = fmt.Sprintf("%d windows, %d events", windows, total)
+				if !slices.Contains(order, b.name) {
+					order = append(order, b.name)
+				}
+				results[b.name] = append(results[b.name], m)
 			}
-			results[name] = append(results[name], m)
 
-			name = "duckdb threads " + p
-			m, out, err = child(exec.Command(self, "duckdb-child", data, format, p))
+			name := "duckdb threads " + p
+			m, out, err := child(exec.Command(self, "duckdb-child", data, format, p))
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
@@ -108,7 +124,7 @@ func run(events int, format, dir string, repeat int, bin string, settings []stri
 	}
 	base := median(results["duckdb threads 1"], func(m measure) time.Duration { return m.cpu })
 	fmt.Printf("%d events, %s, ISO Z timestamps, medians of %d runs\n", events, format, repeat)
-	fmt.Printf("%-28s %8s %8s %12s  %s\n", "engine", "wall s", "CPU s", "CPU/duckdb1", "result")
+	fmt.Printf("%-28s %8s %8s %12s %9s  %s\n", "engine", "wall s", "CPU s", "CPU/duckdb1", "peak MiB", "result")
 	for _, name := range order {
 		ms := results[name]
 		w := median(ms, func(m measure) time.Duration { return m.wall })
@@ -117,7 +133,11 @@ func run(events int, format, dir string, repeat int, bin string, settings []stri
 		if base > 0 {
 			ratio = fmt.Sprintf("%.2fx", c.Seconds()/base.Seconds())
 		}
-		fmt.Printf("%-28s %8.2f %8.2f %12s  %s\n", name, w.Seconds(), c.Seconds(), ratio, check[name])
+		var peak int64
+		for _, m := range ms {
+			peak = max(peak, m.rss)
+		}
+		fmt.Printf("%-28s %8.2f %8.2f %12s %9.1f  %s\n", name, w.Seconds(), c.Seconds(), ratio, float64(peak)/(1<<20), check[name])
 	}
 	return nil
 }
@@ -134,19 +154,58 @@ func median(ms []measure, f func(measure) time.Duration) time.Duration {
 	return v[len(v)/2]
 }
 
-// child runs cmd and returns its wall time, its CPU time (user+system) and its standard output.
+// child runs cmd and returns its wall time, its CPU time (user+system), its peak resident set
+// and its standard output. The peak is the child's VmHWM sampled every 10 ms: its ru_maxrss is
+// not usable, as a child that os/exec starts inherits this process's high-water mark at exec.
 func child(cmd *exec.Cmd) (measure, string, error) {
 	var out strings.Builder
 	cmd.Stdout = &out
 	cmd.Stderr = os.Stderr
 	start := time.Now()
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return measure{}, "", err
+	}
+	done := make(chan struct{})
+	peak := make(chan int64)
+	go func() {
+		var hwm int64
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			hwm = max(hwm, readHWM(cmd.Process.Pid))
+			select {
+			case <-done:
+				peak <- hwm
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	err := cmd.Wait()
 	wall := time.Since(start)
+	close(done)
+	rss := <-peak
 	if err != nil {
 		return measure{}, "", err
 	}
 	st := cmd.ProcessState
-	return measure{wall: wall, cpu: st.UserTime() + st.SystemTime()}, out.String(), nil
+	return measure{wall: wall, cpu: st.UserTime() + st.SystemTime(), rss: rss}, out.String(), nil
+}
+
+// readHWM is VmHWM of process pid in bytes, or 0 when it cannot be read (the process is gone).
+func readHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" && f[2] == "kB" {
+			var kb int64
+			fmt.Sscanf(f[1], "%d", &kb)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 func streamsqlJob(in, format, parallelism string) string {
