@@ -53,6 +53,13 @@ const (
 	nexDesc      = "description of item "
 )
 
+const nexURLLen = len(nexURLPrefix) + 5 + len(nexURLQuery) + 1
+
+var nexURLTemplate = func() (t [nexURLLen]byte) {
+	copy(t[:], nexURLPrefix+"aaaaa"+nexURLQuery+"0")
+	return t
+}()
+
 func newNexGen(s *NexmarkStream) *nexGen { return &nexGen{s: s} }
 
 // record generates the events ids (all of the stream's kind) as one record in declared column
@@ -199,13 +206,13 @@ func (g *nexGen) bidColumn(idx int, typ arrow.DataType) arrow.Array {
 			_ = strconv.AppendInt(append(b[:0], "channel-"...), int64(row.channelNo), 10)
 		})
 	case 4:
-		const n = len(nexURLPrefix) + 5 + len(nexURLQuery) + 1 // channel is one digit, 0-4
-		return g.strings(typ, func(int) int { return n }, func(b []byte, i int) {
+		// The url is a constant template (one array move, no memmove call) with the five path
+		// letters and the channel's digit (0-4) patched in.
+		return g.strings(typ, func(int) int { return nexURLLen }, func(b []byte, i int) {
 			row := &rows[i]
-			copy(b, nexURLPrefix)
+			*(*[nexURLLen]byte)(b) = nexURLTemplate
 			putNexLettersFrom(b[len(nexURLPrefix):len(nexURLPrefix)+5], row.path)
-			copy(b[len(nexURLPrefix)+5:], nexURLQuery)
-			b[n-1] = '0' + row.channel
+			b[nexURLLen-1] = '0' + row.channel
 		})
 	case 5:
 		return g.ints(typ, func(v []int64) {
