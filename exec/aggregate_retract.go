@@ -57,8 +57,12 @@ type RetractingAggregate struct {
 	seq     int64
 
 	droppedLate int64
-	keyBuf      []byte
-	keyCols     []arrow.Array
+	// stateBytes is StateBytes, kept up to date at every change of a live group (creation,
+	// multiset entries, the last emitted row, removal): the driver asks after every epoch, and
+	// a walk of every group was a large share of a big aggregate's time.
+	stateBytes int64
+	keyBuf     []byte
+	keyCols    []arrow.Array
 
 	// Incremental checkpoints (aggregate_retract_snapshot.go): groups changed and keys of groups
 	// forgotten since the last snapshot.
@@ -172,14 +176,22 @@ func (r *RetractingAggregate) DroppedLate() int64 { return r.droppedLate }
 // StateRows is the number of live groups.
 func (r *RetractingAggregate) StateRows() int64 { return int64(len(r.groups)) }
 
-// StateBytes estimates the memory held by the groups.
-func (r *RetractingAggregate) StateBytes() int64 {
-	var b int64
-	for _, g := range r.groups {
-		b += int64(len(g.key)) + 64 + int64(len(g.keyVals)+len(g.last))*16 + int64(len(g.accs))*64
-		for _, a := range g.accs {
-			b += int64(len(a.set)) * 48
-		}
+// StateBytes estimates the memory held by the live groups (the sum of retractGroupBytes).
+func (r *RetractingAggregate) StateBytes() int64 { return r.stateBytes }
+
+// Sizes of the estimate: a multiset entry, a Datum, and a group's and an accumulator's fixed part.
+const (
+	retractEntryBytes = 48
+	retractDatumBytes = 16
+	retractGroupFixed = 64
+	retractAccBytes   = 64
+)
+
+// retractGroupBytes estimates the memory g holds.
+func retractGroupBytes(g *retractGroup) int64 {
+	b := int64(len(g.key)) + retractGroupFixed + int64(len(g.keyVals)+len(g.last))*retractDatumBytes + int64(len(g.accs))*retractAccBytes
+	for _, a := range g.accs {
+		b += int64(len(a.set)) * retractEntryBytes
 	}
 	return b
 }
@@ -248,6 +260,7 @@ func (r *RetractingAggregate) Push(ctx *Ctx, input int, d Delta, emit Emit) erro
 			}
 			r.groups[g.key] = g
 			r.order = append(r.order, g)
+			r.stateBytes += retractGroupBytes(g)
 		}
 		if g.rows+w < 0 {
 			return fmt.Errorf("retracting aggregate: group (%s) would hold %d rows after a retraction", r.describeKey(i), g.rows+w)
@@ -304,6 +317,7 @@ func (r *RetractingAggregate) updateAcc(acc *retractAcc, k int, v Datum, w int64
 			}
 			e = &retractValue{v: v}
 			acc.set[mk] = e
+			r.stateBytes += retractEntryBytes
 		}
 		e.n += w
 		if e.n < 0 {
@@ -311,6 +325,7 @@ func (r *RetractingAggregate) updateAcc(acc *retractAcc, k int, v Datum, w int64
 		}
 		if e.n == 0 {
 			delete(acc.set, mk)
+			r.stateBytes -= retractEntryBytes
 		}
 		if a.Kind == AggMin || a.Kind == AggMax {
 			switch {
@@ -578,6 +593,7 @@ func (r *RetractingAggregate) ensureGlobal() {
 	r.seq++
 	r.groups[""] = g
 	r.order = append(r.order, g)
+	r.stateBytes += retractGroupBytes(g)
 	g.changed = true
 	r.changed = append(r.changed, g)
 }
@@ -615,6 +631,7 @@ func (r *RetractingAggregate) Flush(ctx *Ctx, wm watermark.Time, emit Emit) erro
 					return err
 				}
 			}
+			r.stateBytes += int64(len(next)-len(g.last)) * retractDatumBytes
 			g.last = next
 			if next == nil {
 				r.forget(g)
@@ -683,6 +700,7 @@ func (r *RetractingAggregate) forget(g *retractGroup) {
 		}
 		g.dead = true
 		delete(r.groups, g.key)
+		r.stateBytes -= retractGroupBytes(g)
 		r.rowsRemoved++
 	}
 }
@@ -704,6 +722,7 @@ func (r *RetractingAggregate) compact() {
 
 func (r *RetractingAggregate) Close() error {
 	r.groups, r.order, r.changed = nil, nil, nil
+	r.stateBytes = 0
 	return nil
 }
 

@@ -299,6 +299,7 @@ func (r *RetractingAggregate) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) e
 			}
 			r.groups[g.key] = g
 			r.order = append(r.order, g)
+			r.stateBytes += retractGroupBytes(g)
 		}
 	}
 	r.droppedLate = dropped
