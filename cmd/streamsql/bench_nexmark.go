@@ -33,10 +33,11 @@ import (
 // nexmark connector, in this process.
 //
 // Each query runs as a continuous query (trigger available_now, epochs of --epoch-events events
-// of all types) into a blackhole sink that counts the rows and keeps two order-independent
-// checksums of them. Per query it reports the events generated (of all types, as Nexmark counts
-// them), the streaming run's wall and CPU time, events/s, events per core-second, the process's
-// peak RSS during it, and the p50/p99 of the time between two sink writes (one per epoch). With
+// of all types) into a blackhole sink that counts the rows (with --check it also keeps two
+// order-independent checksums of them and, while few, the rows as text). Per query it reports
+// the events generated (of all types, as Nexmark counts them), the streaming run's wall and CPU
+// time, events/s, events per core-second, the process's peak RSS during it, and the p50/p99 of
+// the time between two sink writes (one per epoch). With
 // --check the same query text then runs as an ordinary batch query over the same events
 // (collected into materialized views first) and the two results must be equal; the difference
 // is reported per query, with the differing rows while the results are small enough to hold as
