@@ -51,14 +51,24 @@ type RetractingAggregate struct {
 	argTypes  []arrow.DataType
 	opts      AggStreamOptions
 
-	groups  map[string]*retractGroup
+	// table maps each key to a group id (the group tables of HashAggregate: the tuple table for
+	// fixed-width keys plus at most one VARCHAR, e.g. key + window); byID[id] is the id's live
+	// group or nil (a key whose group was forgotten, or that only late rows had). Keys without a
+	// live group are dropped from the table by compact once they are a quarter of it.
+	table   groupTable
+	byID    []*retractGroup
+	ids     []uint32        // the pushed batch's group ids, reused
+	live    int             // groups in byID
 	order   []*retractGroup // live groups in creation order (emission order of AggEmitAll)
 	changed []*retractGroup // groups changed since the last Flush
 	seq     int64
 
 	droppedLate int64
-	keyBuf      []byte
-	keyCols     []arrow.Array
+	// stateBytes is StateBytes, kept up to date at every change of a live group (creation,
+	// multiset entries, the last emitted row, removal): the driver asks after every epoch, and
+	// a walk of every group was a large share of a big aggregate's time.
+	stateBytes int64
+	keyCols    []arrow.Array
 
 	// Incremental checkpoints (aggregate_retract_snapshot.go): groups changed and keys of groups
 	// forgotten since the last snapshot.
@@ -70,7 +80,7 @@ type RetractingAggregate struct {
 }
 
 type retractGroup struct {
-	key     string
+	gid     uint32 // its id in the table (while live)
 	keyVals []Datum
 	rows    int64 // net weight of the group's rows: count(*)
 	accs    []retractAcc
@@ -111,7 +121,7 @@ func NewRetractingAggregate(in *arrow.Schema, groupCols []int, aggs []AggSpec, o
 		return nil, fmt.Errorf("retracting aggregate: output schema has %d columns, want %d", out.NumFields(), want)
 	}
 	r := &RetractingAggregate{in: in, out: out, groupCols: append([]int(nil), groupCols...), aggs: append([]AggSpec(nil), aggs...),
-		opts: opts, groups: map[string]*retractGroup{}}
+		opts: opts}
 	for i, c := range groupCols {
 		if c < 0 || c >= in.NumFields() {
 			return nil, fmt.Errorf("retracting aggregate: group column #%d out of range", c)
@@ -160,6 +170,11 @@ func NewRetractingAggregate(in *arrow.Schema, groupCols []int, aggs []AggSpec, o
 	if opts.Emit == AggEmitClosed && opts.EventTimeCol < 0 {
 		return nil, fmt.Errorf("retracting aggregate: append mode (emit closed groups) needs an event-time group column")
 	}
+	keyTypes := make([]arrow.DataType, len(groupCols))
+	for i, c := range groupCols {
+		keyTypes[i] = in.Field(c).Type
+	}
+	r.table = newGroupTable(keyTypes)
 	return r, nil
 }
 
@@ -170,16 +185,27 @@ func (r *RetractingAggregate) Schema() *arrow.Schema { return r.out }
 func (r *RetractingAggregate) DroppedLate() int64 { return r.droppedLate }
 
 // StateRows is the number of live groups.
-func (r *RetractingAggregate) StateRows() int64 { return int64(len(r.groups)) }
+func (r *RetractingAggregate) StateRows() int64 { return int64(r.live) }
 
-// StateBytes estimates the memory held by the groups.
+// StateBytes estimates the memory held by the live groups (the sum of retractGroupBytes) and
+// the key table.
 func (r *RetractingAggregate) StateBytes() int64 {
-	var b int64
-	for _, g := range r.groups {
-		b += int64(len(g.key)) + 64 + int64(len(g.keyVals)+len(g.last))*16 + int64(len(g.accs))*64
-		for _, a := range g.accs {
-			b += int64(len(a.set)) * 48
-		}
+	return r.stateBytes + r.table.bytes() + int64(cap(r.byID))*8
+}
+
+// Sizes of the estimate: a multiset entry, a Datum, and a group's and an accumulator's fixed part.
+const (
+	retractEntryBytes = 48
+	retractDatumBytes = 16
+	retractGroupFixed = 64
+	retractAccBytes   = 64
+)
+
+// retractGroupBytes estimates the memory g holds.
+func retractGroupBytes(g *retractGroup) int64 {
+	b := int64(retractGroupFixed) + int64(len(g.keyVals)+len(g.last))*retractDatumBytes + int64(len(g.accs))*retractAccBytes
+	for _, a := range g.accs {
+		b += int64(len(a.set)) * retractEntryBytes
 	}
 	return b
 }
@@ -210,6 +236,9 @@ func (r *RetractingAggregate) Push(ctx *Ctx, input int, d Delta, emit Emit) erro
 		evtCol, _ = rec.Column(r.groupCols[r.opts.EventTimeCol]).(*array.Timestamp)
 	}
 	wm := ctx.Watermark
+	r.ids = aggGrow(r.ids, n)
+	r.table.assign(r.keyCols, n, r.ids[:n])
+	r.byID = aggGrow(r.byID, r.table.numGroups())
 	args := make([]arrow.Array, len(r.aggs))
 	for i, a := range r.aggs {
 		if a.Kind != AggCountStar {
@@ -235,19 +264,21 @@ func (r *RetractingAggregate) Push(ctx *Ctx, input int, d Delta, emit Emit) erro
 				continue
 			}
 		}
-		r.keyBuf = AppendRowKey(r.keyBuf[:0], r.keyCols, i)
-		g := r.groups[string(r.keyBuf)]
+		gid := r.ids[i]
+		g := r.byID[gid]
 		if g == nil {
 			if w < 0 {
 				return fmt.Errorf("retracting aggregate: a retraction for group (%s), which holds no rows", r.describeKey(i))
 			}
-			g = &retractGroup{key: string(r.keyBuf), keyVals: make([]Datum, len(r.keyCols)), accs: make([]retractAcc, len(r.aggs)), evt: evt, seq: r.seq}
+			g = &retractGroup{gid: gid, keyVals: make([]Datum, len(r.keyCols)), accs: make([]retractAcc, len(r.aggs)), evt: evt, seq: r.seq}
 			r.seq++
 			for k, c := range r.keyCols {
 				g.keyVals[k] = ValueAt(c, i)
 			}
-			r.groups[g.key] = g
+			r.byID[gid] = g
+			r.live++
 			r.order = append(r.order, g)
+			r.stateBytes += retractGroupBytes(g)
 		}
 		if g.rows+w < 0 {
 			return fmt.Errorf("retracting aggregate: group (%s) would hold %d rows after a retraction", r.describeKey(i), g.rows+w)
@@ -304,6 +335,7 @@ func (r *RetractingAggregate) updateAcc(acc *retractAcc, k int, v Datum, w int64
 			}
 			e = &retractValue{v: v}
 			acc.set[mk] = e
+			r.stateBytes += retractEntryBytes
 		}
 		e.n += w
 		if e.n < 0 {
@@ -311,6 +343,7 @@ func (r *RetractingAggregate) updateAcc(acc *retractAcc, k int, v Datum, w int64
 		}
 		if e.n == 0 {
 			delete(acc.set, mk)
+			r.stateBytes -= retractEntryBytes
 		}
 		if a.Kind == AggMin || a.Kind == AggMax {
 			switch {
@@ -571,13 +604,16 @@ func (r *RetractingAggregate) global() bool { return len(r.groupCols) == 0 }
 // ensureGlobal creates the group of an aggregate without GROUP BY (before the first Flush, or
 // after a restore of an operator that had none).
 func (r *RetractingAggregate) ensureGlobal() {
-	if !r.global() || len(r.groups) > 0 {
+	if !r.global() || r.live > 0 {
 		return
 	}
-	g := &retractGroup{key: "", accs: make([]retractAcc, len(r.aggs)), evt: math.MaxInt64, seq: r.seq}
+	g := &retractGroup{accs: make([]retractAcc, len(r.aggs)), evt: math.MaxInt64, seq: r.seq}
 	r.seq++
-	r.groups[""] = g
+	r.byID = aggGrow(r.byID, 1)
+	r.byID[0] = g
+	r.live++
 	r.order = append(r.order, g)
+	r.stateBytes += retractGroupBytes(g)
 	g.changed = true
 	r.changed = append(r.changed, g)
 }
@@ -615,6 +651,7 @@ func (r *RetractingAggregate) Flush(ctx *Ctx, wm watermark.Time, emit Emit) erro
 					return err
 				}
 			}
+			r.stateBytes += int64(len(next)-len(g.last)) * retractDatumBytes
 			g.last = next
 			if next == nil {
 				r.forget(g)
@@ -682,14 +719,36 @@ func (r *RetractingAggregate) forget(g *retractGroup) {
 			r.snapGone = append(r.snapGone, g.keyVals)
 		}
 		g.dead = true
-		delete(r.groups, g.key)
+		r.byID[g.gid] = nil
+		r.live--
+		r.stateBytes -= retractGroupBytes(g)
 		r.rowsRemoved++
 	}
 }
 
-// compact drops forgotten groups from the creation order once they are a quarter of it.
+// compact drops forgotten groups from the creation order, and keys without a live group from
+// the table, once they are a quarter of either.
 func (r *RetractingAggregate) compact() {
-	if len(r.order)-len(r.groups) <= len(r.order)/4 {
+	if n := r.table.numGroups(); !r.global() && n-r.live > n/4 {
+		keep := make([]uint32, 0, r.live)
+		for gid, g := range r.byID[:n] {
+			if g != nil {
+				keep = append(keep, uint32(gid))
+			}
+		}
+		r.table.compact(keep, make([]int32, n))
+		for i, gid := range keep {
+			g := r.byID[gid]
+			g.gid = uint32(i)
+			r.byID[i] = g
+		}
+		clear(r.byID[len(keep):])
+		r.byID = r.byID[:len(keep)]
+		if cap(r.byID) > 2*len(keep)+64 {
+			r.byID = append([]*retractGroup(nil), r.byID...)
+		}
+	}
+	if len(r.order)-r.live <= len(r.order)/4 {
 		return
 	}
 	live := r.order[:0]
@@ -703,7 +762,9 @@ func (r *RetractingAggregate) compact() {
 }
 
 func (r *RetractingAggregate) Close() error {
-	r.groups, r.order, r.changed = nil, nil, nil
+	r.byID, r.order, r.changed = nil, nil, nil
+	r.live = 0
+	r.stateBytes = 0
 	return nil
 }
 

@@ -224,7 +224,7 @@ func (r *RetractingAggregate) snapshotChunk(ctx *Ctx, schema *arrow.Schema, grou
 // "checkpoint state does not match the query".
 func (r *RetractingAggregate) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) error {
 	r.snapTracking = true
-	if len(r.groups) > 0 {
+	if r.live > 0 || len(r.order) > 0 {
 		return fmt.Errorf("retracting aggregate: RestoreState must be called on a fresh operator")
 	}
 	if len(recs) == 0 {
@@ -241,15 +241,18 @@ func (r *RetractingAggregate) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) e
 		if _, err := snapCheckSchema(want, rec.Schema(), meta); err != nil {
 			return err
 		}
-		for row := 0; row < int(rec.NumRows()); row++ {
-			g := &retractGroup{keyVals: make([]Datum, nk), accs: make([]retractAcc, na), seq: r.seq}
+		keyCols := rec.Columns()[:nk]
+		rows := int(rec.NumRows())
+		r.ids = aggGrow(r.ids, rows)
+		r.table.assign(keyCols, rows, r.ids[:rows])
+		r.byID = aggGrow(r.byID, r.table.numGroups())
+		for row := 0; row < rows; row++ {
+			g := &retractGroup{gid: r.ids[row], keyVals: make([]Datum, nk), accs: make([]retractAcc, na), seq: r.seq}
 			r.seq++
-			keyCols := rec.Columns()[:nk]
 			for k, c := range keyCols {
 				g.keyVals[k] = ValueAt(c, row)
 			}
-			g.key = string(AppendRowKey(nil, keyCols, row))
-			if r.groups[g.key] != nil {
+			if r.byID[g.gid] != nil {
 				return fmt.Errorf("checkpoint state is damaged: a group key repeats")
 			}
 			col := nk
@@ -297,8 +300,10 @@ func (r *RetractingAggregate) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) e
 				}
 				col += 9
 			}
-			r.groups[g.key] = g
+			r.byID[g.gid] = g
+			r.live++
 			r.order = append(r.order, g)
+			r.stateBytes += retractGroupBytes(g)
 		}
 	}
 	r.droppedLate = dropped

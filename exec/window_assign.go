@@ -30,7 +30,8 @@ const windowAssignChunk = 64 * 1024
 //
 // Stateless: Push emits at once, Flush emits nothing. Ownership: Push borrows d; a tumbling batch
 // without NULL event times is emitted as the input's own columns plus two computed ones (no copy);
-// otherwise rows are gathered with Take. Weights, when present, follow their rows.
+// otherwise rows are gathered (window_assign_gather.go; Arrow's Take for the types it does not
+// serve). Weights, when present, follow their rows.
 type WindowAssign struct {
 	in, out     *arrow.Schema
 	tsCol       int
@@ -228,16 +229,37 @@ func (w *WindowAssign) emitTumbling(ctx *Ctx, rec arrow.RecordBatch, weights *ar
 
 // emitGathered emits rows idx of rec with window bounds starts and ends (one per output row).
 func (w *WindowAssign) emitGathered(ctx *Ctx, rec arrow.RecordBatch, weights *array.Int64, idx, starts, ends []int64, emit Emit) error {
-	ia := indexArray(ctx.Mem, idx)
-	defer ia.Release()
-	taken, err := TakeRecord(ctx, rec, rec.Schema(), ia)
-	if err != nil {
-		return fmt.Errorf("window assign: %w", err)
+	cols := make([]arrow.Array, 0, rec.NumCols()+2)
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	var ia arrow.Array // for Arrow's Take, made on the first column windowGather does not serve
+	defer func() {
+		if ia != nil {
+			ia.Release()
+		}
+	}()
+	take := func(col arrow.Array) (arrow.Array, error) {
+		if a, ok := windowGather(ctx.Mem, col, idx); ok {
+			return a, nil
+		}
+		if ia == nil {
+			ia = indexArray(ctx.Mem, idx)
+		}
+		return compute.TakeArray(compute.WithAllocator(windowContext(ctx), ctx.Mem), col, ia)
 	}
-	defer taken.Release()
+	for _, col := range rec.Columns() {
+		a, err := take(col)
+		if err != nil {
+			return fmt.Errorf("window assign: %w", err)
+		}
+		cols = append(cols, a)
+	}
 	var tw *array.Int64
 	if weights != nil {
-		a, err := compute.TakeArray(compute.WithAllocator(windowContext(ctx), ctx.Mem), weights, ia)
+		a, err := take(weights)
 		if err != nil {
 			return fmt.Errorf("window assign: weights: %w", err)
 		}
@@ -249,12 +271,8 @@ func (w *WindowAssign) emitGathered(ctx *Ctx, rec arrow.RecordBatch, weights *ar
 	ebuf, ev := allocFixed[int64](ctx.Mem, n)
 	copy(sv, starts)
 	copy(ev, ends)
-	sa := newFixedArray(Timestamp, n, nil, sbuf, 0)
-	ea := newFixedArray(Timestamp, n, nil, ebuf, 0)
-	cols := append(append(make([]arrow.Array, 0, len(taken.Columns())+2), taken.Columns()...), sa, ea)
+	cols = append(cols, newFixedArray(Timestamp, n, nil, sbuf, 0), newFixedArray(Timestamp, n, nil, ebuf, 0))
 	out := array.NewRecordBatch(w.out, cols, int64(n))
-	sa.Release()
-	ea.Release()
 	defer out.Release()
 	return emit(Delta{Rec: out, Weights: tw})
 }

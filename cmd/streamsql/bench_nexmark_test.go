@@ -105,25 +105,36 @@ func TestCompareNexmarkReportsDifferences(t *testing.T) {
 		b.AppendValues(w, nil)
 		return b.NewInt64Array()
 	}
-	batch := newRowSet(true)
+	batch := newRowSet(true, true)
 	batch.add(rec(1, 2, 2), nil)
-	stream := newRowSet(true)
+	stream := newRowSet(true, true)
 	stream.add(rec(2, 7), nil)
 	stream.add(rec(7, 1, 2), weights(-1, 1, 1))
 	if got := compareNexmark(stream, batch); got != "same" {
 		t.Errorf("equal multisets: %q", got)
 	}
-	other := newRowSet(true)
+	other := newRowSet(true, true)
 	other.add(rec(1, 2, 3), nil)
 	got := compareNexmark(other, batch)
 	if !strings.Contains(got, "streaming +1: 3") || !strings.Contains(got, "streaming -1: 2") {
 		t.Errorf("different multisets: %q", got)
 	}
 	// Without the rows held (too many), the checksums still tell the sets apart.
-	a, b := newRowSet(false), newRowSet(false)
+	a, b := newRowSet(true, false), newRowSet(true, false)
 	a.add(rec(1, 2, 2), nil)
 	b.add(rec(1, 1, 3), nil)
 	if got := compareNexmark(a, b); got == "same" || !strings.Contains(got, "same count but different rows") {
 		t.Errorf("checksums only: %q", got)
+	}
+	// The benchmark's sink without --check only counts, weights included, and is never
+	// reported as equal to anything.
+	counted := newRowSet(false, false)
+	counted.add(rec(1, 2, 2), nil)
+	counted.add(rec(7, 1), weights(-1, 1))
+	if counted.rows != 3 || counted.sum != 0 {
+		t.Errorf("count only: %d rows, sum %d; want 3 rows and no checksum", counted.rows, counted.sum)
+	}
+	if got := compareNexmark(counted, batch); got == "same" || !strings.Contains(got, "not compared") {
+		t.Errorf("count only compared: %q", got)
 	}
 }
