@@ -131,6 +131,9 @@ type SymmetricHashJoin struct {
 	evict    *JoinEviction
 	keyBuf   []byte
 	rowBuf   []byte
+	sorted   joinSortScratch // join_sorted.go
+	// noByGroup keeps every push in row order (tests compare the two ways).
+	noByGroup bool
 }
 
 // joinSide is the state of one input.
@@ -441,10 +444,26 @@ func (j *SymmetricHashJoin) Push(ctx *Ctx, input int, d Delta, emit Emit) error 
 		findFixedGroups(st, own, oth)
 	}
 	own.groupsMade, own.groupsFreed = 0, 0
-	if err := j.probe(ctx, input, rec, st, emit); err != nil {
-		return err
+	// An inner join may take a large batch's rows group by group (join_sorted.go); its output
+	// and state are those of taking them in order.
+	byGroup := j.kind == StreamJoinInner && n >= joinSortRows && !j.noByGroup
+	probed := false
+	if byGroup {
+		var err error
+		if probed, err = j.probeByGroup(ctx, input, rec, st, emit); err != nil {
+			return err
+		}
 	}
-	if err := j.update(ctx, input, rec, st, keyCols, times, timeArr, emit); err != nil {
+	if !probed {
+		if err := j.probe(ctx, input, rec, st, emit); err != nil {
+			return err
+		}
+	}
+	var rows []int32
+	if byGroup {
+		rows = j.rowsByOwnGroup(st, own)
+	}
+	if err := j.update(ctx, input, rec, st, rows, keyCols, times, timeArr, emit); err != nil {
 		return err
 	}
 	return j.emitOtherPadded(ctx, input, emit)
@@ -654,7 +673,8 @@ func (j *SymmetricHashJoin) buildJoined(ctx *Ctx, input int, ownSrcs []*recView,
 }
 
 // update folds the pushed rows into the own side's state and emits the own side's padded rows.
-func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, st []joinRowState, keyCols joinKeyCols,
+// rows, if not nil, are the rows to fold in that order (rowsByOwnGroup), else every row in order.
+func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, st []joinRowState, rows []int32, keyCols joinKeyCols,
 	times []int64, timeArr arrow.Array, emit Emit) error {
 	own := j.sides[input]
 	cols := rec.Columns()
@@ -677,9 +697,19 @@ func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, s
 		}
 		return nil
 	}
-	for r := range st {
-		own.touchInsert(st, r)
-		s := &st[r]
+	// view[i] is the state of the i-th row taken: with rows, copied into that order in one
+	// gathering pass (its loads overlap), so the loop below reads it in sequence.
+	view := st
+	if rows != nil {
+		view = j.sorted.gather(st, rows)
+	}
+	for i := range view {
+		r := i
+		if rows != nil {
+			r = int(rows[i])
+		}
+		own.touchInsert(view, i)
+		s := &view[i]
 		if s.skip {
 			continue
 		}
@@ -1343,36 +1373,45 @@ const joinTouchAhead = 8
 
 // touchProbe loads ahead for probe's row r (st as Push's lookups left it; s is the other side).
 func (s *joinSide) touchProbe(st []joinRowState, r int) {
-	if k := r + 2*joinTouchAhead; k < len(st) {
-		if g := st[k].group; g >= 0 {
-			s.sink += uint64(len(s.glist[g].rts))
+	group := func(k int) int32 {
+		if k >= len(st) {
+			return -1
 		}
+		return st[k].group
 	}
-	if k := r + joinTouchAhead; k < len(st) {
-		if g := st[k].group; g >= 0 {
-			if rts := s.glist[g].rts; len(rts) > 0 {
-				s.sink += uint64(rts[0])
-			} else if es := s.glist[g].entries; len(es) > 0 {
-				s.sink += uint64(es[0])
-			}
+	s.touchGroups(group(r+2*joinTouchAhead), group(r+joinTouchAhead))
+}
+
+// touchGroups loads group far (-1: none) and the first times (or entries) of group near, loaded
+// joinTouchAhead rows earlier.
+func (s *joinSide) touchGroups(far, near int32) {
+	if far >= 0 {
+		s.sink += uint64(len(s.glist[far].rts))
+	}
+	if g := near; g >= 0 {
+		if rts := s.glist[g].rts; len(rts) > 0 {
+			s.sink += uint64(rts[0])
+		} else if es := s.glist[g].entries; len(es) > 0 {
+			s.sink += uint64(es[0])
 		}
 	}
 }
 
-// touchInsert loads ahead for update's row r on its own side s: the group the row joins, then
-// the tails of its arrays, where the row is appended. st[k].own is a hint (it may be stale after
-// groups were made or freed, but it always names a group slot).
-func (s *joinSide) touchInsert(st []joinRowState, r int) {
+// touchInsert loads ahead for update's i-th row (st[i], in the order update takes them) on its
+// own side s: the group the row joins, then the tails of its arrays, where the row is appended.
+// st[k].own is a hint (it may be stale after groups were made or freed, but it always names a
+// group slot).
+func (s *joinSide) touchInsert(st []joinRowState, i int) {
 	own := func(k int) int32 {
 		if k >= len(st) || st[k].skip || st[k].null || st[k].own < 0 || int(st[k].own) >= len(s.glist) {
 			return -1
 		}
 		return st[k].own
 	}
-	if g := own(r + 2*joinTouchAhead); g >= 0 {
+	if g := own(i + 2*joinTouchAhead); g >= 0 {
 		s.sink += uint64(len(s.glist[g].entries))
 	}
-	if g := own(r + joinTouchAhead); g >= 0 {
+	if g := own(i + joinTouchAhead); g >= 0 {
 		grp := &s.glist[g]
 		if n := len(grp.entries); n > 0 {
 			s.sink += uint64(grp.entries[n-1])
