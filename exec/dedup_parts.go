@@ -83,7 +83,7 @@ func (p *dedupPart) liveIDs(out []int32) []int32 {
 }
 
 // dropPart forgets every key of p (its bucket is wholly below the watermark) and keeps it as a
-// spare, its arrays kept for the next bucket.
+// spare (up to dedupMaxSpareParts), its arrays kept for the next bucket.
 func (d *Deduplicate) dropPart(p *dedupPart) {
 	if !d.keysRows {
 		for _, sl := range p.set.slots {
@@ -96,10 +96,16 @@ func (d *Deduplicate) dropPart(p *dedupPart) {
 	if d.lastPart == p {
 		d.lastPart = nil
 	}
-	p.set.clear()
-	p.exp, p.ref = p.exp[:0], p.ref[:0]
-	d.spareParts = append(d.spareParts, p)
+	if len(d.spareParts) < dedupMaxSpareParts {
+		p.set.clear()
+		p.exp, p.ref = p.exp[:0], p.ref[:0]
+		d.spareParts = append(d.spareParts, p)
+	}
 }
+
+// dedupMaxSpareParts bounds the emptied parts kept for reuse (about the buckets of one epoch of a
+// steady stream), so the memory of a burst's buckets is given back.
+const dedupMaxSpareParts = 256
 
 // expireByTime forgets the keys expiring below wm when parts are by time: whole parts below the
 // bucket wm falls in, and the keys below wm in that bucket.
