@@ -2,6 +2,7 @@ package exec
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -39,15 +40,20 @@ type Deduplicate struct {
 	hold       int64
 	dropped    int64
 
-	// The held keys (see dedup_keys.go, dedup_set.go, dedup_expiry.go): per id, the expiry
-	// time (event time + hold; noExpiry for a NULL event time) and the stored output row, kept
-	// for snapshots only.
-	keys   *dedupKeys
-	set    *dedupSet
-	expiry *dedupExpiry
-	exp    []int64
-	ref    []rowRef
-	store  *rowStore
+	// The held keys (see dedup_keys.go, dedup_set.go, dedup_parts.go, dedup_expiry.go), in
+	// parts: by expiry bucket when byTime (the identity includes the event time), else one
+	// part whose expiries expiry orders. A part keeps, per id of its set, the expiry time (event
+	// time + hold; noExpiry for a NULL event time) and the stored output row, kept for
+	// snapshots only.
+	keys       *dedupKeys
+	keysRows   bool // the keys are the rows: no row is stored (dedup_rows.go)
+	byTime     bool
+	parts      map[int64]*dedupPart
+	lastPart   *dedupPart // the part used last (consecutive rows usually share one)
+	spareParts []*dedupPart
+	held       int // keys held, all parts
+	expiry     *dedupExpiry
+	store      *rowStore
 
 	// Scratch of Push: the rows that count, their expiries, ids and whether new; the rows emitted
 	// and their ids.
@@ -57,6 +63,7 @@ type Deduplicate struct {
 	candAdded []bool
 	keep      []int64
 	keepIDs   []int32
+	keepParts []*dedupPart
 	evicted   []int32 // scratch of Flush
 }
 
@@ -101,13 +108,14 @@ func NewDeduplicate(in *arrow.Schema, keyCols []int, timeKey int, out *arrow.Sch
 	}
 	keys := newDedupKeys(types)
 	return &Deduplicate{in: in, schema: out, keyCols: keyCols, timeKey: timeKey, ident: ident, hold: opts.Hold,
-		keys: keys, set: newDedupSet(keys.stride), expiry: newDedupExpiry(), store: newRowStore(out)}, nil
+		keys: keys, keysRows: keysAreRows(out, ident, keys.stride), byTime: slices.Contains(ident, timeKey),
+		parts: map[int64]*dedupPart{}, expiry: newDedupExpiry(), store: newRowStore(out)}, nil
 }
 
 func (d *Deduplicate) Schema() *arrow.Schema { return d.schema }
 
 // StateRows is the number of distinct rows held.
-func (d *Deduplicate) StateRows() int64 { return int64(d.set.len()) }
+func (d *Deduplicate) StateRows() int64 { return int64(d.held) }
 
 // DroppedLate is the number of rows dropped because their event time was below the watermark.
 func (d *Deduplicate) DroppedLate() int64 { return d.dropped }
@@ -167,15 +175,27 @@ func (d *Deduplicate) Push(ctx *Ctx, input int, dl Delta, emit Emit) error {
 		d.candIDs, d.candAdded = make([]int32, len(cand)), make([]bool, len(cand))
 	}
 	cids, added := d.candIDs[:len(cand)], d.candAdded[:len(cand)]
-	d.set.insertRows(d.keys, cand, cids, added)
-	keep, ids := d.keep[:0], d.keepIDs[:0]
-	for i, r := range cand {
-		if added[i] {
-			d.setExpiry(cids[i], exps[i])
-			keep, ids = append(keep, int64(r)), append(ids, cids[i])
+	keep, ids, parts := d.keep[:0], d.keepIDs[:0], d.keepParts[:0]
+	// Runs of rows of one part (by time: of one expiry bucket) are looked up together.
+	for lo := 0; lo < len(cand); {
+		pk := d.partKey(exps[lo])
+		hi := lo + 1
+		for hi < len(cand) && d.partKey(exps[hi]) == pk {
+			hi++
 		}
+		p := d.part(pk)
+		p.set.insertRows(d.keys, cand[lo:hi], cids[lo:hi], added[lo:hi])
+		for i := lo; i < hi; i++ {
+			if added[i] {
+				d.setExpiry(p, cids[i], exps[i])
+				keep, ids, parts = append(keep, int64(cand[i])), append(ids, cids[i]), append(parts, p)
+			}
+		}
+		lo = hi
 	}
 	d.keep, d.keepIDs = keep, ids
+	clear(parts[len(parts):cap(parts)]) // no stale part pointers kept alive
+	d.keepParts = parts
 	if len(keep) == 0 {
 		return ctx.Err()
 	}
@@ -189,24 +209,26 @@ func (d *Deduplicate) Push(ctx *Ctx, input int, dl Delta, emit Emit) error {
 		}
 		defer out.Release()
 	}
-	for k, id := range ids {
-		d.ref[id] = d.store.add(out, k)
+	if !d.keysRows {
+		for k, id := range ids {
+			parts[k].ref[id] = d.store.add(out, k)
+		}
 	}
 	return emit(Delta{Rec: out})
 }
 
-// setExpiry records the expiry of the newly added id.
-func (d *Deduplicate) setExpiry(id int32, exp int64) {
-	for int(id) >= len(d.exp) {
-		d.exp = append(d.exp, 0)
-		d.ref = append(d.ref, rowRef{})
+// setExpiry records the expiry of id, newly added to p.
+func (d *Deduplicate) setExpiry(p *dedupPart, id int32, exp int64) {
+	p.hold(id, exp, !d.keysRows)
+	d.held++
+	if !d.byTime {
+		d.expiry.add(id, exp)
 	}
-	d.exp[id] = exp
-	d.expiry.add(id, exp)
 }
 
 // Flush forgets the rows whose event time is below wm - Hold (every row at watermark.MaxTime).
-// Only the keys evicted and one time bucket are visited.
+// Only the keys evicted and one time bucket are visited (by time: the parts of the buckets
+// below wm are dropped whole).
 func (d *Deduplicate) Flush(ctx *Ctx, wm watermark.Time, _ Emit) error {
 	switch wm {
 	case watermark.MinTime:
@@ -215,13 +237,23 @@ func (d *Deduplicate) Flush(ctx *Ctx, wm watermark.Time, _ Emit) error {
 		d.reset()
 		return ctx.Err()
 	}
-	d.evicted = d.expiry.expire(int64(wm), d.exp, d.evicted[:0])
-	d.set.removeAll(d.evicted)
-	for _, id := range d.evicted {
-		d.store.drop(d.ref[id])
-		d.ref[id] = rowRef{}
+	if d.byTime {
+		d.expireByTime(int64(wm))
+	} else if p := d.parts[0]; p != nil {
+		d.evicted = d.expiry.expire(int64(wm), p.exp, d.evicted[:0])
+		p.set.removeAll(d.evicted)
+		for _, id := range d.evicted {
+			if !d.keysRows {
+				d.store.drop(p.ref[id])
+				p.ref[id] = rowRef{}
+			}
+		}
+		p.set.tidy()
 	}
-	d.set.tidy()
+	d.held = 0
+	for _, p := range d.parts {
+		d.held += p.set.len()
+	}
 	if d.store.wasteful() {
 		d.store.compact(ctx.Mem, d.visitRefs)
 	}
@@ -230,18 +262,20 @@ func (d *Deduplicate) Flush(ctx *Ctx, wm watermark.Time, _ Emit) error {
 
 // visitRefs calls fn on the stored row of every held key.
 func (d *Deduplicate) visitRefs(fn func(*rowRef)) {
-	for _, sl := range d.set.slots {
-		if sl != 0 {
-			fn(&d.ref[uint32(sl)-1])
+	for _, p := range d.parts {
+		for _, sl := range p.set.slots {
+			if sl != 0 {
+				fn(&p.ref[uint32(sl)-1])
+			}
 		}
 	}
 }
 
 func (d *Deduplicate) reset() {
 	d.store.release()
-	d.set.reset()
+	clear(d.parts)
+	d.lastPart, d.spareParts, d.held = nil, nil, 0
 	d.expiry.reset()
-	d.exp, d.ref = d.exp[:0], d.ref[:0]
 }
 
 // Close releases the state. The operator must not be used afterwards.
@@ -273,22 +307,22 @@ func (d *Deduplicate) stateSchema() *arrow.Schema {
 // SnapshotState returns the state as records owned by the caller; call it between epochs.
 func (d *Deduplicate) SnapshotState(ctx *Ctx) (*arrow.Schema, []arrow.RecordBatch, error) {
 	schema := d.stateSchema()
+	if d.keysRows {
+		recs, err := d.rowsFromKeys(ctx, schema)
+		return schema, recs, err
+	}
 	recs := snapshotRows(ctx, schema, d.store, d.heldRefs(), func(lo, hi int) []arrow.Array { return nil })
 	return schema, recs, nil
 }
 
-// heldRefs are the stored rows of the held keys, in id order.
+// heldRefs are the stored rows of the held keys, part by part in key order, each in id order.
 func (d *Deduplicate) heldRefs() []rowRef {
-	live := make([]bool, len(d.ref))
-	for _, sl := range d.set.slots {
-		if sl != 0 {
-			live[uint32(sl)-1] = true
-		}
-	}
-	refs := make([]rowRef, 0, d.set.len())
-	for id, ok := range live {
-		if ok {
-			refs = append(refs, d.ref[id])
+	refs := make([]rowRef, 0, d.held)
+	var ids []int32
+	for _, p := range d.sortedParts() {
+		ids = p.liveIDs(ids[:0])
+		for _, id := range ids {
+			refs = append(refs, p.ref[id])
 		}
 	}
 	return refs
@@ -298,7 +332,7 @@ func (d *Deduplicate) heldRefs() []rowRef {
 // Push). It borrows recs (Retaining those it keeps rows of). A snapshot of another format or
 // layout is refused with an error starting "checkpoint state does not match the query".
 func (d *Deduplicate) RestoreState(ctx *Ctx, recs []arrow.RecordBatch) error {
-	if d.set.len() > 0 {
+	if d.held > 0 {
 		return fmt.Errorf("internal: deduplication RestoreState must be called on a fresh operator")
 	}
 	if len(recs) == 0 {
@@ -335,18 +369,21 @@ func (d *Deduplicate) restoreRecord(rec arrow.RecordBatch) error {
 	tcol := data.Column(d.timeKey)
 	times := fixedValues[int64](tcol)
 	for r := 0; r < n; r++ {
-		id, added := d.set.insert(d.keys, r)
-		if !added {
-			return fmt.Errorf("checkpoint state is damaged: deduplication row %d repeats an earlier row", r)
-		}
 		exp := int64(noExpiry)
 		if tcol.IsValid(r) {
 			if exp = times[r] + d.hold; exp < times[r] {
 				exp = noExpiry
 			}
 		}
-		d.setExpiry(id, exp)
-		d.ref[id] = d.store.add(data, r)
+		p := d.part(d.partKey(exp))
+		id, added := p.set.insert(d.keys, r)
+		if !added {
+			return fmt.Errorf("checkpoint state is damaged: deduplication row %d repeats an earlier row", r)
+		}
+		d.setExpiry(p, id, exp)
+		if !d.keysRows {
+			p.ref[id] = d.store.add(data, r)
+		}
 	}
 	return nil
 }

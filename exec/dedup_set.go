@@ -33,9 +33,18 @@ type dedupSet struct {
 	sink uint64 // keeps touch's loads from being optimized away
 	gone []bool // scratch of removeAll, all false between calls
 	peak int    // the most keys held since the last tidy
+	// minSlots is the smallest table (a power of two; 0 means 1024).
+	minSlots int
 }
 
 func newDedupSet(stride int) *dedupSet { return &dedupSet{stride: stride} }
+
+func (s *dedupSet) smallest() int {
+	if s.minSlots > 0 {
+		return s.minSlots
+	}
+	return 1024
+}
 
 func (s *dedupSet) len() int { return s.n }
 
@@ -43,7 +52,7 @@ func (s *dedupSet) len() int { return s.n }
 // whether it was added.
 func (s *dedupSet) insert(k *dedupKeys, r int) (int32, bool) {
 	if 2*(s.n+1) > len(s.slots) {
-		s.resize(max(1024, 2*len(s.slots)))
+		s.resize(max(s.smallest(), 2*len(s.slots)))
 	}
 	h := k.hashes[r]
 	tag := h >> 32 << 32
@@ -100,7 +109,7 @@ func (s *dedupSet) insert(k *dedupKeys, r int) (int32, bool) {
 // candidate keys are touched first, letting the loads of a group overlap.
 func (s *dedupSet) insertRows(k *dedupKeys, rows []int32, ids []int32, added []bool) {
 	if len(s.slots) == 0 {
-		s.resize(1024)
+		s.resize(s.smallest())
 	}
 	const group = 64
 	for lo := 0; lo < len(rows); lo += group {
@@ -245,8 +254,8 @@ func (s *dedupSet) replace() {
 // empty since the last tidy too, so a stream whose state rises and falls every epoch does not
 // rehash its keys every epoch.
 func (s *dedupSet) tidy() {
-	if len(s.slots) > 1024 && 8*s.peak < len(s.slots) {
-		s.resize(max(1024, nextPow2(4*s.n)))
+	if len(s.slots) > s.smallest() && 8*s.peak < len(s.slots) {
+		s.resize(max(s.smallest(), nextPow2(4*s.n)))
 	}
 	s.peak = s.n
 	if s.stride == 0 && s.waste > 1<<20 && 2*s.waste > len(s.arena) {
@@ -298,4 +307,13 @@ func (s *dedupSet) rebuild(size int) {
 }
 
 // reset forgets every key.
-func (s *dedupSet) reset() { *s = dedupSet{stride: s.stride} }
+func (s *dedupSet) reset() { *s = dedupSet{stride: s.stride, minSlots: s.minSlots} }
+
+// clear forgets every key but keeps the table and the key arrays for reuse (the next keys are
+// likely as many).
+func (s *dedupSet) clear() {
+	clear(s.slots)
+	s.hashes, s.words, s.koff, s.klen, s.arena = s.hashes[:0], s.words[:0], s.koff[:0], s.klen[:0], s.arena[:0]
+	s.free = s.free[:0]
+	s.n, s.ids, s.waste, s.peak = 0, 0, 0, 0
+}

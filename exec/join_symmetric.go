@@ -85,6 +85,10 @@ type JoinEviction struct {
 type JoinTimeRange struct {
 	LeftCol, RightCol int
 	Lo, Hi            int64
+	// Exact, when above 0, says more: for a pair whose two times both lie within [-Exact,
+	// Exact], the residual is TRUE exactly when the range holds (the residual is the bound and
+	// nothing else, and its arithmetic cannot overflow there), so such pairs skip the residual.
+	Exact int64
 }
 
 // SymmetricHashJoin joins two streams: both inputs are unbounded tables given as weighted deltas,
@@ -127,6 +131,9 @@ type SymmetricHashJoin struct {
 	evict    *JoinEviction
 	keyBuf   []byte
 	rowBuf   []byte
+	sorted   joinSortScratch // join_sorted.go
+	// noByGroup keeps every push in row order (tests compare the two ways).
+	noByGroup bool
 }
 
 // joinSide is the state of one input.
@@ -160,6 +167,7 @@ type joinSide struct {
 	groupsMade, groupsFreed int
 	touched                 []int32   // entries whose match count changed during the current push
 	cellEq                  []cellCmp // per column, for rowEqual
+	sink                    uint64    // keeps the loads of touchProbe and touchInsert
 }
 
 // joinGroup is the stored rows of one join key, in arrival order. It fits one cache line (the
@@ -427,14 +435,35 @@ func (j *SymmetricHashJoin) Push(ctx *Ctx, input int, d Delta, emit Emit) error 
 			continue
 		}
 		s.kh = h
-		s.group = oth.findGroup(h, key)
-		s.own = own.findGroup(h, key)
+		if !j.fixedKey { // a fixed key's groups are found below, loaded ahead
+			s.group = oth.findGroup(h, key)
+			s.own = own.findGroup(h, key)
+		}
+	}
+	if j.fixedKey {
+		findFixedGroups(st, own, oth)
 	}
 	own.groupsMade, own.groupsFreed = 0, 0
-	if err := j.probe(ctx, input, rec, st, emit); err != nil {
-		return err
+	// An inner join may take a large batch's rows group by group (join_sorted.go); its output
+	// and state are those of taking them in order.
+	byGroup := j.kind == StreamJoinInner && n >= joinSortRows && !j.noByGroup
+	probed := false
+	if byGroup {
+		var err error
+		if probed, err = j.probeByGroup(ctx, input, rec, st, emit); err != nil {
+			return err
+		}
 	}
-	if err := j.update(ctx, input, rec, st, keyCols, times, timeArr, emit); err != nil {
+	if !probed {
+		if err := j.probe(ctx, input, rec, st, emit); err != nil {
+			return err
+		}
+	}
+	var rows []int32
+	if byGroup {
+		rows = j.rowsByOwnGroup(st, own)
+	}
+	if err := j.update(ctx, input, rec, st, rows, keyCols, times, timeArr, emit); err != nil {
 		return err
 	}
 	return j.emitOtherPadded(ctx, input, emit)
@@ -445,12 +474,15 @@ func (j *SymmetricHashJoin) Push(ctx *Ctx, input int, d Delta, emit Emit) error 
 func (j *SymmetricHashJoin) probe(ctx *Ctx, input int, rec arrow.RecordBatch, st []joinRowState, emit Emit) error {
 	oth := j.sides[1-input]
 	var own, other []rowRef
+	// eval is whether a pair gathered since the last flush needs the residual (JoinTimeRange.Exact).
+	eval := j.residual != nil
 	flush := func() error {
 		if len(own) == 0 {
 			return nil
 		}
-		err := j.emitPairs(ctx, input, rec, st, own, other, emit)
+		err := j.emitPairs(ctx, input, rec, st, own, other, eval, emit)
 		own, other = own[:0], other[:0]
+		eval = j.residual != nil && (j.evict == nil || j.evict.Range == nil || j.evict.Range.Exact <= 0)
 		return err
 	}
 	var rg *JoinTimeRange
@@ -460,8 +492,10 @@ func (j *SymmetricHashJoin) probe(ctx *Ctx, input int, rec arrow.RecordBatch, st
 		rg = j.evict.Range
 		rtArr = rec.Column(j.sides[input].rangeCol)
 		rts = fixedValues[int64](rtArr)
+		eval = j.residual != nil && rg.Exact <= 0
 	}
 	for r := range st {
+		oth.touchProbe(st, r)
 		if st[r].skip || st[r].group < 0 {
 			continue
 		}
@@ -473,6 +507,8 @@ func (j *SymmetricHashJoin) probe(ctx *Ctx, input int, rec arrow.RecordBatch, st
 			// The stored times within [elo, ehi] are the candidates: a scan of the group's
 			// times alone.
 			elo, ehi, ok := storedTimeRange(rg, input, rts[r])
+			// The row's pairs need the residual unless both times are within the exact band.
+			rowEval := j.residual != nil && (rts[r] < -rg.Exact || rts[r] > rg.Exact || elo < -rg.Exact || ehi > rg.Exact)
 			for k, et := range grp.rts {
 				if !ok {
 					break
@@ -486,6 +522,7 @@ func (j *SymmetricHashJoin) probe(ctx *Ctx, input int, rec arrow.RecordBatch, st
 				}
 				own = append(own, rowRef{chunk: 0, row: int32(r)})
 				other = append(other, rowRef{chunk: e, row: 0})
+				eval = eval || rowEval
 				if len(own) >= joinChunk {
 					if err := flush(); err != nil {
 						return err
@@ -551,7 +588,8 @@ func satSub(a, b int64) (int64, int) {
 
 // emitPairs builds the candidate pairs (own rows of rec, entries of the other side given as
 // rowRef{chunk: entry}), applies the residual and emits the passing ones with their weights.
-func (j *SymmetricHashJoin) emitPairs(ctx *Ctx, input int, rec arrow.RecordBatch, st []joinRowState, own, entries []rowRef, emit Emit) error {
+// With eval false the residual is known to hold for every pair (JoinTimeRange.Exact).
+func (j *SymmetricHashJoin) emitPairs(ctx *Ctx, input int, rec arrow.RecordBatch, st []joinRowState, own, entries []rowRef, eval bool, emit Emit) error {
 	oth := j.sides[1-input]
 	// Each entry is read once here (its row and weight); the stored rows are scattered, so a
 	// second pass over the entries would miss the cache again.
@@ -563,7 +601,7 @@ func (j *SymmetricHashJoin) emitPairs(ctx *Ctx, input int, rec arrow.RecordBatch
 	}
 	joined := j.buildJoined(ctx, input, viewsOf(rec), own, oth.store.recs(), refs)
 	var pass []int
-	if j.residual != nil {
+	if j.residual != nil && eval {
 		mask, err := j.residual.Eval(ctx, joined)
 		if err != nil {
 			joined.Release()
@@ -635,10 +673,12 @@ func (j *SymmetricHashJoin) buildJoined(ctx *Ctx, input int, ownSrcs []*recView,
 }
 
 // update folds the pushed rows into the own side's state and emits the own side's padded rows.
-func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, st []joinRowState, keyCols joinKeyCols,
+// rows, if not nil, are the rows to fold in that order (rowsByOwnGroup), else every row in order.
+func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, st []joinRowState, rows []int32, keyCols joinKeyCols,
 	times []int64, timeArr arrow.Array, emit Emit) error {
 	own := j.sides[input]
 	cols := rec.Columns()
+	rng := rangeTimesOf(rec, own.rangeCol)
 	var padRefs []rowRef
 	var padW []int64
 	flushPad := func() error {
@@ -657,8 +697,19 @@ func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, s
 		}
 		return nil
 	}
-	for r := range st {
-		s := &st[r]
+	// view[i] is the state of the i-th row taken: with rows, copied into that order in one
+	// gathering pass (its loads overlap), so the loop below reads it in sequence.
+	view := st
+	if rows != nil {
+		view = j.sorted.gather(st, rows)
+	}
+	for i := range view {
+		r := i
+		if rows != nil {
+			r = int(rows[i])
+		}
+		own.touchInsert(view, i)
+		s := &view[i]
 		if s.skip {
 			continue
 		}
@@ -686,15 +737,12 @@ func (j *SymmetricHashJoin) update(ctx *Ctx, input int, rec arrow.RecordBatch, s
 			id = own.findRow(g, rh, rec, r)
 		}
 		if id < 0 {
-			id = own.insert(g, rh, s.kh, key, own.store.add(rec, r))
+			rt, rtNull := rng.at(r)
+			id = own.insert(g, rh, s.kh, key, own.store.add(rec, r), rt, rtNull)
 			e := own.entries.at(id)
 			e.mc = s.m
 			if times != nil {
 				own.setEventTime(id, times[r], timeArr.IsNull(r))
-			}
-			if own.rangeCol >= 0 {
-				rc := rec.Column(own.rangeCol)
-				own.setRangeTime(id, fixedValues[int64](rc)[r], rc.IsNull(r))
 			}
 		}
 		e := own.entries.at(id)
@@ -778,14 +826,27 @@ func (s *joinSide) setEventTime(id int32, t int64, null bool) {
 	s.evictq.push(id, s.entries.at(id).gen, t)
 }
 
-// setRangeTime records entry id's JoinEviction.Range time.
-func (s *joinSide) setRangeTime(id int32, t int64, null bool) {
-	e := s.entries.at(id)
-	e.rt, e.rtNull = t, null
-	if null {
-		t = math.MinInt64
+// rangeTimes are the JoinEviction.Range column of one pushed record, read once per record
+// rather than once per row.
+type rangeTimes struct {
+	arr  arrow.Array // nil: the side has no range column
+	vals []int64
+}
+
+func rangeTimesOf(rec arrow.RecordBatch, col int) rangeTimes {
+	if col < 0 {
+		return rangeTimes{}
 	}
-	s.glist[e.group].rts[e.pos] = t
+	a := rec.Column(col)
+	return rangeTimes{arr: a, vals: fixedValues[int64](a)}
+}
+
+// at is row r's range time and whether it is NULL (0, false without a range column).
+func (rt rangeTimes) at(r int) (int64, bool) {
+	if rt.arr == nil {
+		return 0, false
+	}
+	return rt.vals[r], rt.arr.IsNull(r)
 }
 
 // findRow returns the entry of row r of rec (whose AppendRowKey hashes to h) in group g (-1:
@@ -821,8 +882,8 @@ func (s *joinSide) rowEqual(ref rowRef, rec arrow.RecordBatch, r int) bool {
 
 // insert adds an entry of weight 0 for a row not yet stored (its AppendRowKey hashing to
 // rowHash, its join key hashing to keyHash and encoded as key (nil: fixed), whose group is g or
-// -1 when it has none yet).
-func (s *joinSide) insert(g int32, rowHash, keyHash uint64, key []byte, ref rowRef) int32 {
+// -1 when it has none yet; rt and rtNull its JoinEviction.Range time, ignored without one).
+func (s *joinSide) insert(g int32, rowHash, keyHash uint64, key []byte, ref rowRef, rt int64, rtNull bool) int32 {
 	if g < 0 {
 		gk := newJoinGroupKey(keyHash, key)
 		if n := len(s.gfree); n > 0 {
@@ -837,7 +898,7 @@ func (s *joinSide) insert(g int32, rowHash, keyHash uint64, key []byte, ref rowR
 		s.groups.insert(keyHash, g)
 		s.groupsMade++
 	}
-	e := joinEntry{rowHash: rowHash, ref: ref, group: g, live: true}
+	e := joinEntry{rowHash: rowHash, ref: ref, group: g, live: true, rt: rt, rtNull: rtNull}
 	var id int32
 	if n := len(s.efree); n > 0 {
 		id = s.efree[n-1]
@@ -851,7 +912,10 @@ func (s *joinSide) insert(g int32, rowHash, keyHash uint64, key []byte, ref rowR
 	s.entries.at(id).pos = int32(len(grp.entries))
 	grp.entries = append(grp.entries, id)
 	if s.rangeCol >= 0 {
-		grp.rts = append(grp.rts, math.MinInt64) // set by setRangeTime
+		if rtNull {
+			rt = math.MinInt64 // an entry's rtNull tells it from a stored MinInt64
+		}
+		grp.rts = append(grp.rts, rt)
 	}
 	if s.dedup {
 		if grp.rows == nil {
@@ -1263,7 +1327,8 @@ func (j *SymmetricHashJoin) restoreRecord(rec arrow.RecordBatch, views [2]arrow.
 		// Rows are restored as separate entries (the side merges equal rows only after a
 		// retraction, see joinSide.dedup; a snapshot may hold equal rows twice).
 		g := side.findGroup(kh, key)
-		id := side.insert(g, 0, kh, key, side.store.add(view, r))
+		rt, rtNull := rangeTimesOf(view, side.rangeCol).at(r)
+		id := side.insert(g, 0, kh, key, side.store.add(view, r), rt, rtNull)
 		e := side.entries.at(id)
 		e.w, e.mc = ws[r], ms[r]
 		if e.w < 0 {
@@ -1272,10 +1337,6 @@ func (j *SymmetricHashJoin) restoreRecord(rec arrow.RecordBatch, views [2]arrow.
 		if side.timeCol >= 0 {
 			tc := view.Column(side.timeCol)
 			side.setEventTime(id, fixedValues[int64](tc)[r], tc.IsNull(r))
-		}
-		if side.rangeCol >= 0 {
-			rc := view.Column(side.rangeCol)
-			side.setRangeTime(id, fixedValues[int64](rc)[r], rc.IsNull(r))
 		}
 	}
 	return nil
@@ -1301,4 +1362,86 @@ func parseIntPair(s string) ([2]int64, error) {
 	}
 	out[1], err = strconv.ParseInt(b, 10, 64)
 	return out, err
+}
+
+// joinTouchAhead is how many rows ahead of the one it works on probe (update) loads the group it
+// will read (write) and, as many rows later, that group's times (entries' tail). A side's groups
+// and their arrays are far larger than the caches and each row's group is a random one, so
+// without these loads each row would wait for memory in turn; loaded ahead, the waits of
+// consecutive rows overlap. The loads change nothing but the timing.
+const joinTouchAhead = 8
+
+// touchProbe loads ahead for probe's row r (st as Push's lookups left it; s is the other side).
+func (s *joinSide) touchProbe(st []joinRowState, r int) {
+	group := func(k int) int32 {
+		if k >= len(st) {
+			return -1
+		}
+		return st[k].group
+	}
+	s.touchGroups(group(r+2*joinTouchAhead), group(r+joinTouchAhead))
+}
+
+// touchGroups loads group far (-1: none) and the first times (or entries) of group near, loaded
+// joinTouchAhead rows earlier.
+func (s *joinSide) touchGroups(far, near int32) {
+	if far >= 0 {
+		s.sink += uint64(len(s.glist[far].rts))
+	}
+	if g := near; g >= 0 {
+		if rts := s.glist[g].rts; len(rts) > 0 {
+			s.sink += uint64(rts[0])
+		} else if es := s.glist[g].entries; len(es) > 0 {
+			s.sink += uint64(es[0])
+		}
+	}
+}
+
+// touchInsert loads ahead for update's i-th row (st[i], in the order update takes them) on its
+// own side s: the group the row joins, then the tails of its arrays, where the row is appended.
+// st[k].own is a hint (it may be stale after groups were made or freed, but it always names a
+// group slot).
+func (s *joinSide) touchInsert(st []joinRowState, i int) {
+	own := func(k int) int32 {
+		if k >= len(st) || st[k].skip || st[k].null || st[k].own < 0 || int(st[k].own) >= len(s.glist) {
+			return -1
+		}
+		return st[k].own
+	}
+	if g := own(i + 2*joinTouchAhead); g >= 0 {
+		s.sink += uint64(len(s.glist[g].entries))
+	}
+	if g := own(i + joinTouchAhead); g >= 0 {
+		grp := &s.glist[g]
+		if n := len(grp.entries); n > 0 {
+			s.sink += uint64(grp.entries[n-1])
+		}
+		if n := len(grp.rts); n > 0 {
+			s.sink += uint64(grp.rts[n-1])
+		}
+	}
+}
+
+// findFixedGroups looks up the groups of a fixed key (hashed in st[r].kh) on both sides, loading
+// the index slots of the row joinTouchAhead rows on first, so that the waits for the slots of
+// consecutive rows overlap.
+func findFixedGroups(st []joinRowState, own, oth *joinSide) {
+	var sink uint64
+	for r := range st {
+		if k := r + joinTouchAhead; k < len(st) && !st[k].skip && !st[k].null {
+			sink += touchSlot(&oth.groups, st[k].kh) + touchSlot(&own.groups, st[k].kh)
+		}
+		if s := &st[r]; !s.skip && !s.null {
+			s.group, s.own = oth.groups.findHash(s.kh), own.groups.findHash(s.kh)
+		}
+	}
+	oth.sink += sink
+}
+
+// touchSlot loads the home slot of hash in h.
+func touchSlot(h *hashIndex, hash uint64) uint64 {
+	if h.n == 0 {
+		return 0
+	}
+	return uint64(h.slots[hash&h.mask].id1)
 }

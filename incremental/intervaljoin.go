@@ -31,6 +31,14 @@ type intervalJoin struct {
 	// lo, hi bound r.t - l.t (math.MinInt64 / math.MaxInt64: unbounded).
 	lo, hi     int64
 	left, righ eventTime
+	// exact is set when the join's whole residual (its condition less the equi-join keys the
+	// lowering takes out) is the bound itself: every other conjunct is a non-strict comparison
+	// of the two time columns (plus or minus constants) that the bound was read from, so a pair
+	// passes the residual exactly when r.t - l.t is in [lo, hi], as long as the residual's
+	// arithmetic does not overflow; maxOff bounds the magnitude of every constant offset added
+	// on the way (so times within MaxInt64 - maxOff of zero cannot overflow).
+	exact  bool
+	maxOff int64
 }
 
 func (iv *intervalJoin) leftEvictable() bool  { return iv.hi != math.MaxInt64 }
@@ -122,63 +130,93 @@ func (b *planBuilder) intervalOf(j *planner.Join) *intervalJoin {
 	}
 	nl := len(j.Left.Columns())
 	var iv *intervalJoin
+	exact := true // every conjunct so far is an equi-join key or a non-strict bound (intervalJoin.exact)
+	var maxOff int64
 	for _, c := range planner.Conjuncts(j.Cond) {
 		f, ok := c.(*planner.Func)
 		if !ok || len(f.Args) != 2 {
+			exact = false
 			continue
 		}
-		op := f.Name
-		switch op {
+		// An equi-join key is not part of the residual (it may still be a bound: l.t = r.t).
+		key := f.Name == "=" && columnsAcross(f.Args[0], f.Args[1], nl)
+		consumed := false
+		off := int64(0)
+		ac, ao, ok1 := timeTerm(f.Args[0], &off)
+		bc, bo, ok2 := timeTerm(f.Args[1], &off)
+		switch f.Name {
 		case "<", "<=", ">", ">=", "=":
 		default:
-			continue
+			ok1 = false
 		}
-		ac, ao, ok1 := timeTerm(f.Args[0])
-		bc, bo, ok2 := timeTerm(f.Args[1])
-		if !ok1 || !ok2 {
-			continue
+		if ok1 && ok2 {
+			consumed, iv = iv.addBound(b, j, f.Name, ac, ao, bc, bo, nl)
 		}
-		// Orient as l + lo' op r + ro'.
-		if ac >= nl && bc < nl {
-			ac, ao, bc, bo = bc, bo, ac, ao
-			op = map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}[op]
+		if !key && (!consumed || f.Name == "<" || f.Name == ">") {
+			exact = false // a strict bound is looser than [lo, hi] by one microsecond
 		}
-		if ac >= nl || bc < nl {
-			continue
-		}
-		lcol, rcol := ac, bc-nl
-		if iv == nil {
-			lt, okl := b.eventTimeOf(j.Left, lcol)
-			rt, okr := b.eventTimeOf(j.Right, rcol)
-			if !okl || !okr || lt.lag == math.MaxInt64 || rt.lag == math.MaxInt64 {
-				continue
-			}
-			iv = &intervalJoin{leftCol: lcol, rightCol: rcol, lo: math.MinInt64, hi: math.MaxInt64, left: lt, righ: rt}
-		} else if lcol != iv.leftCol || rcol != iv.rightCol {
-			continue
-		}
-		// l + ao op r + bo  <=>  r - l  op'  ao - bo (op' mirrored).
-		d, ok := subNoOverflow(ao, bo)
-		if !ok {
-			continue
-		}
-		switch op {
-		case "<", "<=": // r - l >= d
-			iv.lo = max(iv.lo, d)
-		case ">", ">=": // r - l <= d
-			iv.hi = min(iv.hi, d)
-		case "=":
-			iv.lo, iv.hi = max(iv.lo, d), min(iv.hi, d)
-		}
+		maxOff = max(maxOff, off)
 	}
 	if iv == nil || (!iv.leftEvictable() && !iv.rightEvictable()) {
 		return nil
 	}
+	iv.exact, iv.maxOff = exact, maxOff
 	return iv
 }
 
-// timeTerm reads a TIMESTAMP column plus or minus constant intervals: (column, offset).
-func timeTerm(e planner.Expr) (int, int64, bool) {
+// columnsAcross reports whether a and b are plain columns of different sides of a join whose
+// left side has nl columns: an equality of them is one of the equi-join keys the lowering takes
+// out of the residual (planner.Lowering splits on exactly this and on more general expressions;
+// only this form is recognized here, which can only make the bound look less exact).
+func columnsAcross(a, b planner.Expr, nl int) bool {
+	ca, ok1 := a.(*planner.ColRef)
+	cb, ok2 := b.(*planner.ColRef)
+	return ok1 && ok2 && (ca.Index < nl) != (cb.Index < nl)
+}
+
+// addBound folds the conjunct `a-column + ao op b-column + bo` (columns of the join's output,
+// the left side's first nl) into iv (nil: none yet, then made if the columns are event-time
+// columns with watermarks); consumed reports whether it did.
+func (iv *intervalJoin) addBound(b *planBuilder, j *planner.Join, op string, ac int, ao int64, bc int, bo int64, nl int) (bool, *intervalJoin) {
+	// Orient as l + lo' op r + ro'.
+	if ac >= nl && bc < nl {
+		ac, ao, bc, bo = bc, bo, ac, ao
+		op = map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}[op]
+	}
+	if ac >= nl || bc < nl {
+		return false, iv
+	}
+	lcol, rcol := ac, bc-nl
+	if iv == nil {
+		lt, okl := b.eventTimeOf(j.Left, lcol)
+		rt, okr := b.eventTimeOf(j.Right, rcol)
+		if !okl || !okr || lt.lag == math.MaxInt64 || rt.lag == math.MaxInt64 {
+			return false, iv
+		}
+		iv = &intervalJoin{leftCol: lcol, rightCol: rcol, lo: math.MinInt64, hi: math.MaxInt64, left: lt, righ: rt}
+	} else if lcol != iv.leftCol || rcol != iv.rightCol {
+		return false, iv
+	}
+	// l + ao op r + bo  <=>  r - l  op'  ao - bo (op' mirrored).
+	d, ok := subNoOverflow(ao, bo)
+	if !ok {
+		return false, iv
+	}
+	switch op {
+	case "<", "<=": // r - l >= d
+		iv.lo = max(iv.lo, d)
+	case ">", ">=": // r - l <= d
+		iv.hi = min(iv.hi, d)
+	case "=":
+		iv.lo, iv.hi = max(iv.lo, d), min(iv.hi, d)
+	}
+	return true, iv
+}
+
+// timeTerm reads a TIMESTAMP column plus or minus constant intervals: (column, offset). It
+// raises *maxOff to the magnitude of every partial offset it adds up (math.MaxInt64 when one is
+// MinInt64), bounding what evaluating the term adds to the column.
+func timeTerm(e planner.Expr, maxOff *int64) (int, int64, bool) {
 	switch x := e.(type) {
 	case *planner.ColRef:
 		if x.Typ.ID() != exec.Timestamp.ID() {
@@ -190,7 +228,7 @@ func timeTerm(e planner.Expr) (int, int64, bool) {
 			return 0, 0, false
 		}
 		if c, ok := intervalConst(x.Args[1]); ok {
-			col, off, ok := timeTerm(x.Args[0])
+			col, off, ok := timeTerm(x.Args[0], maxOff)
 			if !ok {
 				return 0, 0, false
 			}
@@ -198,16 +236,29 @@ func timeTerm(e planner.Expr) (int, int64, bool) {
 				c = -c
 			}
 			if s, ok := addNoOverflow(off, c); ok {
+				*maxOff = max(*maxOff, absOff(s), absOff(c))
 				return col, s, true
 			}
 		} else if c, ok := intervalConst(x.Args[0]); ok && x.Name == "+" {
-			col, off, ok := timeTerm(x.Args[1])
+			col, off, ok := timeTerm(x.Args[1], maxOff)
 			if s, ok2 := addNoOverflow(off, c); ok && ok2 {
+				*maxOff = max(*maxOff, absOff(s), absOff(c))
 				return col, s, true
 			}
 		}
 	}
 	return 0, 0, false
+}
+
+// absOff is |v|, math.MaxInt64 for math.MinInt64.
+func absOff(v int64) int64 {
+	switch {
+	case v == math.MinInt64:
+		return math.MaxInt64
+	case v < 0:
+		return -v
+	}
+	return v
 }
 
 func intervalConst(e planner.Expr) (int64, bool) {
@@ -253,10 +304,10 @@ func (iv *intervalJoin) eviction(swapped, padOnEvict bool) *exec.JoinEviction {
 	}
 	ev := &exec.JoinEviction{LeftTimeCol: lc, RightTimeCol: rc, PadOnEvict: padOnEvict, LateByWatermark: true,
 		LeftLateCol: ll, RightLateCol: rl, Bounds: iv.bounds,
-		Range: &exec.JoinTimeRange{LeftCol: iv.leftCol, RightCol: iv.rightCol, Lo: iv.lo, Hi: iv.hi}}
+		Range: &exec.JoinTimeRange{LeftCol: iv.leftCol, RightCol: iv.rightCol, Lo: iv.lo, Hi: iv.hi, Exact: iv.exactWithin()}}
 	if swapped {
 		// left - right in [-hi, -lo]
-		ev.Range = &exec.JoinTimeRange{LeftCol: iv.rightCol, RightCol: iv.leftCol, Lo: negBound(iv.hi), Hi: negBound(iv.lo)}
+		ev.Range = &exec.JoinTimeRange{LeftCol: iv.rightCol, RightCol: iv.leftCol, Lo: negBound(iv.hi), Hi: negBound(iv.lo), Exact: iv.exactWithin()}
 		ev.LeftTimeCol, ev.RightTimeCol = rc, lc
 		ev.LeftLateCol, ev.RightLateCol = rl, ll
 		ev.Bounds = func(wm watermark.Time) (watermark.Time, watermark.Time) {
@@ -265,6 +316,16 @@ func (iv *intervalJoin) eviction(swapped, padOnEvict bool) *exec.JoinEviction {
 		}
 	}
 	return ev
+}
+
+// exactWithin is exec.JoinTimeRange.Exact: the magnitude of times for which the bound decides
+// the residual alone (0: never). A term adds at most maxOff to a time, so times within
+// MaxInt64 - maxOff of zero evaluate without overflow.
+func (iv *intervalJoin) exactWithin() int64 {
+	if !iv.exact || iv.maxOff == math.MaxInt64 {
+		return 0
+	}
+	return math.MaxInt64 - iv.maxOff
 }
 
 // negBound negates a bound, mapping the unbounded ends to each other.
