@@ -222,6 +222,18 @@ func gatherColumn(mem memory.Allocator, t arrow.DataType, srcs []*recView, refs 
 	defer b.Release()
 	b.Reserve(len(refs))
 	if sb, ok := b.(*array.StringBuilder); ok {
+		// The values' bytes are reserved in one allocation: appending them one by one regrows
+		// (and copies) the data buffer log(n) times, most of a wide join's output cost.
+		var size int
+		for _, r := range refs {
+			if r.chunk >= 0 {
+				v := &srcs[r.chunk].cols[c]
+				if v.valid == nil || bitutil.BitIsSet(v.valid, v.off+int(r.row)) {
+					size += v.arr.(*array.String).ValueLen(int(r.row))
+				}
+			}
+		}
+		sb.ReserveData(size)
 		for _, r := range refs {
 			if r.chunk < 0 {
 				sb.AppendNull()
