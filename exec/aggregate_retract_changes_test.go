@@ -9,7 +9,6 @@ import (
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/state"
-	"github.com/streamsql/streamsql/watermark"
 )
 
 // TestRetractingAggregateIncrementalSnapshot: the retracting aggregate's changelogs (groups
@@ -39,15 +38,7 @@ func TestRetractingAggregateIncrementalSnapshot(t *testing.T) {
 			var b *exec.RetractingAggregate
 			cut := 2 + rng.IntN(10)
 			var live [][]exec.Datum
-			flush := func(op exec.Operator) [][]exec.Datum {
-				sink := newOpSink(t, out)
-				if err := op.Flush(ctx, watermark.MinTime, sink.emit); err != nil {
-					t.Fatal(err)
-				}
-				rows := sink.rows()
-				sink.release()
-				return rows
-			}
+			flush := func(op exec.Operator) [][]exec.Datum { return flushAtMin(t, ctx, out, op) }
 			for epoch := 0; epoch < 15; epoch++ {
 				var rows [][]exec.Datum
 				var ws []int64
@@ -62,52 +53,17 @@ func TestRetractingAggregateIncrementalSnapshot(t *testing.T) {
 					rows, ws = append(rows, row), append(ws, 1)
 					live = append(live, row)
 				}
-				ops := []*exec.RetractingAggregate{a, twin}
-				if b != nil {
-					ops = append(ops, b)
-				}
-				if len(rows) > 0 {
-					for _, op := range ops {
-						dl := weightedDelta(t, ctx, in, rows, ws)
-						if err := op.Push(ctx, 0, dl, nil); err != nil {
-							t.Fatal(err)
-						}
-						dl.Rec.Release()
-						dl.Weights.Release()
-					}
-				}
+				pushWeighted(t, ctx, in, rows, ws, a, twin, b)
 				wa := flush(a)
 				flush(twin)
 				if b != nil {
 					opSameRows(t, fmt.Sprintf("epoch %d, restored at %d", epoch, cut), oneNaN(flush(b)), oneNaN(wa))
 				}
-				schema, ups, dels, err := a.SnapshotChanges(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				_, err = d.WriteChanges(0, int64(epoch), int64(epoch-1), schema, a.StateKeyColumns(), ups, dels, ctx.Mem)
-				opRelease(ups)
-				opRelease(dels)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if rng.IntN(3) == 0 {
-					if _, err := d.Compact(0, int64(epoch), ctx.Mem); err != nil {
-						t.Fatal(err)
-					}
-				}
-				_, merged, err := d.ReadState(0, int64(epoch), ctx.Mem)
-				if err != nil {
-					t.Fatal(err)
-				}
-				_, full, err := twin.SnapshotState(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
 				// The multisets (list columns) serialize in no fixed order; the restore below checks
 				// them through the emitted results.
-				opSameRows(t, fmt.Sprintf("epoch %d: merged changes vs full snapshot", epoch), oneNaN(recRows(merged)), oneNaN(recRows(full)))
-				opRelease(full)
+				merged := checkpointThroughChangelog(t, ctx, d, rng, epoch, a, twin, func(what string, got, want [][]exec.Datum) {
+					opSameRows(t, what, oneNaN(got), oneNaN(want))
+				})
 				if epoch == cut {
 					b = newOp()
 					if err := b.RestoreState(ctx, merged); err != nil {

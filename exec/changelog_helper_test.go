@@ -10,6 +10,7 @@ import (
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/watermark"
 )
 
 // checkpointThroughChangelog is the checkpoint half of an incremental-snapshot test's epoch: it
@@ -68,4 +69,15 @@ func pushWeighted(t *testing.T, ctx *exec.Ctx, in *arrow.Schema, rows [][]exec.D
 			t.Fatal(err)
 		}
 	}
+}
+
+// flushAtMin flushes op at the minimum watermark (nothing closes) and returns the rows it emits.
+func flushAtMin(t *testing.T, ctx *exec.Ctx, out *arrow.Schema, op exec.Operator) [][]exec.Datum {
+	t.Helper()
+	sink := newOpSink(t, out)
+	defer sink.release()
+	if err := op.Flush(ctx, watermark.MinTime, sink.emit); err != nil {
+		t.Fatal(err)
+	}
+	return sink.rows()
 }

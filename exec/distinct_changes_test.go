@@ -8,7 +8,6 @@ import (
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/state"
-	"github.com/streamsql/streamsql/watermark"
 )
 
 // TestStreamDistinctIncrementalSnapshot: DISTINCT's changelogs (rows whose count changed; rows
@@ -38,15 +37,7 @@ func TestStreamDistinctIncrementalSnapshot(t *testing.T) {
 			cut := 1 + rng.IntN(8)
 			floats := []exec.Datum{0.0, math.Copysign(0, -1), math.NaN(), 1.5, nil}
 			var live [][]exec.Datum
-			flush := func(op exec.Operator) [][]exec.Datum {
-				sink := newOpSink(t, in)
-				if err := op.Flush(ctx, watermark.MinTime, sink.emit); err != nil {
-					t.Fatal(err)
-				}
-				rows := sink.rows()
-				sink.release()
-				return rows
-			}
+			flush := func(op exec.Operator) [][]exec.Datum { return flushAtMin(t, ctx, in, op) }
 			for epoch := 0; epoch < 12; epoch++ {
 				var rows [][]exec.Datum
 				var ws []int64

@@ -7,7 +7,6 @@ import (
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/state"
-	"github.com/streamsql/streamsql/watermark"
 )
 
 // TestResultTableIncrementalSnapshot: a result table's changelogs, merged by the state layer
@@ -54,15 +53,7 @@ func testResultTableChanges(t *testing.T, upsert bool, seed uint64) {
 	var b exec.Operator
 	cut := 1 + rng.IntN(8)
 	var live [][]exec.Datum
-	flush := func(op exec.Operator) [][]exec.Datum {
-		sink := newOpSink(t, in)
-		if err := op.Flush(ctx, watermark.MinTime, sink.emit); err != nil {
-			t.Fatal(err)
-		}
-		rows := sink.rows()
-		sink.release()
-		return rows
-	}
+	flush := func(op exec.Operator) [][]exec.Datum { return flushAtMin(t, ctx, in, op) }
 	for epoch := 0; epoch < 14; epoch++ {
 		var rows [][]exec.Datum
 		var ws []int64
