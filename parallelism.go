@@ -31,9 +31,11 @@ func (e *Engine) queryParallelism(what string, opts map[string]string) (int, err
 	return n, nil
 }
 
-// parallelStreamConfig is streamConfig for a query that decodes on parallelism goroutines.
-func (e *Engine) parallelStreamConfig(src *source, onError func(*sources.RecordError) error, parallelism int) sources.StreamConfig {
+// queryStreamConfig is streamConfig for a query that decodes on parallelism goroutines and reads
+// the columns used marks (nil: all).
+func (e *Engine) queryStreamConfig(src *source, onError func(*sources.RecordError) error, parallelism int, used []bool) sources.StreamConfig {
 	cfg := e.streamConfig(src, onError)
 	cfg.Parallelism = parallelism
+	cfg.Used = used
 	return cfg
 }

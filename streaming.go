@@ -398,7 +398,7 @@ func (e *Engine) prepareQueryFrozen(s *sql.CreateSink, frozen bool) (*runningQue
 			if trigger.AvailableNow {
 				st = sharedPush{src.push.FrozenView()}
 			}
-		} else if st, err = sources.OpenStream(e.parallelStreamConfig(src, bad.Reporter(src.name, src.onError), parallelism)); err != nil {
+		} else if st, err = sources.OpenStream(e.queryStreamConfig(src, bad.Reporter(src.name, src.onError), parallelism, usedColumns(src, plan, scans))); err != nil {
 			closeInputs(inputs)
 			return nil, err
 		}

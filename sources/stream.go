@@ -65,6 +65,11 @@ type StreamConfig struct {
 	// Access restricts the files and addresses the connector may use, checked at every open
 	// (each file read, each connection); nil allows any.
 	Access *Access
+	// Used, when not nil, marks the declared columns (Schema's fields, by index) the reading
+	// query uses. A connector that makes its values (nexmark) may return the others as all-NULL
+	// columns of the same length; the schema and the offsets are unchanged. Connectors that decode
+	// input decode every column regardless, so a bad value is reported wherever it is.
+	Used []bool
 }
 
 // Option returns an option's value or def.

@@ -49,7 +49,8 @@ type NexmarkStream struct {
 	schema    *arrow.Schema
 	mem       memory.Allocator
 	kind      nexKind
-	fields    []int // for each declared column, its index in nexColumns[kind]
+	fields    []int  // for each declared column, its index in nexColumns[kind]
+	unused    []bool // declared columns no reader uses (StreamConfig.Used): generated as NULLs
 	seed      uint64
 	interUs   float64 // event time between two events, microseconds
 	startUs   int64
@@ -133,6 +134,15 @@ func NewNexmarkStream(cfg StreamConfig) (*NexmarkStream, error) {
 			return nil, fmt.Errorf("source %s: nexmark column %s is %s, declared %s", cfg.Name, cols[idx].name, exec.TypeName(cols[idx].typ), exec.TypeName(f.Type))
 		}
 		s.fields = append(s.fields, idx)
+	}
+	if cfg.Used != nil {
+		if len(cfg.Used) != len(s.fields) {
+			return nil, fmt.Errorf("source %s: internal error: %d used-column flags for %d columns", cfg.Name, len(cfg.Used), len(s.fields))
+		}
+		s.unused = make([]bool, len(s.fields))
+		for j, u := range cfg.Used {
+			s.unused[j] = !u
+		}
 	}
 	seed, err := cfg.optionInt("seed", 1, math.MinInt64, math.MaxInt64, "an integer")
 	if err != nil {

@@ -77,6 +77,12 @@ func (g *nexGen) record(ids []int64) arrow.RecordBatch {
 	arrs := make([]arrow.Array, len(g.s.fields))
 	for j, idx := range g.s.fields {
 		typ := g.s.schema.Field(j).Type
+		if g.s.unused != nil && g.s.unused[j] {
+			// The draws above are made for every column (they fix the random sequence); only the
+			// writing of a column no reader uses is skipped.
+			arrs[j] = array.MakeArrayOfNull(g.s.mem, typ, len(ids))
+			continue
+		}
 		switch g.s.kind {
 		case nexPerson:
 			arrs[j] = g.personColumn(idx, typ)

@@ -1,0 +1,86 @@
+package planner
+
+// ScanColumnsUsed says, for the scans of plan it can follow, which of each scan's output columns
+// the plan reads: used[i] for column i. It follows projections and filters down to their scans;
+// below any other node (joins, aggregates, windows, unions, ...) and for expressions holding a
+// subquery it takes every column as read, so the answer errs only towards "used". A scan it does
+// not reach (inside a subquery) is absent from the map: the caller must take all its columns.
+// Plans are not changed: a source may use the answer to skip making values no one reads.
+func ScanColumnsUsed(plan Node) map[*Scan][]bool {
+	out := map[*Scan][]bool{}
+	markUsed(plan, nil, out)
+	return out
+}
+
+// markUsed visits n knowing which of its output columns are read (req; nil: all of them).
+func markUsed(n Node, req []bool, out map[*Scan][]bool) {
+	all := func() []bool {
+		r := make([]bool, len(n.Columns()))
+		for i := range r {
+			r[i] = true
+		}
+		return r
+	}
+	if req == nil {
+		req = all()
+	}
+	switch x := n.(type) {
+	case *Scan:
+		prev := out[x]
+		if prev == nil {
+			prev = make([]bool, len(req))
+			out[x] = prev
+		}
+		for i, u := range req {
+			if u && i < len(prev) {
+				prev[i] = true
+			}
+		}
+		return
+	case *Project:
+		in := make([]bool, len(x.Input.Columns()))
+		for i, e := range x.Exprs {
+			if i < len(req) && req[i] && !readsColumns(e, in) {
+				markUsed(x.Input, nil, out)
+				return
+			}
+		}
+		markUsed(x.Input, in, out)
+		return
+	case *Filter:
+		in := make([]bool, len(x.Input.Columns()))
+		copy(in, req)
+		if !readsColumns(x.Pred, in) {
+			markUsed(x.Input, nil, out)
+			return
+		}
+		markUsed(x.Input, in, out)
+		return
+	}
+	for _, c := range n.Children() {
+		markUsed(c, nil, out)
+	}
+}
+
+// readsColumns marks in the input columns e reads; false when e holds a subquery or an
+// expression kind not listed below (this walk cannot vouch for what they read) or reads a column
+// outside in.
+func readsColumns(e Expr, in []bool) bool {
+	ok := true
+	Walk(e, func(x Expr) {
+		switch c := x.(type) {
+		case *Const, *Func, *Cast, *Case, *InList, *OuterRef:
+		case *ColRef:
+			if c.Index < 0 || c.Index >= len(in) {
+				ok = false
+				return
+			}
+			in[c.Index] = true
+		default:
+			// A subquery (its own plan and correlation are not followed) or an expression kind
+			// Walk may not descend into.
+			ok = false
+		}
+	})
+	return ok
+}
