@@ -1,9 +1,9 @@
 package planner
 
 // ScanColumnsUsed says, for the scans of plan it can follow, which of each scan's output columns
-// the plan reads: used[i] for column i. It follows projections and filters down to their scans;
-// below any other node (joins, aggregates, windows, unions, ...) and for expressions holding a
-// subquery it takes every column as read, so the answer errs only towards "used". A scan it does
+// the plan reads: used[i] for column i. It follows projections, filters, window assignment and
+// aggregates down to their scans; below any other node (joins, unions, window functions, ...)
+// and for expressions holding a subquery it takes every column as read, so the answer errs only towards "used". A scan it does
 // not reach (inside a subquery) is absent from the map: the caller must take all its columns.
 // Plans are not changed: a source may use the answer to skip making values no one reads.
 func ScanColumnsUsed(plan Node) map[*Scan][]bool {
@@ -41,6 +41,36 @@ func markUsed(n Node, req []bool, out map[*Scan][]bool) {
 		in := make([]bool, len(x.Input.Columns()))
 		for i, e := range x.Exprs {
 			if i < len(req) && req[i] && !readsColumns(e, in) {
+				markUsed(x.Input, nil, out)
+				return
+			}
+		}
+		markUsed(x.Input, in, out)
+		return
+	case *WindowAssign:
+		// The input's columns pass through, then window_start and window_end.
+		in := make([]bool, len(x.Input.Columns()))
+		copy(in, req)
+		if x.TimeCol < 0 || x.TimeCol >= len(in) {
+			markUsed(x.Input, nil, out)
+			return
+		}
+		in[x.TimeCol] = true
+		markUsed(x.Input, in, out)
+		return
+	case *Aggregate:
+		// Every group and every aggregate's argument is read, whichever outputs are used: the
+		// groups decide the rows.
+		in := make([]bool, len(x.Input.Columns()))
+		exprs := append([]Expr{}, x.Groups...)
+		for _, a := range x.Aggs {
+			exprs = append(exprs, a.Arg)
+		}
+		if x.Session != nil {
+			exprs = append(exprs, x.Session.Time)
+		}
+		for _, e := range exprs {
+			if e != nil && !readsColumns(e, in) {
 				markUsed(x.Input, nil, out)
 				return
 			}

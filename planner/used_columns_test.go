@@ -34,8 +34,16 @@ func TestScanColumnsUsed(t *testing.T) {
 		{"a subquery makes all used", func(s *Scan) Node {
 			return &Project{Input: s, Exprs: []Expr{&Subquery{Kind: SubqueryScalar, Typ: exec.Int64}, ref(0)}, Cols: []Column{cols[0], cols[0]}}
 		}, []bool{true, true, true, true}},
-		{"an aggregate is not followed", func(s *Scan) Node {
-			return &Aggregate{Input: s, Groups: []Expr{ref(0)}, Cols: []Column{cols[0]}}
+		{"an aggregate reads its groups and arguments, used or not", func(s *Scan) Node {
+			agg := &Aggregate{Input: s, Groups: []Expr{ref(0)}, Aggs: []AggCall{{Kind: exec.AggCountStar}, {Kind: exec.AggSum, Arg: ref(3)}}, Cols: []Column{cols[0], cols[0], cols[3]}}
+			return &Project{Input: agg, Exprs: []Expr{ref(1)}, Cols: []Column{cols[0]}}
+		}, []bool{true, false, false, true}},
+		{"a window assignment reads its time column and passes the rest through", func(s *Scan) Node {
+			wa := &WindowAssign{Input: s, TimeCol: 1, Size: 10, Slide: 10, Cols: append(append([]Column{}, cols...), cols[1], cols[1])}
+			return &Project{Input: wa, Exprs: []Expr{&ColRef{Index: 4, Name: "window_start", Typ: exec.Timestamp}, ref(2)}, Cols: []Column{cols[1], cols[2]}}
+		}, []bool{false, true, true, false}},
+		{"a join is not followed", func(s *Scan) Node {
+			return &Project{Input: &Join{Left: s, Right: scan(), Kind: InnerJoin}, Exprs: []Expr{ref(0)}, Cols: []Column{cols[0]}}
 		}, []bool{true, true, true, true}},
 	} {
 		s := scan()
