@@ -12,10 +12,12 @@ func usedColumns(src *source, plan planner.Node, scans []*planner.Scan) []bool {
 	}
 	byScan := planner.ScanColumnsUsed(plan)
 	used := make([]bool, src.physical.NumFields())
+	matched := false
 	for _, sc := range scans {
-		if sc.Table != src.name {
+		if s, ok := sc.Source.(*source); !ok || s != src {
 			continue
 		}
+		matched = true
 		u, ok := byScan[sc]
 		if !ok || sc.Proj != nil || len(u) != len(used) {
 			return nil
@@ -23,6 +25,9 @@ func usedColumns(src *source, plan planner.Node, scans []*planner.Scan) []bool {
 		for i, x := range u {
 			used[i] = used[i] || x
 		}
+	}
+	if !matched {
+		return nil
 	}
 	if src.timeCol >= 0 && src.timeCol < len(used) {
 		used[src.timeCol] = true
