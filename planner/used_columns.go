@@ -1,9 +1,9 @@
 package planner
 
 // ScanColumnsUsed says, for the scans of plan it can follow, which of each scan's output columns
-// the plan reads: used[i] for column i. It follows projections, filters, window assignment and
-// aggregates down to their scans; below any other node (joins, unions, window functions, ...)
-// and for expressions holding a subquery it takes every column as read, so the answer errs only towards "used". A scan it does
+// the plan reads: used[i] for column i. It follows projections, filters, window assignment,
+// aggregates, joins, UNION ALL, sorts and limits down to their scans; below any other node (window
+// functions, explode, ...) and for expressions holding a subquery it takes every column as read, so the answer errs only towards "used". A scan it does
 // not reach (inside a subquery) is absent from the map: the caller must take all its columns.
 // Plans are not changed: a source may use the answer to skip making values no one reads.
 func ScanColumnsUsed(plan Node) map[*Scan][]bool {
@@ -76,6 +76,41 @@ func markUsed(n Node, req []bool, out map[*Scan][]bool) {
 			}
 		}
 		markUsed(x.Input, in, out)
+		return
+	case *Join:
+		// The left input's columns, then the right's; the condition reads both.
+		nl := len(x.Left.Columns())
+		in := make([]bool, nl+len(x.Right.Columns()))
+		copy(in, req)
+		if x.Cond != nil && !readsColumns(x.Cond, in) {
+			markUsed(x.Left, nil, out)
+			markUsed(x.Right, nil, out)
+			return
+		}
+		markUsed(x.Left, in[:nl], out)
+		markUsed(x.Right, in[nl:], out)
+		return
+	case *Union:
+		// UNION ALL: each input's columns are the output's, by position.
+		for _, c := range x.Inputs {
+			in := make([]bool, len(c.Columns()))
+			copy(in, req)
+			markUsed(c, in, out)
+		}
+		return
+	case *Sort:
+		in := make([]bool, len(x.Input.Columns()))
+		copy(in, req)
+		for _, k := range x.Keys {
+			if !readsColumns(k.Expr, in) {
+				markUsed(x.Input, nil, out)
+				return
+			}
+		}
+		markUsed(x.Input, in, out)
+		return
+	case *Limit:
+		markUsed(x.Input, req, out)
 		return
 	case *Filter:
 		in := make([]bool, len(x.Input.Columns()))

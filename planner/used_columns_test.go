@@ -42,8 +42,21 @@ func TestScanColumnsUsed(t *testing.T) {
 			wa := &WindowAssign{Input: s, TimeCol: 1, Size: 10, Slide: 10, Cols: append(append([]Column{}, cols...), cols[1], cols[1])}
 			return &Project{Input: wa, Exprs: []Expr{&ColRef{Index: 4, Name: "window_start", Typ: exec.Timestamp}, ref(2)}, Cols: []Column{cols[1], cols[2]}}
 		}, []bool{false, true, true, false}},
-		{"a join is not followed", func(s *Scan) Node {
-			return &Project{Input: &Join{Left: s, Right: scan(), Kind: InnerJoin}, Exprs: []Expr{ref(0)}, Cols: []Column{cols[0]}}
+		{"a join reads its condition and the used columns of each side", func(s *Scan) Node {
+			cond := &Func{Name: "=", Args: []Expr{ref(1), &ColRef{Index: 4 + 1, Name: "b", Typ: exec.Int64}}, Bound: gt}
+			return &Project{Input: &Join{Left: s, Right: scan(), Kind: InnerJoin, Cond: cond}, Exprs: []Expr{ref(2)}, Cols: []Column{cols[2]}}
+		}, []bool{false, true, true, false}},
+		{"the right side of a join, as a left one", func(s *Scan) Node {
+			cond := &Func{Name: "=", Args: []Expr{ref(0), &ColRef{Index: 4 + 3, Name: "d", Typ: exec.Int64}}, Bound: gt}
+			return &Project{Input: &Join{Left: scan(), Right: s, Kind: LeftJoin, Cond: cond}, Exprs: []Expr{&ColRef{Index: 4 + 2, Name: "c", Typ: exec.String}}, Cols: []Column{cols[2]}}
+		}, []bool{false, false, true, true}},
+		{"union all, sort and limit pass positions through; sort keys are read", func(s *Scan) Node {
+			u := &Union{Inputs: []Node{s, scan()}, Cols: cols}
+			srt := &Sort{Input: u, Keys: []SortKey{{Expr: ref(3)}}}
+			return &Project{Input: &Limit{Input: srt, Count: 5}, Exprs: []Expr{ref(0)}, Cols: []Column{cols[0]}}
+		}, []bool{true, false, false, true}},
+		{"an explode is not followed", func(s *Scan) Node {
+			return &Project{Input: &Explode{Input: s, Col: 2, Cols: cols}, Exprs: []Expr{ref(0)}, Cols: []Column{cols[0]}}
 		}, []bool{true, true, true, true}},
 	} {
 		s := scan()
