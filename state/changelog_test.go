@@ -124,49 +124,14 @@ func TestChangelogMergeMatchesModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewSource(7))
-	keySchema := arrow.NewSchema(testStateSchema.Fields()[:2], nil)
 	model := &orderedState{vals: map[string]int64{}}
 	history := map[int64]*orderedState{}
 	after := int64(-1)
 	keepFrom := int64(0)
 	for epoch := int64(0); epoch < 40; epoch++ {
-		changed, removed := map[string]bool{}, map[string]bool{}
-		var order []string
-		for i := 0; i < 1+rng.Intn(30); i++ {
-			name := []string{"a", "b", "-", "ü"}[rng.Intn(4)]
-			k := fmt.Sprintf("%s/%d", name, rng.Intn(25))
-			if rng.Intn(4) == 0 {
-				if _, live := model.vals[k]; live {
-					removed[k] = true
-				}
-				model.remove(k)
-			} else {
-				model.upsert(k, rng.Int63n(1000))
-			}
-			if !changed[k] {
-				changed[k] = true
-				order = append(order, k)
-			}
-		}
-		var upKeys, delKeys []string
-		var upVals []int64
-		for _, k := range model.keys { // upserts in id order, as an operator reports them
-			if changed[k] {
-				upKeys, upVals = append(upKeys, k), append(upVals, model.vals[k])
-			}
-		}
-		for _, k := range order {
-			if removed[k] {
-				delKeys = append(delKeys, k)
-			}
-		}
-		up := testKeyRecord(mem, testStateSchema, upKeys, upVals)
-		del := testKeyRecord(mem, keySchema, delKeys, nil)
-		if _, err := d.WriteChanges(0, epoch, after, testStateSchema, 2, []arrow.RecordBatch{up}, []arrow.RecordBatch{del}, mem); err != nil {
-			t.Fatal(err)
-		}
-		up.Release()
-		del.Release()
+		writeRandomChanges(t, d, mem, rng, model, epoch, after, 1+rng.Intn(30), func() string {
+			return fmt.Sprintf("%s/%d", []string{"a", "b", "-", "ü"}[rng.Intn(4)], rng.Intn(25))
+		}, 4, 1000)
 		after = epoch
 		history[epoch] = model.clone()
 		if rng.Intn(5) == 0 {
@@ -249,15 +214,8 @@ func TestCompactStreamsManyChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 2*mergeChunkRows + mergeChunkRows/2 // 2.27 chunks after the deletes
-	keySchema := arrow.NewSchema(testStateSchema.Fields()[:2], nil)
 	write := func(epoch, after int64, upKeys []string, upVals []int64, delKeys []string) {
-		up := testKeyRecord(mem, testStateSchema, upKeys, upVals)
-		del := testKeyRecord(mem, keySchema, delKeys, nil)
-		defer up.Release()
-		defer del.Release()
-		if _, err := d.WriteChanges(0, epoch, after, testStateSchema, 2, []arrow.RecordBatch{up}, []arrow.RecordBatch{del}, mem); err != nil {
-			t.Fatal(err)
-		}
+		writeChangelog(t, d, mem, epoch, after, upKeys, upVals, delKeys)
 	}
 	var keys []string
 	var vals []int64

@@ -27,44 +27,10 @@ func chainOnDisk(t *testing.T, d *Dir, mem memory.Allocator, seed int64, nbase, 
 		t.Fatal(err)
 	}
 	base.Release()
-	keySchema := arrow.NewSchema(testStateSchema.Fields()[:2], nil)
 	for e := int64(1); e <= int64(nlogs); e++ {
-		changed, removed := map[string]bool{}, map[string]bool{}
-		var order []string
-		for i := 0; i < perLog; i++ {
-			k := fmt.Sprintf("%s/%d", []string{"a", "-", "bb"}[rng.Intn(3)], rng.Intn(nbase+nbase/2+10))
-			if rng.Intn(5) == 0 {
-				if _, live := model.vals[k]; live {
-					removed[k] = true
-				}
-				model.remove(k)
-			} else {
-				model.upsert(k, rng.Int63n(1e6))
-			}
-			if !changed[k] {
-				changed[k] = true
-				order = append(order, k)
-			}
-		}
-		var upKeys, delKeys []string
-		var upVals []int64
-		for i, k := range model.keys {
-			if model.live[i] && changed[k] {
-				upKeys, upVals = append(upKeys, k), append(upVals, model.vals[k])
-			}
-		}
-		for _, k := range order {
-			if removed[k] {
-				delKeys = append(delKeys, k)
-			}
-		}
-		up := testKeyRecord(mem, testStateSchema, upKeys, upVals)
-		del := testKeyRecord(mem, keySchema, delKeys, nil)
-		if _, err := d.WriteChanges(0, e, e-1, testStateSchema, 2, []arrow.RecordBatch{up}, []arrow.RecordBatch{del}, mem); err != nil {
-			t.Fatal(err)
-		}
-		up.Release()
-		del.Release()
+		writeRandomChanges(t, d, mem, rng, model, e, e-1, perLog, func() string {
+			return fmt.Sprintf("%s/%d", []string{"a", "-", "bb"}[rng.Intn(3)], rng.Intn(nbase+nbase/2+10))
+		}, 5, 1e6)
 	}
 	return model.ordered()
 }
