@@ -2,7 +2,6 @@ package sources
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"math/rand/v2"
 	"strconv"
@@ -83,26 +82,7 @@ func benchDecode(b *testing.B, data []byte, wantRows int, newDec func(r io.Reade
 	b.ResetTimer()
 	cpu0 := processCPUTime()
 	for i := 0; i < b.N; i++ {
-		d, err := newDec(bytes.NewReader(data))
-		if err != nil {
-			b.Fatal(err)
-		}
-		rows := 0
-		for {
-			rec, err := d.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			rows += int(rec.NumRows())
-			rec.Release()
-		}
-		d.Close()
-		if rows != wantRows {
-			b.Fatalf("decoded %d rows, want %d", rows, wantRows)
-		}
+		decodeAll(b, data, wantRows, newDec)
 	}
 	b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	if cpu := processCPUTime() - cpu0; cpu > 0 {

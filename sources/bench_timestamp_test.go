@@ -1,8 +1,6 @@
 package sources
 
 import (
-	"bytes"
-	"errors"
 	"io"
 	"strconv"
 	"testing"
@@ -63,33 +61,14 @@ func benchTimestampInput(b *testing.B, data []byte, json bool) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := processCPUTime()
-	for i := 0; i < b.N; i++ {
-		var d Decoder
-		var err error
+	newDec := func(r io.Reader) (Decoder, error) {
 		if json {
-			d, err = NewJSONDecoder(bytes.NewReader(data), tsBenchSchema, DecodeOptions{})
-		} else {
-			d, err = NewCSVDecoder(bytes.NewReader(data), tsBenchSchema, DecodeOptions{})
+			return NewJSONDecoder(r, tsBenchSchema, DecodeOptions{})
 		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		rows := 0
-		for {
-			rec, err := d.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			rows += int(rec.NumRows())
-			rec.Release()
-		}
-		d.Close()
-		if rows != tsBenchRows {
-			b.Fatalf("decoded %d rows, want %d", rows, tsBenchRows)
-		}
+		return NewCSVDecoder(r, tsBenchSchema, DecodeOptions{})
+	}
+	for i := 0; i < b.N; i++ {
+		decodeAll(b, data, tsBenchRows, newDec)
 	}
 	if cpu := processCPUTime() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(tsBenchRows*b.N), "cpu-ns/row")
