@@ -106,14 +106,7 @@ func (j *SymmetricHashJoin) probeByGroup(ctx *Ctx, input int, rec arrow.RecordBa
 		}
 		return s.group
 	})
-	var rg *JoinTimeRange
-	var rts []int64
-	var rtArr arrow.Array
-	if j.evict != nil && j.evict.Range != nil {
-		rg = j.evict.Range
-		rtArr = rec.Column(j.sides[input].rangeCol)
-		rts = fixedValues[int64](rtArr)
-	}
+	rg, rts, rtArr := j.rangeTimes(input, rec)
 	// evalAll: every pair needs the residual; else only those of rows marked in rowEval.
 	evalAll := j.residual != nil && (rg == nil || rg.Exact <= 0)
 	var rowEval []bool

@@ -485,13 +485,8 @@ func (j *SymmetricHashJoin) probe(ctx *Ctx, input int, rec arrow.RecordBatch, st
 		eval = j.residual != nil && (j.evict == nil || j.evict.Range == nil || j.evict.Range.Exact <= 0)
 		return err
 	}
-	var rg *JoinTimeRange
-	var rts []int64
-	var rtArr arrow.Array
-	if j.evict != nil && j.evict.Range != nil {
-		rg = j.evict.Range
-		rtArr = rec.Column(j.sides[input].rangeCol)
-		rts = fixedValues[int64](rtArr)
+	rg, rts, rtArr := j.rangeTimes(input, rec)
+	if rg != nil {
 		eval = j.residual != nil && rg.Exact <= 0
 	}
 	for r := range st {
@@ -1444,4 +1439,14 @@ func touchSlot(h *hashIndex, hash uint64) uint64 {
 		return 0
 	}
 	return uint64(h.slots[hash&h.mask].id1)
+}
+
+// rangeTimes is an interval join's time bound and the pushed record's range column (its values
+// and array, borrowed from rec); all nil for a join without a time range.
+func (j *SymmetricHashJoin) rangeTimes(input int, rec arrow.RecordBatch) (*JoinTimeRange, []int64, arrow.Array) {
+	if j.evict == nil || j.evict.Range == nil {
+		return nil, nil, nil
+	}
+	arr := rec.Column(j.sides[input].rangeCol)
+	return j.evict.Range, fixedValues[int64](arr), arr
 }
