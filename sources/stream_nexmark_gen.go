@@ -27,23 +27,27 @@ type nexGen struct {
 type nexBidRow struct {
 	auction, bidder, price, ts int64
 	path                       uint64 // the draw the url's five letters come from
-	extra                      nexRand
-	extraLen                   int32
-	channelNo                  int32
-	channel                    uint8
+	nexPadding
+	channelNo int32
+	channel   uint8
 }
 
 type nexPersonRow struct {
-	id, card, ts             int64
-	extra                    nexRand
-	extraLen                 int32
+	id, card, ts int64
+	nexPadding
 	first, last, city, state uint8
 }
 
 type nexAuctionRow struct {
 	id, initial, reserve, ts, expires, seller, category int64
-	extra                                               nexRand
-	extraLen                                            int32
+	nexPadding
+}
+
+// nexPadding is an event's extra column: extraLen letters drawn from extra, the random
+// sequence positioned where they start.
+type nexPadding struct {
+	extra    nexRand
+	extraLen int32
 }
 
 const (
@@ -227,10 +231,7 @@ func (g *nexGen) bidColumn(idx int, typ arrow.DataType) arrow.Array {
 			}
 		})
 	default:
-		return g.strings(typ, func(i int) int { return int(rows[i].extraLen) }, func(b []byte, i int) {
-			r := rows[i].extra
-			putNexLetters(b, &r)
-		})
+		return g.padding(typ, func(i int) *nexPadding { return &rows[i].nexPadding })
 	}
 }
 
@@ -283,10 +284,7 @@ func (g *nexGen) personColumn(idx int, typ arrow.DataType) arrow.Array {
 			}
 		})
 	default:
-		return g.strings(typ, func(i int) int { return int(rows[i].extraLen) }, func(b []byte, i int) {
-			r := rows[i].extra
-			putNexLetters(b, &r)
-		})
+		return g.padding(typ, func(i int) *nexPadding { return &rows[i].nexPadding })
 	}
 }
 
@@ -323,11 +321,16 @@ func (g *nexGen) auctionColumn(idx int, typ arrow.DataType) arrow.Array {
 	case 8:
 		return ints(func(r *nexAuctionRow) int64 { return r.category })
 	default:
-		return g.strings(typ, func(i int) int { return int(rows[i].extraLen) }, func(b []byte, i int) {
-			r := rows[i].extra
-			putNexLetters(b, &r)
-		})
+		return g.padding(typ, func(i int) *nexPadding { return &rows[i].nexPadding })
 	}
+}
+
+// padding makes the extra column from each row's padding draws (pad(i) for row i).
+func (g *nexGen) padding(typ arrow.DataType, pad func(i int) *nexPadding) arrow.Array {
+	return g.strings(typ, func(i int) int { return int(pad(i).extraLen) }, func(b []byte, i int) {
+		r := pad(i).extra
+		putNexLetters(b, &r)
+	})
 }
 
 // ints makes a BIGINT or TIMESTAMP column (both 8-byte values, no nulls) of one value per
