@@ -36,7 +36,7 @@ func TestSpillAcceptance(t *testing.T) {
 	if os.Getenv("STREAMSQL_SPILL_BENCH") == "" {
 		t.Skip("set STREAMSQL_SPILL_BENCH=1 (minutes, GBs of disk): see BENCHMARKS.md")
 	}
-	keys := spillEnvInt(t, "STREAMSQL_SPILL_KEYS", 10_000_000)
+	keys := envInt(t, "STREAMSQL_SPILL_KEYS", 10_000_000, 1)
 	memOpt := os.Getenv("STREAMSQL_SPILL_MEMORY")
 	if memOpt == "" {
 		memOpt = "256MiB"
@@ -91,7 +91,7 @@ func TestSpillAcceptance(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Close()
-	if limit := spillEnvInt(t, "STREAMSQL_SPILL_MAX_RSS_MIB", 0); limit > 0 && rss>>20 > int64(limit) {
+	if limit := envInt(t, "STREAMSQL_SPILL_MAX_RSS_MIB", 0, 0); limit > 0 && rss>>20 > int64(limit) {
 		t.Errorf("peak RSS %d MiB is over %d MiB", rss>>20, limit)
 	}
 
@@ -193,14 +193,17 @@ func spillWriteInput(t *testing.T, srcDir, dir string, keys int) string {
 	return allPath
 }
 
-func spillEnvInt(t *testing.T, name string, def int) int {
+// envInt is the integer environment setting name of a long test or benchmark, def when unset;
+// a value that is not an integer, or is below least, fails t.
+func envInt(t testing.TB, name string, def, least int) int {
+	t.Helper()
 	v := os.Getenv(name)
 	if v == "" {
 		return def
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		t.Fatalf("%s=%q: want a number", name, v)
+	if err != nil || n < least {
+		t.Fatalf("%s=%q: want an integer of at least %d", name, v, least)
 	}
 	return n
 }

@@ -2,7 +2,6 @@ package streamsql
 
 import (
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strconv"
 	"testing"
@@ -16,8 +15,8 @@ import (
 // the view's result table, and the median epoch time, over the update epochs (BENCHMARKS.md,
 // "State: incremental checkpoints").
 func BenchmarkViewCheckpoint(b *testing.B) {
-	keys := benchEnvInt(b, "STREAMSQL_BENCH_VIEW_KEYS", 200_000)
-	epochs := benchEnvInt(b, "STREAMSQL_BENCH_VIEW_EPOCHS", 10)
+	keys := envInt(b, "STREAMSQL_BENCH_VIEW_KEYS", 200_000, 1)
+	epochs := envInt(b, "STREAMSQL_BENCH_VIEW_EPOCHS", 10, 1)
 	for range b.N {
 		eng, err := Open(Options{DataDir: b.TempDir()})
 		if err != nil {
@@ -72,16 +71,4 @@ func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	return s[len(s)/2]
-}
-
-func benchEnvInt(b *testing.B, name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		b.Fatalf("%s=%q: want a positive integer", name, v)
-	}
-	return n
 }
