@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/streamsql/streamsql/sql"
 )
 
 // readmeExample returns the SQL of the README code block after the marker comment
@@ -28,33 +30,19 @@ func readmeExample(t *testing.T, name string) string {
 	return script
 }
 
-// runReadmeScript runs a script's statements in order (split at semicolons: the README's examples
-// hold none inside literals) and returns their results.
+// runReadmeScript runs a script's statements in order (sql.SplitStatements, as `run -f` splits a
+// script) and returns their results.
 func runReadmeScript(t *testing.T, eng *Engine, script string) []*Result {
 	t.Helper()
 	var results []*Result
-	for _, stmt := range strings.Split(script, ";") {
-		if strings.TrimSpace(stripComments(stmt)) == "" {
-			continue
-		}
-		res, err := eng.Exec(context.Background(), stmt)
+	for _, st := range sql.SplitStatements(script) {
+		res, err := eng.Exec(context.Background(), st.Text)
 		if err != nil {
-			t.Fatalf("%s: %v", stmt, err)
+			t.Fatalf("%s: %v", st.Text, err)
 		}
 		results = append(results, res...)
 	}
 	return results
-}
-
-func stripComments(s string) string {
-	var out []string
-	for _, line := range strings.Split(s, "\n") {
-		if i := strings.Index(line, "--"); i >= 0 {
-			line = line[:i]
-		}
-		out = append(out, line)
-	}
-	return strings.Join(out, "\n")
 }
 
 // TestReadmeStateTTLAndReaderExample runs the README's state_ttl example and then its state()
